@@ -1,0 +1,330 @@
+// The cgroup actor. Three parts: process membership and enrolment, the
+// claims ledger with its journal and effector, and the end of policies
+// (monitoring) and of the cgroup itself.
+#include "actors/cgroups/cgroup_actor.hpp"
+
+#include "actors/cgroups/claims_ledger.hpp"
+#include "actors/cgroups/selector.hpp"
+#include "actors/policies/policy.hpp"
+#include "config/config.hpp"
+#include "sys/cgroupfs.hpp"
+#include "sys/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+namespace ballast {
+
+namespace {
+
+struct enrolled_policy {
+  std::string name;
+  policy_actor handle;
+};
+
+struct cgroup_state {
+  static constexpr const char* name = "cgroup";
+
+  cgroup_spec spec;
+  std::shared_ptr<const cgroup_context> ctx;
+  std::optional<sys::cgroup_dir> dir;
+  std::vector<compiled_selector> selectors;  // parallel to spec.policies
+  claims_ledger ledger;
+  std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies
+  std::unordered_map<caf::actor_id, int32_t> policy_pid;  // live policy -> pid
+
+  ~cgroup_state() {
+    if (!ctx)
+      return;
+    remove_pressure_series();
+    ctx->metrics->actor_stopped(actor_type::cgroup);
+  }
+
+  void remove_pressure_series() {
+    auto& fam = ctx->metrics->cgroup_pressure();
+    for (auto r : {"cpu", "memory", "io"})
+      for (auto k : {"some", "full"})
+        fam.Remove(&fam.Add({{"cgroup", spec.path}, {"resource", r}, {"kind", k}}));
+  }
+
+  void compile_selectors() {
+    selectors.clear();
+    for (auto& p : spec.policies)
+      selectors.emplace_back(p.select);
+  }
+};
+
+using cgroup_self = cgroup_actor::stateful_pointer<cgroup_state>;
+
+bool is_shutdown(const caf::error& reason) {
+  return !reason || reason == caf::exit_reason::user_shutdown ||
+         reason == caf::exit_reason::normal;
+}
+
+// --- effector: the one place a knob is written --------------------------
+
+// Writes value to knob (or, in dry-run, logs what it would write).
+bool write_knob(cgroup_self self, const std::string& knob, const std::string& value,
+                const std::string& why) {
+  auto& st = self->state;
+  if (st.spec.dry_run) {
+    log::info("cgroup", "dry-run: would write ", knob, "=", value, " in ", st.spec.path,
+              " (", why, ")");
+    st.ctx->metrics->knob_written(true);
+    return true;
+  }
+  auto r = st.dir->write(knob, value);
+  if (!r) {
+    log::warn("cgroup", "write ", knob, "=", value, " in ", st.spec.path, " failed: ",
+              r.err().message, " (", why, ")");
+    st.ctx->metrics->knob_write_failed();
+    return false;
+  }
+  log::info("cgroup", "wrote ", knob, "=", value, " in ", st.spec.path, " (", why, ")");
+  st.ctx->metrics->knob_written(false);
+  return true;
+}
+
+void journal(cgroup_self self, journal_record::op op, const std::string& knob,
+             const std::string& value) {
+  auto& st = self->state;
+  if (st.spec.dry_run || !st.ctx->knob_journal)
+    return;
+  auto r = st.ctx->knob_journal->append({op, st.spec.id, knob, value, st.spec.path});
+  if (!r) {
+    log::error("cgroup", r.err().message);
+    st.ctx->metrics->journal_error();
+  }
+}
+
+// Applies a ledger change caused by a release (policy ended, shutdown...).
+void apply_restore(cgroup_self self, const claims_ledger::change& c, restore_reason reason) {
+  auto& st = self->state;
+  std::string why = std::string("restore: ") + to_string(reason);
+  if (write_knob(self, c.knob, c.value, why)) {
+    st.ctx->metrics->knob_restored(reason);
+  } else if (st.dir->exists()) {
+    st.ctx->metrics->knob_restore_failed();
+    return;  // the journal keeps the entry open: a restart tries again
+  }
+  if (c.to_original)
+    journal(self, journal_record::op::release, c.knob, c.value);
+}
+
+// --- claims --------------------------------------------------------------
+
+caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
+  auto& st = self->state;
+  auto sender = self->current_sender();
+  if (!sender)
+    return caf::make_error(caf::sec::invalid_argument, "claim without a sender");
+  if (req.knob.empty() || req.knob.front() == '.' || req.knob.find('/') != std::string::npos)
+    return caf::make_error(caf::sec::invalid_argument, "bad knob name: " + req.knob);
+  auto owner = sender->id();
+  if (!st.ledger.holds(owner) && !st.policy_pid.count(owner))
+    self->monitor(caf::actor_cast<caf::actor>(sender));
+  if (!st.ledger.knows(req.knob)) {
+    auto original = st.dir->read(req.knob);
+    if (!original)
+      return caf::make_error(caf::sec::runtime_error, original.err().message);
+    auto value = *original;
+    while (!value.empty() && value.back() == '\n')
+      value.pop_back();
+    journal(self, journal_record::op::claim, req.knob, value);
+    st.ledger.set_original(req.knob, value);
+  }
+  if (auto now = st.ledger.claim(owner, req.knob, req.value, req.priority))
+    write_knob(self, req.knob, *now, req.reason);
+  auto w = st.ledger.winner(req.knob);
+  return claim_reply{w->value, w->owner == owner, st.spec.dry_run};
+}
+
+// --- policies and processes ----------------------------------------------
+
+void end_policy(cgroup_self self, const enrolled_policy& p) {
+  self->send_exit(p.handle, caf::exit_reason::user_shutdown);
+}
+
+void forget_process(cgroup_self self, int32_t pid) {
+  auto it = self->state.procs.find(pid);
+  if (it == self->state.procs.end())
+    return;
+  for (auto& p : it->second)
+    end_policy(self, p);
+  self->state.procs.erase(it);
+}
+
+// Enrols pid with every policy whose selector matches now and ends those
+// that no longer match (an exec can change comm and exe).
+void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns) {
+  auto& st = self->state;
+  auto info = st.ctx->proc.read(pid);
+  if (!info) {
+    st.ctx->metrics->proc_read_failed();
+    log::debug("cgroup", "pid ", pid, " in ", st.spec.path, " gone before /proc was read: ",
+               info.err().message);
+    forget_process(self, pid);
+    return;
+  }
+  auto& mine = st.procs[pid];
+  for (size_t i = 0; i < st.spec.policies.size(); ++i) {
+    auto& cfg = st.spec.policies[i];
+    auto it = std::find_if(mine.begin(), mine.end(), [&](auto& p) { return p.name == cfg.name; });
+    bool want = st.selectors[i].matches(*info);
+    if (want && it == mine.end()) {
+      policy_target target{pid, info->comm, st.spec.path, st.spec.id, ktime_ns};
+      policy_env env{st.ctx->cgroup_root, st.ctx->metrics, caf::actor_cast<cgroup_actor>(self)};
+      auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
+      self->monitor(handle);
+      st.policy_pid[handle->id()] = pid;
+      mine.push_back({cfg.name, handle});
+    } else if (!want && it != mine.end()) {
+      end_policy(self, *it);
+      mine.erase(it);
+    }
+  }
+}
+
+void on_down(cgroup_self self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto id = dm.source.id();
+  auto reason = is_shutdown(dm.reason) ? restore_reason::policy_ended
+                                       : restore_reason::policy_failed;
+  if (reason == restore_reason::policy_failed)
+    log::warn("cgroup", "a policy in ", st.spec.path, " failed: ", to_string(dm.reason));
+  for (auto& c : st.ledger.release_owner(id))
+    apply_restore(self, c, reason);
+  auto it = st.policy_pid.find(id);
+  if (it == st.policy_pid.end())
+    return;
+  auto proc = st.procs.find(it->second);
+  if (proc != st.procs.end())
+    std::erase_if(proc->second, [&](auto& p) { return p.handle.address() == dm.source; });
+  st.policy_pid.erase(it);
+}
+
+void on_members(cgroup_self self, const cgroup_members& m) {
+  std::vector<int32_t> gone;
+  for (auto& [pid, _] : self->state.procs)
+    if (std::find(m.pids.begin(), m.pids.end(), pid) == m.pids.end())
+      gone.push_back(pid);
+  for (auto pid : gone)
+    forget_process(self, pid);
+  for (auto pid : m.pids)
+    if (!self->state.procs.count(pid))
+      enrol(self, pid, m.ktime_ns);
+}
+
+void on_policies(cgroup_self self, std::vector<config::policy> all) {
+  auto& st = self->state;
+  auto next = policies_for(all, st.spec.path);
+  // End every policy actor whose config is gone or changed.
+  for (auto& [pid, mine] : st.procs) {
+    std::erase_if(mine, [&](auto& p) {
+      auto it = std::find_if(next.begin(), next.end(), [&](auto& c) { return c.name == p.name; });
+      auto old = std::find_if(st.spec.policies.begin(), st.spec.policies.end(),
+                              [&](auto& c) { return c.name == p.name; });
+      bool keep = it != next.end() && old != st.spec.policies.end() && *it == *old;
+      if (!keep)
+        end_policy(self, p);
+      return !keep;
+    });
+  }
+  st.spec.policies = std::move(next);
+  st.compile_selectors();
+  std::vector<int32_t> pids;
+  for (auto& [pid, _] : st.procs)
+    pids.push_back(pid);
+  for (auto pid : pids)
+    enrol(self, pid, monotonic_ns());
+}
+
+cgroup_status make_status(cgroup_self self) {
+  auto& st = self->state;
+  cgroup_status s{st.spec.path, st.spec.id, {}, {}, {}};
+  for (auto& [pid, mine] : st.procs) {
+    s.pids.push_back(pid);
+    for (auto& p : mine)
+      s.policies.push_back(p.name + ":" + std::to_string(pid));
+  }
+  for (auto& [knob, k] : st.ledger.knobs())
+    for (auto& c : k.claims)
+      s.claims.push_back({knob, c.value, c.priority, c.owner});
+  return s;
+}
+
+void shutdown(cgroup_self self) {
+  for (auto& c : self->state.ledger.release_all())
+    apply_restore(self, c, restore_reason::shutdown);
+  for (auto& [pid, mine] : self->state.procs)
+    for (auto& p : mine)
+      end_policy(self, p);
+  self->state.procs.clear();
+  self->quit();
+}
+
+cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
+                                            std::shared_ptr<const cgroup_context> ctx) {
+  auto& st = self->state;
+  auto dir = sys::cgroup_dir::open(ctx->cgroup_root, spec.path);
+  st.spec = std::move(spec);
+  st.ctx = ctx;
+  ctx->metrics->actor_started(actor_type::cgroup);
+  if (!dir) {
+    log::debug("cgroup", "cgroup ", st.spec.path, " is gone: ", dir.err().message);
+    self->quit();
+    return cgroup_actor::behavior_type::make_empty_behavior();
+  }
+  st.dir.emplace(std::move(*dir));
+  st.compile_selectors();
+  self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  return {
+    [=](cgroup_event& ev) {
+      if (ev.kind == event_kind::exit)
+        forget_process(self, ev.pid);
+      else
+        enrol(self, ev.pid, ev.ktime_ns);
+      self->state.ctx->metrics->event_handled(ev.ktime_ns);
+    },
+    [=](cgroup_members& m) { on_members(self, m); },
+    [=](atom::reload, std::vector<config::policy>& all) { on_policies(self, std::move(all)); },
+    [=](atom::reload, bool dry_run) {
+      if (dry_run != self->state.spec.dry_run)
+        log::info("cgroup", self->state.spec.path, ": dry-run ", dry_run ? "on" : "off");
+      self->state.spec.dry_run = dry_run;
+    },
+    [=](claim_request& req) -> caf::result<claim_reply> { return on_claim(self, req); },
+    [=](atom::release, std::string& knob) {
+      auto owner = self->current_sender() ? self->current_sender()->id() : 0;
+      if (auto c = self->state.ledger.release(owner, knob))
+        apply_restore(self, *c, restore_reason::released);
+    },
+    [=](atom::status) { return make_status(self); },
+    [=](atom::stop) {
+      shutdown(self);
+      return atom::done_v;
+    },
+  };
+}
+
+} // namespace
+
+std::vector<config::policy> policies_for(const std::vector<config::policy>& all,
+                                         const std::string& path) {
+  std::vector<config::policy> out;
+  for (auto& p : all)
+    if (std::any_of(p.select.cgroups.begin(), p.select.cgroups.end(),
+                    [&](auto& g) { return config::glob_match(g, path); }))
+      out.push_back(p);
+  return out;
+}
+
+cgroup_actor spawn_cgroup_actor(caf::actor_system& sys, cgroup_spec spec,
+                                std::shared_ptr<const cgroup_context> ctx) {
+  return sys.spawn(cgroup_behavior, std::move(spec), std::move(ctx));
+}
+
+} // namespace ballast

@@ -1,0 +1,33 @@
+// The cgroup actor: one per watched cgroup, the only writer of its files.
+// It tracks the cgroup's processes, enrols them with the policies whose
+// selectors match, keeps the claims ledger, journals originals before the
+// first write, and restores knobs when a claiming policy ends for any reason
+// (it monitors them). In dry-run it computes, logs and counts every write and
+// performs none.
+#pragma once
+
+#include "actors/cgroups/cgroup_context.hpp"
+#include "config/config.hpp"
+#include "messages/protocol.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ballast {
+
+struct cgroup_spec {
+  std::string path;  // relative to the cgroup2 root
+  uint64_t id = 0;
+  std::vector<config::policy> policies;
+  bool dry_run = false;
+};
+
+cgroup_actor spawn_cgroup_actor(caf::actor_system& sys, cgroup_spec spec,
+                                std::shared_ptr<const cgroup_context> ctx);
+
+// The policies of `all` whose cgroup globs select `path`.
+std::vector<config::policy> policies_for(const std::vector<config::policy>& all,
+                                         const std::string& path);
+
+} // namespace ballast

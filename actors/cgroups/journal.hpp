@@ -1,0 +1,76 @@
+// The knob journal: crash safety for claims. Before the first write to a
+// knob, its original value is appended (op "claim"); when the knob is back
+// at its original, op "release" closes the entry. A restarted agent replays
+// the file: every claim without a release is an original to put back, if
+// the cgroup still exists with the same id (a new cgroup at the same path is
+// not ours to touch).
+//
+// One record per line, tab-separated, with a CRC32 of the rest of the line
+// first, so a torn or corrupt line is recognised and skipped, never applied:
+//   <crc32 hex>\t<claim|release>\t<cgroup id>\t<knob>\t<value>\t<cgroup path>
+// Tabs, newlines and backslashes in fields are escaped as \t \n \\.
+#pragma once
+
+#include "sys/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ballast {
+
+struct journal_record {
+  enum class op { claim, release };
+  op kind = op::claim;
+  uint64_t cgroup_id = 0;
+  std::string knob;
+  std::string value;  // the original value (for release: the value restored)
+  std::string path;   // cgroup path relative to the cgroup2 root
+  bool operator==(const journal_record&) const = default;
+};
+
+std::string format_record(const journal_record& r);
+
+// nullopt for a line that is torn, corrupt or not a record.
+std::optional<journal_record> parse_record(std::string_view line);
+
+struct replay_plan {
+  std::vector<journal_record> restores;  // claims still open, oldest first
+  size_t bad_lines = 0;                  // skipped as corrupt
+};
+
+// The originals an agent that died left changed. Only the first claim of a
+// (cgroup id, knob) carries the original; a release closes it.
+replay_plan plan_replay(std::string_view text);
+
+// The journal file. Appends are one write(2) each on an O_APPEND fd followed
+// by fdatasync, so a record is on disk before the knob is written.
+class journal {
+public:
+  // Creates the parent directory (0700) and the file (0600) if missing.
+  static result<journal> open(const std::string& path);
+
+  journal(journal&&) noexcept;
+  journal& operator=(journal&&) noexcept;
+  journal(const journal&) = delete;
+  ~journal();
+
+  status append(const journal_record& r);
+
+  // Whole content, for replay.
+  result<std::string> read_all() const;
+
+  // Empties the file (after a replay has restored everything).
+  status truncate();
+
+  const std::string& path() const { return path_; }
+
+private:
+  journal(int fd, std::string path);
+  int fd_ = -1;
+  std::string path_;
+};
+
+} // namespace ballast

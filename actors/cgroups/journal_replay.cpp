@@ -1,0 +1,52 @@
+// Journal replay at start; see journal_replay.hpp.
+#include "actors/cgroups/journal_replay.hpp"
+
+#include "sys/cgroupfs.hpp"
+#include "sys/log.hpp"
+
+namespace ballast {
+
+replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics) {
+  replay_outcome out;
+  auto text = j.read_all();
+  if (!text) {
+    log::error("journal", text.err().message);
+    metrics.journal_error();
+    return out;
+  }
+  auto plan = plan_replay(*text);
+  out.bad_lines = plan.bad_lines;
+  for (size_t i = 0; i < plan.bad_lines; ++i)
+    metrics.journal_error();
+  if (plan.bad_lines > 0)
+    log::warn("journal", j.path(), ": ", plan.bad_lines,
+              " corrupt or torn line(s) skipped; every valid record was replayed");
+  for (auto& r : plan.restores) {
+    auto dir = sys::cgroup_dir::open(cgroup_root, r.path);
+    if (!dir || dir->id() != r.cgroup_id) {
+      ++out.skipped;
+      log::info("journal", "not restoring ", r.knob, " of ", r.path,
+                ": the cgroup is gone or was re-created");
+      continue;
+    }
+    if (auto w = dir->write(r.knob, r.value); !w) {
+      ++out.failed;
+      metrics.knob_restore_failed();
+      log::error("journal", "restore ", r.knob, "=", r.value, " in ", r.path, " failed: ",
+                 w.err().message);
+      continue;
+    }
+    ++out.restored;
+    metrics.knob_restored(restore_reason::journal);
+    log::info("journal", "restored ", r.knob, "=", r.value, " in ", r.path,
+              " (left changed by an agent that did not stop cleanly)");
+  }
+  // A failed restore stays in the journal so the next start tries again.
+  if (out.failed == 0) {
+    if (auto t = j.truncate(); !t)
+      log::error("journal", t.err().message);
+  }
+  return out;
+}
+
+} // namespace ballast

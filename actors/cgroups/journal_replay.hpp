@@ -1,0 +1,23 @@
+// Start-up recovery: an agent that died (kill -9, crash, power cut of the
+// process) may have left knobs changed. Before any actor starts, the
+// journal's open claims are written back to their originals — only where
+// the cgroup still exists with the same id — and the journal is emptied.
+#pragma once
+
+#include "actors/cgroups/journal.hpp"
+#include "actors/metrics/agent_metrics.hpp"
+
+#include <string>
+
+namespace ballast {
+
+struct replay_outcome {
+  size_t restored = 0;
+  size_t skipped = 0;   // the cgroup is gone or is another cgroup now
+  size_t failed = 0;    // the write failed although the cgroup exists
+  size_t bad_lines = 0;
+};
+
+replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics);
+
+} // namespace ballast

@@ -1,0 +1,221 @@
+// Registry actor: routing, scanning and reconciling; see registry.hpp.
+#include "actors/cgroups/registry.hpp"
+
+#include "actors/cgroups/cgroup_actor.hpp"
+#include "sys/cgroupfs.hpp"
+#include "sys/log.hpp"
+#include "sys/procfs.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ballast {
+
+namespace {
+
+struct watched_cgroup {
+  std::string path;
+  cgroup_actor handle;
+};
+
+struct registry_state {
+  static constexpr const char* name = "cgroup-registry";
+
+  config::agent cfg;
+  std::shared_ptr<const cgroup_context> ctx;
+  std::unordered_map<uint64_t, watched_cgroup> cgroups;  // cgroup id -> actor
+  std::unordered_map<int32_t, uint64_t> pid_cgroup;      // watched pid -> cgroup id
+
+  ~registry_state() {
+    if (ctx)
+      ctx->metrics->actor_stopped(actor_type::registry);
+  }
+
+  bool watched(const std::string& path) const {
+    auto any = [&](const std::vector<std::string>& globs) {
+      return std::any_of(globs.begin(), globs.end(),
+                         [&](auto& g) { return config::glob_match(g, path); });
+    };
+    return any(cfg.watch_include) && !any(cfg.watch_exclude);
+  }
+};
+
+using registry_self = registry_actor::stateful_pointer<registry_state>;
+
+void start_watching(registry_self self, uint64_t id, const std::string& path) {
+  auto& st = self->state;
+  cgroup_spec spec{path, id, policies_for(st.cfg.policies, path), st.cfg.dry_run};
+  st.cgroups[id] = {path, spawn_cgroup_actor(self->system(), std::move(spec), st.ctx)};
+}
+
+void stop_watching(registry_self self, uint64_t id) {
+  auto it = self->state.cgroups.find(id);
+  if (it == self->state.cgroups.end())
+    return;
+  // The actor restores its knobs where the cgroup still exists, then quits.
+  caf::anon_send(it->second.handle, atom::stop_v);
+  self->state.cgroups.erase(it);
+  std::erase_if(self->state.pid_cgroup, [&](auto& kv) { return kv.second == id; });
+}
+
+// A process left `from` (moved or exited): its policies there end.
+void leave(registry_self self, int32_t pid, uint64_t ktime_ns) {
+  auto it = self->state.pid_cgroup.find(pid);
+  if (it == self->state.pid_cgroup.end())
+    return;
+  auto cg = self->state.cgroups.find(it->second);
+  if (cg != self->state.cgroups.end())
+    self->send(cg->second.handle, cgroup_event{event_kind::exit, pid, it->second, ktime_ns, {}, {}});
+  self->state.pid_cgroup.erase(it);
+}
+
+void route(registry_self self, cgroup_event& ev) {
+  auto& st = self->state;
+  st.ctx->metrics->event_seen(ev.kind);
+  auto cg = st.cgroups.find(ev.cgroup_id);
+  switch (ev.kind) {
+    case event_kind::cgroup_mkdir:
+      if (cg == st.cgroups.end() && st.watched(ev.path))
+        start_watching(self, ev.cgroup_id, ev.path);
+      return;
+    case event_kind::cgroup_rmdir:
+      stop_watching(self, ev.cgroup_id);
+      return;
+    case event_kind::attach:
+    case event_kind::exec:
+      if (auto old = st.pid_cgroup.find(ev.pid); old != st.pid_cgroup.end() && old->second != ev.cgroup_id)
+        leave(self, ev.pid, ev.ktime_ns);
+      if (cg == st.cgroups.end()) {
+        st.ctx->metrics->unwatched_event();
+        return;
+      }
+      st.pid_cgroup[ev.pid] = ev.cgroup_id;
+      self->send(cg->second.handle, std::move(ev));
+      return;
+    case event_kind::exit:
+      if (cg == st.cgroups.end() && !st.pid_cgroup.count(ev.pid))
+        st.ctx->metrics->unwatched_event();
+      leave(self, ev.pid, ev.ktime_ns);
+      return;
+  }
+}
+
+// Brings the actors and their members in line with cgroupfs as it is now.
+void reconcile(registry_self self) {
+  auto& st = self->state;
+  st.ctx->metrics->rescan();
+  auto tree = sys::scan_cgroup_tree(st.ctx->cgroup_root);
+  if (!tree) {
+    log::error("registry", "scan of ", st.ctx->cgroup_root, " failed: ", tree.err().message);
+    return;
+  }
+  std::unordered_set<uint64_t> present;
+  for (auto& e : *tree)
+    if (st.watched(e.path))
+      present.insert(e.id);
+  std::vector<uint64_t> gone;
+  for (auto& [id, _] : st.cgroups)
+    if (!present.count(id))
+      gone.push_back(id);
+  for (auto id : gone)
+    stop_watching(self, id);
+  auto now = monotonic_ns();
+  std::erase_if(st.pid_cgroup, [](auto&) { return true; });
+  for (auto& e : *tree) {
+    if (!present.count(e.id))
+      continue;
+    if (!st.cgroups.count(e.id))
+      start_watching(self, e.id, e.path);
+    auto procs = sys::read_small_file(sys::join_cgroup_path(st.ctx->cgroup_root, e.path) + "/" +
+                                      std::string(sys::files::procs));
+    cgroup_members m{procs ? sys::parse_pid_list(*procs) : std::vector<int>{}, now};
+    for (auto pid : m.pids)
+      st.pid_cgroup[pid] = e.id;
+    self->send(st.cgroups[e.id].handle, std::move(m));
+  }
+  log::info("registry", "scan: ", st.cgroups.size(), " cgroups watched, ", st.pid_cgroup.size(),
+            " processes");
+}
+
+void apply_config(registry_self self, config::agent cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  for (auto& [id, cg] : st.cgroups) {
+    self->send(cg.handle, atom::reload_v, st.cfg.policies);
+    self->send(cg.handle, atom::reload_v, st.cfg.dry_run);
+  }
+  reconcile(self);  // stops what is no longer watched, starts what now is
+}
+
+// Asks every cgroup actor the same request and delivers the collected
+// replies once all have answered (an actor that died counts as answered).
+template <class Reply, class Collect, class Finish>
+void fan_out(registry_self self, Collect collect, Finish finish) {
+  auto pending = std::make_shared<size_t>(self->state.cgroups.size());
+  auto fin = std::make_shared<Finish>(std::move(finish));
+  if (*pending == 0) {
+    (*fin)();
+    return;
+  }
+  auto one_done = [=] {
+    if (--*pending == 0)
+      (*fin)();
+  };
+  for (auto& [id, cg] : self->state.cgroups) {
+    auto req = [&] {
+      if constexpr (std::is_same_v<Reply, cgroup_status>)
+        return self->request(cg.handle, caf::infinite, atom::status_v);
+      else
+        return self->request(cg.handle, caf::infinite, atom::stop_v);
+    }();
+    req.then([=](Reply& r) { collect(r); one_done(); },
+             [=](caf::error&) { one_done(); });
+  }
+}
+
+registry_actor::behavior_type registry_behavior(registry_self self, config::agent cfg,
+                                                std::shared_ptr<const cgroup_context> ctx) {
+  self->state.cfg = std::move(cfg);
+  self->state.ctx = ctx;
+  ctx->metrics->actor_started(actor_type::registry);
+  return {
+    [=](event_batch& batch) {
+      for (auto& ev : batch.events)
+        route(self, ev);
+    },
+    [=](events_lost& lost) {
+      log::warn("registry", "the kernel dropped events (", lost.total, " so far): rescanning");
+      self->state.ctx->metrics->events_lost_total(lost.total);
+      reconcile(self);
+    },
+    [=](atom::scan) { reconcile(self); },
+    [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
+    [=](atom::list) {
+      auto rp = self->make_response_promise<std::vector<cgroup_status>>();
+      auto all = std::make_shared<std::vector<cgroup_status>>();
+      fan_out<cgroup_status>(self, [=](cgroup_status& s) { all->push_back(std::move(s)); },
+                             [=]() mutable { rp.deliver(std::move(*all)); });
+      return rp;
+    },
+    [=](atom::stop) {
+      auto rp = self->make_response_promise<atom::done>();
+      fan_out<atom::done>(self, [](atom::done&) {}, [=]() mutable {
+        rp.deliver(atom::done_v);
+        self->quit();
+      });
+      self->state.cgroups.clear();
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+registry_actor spawn_registry(caf::actor_system& sys, config::agent cfg,
+                              std::shared_ptr<const cgroup_context> ctx) {
+  return sys.spawn(registry_behavior, std::move(cfg), std::move(ctx));
+}
+
+} // namespace ballast

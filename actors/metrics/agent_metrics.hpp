@@ -1,0 +1,93 @@
+// Every metric the agent exports, built once in one prometheus-cpp registry
+// and shared by the actors (prometheus-cpp metrics are thread-safe). Names
+// follow one rule: ballast_ prefix, base units, bounded labels; series
+// labelled by cgroup or pid are removed when that cgroup or process goes.
+#pragma once
+
+#include "messages/events.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+namespace ballast {
+
+enum class actor_type { supervisor, source, registry, cgroup, policy };
+
+// Why a knob went back: label values of ballast_knob_restores_total{reason}.
+enum class restore_reason { policy_ended, policy_failed, released, shutdown, journal };
+
+const char* to_string(restore_reason r);
+
+class agent_metrics {
+public:
+  agent_metrics();
+
+  prometheus::Registry& registry() { return *registry_; }
+  std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
+
+  void event_seen(event_kind k);
+  void events_lost_total(uint64_t total);  // mirrors the kernel counter
+  void actor_started(actor_type t);
+  void actor_stopped(actor_type t);
+  void policy_started(const std::string& policy);
+  void policy_stopped(const std::string& policy);
+  // Seconds from the kernel timestamp of an event to now (CLOCK_MONOTONIC).
+  void event_handled(uint64_t ktime_ns);
+  void policy_running(uint64_t ktime_ns);
+  void knob_written(bool dry_run);
+  void knob_write_failed();
+  void knob_restored(restore_reason r);
+  void knob_restore_failed();
+  void source_restarted();
+  void unwatched_event();
+  void proc_read_failed();
+  void journal_error();
+  void rescan();
+  void config_reload(bool ok);
+
+  // Telemetry series, all removed by remove_process / remove_cgroup.
+  prometheus::Family<prometheus::Counter>& process_cpu() { return process_cpu_; }
+  prometheus::Family<prometheus::Gauge>& process_rss() { return process_rss_; }
+  prometheus::Family<prometheus::Gauge>& cgroup_pressure() { return cgroup_pressure_; }
+
+private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& events_;
+  std::array<prometheus::Counter*, 6> events_by_kind_{};
+  prometheus::Counter& events_lost_;
+  uint64_t lost_seen_ = 0;  // only the registry reports losses
+  prometheus::Family<prometheus::Gauge>& actors_;
+  std::array<prometheus::Gauge*, 5> actors_by_type_{};
+  prometheus::Family<prometheus::Gauge>& policy_actors_;
+  prometheus::Histogram& event_handling_;
+  prometheus::Histogram& policy_start_;
+  prometheus::Family<prometheus::Counter>& knob_writes_;
+  prometheus::Counter& writes_done_;
+  prometheus::Counter& writes_dry_run_;
+  prometheus::Counter& writes_failed_;
+  prometheus::Family<prometheus::Counter>& knob_restores_;
+  std::array<prometheus::Counter*, 5> restores_by_reason_{};
+  prometheus::Counter& restores_failed_;
+  prometheus::Counter& source_restarts_;
+  prometheus::Counter& unwatched_events_;
+  prometheus::Counter& proc_read_errors_;
+  prometheus::Counter& journal_errors_;
+  prometheus::Counter& rescans_;
+  prometheus::Family<prometheus::Counter>& reloads_;
+  prometheus::Family<prometheus::Counter>& process_cpu_;
+  prometheus::Family<prometheus::Gauge>& process_rss_;
+  prometheus::Family<prometheus::Gauge>& cgroup_pressure_;
+};
+
+// Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.
+double seconds_since(uint64_t ktime_ns);
+uint64_t monotonic_ns();
+
+} // namespace ballast

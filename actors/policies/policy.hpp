@@ -1,0 +1,59 @@
+// The contract between the cgroup actor and the policies: what a policy is
+// told when it is spawned, and the one table that lists every policy type.
+// Adding a policy is one .hpp/.cpp pair in this folder and one line in
+// policy_table.cpp.
+#pragma once
+
+#include "actors/metrics/agent_metrics.hpp"
+#include "config/config.hpp"
+#include "messages/protocol.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ballast {
+
+// The process a per-process policy acts for.
+struct policy_target {
+  int32_t pid = 0;
+  std::string comm;
+  std::string cgroup_path;   // relative to the cgroup2 root
+  uint64_t cgroup_id = 0;
+  uint64_t since_ktime_ns = 0;  // the event that enrolled it (for latency)
+};
+
+// What every policy may use.
+struct policy_env {
+  std::string cgroup_root;
+  std::shared_ptr<agent_metrics> metrics;
+  cgroup_actor cgroup;  // where claims go: the only writer of the cgroup
+};
+
+struct policy_type {
+  std::string_view name;
+  std::string_view summary;  // one line for --list-policies
+  // Checks a policy's params (canonical JSON text); errors name the field
+  // under `path` ("policies[0].params").
+  std::vector<config::config_error> (*check_params)(const std::string& params,
+                                                    const std::string& path);
+  policy_actor (*spawn)(caf::actor_system& sys, const config::policy& cfg,
+                        const policy_target& target, const policy_env& env);
+};
+
+// Every policy type the agent knows, in one explicit table.
+const std::vector<policy_type>& policy_table();
+
+const policy_type* find_policy_type(std::string_view name);
+
+std::vector<std::string> policy_type_names();
+
+// config::parse with the table's names, then every policy's params checked by
+// its type: the one way the agent turns text into a config.
+config::parse_result check_config(std::string_view json_text);
+config::parse_result check_config_file(const std::string& file);
+
+} // namespace ballast

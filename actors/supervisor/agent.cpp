@@ -1,0 +1,152 @@
+// Process lifecycle of ballastd; see agent.hpp.
+#include "actors/supervisor/agent.hpp"
+
+#include "actors/cgroups/journal_replay.hpp"
+#include "actors/policies/policy.hpp"
+#include "actors/supervisor/supervisor.hpp"
+#include "ballast_version.hpp"
+#include "sys/log.hpp"
+#include "sys/mountinfo.hpp"
+
+#include <caf/all.hpp>
+#include <prometheus/exposer.h>
+
+#include <csignal>
+#include <pthread.h>
+
+namespace ballast {
+
+namespace {
+
+sigset_t agent_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+std::unique_ptr<prometheus::Exposer> serve_metrics(const config::agent& cfg, agent_metrics& m) {
+  auto where = cfg.metrics_address + ":" + std::to_string(cfg.metrics_port);
+  try {
+    auto exposer = std::make_unique<prometheus::Exposer>(where, 2);
+    exposer->RegisterCollectable(m.shared_registry());
+    return exposer;
+  } catch (const std::exception& e) {
+    log::error("agent", "cannot serve metrics on ", where, ": port ", cfg.metrics_port,
+               " is already in use or the address is not available (", e.what(), ")");
+    return nullptr;
+  }
+}
+
+// Re-reads the config file; a bad one is refused and the running one kept.
+void reload(const agent_options& opts, const supervisor_actor& sup, agent_metrics& metrics,
+            config::agent& current) {
+  if (!opts.config_file) {
+    log::info("agent", "SIGHUP: running on the embedded default config; nothing to reload");
+    return;
+  }
+  auto r = check_config_file(*opts.config_file);
+  if (!r.value) {
+    log::error("agent", "SIGHUP: ", *opts.config_file, " refused, keeping the running config:");
+    for (auto& e : r.errors)
+      log::error("agent", "  ", e.to_string());
+    metrics.config_reload(false);
+    return;
+  }
+  auto next = std::move(*r.value);
+  next.dry_run = next.dry_run || opts.force_dry_run;
+  if (next.metrics_address != current.metrics_address || next.metrics_port != current.metrics_port ||
+      next.journal_path != current.journal_path)
+    log::warn("agent", "SIGHUP: metrics.listen and journal take effect at the next start");
+  log::info("agent", "SIGHUP: config ", config::config_hash(next), " from ", *opts.config_file,
+            " applied");
+  metrics.config_reload(true);
+  current = next;
+  caf::anon_send(sup, atom::reload_v, std::move(next));
+}
+
+// Asks the supervisor to stop and waits at most the deadline.
+bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::milliseconds deadline) {
+  bool done = false;
+  caf::scoped_actor self{sys};
+  self->request(sup, deadline, atom::stop_v)
+    .receive([&](atom::done) { done = true; },
+             [&](caf::error& err) {
+               log::error("agent", "shutdown did not finish within ", deadline.count(), " ms: ",
+                          to_string(err), "; the journal restores the rest at the next start");
+             });
+  return done;
+}
+
+// Runs the actor system until SIGTERM/SIGINT and returns the exit code.
+int run_actors(const agent_options& opts, config::agent& cfg,
+                std::shared_ptr<const cgroup_context> ctx, const sigset_t& set) {
+  caf::actor_system_config sys_cfg;
+  sys_cfg.add_message_types<caf::id_block::ballast>();
+  // One shared queue with a condition variable: idle workers sleep instead
+  // of polling (work stealing polled at ~4% of a core on an idle host).
+  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf::actor_system sys{sys_cfg};
+  auto fatal = std::make_shared<std::atomic<bool>>(false);
+  auto sup = spawn_supervisor(sys, cfg, {ctx, fatal});
+  for (;;) {
+    int sig = sigwaitinfo(&set, nullptr);
+    if (sig == SIGHUP)
+      reload(opts, sup, *ctx->metrics, cfg);
+    else if (sig == SIGTERM || sig == SIGINT)
+      break;
+  }
+  log::info("agent", "stopping: restoring knobs (deadline ", cfg.shutdown_deadline.count(), " ms)");
+  if (!shutdown(sys, sup, cfg.shutdown_deadline)) {
+    std::fflush(nullptr);
+    std::_Exit(1);  // do not wait for actors that missed the deadline
+  }
+  log::info("agent", "stopped");
+  return fatal->load() ? 1 : 0;
+}
+
+} // namespace
+
+int run_agent(agent_options opts) {
+  auto& cfg = opts.cfg;
+  cfg.dry_run = cfg.dry_run || opts.force_dry_run;
+  auto set = agent_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread exists
+
+  auto root = sys::discover_cgroup2_mount();
+  if (!root) {
+    log::error("agent", root.err().message);
+    return 1;
+  }
+  auto metrics = std::make_shared<agent_metrics>();
+  auto exposer = serve_metrics(cfg, *metrics);
+  if (!exposer)
+    return 1;
+
+  auto ctx = std::make_shared<cgroup_context>();
+  ctx->cgroup_root = *root;
+  ctx->metrics = metrics;
+  auto j = journal::open(cfg.journal_path);
+  if (!j) {
+    log::error("agent", j.err().message, ": without a journal knob restores are not crash-safe");
+    return 1;
+  }
+  auto replayed = replay_journal(*j, *root, *metrics);
+  ctx->knob_journal = std::make_shared<journal>(std::move(*j));
+
+  log::info("agent", "ballastd ", BALLAST_VERSION, " on cgroup2 at ", *root, ", config ",
+            config::config_hash(cfg), ", metrics on ", cfg.metrics_address, ":", cfg.metrics_port,
+            cfg.dry_run ? ", dry-run (no knob is written)" : "", ", journal replay restored ",
+            replayed.restored);
+
+  int code = run_actors(opts, cfg, ctx, set);
+  // The exposer's HTTP server needs up to 2 s to join its threads, longer than
+  // the shutdown deadline: every knob is restored and the journal synced by
+  // now, so the process ends without waiting for it.
+  std::fflush(nullptr);
+  std::_Exit(code);
+}
+
+} // namespace ballast

@@ -1,0 +1,134 @@
+// Supervisor actor; see supervisor.hpp.
+#include "actors/supervisor/supervisor.hpp"
+
+#include "actors/cgroups/registry.hpp"
+#include "actors/sources/cgroup_source.hpp"
+#include "sys/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <csignal>
+
+namespace ballast {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto first_backoff = 100ms;
+constexpr auto max_backoff = std::chrono::milliseconds(10s);
+// A source that ran this long is healthy again: the backoff starts over.
+constexpr auto healthy_after = 10s;
+
+struct supervisor_state {
+  static constexpr const char* name = "supervisor";
+
+  config::agent cfg;
+  supervisor_env env;
+  registry_actor registry;
+  source_actor source;
+  caf::actor_clock::time_point source_started;
+  std::chrono::milliseconds backoff = first_backoff;
+  bool source_ever_ran = false;
+  bool stopping = false;
+
+  ~supervisor_state() {
+    if (env.ctx)
+      env.ctx->metrics->actor_stopped(actor_type::supervisor);
+  }
+};
+
+using supervisor_self = supervisor_actor::stateful_pointer<supervisor_state>;
+
+void start_source(supervisor_self self) {
+  auto& st = self->state;
+  st.source = spawn_cgroup_source(self->system(), st.registry, st.cfg.ring_buffer_bytes,
+                                  st.env.ctx->metrics);
+  st.source_started = self->clock().now();
+  self->monitor(st.source);
+}
+
+void on_source_down(supervisor_self self, const caf::error& reason) {
+  auto& st = self->state;
+  st.source = nullptr;
+  if (st.stopping)
+    return;
+  bool ran = self->clock().now() - st.source_started >= 1s;
+  if (!st.source_ever_ran && !ran) {
+    log::error("supervisor", "the cgroup source could not start: ", to_string(reason),
+               "; the agent stops");
+    st.env.fatal->store(true);
+    ::kill(::getpid(), SIGTERM);
+    return;
+  }
+  st.source_ever_ran = true;
+  if (self->clock().now() - st.source_started >= healthy_after)
+    st.backoff = first_backoff;
+  log::warn("supervisor", "the cgroup source stopped (", to_string(reason), "); restarting in ",
+            st.backoff.count(), " ms");
+  self->delayed_send(self, st.backoff, atom::restart_v);
+  st.backoff = std::min(st.backoff * 2, max_backoff);
+}
+
+void apply_config(supervisor_self self, config::agent next) {
+  auto& st = self->state;
+  bool resize = next.ring_buffer_bytes != st.cfg.ring_buffer_bytes;
+  st.cfg = next;
+  self->send(st.registry, atom::reload_v, std::move(next));
+  if (resize && st.source) {
+    // The ring buffer is sized at load: start the source again with the new size.
+    log::info("supervisor", "ring buffer size changed: restarting the cgroup source");
+    self->demonitor(st.source.address());
+    self->send_exit(st.source, caf::exit_reason::user_shutdown);
+    start_source(self);
+  }
+}
+
+supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config::agent cfg,
+                                                    supervisor_env env) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.env = std::move(env);
+  st.env.ctx->metrics->actor_started(actor_type::supervisor);
+  st.registry = spawn_registry(self->system(), st.cfg, st.env.ctx);
+  start_source(self);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.source == self->state.source.address())
+      on_source_down(self, dm.reason);
+  });
+  return {
+    [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
+    [=](atom::restart) {
+      if (self->state.stopping || self->state.source)
+        return;
+      self->state.env.ctx->metrics->source_restarted();
+      start_source(self);
+    },
+    [=](atom::stop) {
+      auto& st = self->state;
+      st.stopping = true;
+      if (st.source)
+        self->send_exit(st.source, caf::exit_reason::user_shutdown);
+      auto rp = self->make_response_promise<atom::done>();
+      self->request(st.registry, caf::infinite, atom::stop_v)
+        .then([=](atom::done) mutable {
+                rp.deliver(atom::done_v);
+                self->quit();
+              },
+              [=](caf::error& err) mutable {
+                log::error("supervisor", "registry stop failed: ", to_string(err));
+                rp.deliver(atom::done_v);
+                self->quit();
+              });
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, config::agent cfg, supervisor_env env) {
+  return sys.spawn(supervisor_behavior, std::move(cfg), std::move(env));
+}
+
+} // namespace ballast

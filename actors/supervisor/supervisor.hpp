@@ -1,0 +1,28 @@
+// The supervisor: spawns the registry and the cgroup source, monitors the
+// source and restarts it with exponential backoff (counted in
+// ballast_source_restarts_total), forwards config reloads, and runs the
+// coordinated shutdown: source first (no new events), then every cgroup
+// actor restores its knobs, then the reply to main.
+//
+// If the source cannot start at all the first time (no BPF here), the agent
+// cannot do its job: the supervisor sets `fatal` and raises SIGTERM so main
+// shuts down and exits non-zero.
+#pragma once
+
+#include "actors/cgroups/cgroup_context.hpp"
+#include "config/config.hpp"
+#include "messages/protocol.hpp"
+
+#include <atomic>
+#include <memory>
+
+namespace ballast {
+
+struct supervisor_env {
+  std::shared_ptr<const cgroup_context> ctx;
+  std::shared_ptr<std::atomic<bool>> fatal;
+};
+
+supervisor_actor spawn_supervisor(caf::actor_system& sys, config::agent cfg, supervisor_env env);
+
+} // namespace ballast

@@ -1,0 +1,86 @@
+// The agent's configuration as plain structs (the IR). JSON is parsed and
+// validated in config/parse.cpp; nothing outside config/ sees JSON types.
+// Every error names the field path and the rule it broke:
+//   "policies[1].interval: must be at least 10ms".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ballast::config {
+
+using std::chrono::milliseconds;
+
+// Which processes a policy enrols. Every present field must match.
+struct selector {
+  std::vector<std::string> cgroups = {"/**"};  // globs over cgroup paths
+  std::string comm;                            // ECMAScript regex, full match; "" = any
+  std::string exe;                             // ECMAScript regex, full match; "" = any
+  std::vector<uint32_t> uids;                  // empty = any uid
+  bool operator==(const selector&) const = default;
+};
+
+struct policy {
+  std::string name;      // unique among policies; used in metrics labels
+  std::string type;      // a name from the policy table ("telemetry", ...)
+  milliseconds interval{1000};
+  selector select;
+  // Policy-specific parameters, kept as canonical JSON text so this header
+  // stays free of JSON types; each policy parses its own at spawn.
+  std::string params = "{}";
+  bool operator==(const policy&) const = default;
+};
+
+struct agent {
+  std::string metrics_address = "127.0.0.1";
+  uint16_t metrics_port = 9464;
+  std::string journal_path = "/run/ballast/journal";
+  bool dry_run = false;
+  milliseconds shutdown_deadline{190};
+  uint32_t ring_buffer_bytes = 1u << 20;  // power of two, >= 4096
+  // Cgroups that get an actor (globs); a cgroup is watched if it matches an
+  // include and no exclude.
+  std::vector<std::string> watch_include = {"/**"};
+  std::vector<std::string> watch_exclude;
+  std::vector<policy> policies;
+  bool operator==(const agent&) const = default;
+};
+
+struct config_error {
+  std::string path;  // "policies[1].interval"
+  std::string rule;  // "must be at least 10ms"
+  std::string to_string() const { return path.empty() ? rule : path + ": " + rule; }
+};
+
+struct parse_result {
+  std::optional<agent> value;        // set only when errors is empty
+  std::vector<config_error> errors;  // every error found, not just the first
+};
+
+// Parses and validates JSON text. known_policy_types is the policy table's
+// list of names; a policy of another type is an error.
+parse_result parse(std::string_view json_text, const std::vector<std::string>& known_policy_types);
+
+// Reads the file and parses it; a missing or unreadable file is one error
+// with an empty path that names the file.
+parse_result parse_file(const std::string& file, const std::vector<std::string>& known_policy_types);
+
+// The embedded default configuration (JSON text), useful on any host:
+// telemetry for the processes of every cgroup.
+std::string_view default_config_json();
+
+// "250ms", "1s", "2m" -> milliseconds. Accepts ms, s, m units; integer values.
+std::optional<milliseconds> parse_duration(std::string_view text);
+
+// Glob match over cgroup paths: '*' matches within one path component,
+// '**' matches any number of components (including none), '?' one character.
+// "/**" matches every path including "/".
+bool glob_match(std::string_view pattern, std::string_view path);
+
+// A short stable hash of the canonical config (hex), for status displays.
+std::string config_hash(const agent& a);
+
+} // namespace ballast::config

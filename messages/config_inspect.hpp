@@ -1,0 +1,29 @@
+// `inspect` for the config IR, so a config crosses actor and network
+// boundaries (reload from the supervisor, apply from a coordinator) as data.
+#pragma once
+
+#include "config/config.hpp"
+
+#include <caf/meta/type_name.hpp>
+
+namespace ballast::config {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, selector& x) {
+  return f(caf::meta::type_name("ballast.selector"), x.cgroups, x.comm, x.exe, x.uids);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, policy& x) {
+  return f(caf::meta::type_name("ballast.policy"), x.name, x.type, x.interval, x.select,
+           x.params);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent& x) {
+  return f(caf::meta::type_name("ballast.agent_config"), x.metrics_address, x.metrics_port,
+           x.journal_path, x.dry_run, x.shutdown_deadline, x.ring_buffer_bytes,
+           x.watch_include, x.watch_exclude, x.policies);
+}
+
+} // namespace ballast::config

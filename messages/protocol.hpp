@@ -1,0 +1,103 @@
+// The whole protocol of the agent in one header: atoms, the type-ID block and
+// every typed actor interface, one comment per handler. Reading this file
+// tells you who can say what to whom.
+#pragma once
+
+#include "messages/config_inspect.hpp"
+#include "messages/events.hpp"
+
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// Atoms live in ballast::atom: CAF defines its own get_atom, ok_atom, ...
+CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
+  CAF_ADD_ATOM(ballast, ballast::atom, tick, "tick")
+  CAF_ADD_ATOM(ballast, ballast::atom, stop, "stop")
+  CAF_ADD_ATOM(ballast, ballast::atom, done, "done")
+  CAF_ADD_ATOM(ballast, ballast::atom, scan, "scan")
+  CAF_ADD_ATOM(ballast, ballast::atom, reload, "reload")
+  CAF_ADD_ATOM(ballast, ballast::atom, status, "status")
+  CAF_ADD_ATOM(ballast, ballast::atom, list, "list")
+  CAF_ADD_ATOM(ballast, ballast::atom, failed, "failed")
+  CAF_ADD_ATOM(ballast, ballast::atom, restart, "restart")
+  CAF_ADD_ATOM(ballast, ballast::atom, release, "release")
+
+  CAF_ADD_TYPE_ID(ballast, (ballast::event_kind))
+  CAF_ADD_TYPE_ID(ballast, (ballast::cgroup_event))
+  CAF_ADD_TYPE_ID(ballast, (ballast::event_batch))
+  CAF_ADD_TYPE_ID(ballast, (ballast::events_lost))
+  CAF_ADD_TYPE_ID(ballast, (ballast::cgroup_members))
+  CAF_ADD_TYPE_ID(ballast, (ballast::claim_request))
+  CAF_ADD_TYPE_ID(ballast, (ballast::claim_reply))
+  CAF_ADD_TYPE_ID(ballast, (ballast::claim_info))
+  CAF_ADD_TYPE_ID(ballast, (ballast::cgroup_status))
+  CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::cgroup_status>))
+  CAF_ADD_TYPE_ID(ballast, (ballast::config::selector))
+  CAF_ADD_TYPE_ID(ballast, (ballast::config::policy))
+  CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::policy>))
+  CAF_ADD_TYPE_ID(ballast, (ballast::config::agent))
+CAF_END_TYPE_ID_BLOCK(ballast)
+
+namespace ballast {
+
+// A policy actor: one per (policy, process). Every policy has this interface;
+// what it does on a tick is its own.
+using policy_actor = caf::typed_actor<
+  // Periodic work; the policy schedules its next tick itself.
+  caf::reacts_to<atom::tick>>;
+
+// The cgroup actor: the only writer of its cgroup's files.
+using cgroup_actor = caf::typed_actor<
+  // A process entered the cgroup, or exec'd inside it: enrol it with every
+  // policy whose selector matches now, end the policies that no longer match.
+  caf::reacts_to<cgroup_event>,
+  // The member pids as a scan saw them: enrol the new, forget the gone.
+  caf::reacts_to<cgroup_members>,
+  // A new list of policies: end what is gone or changed, enrol again.
+  caf::reacts_to<atom::reload, std::vector<config::policy>>,
+  // Switch dry-run on or off; on→off writes nothing until the next claim.
+  caf::reacts_to<atom::reload, bool>,
+  // A policy claims a knob; the sender is the owner and is monitored.
+  caf::replies_to<claim_request>::with<claim_reply>,
+  // A policy drops its claim on one knob before it ends.
+  caf::reacts_to<atom::release, std::string>,
+  // Snapshot of pids, live policies and standing claims.
+  caf::replies_to<atom::status>::with<cgroup_status>,
+  // Restore every knob, end every policy, reply, then quit.
+  caf::replies_to<atom::stop>::with<atom::done>>;
+
+// The registry: id → cgroup actor for every watched cgroup.
+using registry_actor = caf::typed_actor<
+  // Events drained from a source; routed to the cgroup actors.
+  caf::reacts_to<event_batch>,
+  // The kernel dropped records: rescan cgroupfs and reconcile.
+  caf::reacts_to<events_lost>,
+  // Scan the tree and reconcile actors and members with it (sent by the
+  // source once its programs are attached, so nothing falls between).
+  caf::reacts_to<atom::scan>,
+  // A new config: watch globs and policies.
+  caf::reacts_to<atom::reload, config::agent>,
+  // Status of every cgroup actor.
+  caf::replies_to<atom::list>::with<std::vector<cgroup_status>>,
+  // Stop every cgroup actor (restoring its knobs), reply, then quit.
+  caf::replies_to<atom::stop>::with<atom::done>>;
+
+// A source: owns kernel resources and the thread that polls them.
+using source_actor = caf::typed_actor<
+  // From its poller thread: the thread failed; the source quits with reason.
+  caf::reacts_to<atom::failed, std::string>>;
+
+// The supervisor: spawns and monitors the others.
+using supervisor_actor = caf::typed_actor<
+  // From main on SIGHUP: a validated config to apply.
+  caf::reacts_to<atom::reload, config::agent>,
+  // Delayed self-message: start the source again after a backoff.
+  caf::reacts_to<atom::restart>,
+  // From main on SIGTERM/SIGINT: restore everything, stop, then reply.
+  caf::replies_to<atom::stop>::with<atom::done>>;
+
+} // namespace ballast

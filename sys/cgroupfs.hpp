@@ -1,0 +1,92 @@
+// cgroupfs access with an injectable root. A cgroup_dir is one cgroup
+// directory; it opens the directory once and caches the fd of every control
+// file it touches (openat relative to the directory fd), so periodic reads are
+// one pread. Reads and writes return errors as values. Tests point the root
+// at a fixture tree in a temp dir.
+#pragma once
+
+#include "sys/result.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ballast::sys {
+
+// Control-file names, so knob names are never spelled twice.
+namespace files {
+inline constexpr std::string_view procs = "cgroup.procs";
+inline constexpr std::string_view freeze = "cgroup.freeze";
+inline constexpr std::string_view kill = "cgroup.kill";
+inline constexpr std::string_view events = "cgroup.events";
+inline constexpr std::string_view max_descendants = "cgroup.max.descendants";
+inline constexpr std::string_view max_depth = "cgroup.max.depth";
+inline constexpr std::string_view cpu_pressure = "cpu.pressure";
+inline constexpr std::string_view memory_pressure = "memory.pressure";
+inline constexpr std::string_view io_pressure = "io.pressure";
+inline constexpr std::string_view cpu_stat = "cpu.stat";
+} // namespace files
+
+// Joins the cgroup2 root and a cgroup path relative to it ("/" or "/a/b").
+std::string join_cgroup_path(const std::string& root, std::string_view rel);
+
+// True if rel is a clean absolute cgroup path: starts with '/', no "." or
+// ".." components, no empty components, no NUL.
+bool is_clean_cgroup_path(std::string_view rel);
+
+class cgroup_dir {
+public:
+  // Opens root + rel (O_DIRECTORY|O_PATH is not enough for openat reads: use
+  // O_RDONLY|O_DIRECTORY|O_CLOEXEC). Fails for an unclean rel.
+  static result<cgroup_dir> open(const std::string& root, std::string rel);
+
+  cgroup_dir(cgroup_dir&&) noexcept;
+  cgroup_dir& operator=(cgroup_dir&&) noexcept;
+  cgroup_dir(const cgroup_dir&) = delete;
+  cgroup_dir& operator=(const cgroup_dir&) = delete;
+  ~cgroup_dir();
+
+  const std::string& path() const { return rel_; }  // relative, "/a/b"
+  uint64_t id() const { return id_; }                // inode = kernel cgroup id
+
+  // Whole content of a control file (pread at offset 0 on the cached fd).
+  result<std::string> read(std::string_view file);
+
+  // One write(2) of value to the file (opened O_WRONLY, cached). The error
+  // message names the file and the cgroup.
+  status write(std::string_view file, std::string_view value);
+
+  // Pids listed in cgroup.procs.
+  result<std::vector<int>> procs();
+
+  // True while the directory still exists (fstatat on the dir fd).
+  bool exists() const;
+
+private:
+  cgroup_dir(int dirfd, std::string root, std::string rel, uint64_t id);
+  result<int> fd_for(std::string_view file, bool for_write);
+  void close_all();
+
+  int dirfd_ = -1;
+  std::string root_;
+  std::string rel_;
+  uint64_t id_ = 0;
+  std::unordered_map<std::string, int> read_fds_;
+  std::unordered_map<std::string, int> write_fds_;
+};
+
+struct cgroup_entry {
+  std::string path;  // relative to the root: "/", "/a", "/a/b"
+  uint64_t id = 0;   // inode of the directory
+};
+
+// Walks the tree under root (root itself included as "/"), depth first.
+// Directories that vanish during the walk are skipped.
+result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root);
+
+// Parses cgroup.procs content: one pid per line.
+std::vector<int> parse_pid_list(std::string_view text);
+
+} // namespace ballast::sys

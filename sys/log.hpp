@@ -1,0 +1,33 @@
+// The agent's log: one line per call on stderr ("2026-11-23T15:04:05.123Z
+// warn  source: ..."), written with a single write(2) so lines from
+// different threads never interleave. systemd's journal picks stderr up.
+#pragma once
+
+#include <sstream>
+#include <string>
+
+namespace ballast::log {
+
+enum class level { debug, info, warn, error };
+
+void set_min_level(level l);
+void write(level l, std::string_view component, std::string_view message);
+
+// log::info("registry", "watching ", n, " cgroups")
+template <class... Ts>
+void line(level l, std::string_view component, const Ts&... parts) {
+  std::ostringstream os;
+  (os << ... << parts);
+  write(l, component, os.str());
+}
+
+template <class... Ts>
+void debug(std::string_view c, const Ts&... p) { line(level::debug, c, p...); }
+template <class... Ts>
+void info(std::string_view c, const Ts&... p) { line(level::info, c, p...); }
+template <class... Ts>
+void warn(std::string_view c, const Ts&... p) { line(level::warn, c, p...); }
+template <class... Ts>
+void error(std::string_view c, const Ts&... p) { line(level::error, c, p...); }
+
+} // namespace ballast::log

@@ -1,0 +1,193 @@
+// Reading one process from procfs (proc(5)). The parsers are pure functions
+// over file contents, so odd inputs (a comm holding ") ") are unit-tested
+// without a process; procfs adds the root, which tests point at a fixture
+// tree. A process can exit between any two reads: the read then fails with
+// ENOENT/ESRCH and that error is returned, never thrown.
+#include "sys/procfs.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+namespace ballast::sys {
+namespace {
+
+constexpr size_t read_chunk = 4096;
+
+// /proc/PID/stat fields are numbered from 1 as in proc(5): pid is 1, comm 2,
+// state 3, the first field after comm.
+constexpr size_t state_field = 3;
+constexpr size_t last_needed_field = 24;  // rss
+
+// code is passed in, not read here: building the path may clobber errno.
+error kernel_error(int code, std::string_view what, const std::string& path) {
+  return error{code, std::string(what) + " " + path + ": " + std::strerror(code)};
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view s) {
+  T value{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return value;
+}
+
+// after_comm[0] is field 3 (state).
+template <class T>
+status parse_stat_field(const std::vector<std::string>& after_comm, size_t number,
+                        std::string_view name, T& out) {
+  const std::string& text = after_comm[number - state_field];
+  const auto value = parse_number<T>(text);
+  if (!value) {
+    return error{0, "proc stat: field " + std::to_string(number) + " (" + std::string(name) +
+                        "): bad number '" + text + "'"};
+  }
+  out = *value;
+  return success();
+}
+
+std::string pid_path(const std::string& root, int pid, std::string_view file) {
+  return root + "/" + std::to_string(pid) + "/" + std::string(file);
+}
+
+// Reads path and parses it; a parse error is prefixed with the path.
+template <class Parse>
+auto read_parsed(const std::string& path, Parse parse) -> decltype(parse(std::string_view{})) {
+  auto text = read_small_file(path);
+  if (!text) return text.err();
+  auto parsed = parse(*text);
+  if (!parsed) return error{parsed.err().code, path + ": " + parsed.err().message};
+  return parsed;
+}
+
+} // namespace
+
+result<proc_stat> parse_proc_stat(std::string_view text) {
+  const size_t comm_open = text.find('(');
+  const size_t comm_close = text.rfind(')');
+  if (comm_open == std::string_view::npos || comm_close == std::string_view::npos ||
+      comm_close < comm_open)
+    return error{0, "proc stat: comm not in parentheses"};
+  std::istringstream rest{std::string(text.substr(comm_close + 1))};
+  const std::vector<std::string> after_comm{std::istream_iterator<std::string>(rest), {}};
+  if (after_comm.size() < last_needed_field - state_field + 1) {
+    return error{0, "proc stat: " + std::to_string(after_comm.size() + state_field - 1) +
+                        " fields, need at least " + std::to_string(last_needed_field)};
+  }
+  proc_stat st;
+  st.comm = text.substr(comm_open + 1, comm_close - comm_open - 1);
+  if (after_comm[0].size() != 1)
+    return error{0, "proc stat: field 3 (state): bad value '" + after_comm[0] + "'"};
+  st.state = after_comm[0][0];
+  const status parsed[] = {parse_stat_field(after_comm, 4, "ppid", st.ppid),
+                           parse_stat_field(after_comm, 14, "utime", st.utime_ticks),
+                           parse_stat_field(after_comm, 15, "stime", st.stime_ticks),
+                           parse_stat_field(after_comm, 22, "starttime", st.starttime_ticks),
+                           parse_stat_field(after_comm, 24, "rss", st.rss_pages)};
+  for (const status& s : parsed) {
+    if (!s) return s.err();
+  }
+  return st;
+}
+
+result<uint32_t> parse_status_uid(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) {
+    // "Uid:\treal\teffective\tsaved\tfs"
+    std::istringstream words(line);
+    std::string key;
+    std::string real;
+    if (!(words >> key) || key != "Uid:") continue;
+    words >> real;
+    if (const auto uid = parse_number<uint32_t>(real)) return *uid;
+    return error{0, "proc status: bad Uid value '" + real + "'"};
+  }
+  return error{0, "proc status: Uid line missing"};
+}
+
+std::string parse_cmdline(std::string_view text) {
+  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  std::string joined(text);
+  std::replace(joined.begin(), joined.end(), '\0', ' ');
+  return joined;
+}
+
+result<std::string> parse_proc_cgroup_v2(std::string_view text) {
+  constexpr std::string_view v2_prefix = "0::";
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(v2_prefix)) return line.substr(v2_prefix.size());
+  }
+  return error{0, "proc cgroup: no cgroup v2 line ('0::')"};
+}
+
+result<std::string> read_small_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return kernel_error(errno, "open", path);
+  std::string data;
+  for (;;) {
+    const size_t used = data.size();
+    data.resize(used + read_chunk);
+    const ssize_t n = ::read(fd, data.data() + used, read_chunk);
+    const int code = n < 0 ? errno : 0;
+    data.resize(used + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    if (n == 0) break;
+    if (code != 0 && code != EINTR) {
+      ::close(fd);
+      return kernel_error(code, "read", path);
+    }
+  }
+  ::close(fd);
+  return data;
+}
+
+procfs::procfs(std::string root) : root_(std::move(root)) {}
+
+result<proc_stat> procfs::stat(int pid) const {
+  return read_parsed(pid_path(root_, pid, "stat"), parse_proc_stat);
+}
+
+result<process_info> procfs::read(int pid) const {
+  auto st = stat(pid);
+  if (!st) return st.err();
+  const auto uid = read_parsed(pid_path(root_, pid, "status"), parse_status_uid);
+  if (!uid) return uid.err();
+  const auto cmdline = read_small_file(pid_path(root_, pid, "cmdline"));
+  if (!cmdline) return cmdline.err();
+  auto cgroup = read_parsed(pid_path(root_, pid, "cgroup"), parse_proc_cgroup_v2);
+  if (!cgroup) return cgroup.err();
+
+  process_info info;
+  info.pid = pid;
+  info.comm = std::move(st->comm);
+  std::error_code ignored;  // kernel threads and other users' processes have no readable exe
+  info.exe = std::filesystem::read_symlink(pid_path(root_, pid, "exe"), ignored).string();
+  info.cmdline = parse_cmdline(*cmdline);
+  info.uid = *uid;
+  info.cgroup = std::move(*cgroup);
+  info.cpu_seconds = static_cast<double>(st->utime_ticks + st->stime_ticks) /
+                     static_cast<double>(clock_ticks_per_second());
+  info.rss_bytes = st->rss_pages * page_size();
+  return info;
+}
+
+uint64_t procfs::clock_ticks_per_second() {
+  static const auto ticks = static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+  return ticks;
+}
+
+uint64_t procfs::page_size() {
+  static const auto size = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+} // namespace ballast::sys

@@ -1,0 +1,70 @@
+// procfs reading of one process: comm, cmdline, exe, uid, cgroup path, CPU
+// time and RSS. The parsers are pure functions over file contents; procfs
+// holds the root ("/proc", injectable for tests) and reads the files. A pid
+// that exits between reads gives an error value (ENOENT/ESRCH), never a throw.
+#pragma once
+
+#include "sys/result.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ballast::sys {
+
+struct proc_stat {
+  std::string comm;        // without the parentheses; may contain ') ' itself
+  char state = '?';
+  int ppid = 0;
+  uint64_t utime_ticks = 0;
+  uint64_t stime_ticks = 0;
+  uint64_t starttime_ticks = 0;
+  uint64_t rss_pages = 0;
+};
+
+// /proc/PID/stat. comm is between the first '(' and the LAST ')'.
+result<proc_stat> parse_proc_stat(std::string_view text);
+
+// The real uid from the "Uid:" line of /proc/PID/status.
+result<uint32_t> parse_status_uid(std::string_view text);
+
+// /proc/PID/cmdline: NUL-separated arguments joined with single spaces.
+std::string parse_cmdline(std::string_view text);
+
+// The cgroup v2 path from /proc/PID/cgroup (the "0::/path" line), e.g. "/a/b".
+result<std::string> parse_proc_cgroup_v2(std::string_view text);
+
+struct process_info {
+  int pid = 0;
+  std::string comm;
+  std::string exe;      // readlink of /proc/PID/exe; empty for kernel threads
+  std::string cmdline;
+  uint32_t uid = 0;
+  std::string cgroup;   // cgroup v2 path relative to the cgroup2 root
+  double cpu_seconds = 0;   // utime + stime
+  uint64_t rss_bytes = 0;
+};
+
+// Reads whole small files (under 64 KiB) with one open/read/close.
+result<std::string> read_small_file(const std::string& path);
+
+class procfs {
+public:
+  explicit procfs(std::string root = "/proc");
+
+  // Everything above in one call (stat, status, cmdline, cgroup, exe).
+  result<process_info> read(int pid) const;
+
+  // Only /proc/PID/stat: the cheap call for periodic sampling.
+  result<proc_stat> stat(int pid) const;
+
+  const std::string& root() const { return root_; }
+
+  static uint64_t clock_ticks_per_second();
+  static uint64_t page_size();
+
+private:
+  std::string root_;
+};
+
+} // namespace ballast::sys

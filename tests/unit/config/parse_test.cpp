@@ -1,0 +1,351 @@
+// config::parse: valid documents give the expected IR, every malformed one
+// gives exactly the errors (path + rule) an operator will read, and the
+// shipped files (embedded default, examples, schema) stay valid.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+
+#ifndef BALLAST_SOURCE_DIR
+#error "BALLAST_SOURCE_DIR must name the source tree (set by the test's CMake target)"
+#endif
+
+namespace ballast::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<std::string> known_types = {"telemetry"};
+const std::filesystem::path source_dir = BALLAST_SOURCE_DIR;
+
+std::vector<std::string> messages(const parse_result& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.to_string());
+  return out;
+}
+
+std::vector<std::string> errors_of(std::string_view json_text) { return messages(parse(json_text, known_types)); }
+
+agent parse_ok(std::string_view json_text) {
+  auto r = parse(json_text, known_types);
+  EXPECT_EQ(r.errors.size(), 0u) << (r.errors.empty() ? "" : r.errors.front().to_string());
+  return r.value.value_or(agent{});
+}
+
+// A document with one valid policy plus the given extra fields.
+std::string with_policy(const std::string& fields) {
+  return R"({"policies": [{"name": "p", "type": "telemetry", )" + fields + "}]}";
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// ---- malformed documents: one table row per rule ----
+
+struct malformed {
+  const char* name;
+  std::string json;
+  std::vector<std::string> errors;
+};
+
+void PrintTo(const malformed& m, std::ostream* os) { *os << m.name; }
+
+class Malformed : public testing::TestWithParam<malformed> {};
+
+TEST_P(Malformed, ReportsExactlyTheseErrors) {
+  const auto r = parse(GetParam().json, known_types);
+  EXPECT_FALSE(r.value.has_value());
+  EXPECT_EQ(messages(r), GetParam().errors);
+}
+
+const malformed malformed_cases[] = {
+    {"InvalidJson", R"({"dry_run": tru})",
+     {R"(invalid JSON: parse error at line 1, column 16: syntax error while parsing value - invalid literal; last read: '"dry_run": tru}')"}},
+    {"EmptyInput", "",
+     {"invalid JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected end of "
+      "input; expected '[', '{', or a literal"}},
+    {"TopLevelArray", "[]", {"the top level must be an object"}},
+    {"UnknownTopLevelKey", R"({"dryrun": true})", {"dryrun: unknown key"}},
+    {"UnknownNestedKey", R"({"metrics": {"port": 9464}})", {"metrics.port: unknown key"}},
+    {"UnknownPolicyKey", with_policy(R"("priority": 1)"), {"policies[0].priority: unknown key"}},
+    {"CommentNotString", R"({"watch": {"//": 7}})", {"watch.//: must be a string"}},
+    {"DryRunNotBoolean", R"({"dry_run": "yes"})", {"dry_run: must be a boolean"}},
+    {"JournalNotString", R"({"journal": 1})", {"journal: must be a string"}},
+    {"JournalRelative", R"({"journal": "run/journal"})", {"journal: must be an absolute path"}},
+    {"DeadlineNoUnit", R"({"shutdown_deadline": "190"})",
+     {R"(shutdown_deadline: must be a duration string like "250ms" or "5s")"}},
+    {"DeadlineTooShort", R"({"shutdown_deadline": "5ms"})", {"shutdown_deadline: must be at least 10ms"}},
+    {"DeadlineTooLong", R"({"shutdown_deadline": "2m"})", {"shutdown_deadline: must be at most 60s"}},
+    {"RingNotPowerOfTwo", R"({"ring_buffer_bytes": 5000})",
+     {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
+    {"RingTooSmall", R"({"ring_buffer_bytes": 2048})",
+     {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
+    {"RingTooLarge", R"({"ring_buffer_bytes": 2147483648})",
+     {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
+    {"RingFraction", R"({"ring_buffer_bytes": 4096.5})",
+     {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
+    {"RingString", R"({"ring_buffer_bytes": "1MiB"})",
+     {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
+    {"WatchNotObject", R"({"watch": ["/**"]})", {"watch: must be an object"}},
+    {"WatchIncludeEmpty", R"({"watch": {"include": []}})", {"watch.include: must not be empty"}},
+    {"WatchIncludeRelative", R"({"watch": {"include": ["/**", "system.slice"]}})",
+     {"watch.include[1]: must start with '/'"}},
+    {"WatchExcludeDotDot", R"({"watch": {"exclude": ["/a/../b"]}})",
+     {R"(watch.exclude[0]: must not contain a ".." component)"}},
+    {"WatchExcludeNotString", R"({"watch": {"exclude": [5]}})", {"watch.exclude[0]: must be a string"}},
+    {"MetricsNotObject", R"({"metrics": "127.0.0.1:9464"})", {"metrics: must be an object"}},
+    {"ListenNoPort", R"({"metrics": {"listen": "127.0.0.1"}})", {R"(metrics.listen: must be "host:port")"}},
+    {"ListenPortZero", R"({"metrics": {"listen": "127.0.0.1:0"}})",
+     {"metrics.listen: port must be an integer from 1 to 65535"}},
+    {"ListenPortTooLarge", R"({"metrics": {"listen": "127.0.0.1:65536"}})",
+     {"metrics.listen: port must be an integer from 1 to 65535"}},
+    {"ListenHostName", R"({"metrics": {"listen": "example.com:9464"}})",
+     {R"(metrics.listen: host must be an IPv4 address or "localhost")"}},
+    {"ListenBadHostAndPort", R"({"metrics": {"listen": "256.0.0.1:x"}})",
+     {R"(metrics.listen: host must be an IPv4 address or "localhost")",
+      "metrics.listen: port must be an integer from 1 to 65535"}},
+    {"PoliciesNotArray", R"({"policies": {"name": "p"}})", {"policies: must be an array"}},
+    {"PolicyNotObject", R"({"policies": ["telemetry"]})", {"policies[0]: must be an object"}},
+    {"NameMissing", R"({"policies": [{"type": "telemetry"}]})", {"policies[0].name: is required"}},
+    {"NameEmpty", R"({"policies": [{"name": "", "type": "telemetry"}]})",
+     {"policies[0].name: must match [a-z0-9_-]+"}},
+    {"NameNotLabelSafe", R"({"policies": [{"name": "Web Server", "type": "telemetry"}]})",
+     {"policies[0].name: must match [a-z0-9_-]+"}},
+    {"NameDuplicate",
+     R"({"policies": [{"name": "a", "type": "telemetry"}, {"name": "b", "type": "telemetry"},
+                      {"name": "a", "type": "telemetry"}]})",
+     {"policies[2].name: duplicate of policies[0].name"}},
+    {"TypeMissing", R"({"policies": [{"name": "p"}]})", {"policies[0].type: is required"}},
+    {"TypeUnknown", R"({"policies": [{"name": "p", "type": "foo"}]})",
+     {R"(policies[0].type: unknown policy type "foo" (known: telemetry))"}},
+    {"IntervalNotString", with_policy(R"("interval": 5)"),
+     {R"(policies[0].interval: must be a duration string like "250ms" or "5s")"}},
+    {"IntervalUnknownUnit", with_policy(R"("interval": "1h")"),
+     {R"(policies[0].interval: must be a duration string like "250ms" or "5s")"}},
+    {"IntervalTooShort", with_policy(R"("interval": "5ms")"), {"policies[0].interval: must be at least 10ms"}},
+    {"IntervalTooLong", with_policy(R"("interval": "61m")"), {"policies[0].interval: must be at most 60m"}},
+    {"SelectNotObject", with_policy(R"("select": "/**")"), {"policies[0].select: must be an object"}},
+    {"SelectUnknownKey", with_policy(R"("select": {"pid": 1})"), {"policies[0].select.pid: unknown key"}},
+    {"CommUnbalancedParen", with_policy(R"("select": {"comm": "(cc1"})"),
+     {"policies[0].select.comm: invalid regex: Mismatched '(' and ')' in regular expression"}},
+    {"ExeUnbalancedBracket", with_policy(R"("select": {"exe": "/usr/[a-z"})"),
+     {"policies[0].select.exe: invalid regex: Unexpected character within '[...]' in regular expression"}},
+    {"CommNamedGroupUnsupported", with_policy(R"("select": {"comm": "(?<tool>cc)1"})"),
+     {"policies[0].select.comm: invalid regex: Invalid '(?...)' zero-width assertion in regular expression"}},
+    {"CommNotString", with_policy(R"("select": {"comm": ["cc1"]})"),
+     {"policies[0].select.comm: must be a string"}},
+    {"UidsNotArray", with_policy(R"("select": {"uids": 0})"), {"policies[0].select.uids: must be an array"}},
+    {"UidNegative", with_policy(R"("select": {"uids": [0, -1]})"),
+     {"policies[0].select.uids[1]: must be an integer from 0 to 4294967295"}},
+    {"UidTooLarge", with_policy(R"("select": {"uids": [4294967296]})"),
+     {"policies[0].select.uids[0]: must be an integer from 0 to 4294967295"}},
+    {"UidString", with_policy(R"("select": {"uids": ["root"]})"),
+     {"policies[0].select.uids[0]: must be an integer from 0 to 4294967295"}},
+    {"CgroupsNotArray", with_policy(R"("select": {"cgroups": "/**"})"),
+     {"policies[0].select.cgroups: must be an array"}},
+    {"CgroupsEmpty", with_policy(R"("select": {"cgroups": []})"),
+     {"policies[0].select.cgroups: must not be empty"}},
+    {"CgroupsDotDot", with_policy(R"("select": {"cgroups": ["/user.slice/.."]})"),
+     {R"(policies[0].select.cgroups[0]: must not contain a ".." component)"}},
+    {"ParamsNotObject", with_policy(R"("params": [1, 2])"), {"policies[0].params: must be an object"}},
+    {"ParamsCommentNotString", with_policy(R"("params": {"ladder": [{"//": false}]})"),
+     {"policies[0].params.ladder[0].//: must be a string"}},
+};
+
+INSTANTIATE_TEST_SUITE_P(Config, Malformed, testing::ValuesIn(malformed_cases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Parse, CollectsEveryErrorInOnePass) {
+  EXPECT_EQ(errors_of(R"({
+    "bogus": 1,
+    "dry_run": "yes",
+    "metrics": {"listen": "nohost"},
+    "policies": [{"name": "A", "type": "foo", "interval": "1ms"}, {"type": "telemetry"}]
+  })"),
+            (std::vector<std::string>{
+                "bogus: unknown key",
+                "dry_run: must be a boolean",
+                R"(metrics.listen: must be "host:port")",
+                "policies[0].interval: must be at least 10ms",
+                "policies[0].name: must match [a-z0-9_-]+",
+                R"(policies[0].type: unknown policy type "foo" (known: telemetry))",
+                "policies[1].name: is required",
+            }));
+}
+
+TEST(Parse, ErrorsKeepPathAndRuleApart) {
+  const auto r = parse(R"({"policies": [{"name": "p", "type": "telemetry", "interval": "1ms"}]})", known_types);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].path, "policies[0].interval");
+  EXPECT_EQ(r.errors[0].rule, "must be at least 10ms");
+}
+
+TEST(Parse, ListsEveryKnownTypeWhenTypeIsUnknown) {
+  const auto r = parse(R"({"policies": [{"name": "p", "type": "senpia"}]})", {"telemetry", "senpai"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].rule, R"(unknown policy type "senpia" (known: telemetry, senpai))");
+}
+
+// ---- valid documents ----
+
+TEST(Parse, EmptyObjectGivesDefaults) { EXPECT_EQ(parse_ok("{}"), agent{}); }
+
+TEST(Parse, FullDocumentGivesExpectedIr) {
+  const agent a = parse_ok(R"({
+    "//": "every field set",
+    "metrics": {"listen": "10.0.0.1:9100"},
+    "journal": "/var/lib/ballast/journal",
+    "dry_run": true,
+    "shutdown_deadline": "2s",
+    "ring_buffer_bytes": 65536,
+    "watch": {"include": ["/system.slice/**"], "exclude": ["/system.slice/ballast.service"]},
+    "policies": [{
+      "name": "build_tools-2",
+      "type": "telemetry",
+      "interval": "250ms",
+      "select": {"cgroups": ["/user.slice/*"], "comm": "cc1(plus)?", "exe": "/usr/bin/.*",
+                 "uids": [0, 4294967295]},
+      "params": {"b": [1, 2], "a": {"x": true}}
+    }]
+  })");
+  agent want;
+  want.metrics_address = "10.0.0.1";
+  want.metrics_port = 9100;
+  want.journal_path = "/var/lib/ballast/journal";
+  want.dry_run = true;
+  want.shutdown_deadline = 2s;
+  want.ring_buffer_bytes = 65536;
+  want.watch_include = {"/system.slice/**"};
+  want.watch_exclude = {"/system.slice/ballast.service"};
+  want.policies = {policy{
+      .name = "build_tools-2",
+      .type = "telemetry",
+      .interval = 250ms,
+      .select = {.cgroups = {"/user.slice/*"}, .comm = "cc1(plus)?", .exe = "/usr/bin/.*", .uids = {0, 4294967295u}},
+      .params = R"({"a":{"x":true},"b":[1,2]})",
+  }};
+  EXPECT_EQ(a, want);
+}
+
+TEST(Parse, PolicyFieldsDefault) {
+  const agent a = parse_ok(R"({"policies": [{"name": "t", "type": "telemetry"}]})");
+  ASSERT_EQ(a.policies.size(), 1u);
+  EXPECT_EQ(a.policies[0], (policy{.name = "t", .type = "telemetry", .select = {}}));
+}
+
+TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
+  const agent a = parse_ok(R"({"metrics": {"listen": "localhost:9465"}})");
+  EXPECT_EQ(a.metrics_address, "127.0.0.1");
+  EXPECT_EQ(a.metrics_port, 9465);
+}
+
+TEST(Parse, DurationBoundsAreInclusive) {
+  EXPECT_EQ(parse_ok(R"({"shutdown_deadline": "10ms"})").shutdown_deadline, 10ms);
+  EXPECT_EQ(parse_ok(R"({"shutdown_deadline": "60s"})").shutdown_deadline, 60s);
+  EXPECT_EQ(parse_ok(with_policy(R"("interval": "60m")")).policies.at(0).interval, 1h);
+}
+
+TEST(Parse, RingBufferBoundsAndIntegralNumbers) {
+  EXPECT_EQ(parse_ok(R"({"ring_buffer_bytes": 4096})").ring_buffer_bytes, 4096u);
+  EXPECT_EQ(parse_ok(R"({"ring_buffer_bytes": 1073741824})").ring_buffer_bytes, 1u << 30);
+  EXPECT_EQ(parse_ok(R"({"ring_buffer_bytes": 8.192e3})").ring_buffer_bytes, 8192u);
+}
+
+TEST(Parse, CommentsAreIgnoredEverywhereAndDroppedFromParams) {
+  const agent a = parse_ok(R"({
+    "//": "top", "metrics": {"//": "m"}, "watch": {"//": "w"},
+    "policies": [{"//": "p", "name": "t", "type": "telemetry", "select": {"//": "s"},
+                  "params": {"//": "x", "steps": [{"//": "y", "at": 1}]}}]
+  })");
+  ASSERT_EQ(a.policies.size(), 1u);
+  EXPECT_EQ(a.policies[0].params, R"({"steps":[{"at":1}]})");
+}
+
+// ---- shipped files ----
+
+TEST(Defaults, EmbeddedDefaultIsTheSourceFile) {
+  EXPECT_EQ(default_config_json(), read_text(source_dir / "config/default.json"));
+}
+
+TEST(Defaults, EmbeddedDefaultParsesToTelemetryEverywhere) {
+  const agent a = parse_ok(default_config_json());
+  EXPECT_EQ(a.metrics_address, "127.0.0.1");
+  EXPECT_EQ(a.metrics_port, 9464);
+  EXPECT_FALSE(a.dry_run);
+  ASSERT_EQ(a.policies.size(), 1u);
+  EXPECT_EQ(a.policies[0], (policy{.name = "telemetry", .type = "telemetry", .interval = 5s, .select = {}}));
+}
+
+TEST(Examples, EveryExampleParsesCleanly) {
+  int examples = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir / "config/examples")) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    const auto r = parse_file(entry.path().string(), known_types);
+    EXPECT_TRUE(r.errors.empty()) << r.errors.front().to_string();
+    EXPECT_TRUE(r.value.has_value());
+    ++examples;
+  }
+  EXPECT_GE(examples, 2);
+}
+
+TEST(Examples, SchemaIsDraft2020Json) {
+  const auto schema = nlohmann::json::parse(read_text(source_dir / "config/ballast.schema.json"));
+  EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");
+}
+
+// ---- parse_file ----
+
+TEST(ParseFile, MissingFileIsOneErrorNamingIt) {
+  const auto r = parse_file("/nonexistent-ballast/config.json", known_types);
+  EXPECT_FALSE(r.value.has_value());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].path, "");
+  EXPECT_EQ(r.errors[0].rule, "cannot read /nonexistent-ballast/config.json: No such file or directory");
+}
+
+TEST(ParseFile, DirectoryIsUnreadable) {
+  const std::string dir = (source_dir / "config").string();
+  const auto r = parse_file(dir, known_types);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(), "cannot read " + dir + ": Is a directory");
+}
+
+// ---- config_hash ----
+
+TEST(ConfigHash, IsPinned) {
+  // Pinned so a change of hash function or canonical form is deliberate:
+  // status displays compare hashes across agent versions.
+  EXPECT_EQ(config_hash(agent{}), "e169c63d95b52682");
+}
+
+TEST(ConfigHash, SameForEquivalentDocuments) {
+  const agent terse = parse_ok(R"({"dry_run": true, "policies": [{"name": "t", "type": "telemetry"}]})");
+  const agent verbose = parse_ok(R"({
+    "//": "same config, other order, explicit defaults",
+    "policies": [{"type": "telemetry", "interval": "1000ms", "name": "t", "select": {"cgroups": ["/**"]}}],
+    "metrics": {"listen": "localhost:9464"},
+    "dry_run": true
+  })");
+  EXPECT_EQ(config_hash(terse), config_hash(verbose));
+}
+
+TEST(ConfigHash, DiffersWhenAnyFieldDiffers) {
+  const agent base = parse_ok(with_policy(R"("params": {"k": 1})"));
+  const std::string h = config_hash(base);
+  EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 2})"))));
+  EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "interval": "2s")"))));
+  EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "select": {"uids": [1]})"))));
+  EXPECT_NE(h, config_hash(agent{}));
+}
+
+} // namespace
+} // namespace ballast::config
