@@ -2,8 +2,9 @@
 // cgroup_dir holds its directory fd and one fd per control file it has used,
 // so a periodic read is one pread and never a path lookup racing the cgroup's
 // removal. The cost is one fd per (cgroup, file) pair for the life of the
-// cgroup_dir. Any failed read or write drops that file's fd, so the next call
-// reopens it and reports the real state instead of reusing a dead fd.
+// cgroup_dir. Any failed read drops that file's fd, so the next call reopens
+// it and reports the real state instead of reusing a dead fd. Writes (knob
+// changes, rare) open the file each time.
 #include "sys/cgroupfs.hpp"
 
 #include <dirent.h>
@@ -166,8 +167,7 @@ cgroup_dir::cgroup_dir(cgroup_dir&& other) noexcept
       root_(std::move(other.root_)),
       rel_(std::move(other.rel_)),
       id_(std::exchange(other.id_, 0)),
-      read_fds_(std::exchange(other.read_fds_, {})),
-      write_fds_(std::exchange(other.write_fds_, {})) {}
+      read_fds_(std::exchange(other.read_fds_, {})) {}
 
 cgroup_dir& cgroup_dir::operator=(cgroup_dir&& other) noexcept {
   if (this != &other) {
@@ -177,7 +177,6 @@ cgroup_dir& cgroup_dir::operator=(cgroup_dir&& other) noexcept {
     rel_ = std::move(other.rel_);
     id_ = std::exchange(other.id_, 0);
     read_fds_ = std::exchange(other.read_fds_, {});
-    write_fds_ = std::exchange(other.write_fds_, {});
   }
   return *this;
 }
@@ -186,27 +185,30 @@ cgroup_dir::~cgroup_dir() { close_all(); }
 
 void cgroup_dir::close_all() {
   close_fds(read_fds_);
-  close_fds(write_fds_);
   if (dirfd_ >= 0) ::close(std::exchange(dirfd_, -1));
 }
 
-result<int> cgroup_dir::fd_for(std::string_view file, bool for_write) {
+result<int> cgroup_dir::open_file(std::string_view file, int flags) const {
   if (!is_file_name(file))
     return error{0, "cgroup " + rel_ + ": bad control file name '" + std::string(file) + "'"};
-  auto& fds = for_write ? write_fds_ : read_fds_;
-  std::string name(file);
-  if (const auto it = fds.find(name); it != fds.end()) return it->second;
-  const int fd = ::openat(dirfd_, name.c_str(), (for_write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+  const int fd = ::openat(dirfd_, std::string(file).c_str(), flags | O_CLOEXEC);
   if (fd < 0) {
     const int code = errno;
     return kernel_error(code, "open", control_path(root_, rel_, file));
   }
-  fds.emplace(std::move(name), fd);
+  return fd;
+}
+
+result<int> cgroup_dir::read_fd(std::string_view file) {
+  std::string name(file);
+  if (const auto it = read_fds_.find(name); it != read_fds_.end()) return it->second;
+  auto fd = open_file(file, O_RDONLY);
+  if (fd) read_fds_.emplace(std::move(name), *fd);
   return fd;
 }
 
 result<std::string> cgroup_dir::read(std::string_view file) {
-  const auto fd = fd_for(file, false);
+  const auto fd = read_fd(file);
   if (!fd) return fd.err();
   std::string text;
   if (const int code = pread_all(*fd, text); code != 0) {
@@ -217,12 +219,14 @@ result<std::string> cgroup_dir::read(std::string_view file) {
 }
 
 status cgroup_dir::write(std::string_view file, std::string_view value) {
-  const auto fd = fd_for(file, true);
+  // Opened per write with O_TRUNC (cgroupfs accepts it, as `echo x > knob`
+  // does), so a fixture file holds exactly the last value, like a knob.
+  const auto fd = open_file(file, O_WRONLY | O_TRUNC);
   if (!fd) return fd.err();
   const ssize_t n = ::write(*fd, value.data(), value.size());
-  if (n == static_cast<ssize_t>(value.size())) return success();
   const int code = n < 0 ? errno : 0;
-  drop_fd(write_fds_, file);
+  ::close(*fd);
+  if (n == static_cast<ssize_t>(value.size())) return success();
   const std::string reason =
       code != 0 ? std::strerror(code) : "short write of " + std::to_string(n) + " bytes";
   return error{code, "write '" + std::string(value) + "' to " + control_path(root_, rel_, file) +

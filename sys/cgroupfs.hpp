@@ -1,6 +1,6 @@
 // cgroupfs access with an injectable root. A cgroup_dir is one cgroup
 // directory; it opens the directory once and caches the fd of every control
-// file it touches (openat relative to the directory fd), so periodic reads are
+// file it reads (openat relative to the directory fd), so periodic reads are
 // one pread. Reads and writes return errors as values. Tests point the root
 // at a fixture tree in a temp dir.
 #pragma once
@@ -54,8 +54,8 @@ public:
   // Whole content of a control file (pread at offset 0 on the cached fd).
   result<std::string> read(std::string_view file);
 
-  // One write(2) of value to the file (opened O_WRONLY, cached). The error
-  // message names the file and the cgroup.
+  // One write(2) of value to the file (opened O_WRONLY|O_TRUNC for this
+  // write). The error message names the file and the cgroup.
   status write(std::string_view file, std::string_view value);
 
   // Pids listed in cgroup.procs.
@@ -66,7 +66,8 @@ public:
 
 private:
   cgroup_dir(int dirfd, std::string root, std::string rel, uint64_t id);
-  result<int> fd_for(std::string_view file, bool for_write);
+  result<int> open_file(std::string_view file, int flags) const;
+  result<int> read_fd(std::string_view file);
   void close_all();
 
   int dirfd_ = -1;
@@ -74,7 +75,6 @@ private:
   std::string rel_;
   uint64_t id_ = 0;
   std::unordered_map<std::string, int> read_fds_;
-  std::unordered_map<std::string, int> write_fds_;
 };
 
 struct cgroup_entry {

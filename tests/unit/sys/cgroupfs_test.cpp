@@ -162,14 +162,12 @@ TEST_F(CgroupFixture, WriteWritesTheValue) {
   EXPECT_EQ(read_file("/a", files::freeze), "1");
 }
 
-TEST_F(CgroupFixture, WriteKeepsUsingTheCachedFd) {
-  write_file("/", files::max_depth, "");
+TEST_F(CgroupFixture, EachWriteReplacesTheWholeValue) {
+  write_file("/", files::max_depth, "max\n");
   cgroup_dir dir = open_cgroup("/");
-  ASSERT_TRUE(dir.write(files::max_depth, "1"));
-  ASSERT_TRUE(dir.write(files::max_depth, "0"));
-  // On cgroupfs each write is a whole command; on the fixture the second write
-  // lands after the first, which shows the fd was kept, not reopened.
-  EXPECT_EQ(read_file("/", files::max_depth), "10");
+  ASSERT_TRUE(dir.write(files::max_depth, "10"));
+  ASSERT_TRUE(dir.write(files::max_depth, "5"));
+  EXPECT_EQ(read_file("/", files::max_depth), "5");
 }
 
 TEST_F(CgroupFixture, WriteToAMissingFileNamesTheFileAndCgroup) {

@@ -1,0 +1,77 @@
+// ActorTest; see actor_fixture.hpp.
+#include "tests/actor/actor_fixture.hpp"
+
+#include "sys/procfs.hpp"
+
+#include <csignal>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+namespace ballast::test {
+
+ActorTest::ActorTest() {
+  ctx->cgroup_root = tree.root();
+  ctx->metrics = metrics;
+  ctx->knob_journal = std::make_shared<journal>(std::move(*journal::open(state_dir.path("/journal"))));
+  sys_cfg = std::make_unique<caf::actor_system_config>();
+  sys_cfg->add_message_types<caf::id_block::ballast>();
+  sys_cfg->set("scheduler.policy", caf::atom("sharing"));
+  sys = std::make_unique<caf::actor_system>(*sys_cfg);
+}
+
+ActorTest::~ActorTest() {
+  for (auto pid : children_) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+}
+
+bool ActorTest::eventually(const std::function<bool()>& pred) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
+double ActorTest::metric(const std::string& name, const std::map<std::string, std::string>& labels) {
+  return metric_value(metrics->registry(), name, labels).value_or(-1);
+}
+
+cgroup_status ActorTest::status_of(const cgroup_actor& cg) {
+  cgroup_status out;
+  caf::scoped_actor self{*sys};
+  self->request(cg, std::chrono::seconds(2), atom::status_v)
+    .receive([&](cgroup_status& s) { out = std::move(s); },
+             [&](caf::error& e) { ADD_FAILURE() << "status: " << sys->render(e); });
+  return out;
+}
+
+pid_t ActorTest::start_sleeper() {
+  pid_t pid = 0;
+  char arg0[] = "sleep", arg1[] = "60";
+  char* argv[] = {arg0, arg1, nullptr};
+  if (posix_spawn(&pid, "/bin/sleep", nullptr, nullptr, argv, environ) != 0)
+    throw std::runtime_error("posix_spawn sleep");
+  children_.push_back(pid);
+  // Wait until the exec is done, so /proc/PID/comm says "sleep".
+  eventually([&] {
+    auto comm = sys::read_small_file("/proc/" + std::to_string(pid) + "/comm");
+    return comm && *comm == "sleep\n";
+  });
+  return pid;
+}
+
+config::policy ActorTest::telemetry_for_sleep(const std::string& name) {
+  config::policy p;
+  p.name = name;
+  p.type = "telemetry";
+  p.interval = std::chrono::milliseconds(50);
+  p.select.comm = "sleep";
+  return p;
+}
+
+} // namespace ballast::test

@@ -1,0 +1,191 @@
+// The cgroup actor on a fixture root: enrolment on attach and exit, claims
+// restored however the claiming policy ends, priorities, journal, dry-run.
+#include "actors/cgroups/cgroup_actor.hpp"
+#include "tests/actor/actor_fixture.hpp"
+
+namespace ballast::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class CgroupActorTest : public ActorTest {
+protected:
+  cgroup_actor spawn(const std::string& path, std::vector<config::policy> policies = {},
+                     bool dry_run = false) {
+    tree.make_cgroup(path);
+    tree.write(path + "/cpu.weight", "100\n");
+    cgroup_spec spec{path, tree.inode(path), std::move(policies), dry_run};
+    return spawn_cgroup_actor(*sys, std::move(spec), ctx);
+  }
+
+  // A stand-in policy: claims knob=value at priority, then waits. "boom"
+  // makes its handler throw.
+  caf::actor claimant(const cgroup_actor& cg, std::string knob, std::string value,
+                      int32_t priority = 0) {
+    auto replied = std::make_shared<std::atomic<bool>>(false);
+    auto a = sys->spawn([=](caf::event_based_actor* self) -> caf::behavior {
+      self->request(cg, 2s, claim_request{knob, value, priority, "test"})
+        .then([=](claim_reply&) { *replied = true; });
+      return {
+        [=](const std::string& cmd) {
+          if (cmd == "boom")
+            throw std::runtime_error("policy bug");
+          if (cmd == "quit")
+            self->quit();
+        },
+      };
+    });
+    EXPECT_TRUE(eventually([&] { return replied->load(); }));
+    return a;
+  }
+
+  std::string knob(const std::string& path, const std::string& file = "cpu.weight") {
+    return tree.read(path + "/" + file);
+  }
+
+  size_t open_journal_claims() {
+    return plan_replay(*ctx->knob_journal->read_all()).restores.size();
+  }
+};
+
+TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
+  auto cg = spawn("/app", {telemetry_for_sleep()});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  EXPECT_EQ(status_of(cg).policies, std::vector<std::string>{"telemetry:" + std::to_string(pid)});
+  // The policy ticks: its series appears with the process's labels.
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_process_resident_bytes", {{"pid", std::to_string(pid)}, {"cgroup", "/app"}}) > 0;
+  }));
+  EXPECT_GE(metric("ballast_policy_start_seconds"), 1);
+
+  caf::anon_send(cg, cgroup_event{event_kind::exit, pid, tree.inode("/app"), monotonic_ns(), "", ""});
+  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0; }));
+  EXPECT_TRUE(status_of(cg).pids.empty());
+  // Its series went with it.
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_process_resident_bytes", {{"pid", std::to_string(pid)}}) == -1;
+  }));
+}
+
+TEST_F(CgroupActorTest, AProcessTheSelectorDoesNotMatchIsNotEnrolled) {
+  auto p = telemetry_for_sleep();
+  p.select.comm = "nginx";
+  auto cg = spawn("/app", {p});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
+  EXPECT_TRUE(status_of(cg).policies.empty());
+}
+
+TEST_F(CgroupActorTest, APidThatIsGoneBeforeProcIsReadIsCountedNotEnrolled) {
+  auto cg = spawn("/app", {telemetry_for_sleep()});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, 999999999, 1, monotonic_ns(), "x", "/app"});
+  ASSERT_TRUE(eventually([&] { return metric("ballast_proc_read_errors_total") == 1; }));
+  EXPECT_TRUE(status_of(cg).pids.empty());
+}
+
+TEST_F(CgroupActorTest, ClaimWritesAndJournalsTheOriginalFirst) {
+  auto cg = spawn("/app");
+  auto a = claimant(cg, "cpu.weight", "50");
+  EXPECT_EQ(knob("/app"), "50");
+  auto plan = plan_replay(*ctx->knob_journal->read_all());
+  ASSERT_EQ(plan.restores.size(), 1u);
+  EXPECT_EQ(plan.restores[0].value, "100");
+  EXPECT_EQ(plan.restores[0].path, "/app");
+  caf::anon_send(a, std::string("quit"));
+}
+
+TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyEndsNormally) {
+  auto cg = spawn("/app");
+  auto a = claimant(cg, "cpu.weight", "50");
+  caf::anon_send(a, std::string("quit"));
+  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
+  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "policy_ended"}}), 1);
+  EXPECT_EQ(open_journal_claims(), 0u);
+  EXPECT_TRUE(status_of(cg).claims.empty());
+}
+
+TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyHandlerThrows) {
+  auto cg = spawn("/app");
+  auto a = claimant(cg, "cpu.weight", "50");
+  caf::anon_send(a, std::string("boom"));
+  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
+  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "policy_failed"}}), 1);
+  EXPECT_EQ(open_journal_claims(), 0u);
+}
+
+TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyIsKilled) {
+  auto cg = spawn("/app");
+  auto a = claimant(cg, "cpu.weight", "50");
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
+  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "policy_failed"}}), 1);
+}
+
+TEST_F(CgroupActorTest, HigherPriorityWinsAndTheKnobFallsBackInOrder) {
+  auto cg = spawn("/app");
+  auto high = claimant(cg, "cpu.weight", "10", 5);
+  auto low = claimant(cg, "cpu.weight", "70", 1);
+  EXPECT_EQ(knob("/app"), "10");
+  caf::anon_send(high, std::string("quit"));
+  ASSERT_TRUE(eventually([&] { return knob("/app") == "70"; }));
+  caf::anon_send(low, std::string("quit"));
+  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
+  EXPECT_EQ(open_journal_claims(), 0u);
+}
+
+TEST_F(CgroupActorTest, StopRestoresEveryKnob) {
+  auto cg = spawn("/app");
+  tree.write("/app/cgroup.freeze", "0\n");
+  auto a = claimant(cg, "cpu.weight", "50");
+  auto b = claimant(cg, "cgroup.freeze", "1");
+  caf::scoped_actor self{*sys};
+  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
+  EXPECT_EQ(knob("/app"), "100");
+  EXPECT_EQ(knob("/app", "cgroup.freeze"), "0");
+  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "shutdown"}}), 2);
+  EXPECT_EQ(open_journal_claims(), 0u);
+  caf::anon_send_exit(a, caf::exit_reason::kill);
+  caf::anon_send_exit(b, caf::exit_reason::kill);
+}
+
+TEST_F(CgroupActorTest, DryRunWritesNothingButCountsAndAnswers) {
+  auto cg = spawn("/app", {}, true);
+  claim_reply reply;
+  caf::scoped_actor self{*sys};
+  self->request(cg, 2s, claim_request{"cpu.weight", "50", 0, "test"})
+    .receive([&](claim_reply& r) { reply = r; }, [](caf::error&) { FAIL(); });
+  EXPECT_TRUE(reply.dry_run);
+  EXPECT_EQ(reply.effective_value, "50");
+  EXPECT_EQ(knob("/app"), "100\n");
+  EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "dry_run"}}), 1);
+  EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "write"}, {"result", "ok"}}), 0);
+  EXPECT_TRUE(ctx->knob_journal->read_all()->empty());
+}
+
+TEST_F(CgroupActorTest, AClaimOnARemovedCgroupIsRefusedWithAReason) {
+  auto cg = spawn("/app");
+  tree.remove("/app");
+  caf::scoped_actor self{*sys};
+  std::string why;
+  self->request(cg, 2s, claim_request{"cpu.weight", "50", 0, "test"})
+    .receive([](claim_reply&) { FAIL() << "claim on a removed cgroup accepted"; },
+             [&](caf::error& e) { why = sys->render(e); });
+  EXPECT_NE(why.find("cpu.weight"), std::string::npos) << why;
+}
+
+TEST_F(CgroupActorTest, ABadKnobNameIsRefused) {
+  auto cg = spawn("/app");
+  caf::scoped_actor self{*sys};
+  bool refused = false;
+  self->request(cg, 2s, claim_request{"../escape", "1", 0, "test"})
+    .receive([](claim_reply&) {}, [&](caf::error&) { refused = true; });
+  EXPECT_TRUE(refused);
+}
+
+} // namespace
+
+} // namespace ballast::test

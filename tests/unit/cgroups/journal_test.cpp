@@ -1,0 +1,448 @@
+// Knob journal: record format/parse with escapes and CRC, corrupt lines, plan_replay, journal file I/O.
+#include "actors/cgroups/journal.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace ballast {
+
+// Readable failure output for EXPECT_EQ on records (internal linkage, found
+// by ADL).
+[[maybe_unused]] static void PrintTo(const journal_record& r, std::ostream* os) {
+  *os << (r.kind == journal_record::op::claim ? "claim" : "release") << "{id=" << r.cgroup_id
+      << " knob='" << r.knob << "' value='" << r.value << "' path='" << r.path << "'}";
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using op = journal_record::op;
+
+journal_record claim(uint64_t id, std::string knob, std::string value, std::string path = "/a") {
+  return {op::claim, id, std::move(knob), std::move(value), std::move(path)};
+}
+
+journal_record release(uint64_t id, std::string knob, std::string value,
+                       std::string path = "/a") {
+  return {op::release, id, std::move(knob), std::move(value), std::move(path)};
+}
+
+// Plain bitwise CRC-32 (IEEE, as zlib's crc32), independent of the code under
+// test, so hand-made bodies get a valid checksum and fail for their content.
+uint32_t crc32_of(std::string_view s) {
+  uint32_t crc = 0xffffffffu;
+  for (unsigned char ch : s) {
+    crc ^= ch;
+    for (int k = 0; k < 8; ++k)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+// A journal line for body with a correct CRC field.
+std::string with_crc(std::string_view body) {
+  char crc[9];
+  std::snprintf(crc, sizeof crc, "%08x", crc32_of(body));
+  return std::string(crc) + '\t' + std::string(body) + '\n';
+}
+
+std::string lines(const std::vector<journal_record>& rs) {
+  std::string out;
+  for (const auto& r : rs)
+    out += format_record(r);
+  return out;
+}
+
+TEST(JournalCrc, HelperMatchesTheStandardCheckValue) {
+  EXPECT_EQ(crc32_of("123456789"), 0xcbf43926u);
+}
+
+// --- format / parse -------------------------------------------------------
+
+TEST(JournalFormat, LineIsCrcThenFiveTabSeparatedFields) {
+  const auto line = format_record(claim(42, "cpu.max", "max 100000", "/system.slice/a.service"));
+  EXPECT_EQ(line, with_crc("claim\t42\tcpu.max\tmax 100000\t/system.slice/a.service"));
+  EXPECT_EQ(format_record(release(7, "memory.high", "max", "/")),
+            with_crc("release\t7\tmemory.high\tmax\t/"));
+}
+
+TEST(JournalFormat, EscapesTabsNewlinesAndBackslashes) {
+  const auto line = format_record(claim(1, "k\\n", "a\tb\nc\\d", "/p q\t"));
+  EXPECT_EQ(line, with_crc("claim\t1\tk\\\\n\ta\\tb\\nc\\\\d\t/p q\\t"));
+  // One record is one line, whatever the fields hold.
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 5);
+}
+
+TEST(JournalFormat, RoundTripsAwkwardValues) {
+  const std::vector<journal_record> records = {
+    claim(1, "cpu.max", "max 100000"),
+    claim(2, "memory.high", "max", "/"),
+    release(3, "cpu.weight", "100", "/a/b"),
+    claim(4, "k", "tab\there", "/with\ttab"),
+    claim(5, "k", "line1\nline2\n", "/new\nline"),
+    claim(6, "k", "back\\slash \\t not a tab \\n not a newline \\", "/b\\s"),
+    claim(7, "io.max", "8:0 rbps=1048576 wbps=max", "/space path/x y"),
+    claim(8, "k", "", "/empty-value"),
+    claim(9, "k", "\t\n\\\t\n\\", "/"),
+    claim(UINT64_MAX, "cgroup.freeze", "0", "/max-id"),
+    claim(0, "k\tnob", "v", "/zero-id"),
+  };
+  for (const auto& r : records) {
+    const auto line = format_record(r);
+    const auto back = parse_record(line);
+    ASSERT_TRUE(back) << line;
+    EXPECT_EQ(*back, r) << line;
+    // The line without its newline (as plan_replay hands it over) parses too.
+    const auto bare = parse_record(std::string_view(line).substr(0, line.size() - 1));
+    ASSERT_TRUE(bare) << line;
+    EXPECT_EQ(*bare, r) << line;
+  }
+}
+
+TEST(JournalParse, AnyFlippedByteIsRejected) {
+  const auto line = format_record(claim(123456, "cpu.max", "max 100000", "/a\tb/c\\d"));
+  ASSERT_TRUE(parse_record(line));
+  for (size_t i = 0; i < line.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = line;
+      bad[i] = char(bad[i] ^ (1 << bit));
+      // A case flip of a hex letter in the CRC field reads as the same
+      // checksum of an intact body; that is not corruption of the record.
+      if (i < 8 && bit == 5 && std::isalpha(static_cast<unsigned char>(line[i])))
+        continue;
+      EXPECT_EQ(parse_record(bad), std::nullopt) << "byte " << i << " bit " << bit << ": " << bad;
+    }
+  }
+}
+
+TEST(JournalParse, EveryReplacedByteIsRejected) {
+  const auto line = format_record(release(9, "memory.high", "max", "/x"));
+  for (size_t i = 0; i + 1 < line.size(); ++i) {  // the newline is optional
+    for (int v = 0; v < 256; ++v) {
+      if (char(v) == line[i])
+        continue;
+      if (i < 8 && std::tolower(v) == line[i])  // same CRC in upper case
+        continue;
+      std::string bad = line;
+      bad[i] = char(v);
+      EXPECT_EQ(parse_record(bad), std::nullopt) << "byte " << i << " value " << v;
+    }
+  }
+}
+
+TEST(JournalParse, TruncatedOrExtendedLinesAreRejected) {
+  const auto line = format_record(claim(5, "cpu.weight", "100", "/a"));
+  for (size_t n = 0; n + 1 < line.size(); ++n)
+    EXPECT_EQ(parse_record(line.substr(0, n)), std::nullopt) << n;
+  EXPECT_EQ(parse_record(line.substr(0, line.size() - 1) + "x\n"), std::nullopt);
+  EXPECT_EQ(parse_record(line + line), std::nullopt);  // two records are not one
+}
+
+TEST(JournalParse, GarbageAndEmptyLinesAreRejected) {
+  for (const std::string& bad :
+       {std::string(""), std::string("\n"), std::string("garbage"), std::string("garbage\n"),
+        std::string("\t\t\t\t\t"), std::string("00000000"), std::string("00000000\t"),
+        std::string("hello\tclaim\t1\tk\tv\t/a"), std::string("zzzzzzzz\tclaim\t1\tk\tv\t/a"),
+        std::string(8, '\0') + "\tclaim\t1\tk\tv\t/a",
+        // CRC field of the wrong width, though the value would match.
+        with_crc("claim\t1\tk\tv\t/a").substr(1), "0" + with_crc("claim\t1\tk\tv\t/a"),
+        // Spaces instead of tabs.
+        with_crc("claim 1 k v /a")})
+    EXPECT_EQ(parse_record(bad), std::nullopt) << bad;
+}
+
+TEST(JournalParse, WrongFieldCountIsRejectedEvenWithAValidCrc) {
+  for (const char* body : {"claim", "claim\t1", "claim\t1\tk", "claim\t1\tk\tv",
+                           "claim\t1\tk\tv\t/a\textra", "claim\t1\tk\tv\t/a\t",
+                           "\tclaim\t1\tk\tv\t/a", ""})
+    EXPECT_EQ(parse_record(with_crc(body)), std::nullopt) << body;
+  // Control: the same helper makes a line that parses.
+  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\tv\t/a")), claim(1, "k", "v", "/a"));
+}
+
+TEST(JournalParse, BadOpIsRejectedEvenWithAValidCrc) {
+  for (const char* o : {"Claim", "CLAIM", "claims", "releases", "restore", "", " claim", "claim "})
+    EXPECT_EQ(parse_record(with_crc(std::string(o) + "\t1\tk\tv\t/a")), std::nullopt) << o;
+  EXPECT_EQ(parse_record(with_crc("release\t1\tk\tv\t/a")), release(1, "k", "v", "/a"));
+}
+
+TEST(JournalParse, BadIdIsRejectedEvenWithAValidCrc) {
+  for (const char* id : {"", "x", "-1", "+1", " 1", "1 ", "0x10", "1.5",
+                         "18446744073709551616"})  // UINT64_MAX + 1
+    EXPECT_EQ(parse_record(with_crc(std::string("claim\t") + id + "\tk\tv\t/a")), std::nullopt)
+        << id;
+}
+
+TEST(JournalParse, EmptyKnobOrBadEscapeIsRejectedEvenWithAValidCrc) {
+  EXPECT_EQ(parse_record(with_crc("claim\t1\t\tv\t/a")), std::nullopt);
+  for (const char* body : {"claim\t1\tk\\x\tv\t/a", "claim\t1\tk\tv\\\t/a", "claim\t1\tk\tv\t/a\\",
+                           "claim\t1\tk\t\\r\t/a", "claim\t1\tk\tv\t\\0"})
+    EXPECT_EQ(parse_record(with_crc(body)), std::nullopt) << body;
+  // Empty value and path are records.
+  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\t\t")), claim(1, "k", "", ""));
+}
+
+// --- plan_replay ------------------------------------------------------------
+
+TEST(PlanReplay, EmptyJournalHasNothingToRestore) {
+  const auto plan = plan_replay("");
+  EXPECT_TRUE(plan.restores.empty());
+  EXPECT_EQ(plan.bad_lines, 0u);
+}
+
+TEST(PlanReplay, OpenClaimsComeBackOldestFirst) {
+  const auto plan = plan_replay(lines({
+    claim(3, "memory.high", "max", "/c"),
+    claim(1, "cpu.weight", "100", "/a"),
+    claim(2, "cpu.max", "max 100000", "/b"),
+    claim(1, "memory.high", "8G", "/a"),
+  }));
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{
+                               claim(3, "memory.high", "max", "/c"),
+                               claim(1, "cpu.weight", "100", "/a"),
+                               claim(2, "cpu.max", "max 100000", "/b"),
+                               claim(1, "memory.high", "8G", "/a"),
+                           }));
+}
+
+TEST(PlanReplay, FirstClaimCarriesTheOriginal) {
+  const auto plan = plan_replay(lines({
+    claim(1, "memory.high", "max"),
+    claim(1, "memory.high", "4G"),  // a later claim's value is not the original
+    claim(1, "memory.high", "2G"),
+  }));
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}));
+}
+
+TEST(PlanReplay, ReleaseClosesTheClaim) {
+  const auto plan = plan_replay(lines({
+    claim(1, "memory.high", "max"),
+    claim(1, "cpu.weight", "100"),
+    release(1, "memory.high", "max"),
+  }));
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "cpu.weight", "100")}));
+}
+
+TEST(PlanReplay, ReleaseClosesOnlyTheSameIdAndKnob) {
+  const auto plan = plan_replay(lines({
+    claim(1, "memory.high", "max", "/a"),
+    release(2, "memory.high", "max", "/a"),  // other cgroup id, same path
+    release(1, "memory.max", "max", "/a"),   // other knob
+  }));
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max", "/a")}));
+}
+
+TEST(PlanReplay, ClaimAfterReleaseOpensANewEntryWithTheNewOriginal) {
+  const auto plan = plan_replay(lines({
+    claim(1, "memory.high", "max"),
+    claim(2, "cpu.weight", "100", "/b"),
+    release(1, "memory.high", "max"),
+    claim(1, "memory.high", "16G"),  // someone set 16G in between
+  }));
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(2, "cpu.weight", "100", "/b"),
+                                                        claim(1, "memory.high", "16G")}));
+}
+
+TEST(PlanReplay, ClaimReleaseCyclesEndClosed) {
+  const auto plan = plan_replay(lines({
+    claim(1, "k", "a"), release(1, "k", "a"), claim(1, "k", "b"), release(1, "k", "b"),
+  }));
+  EXPECT_TRUE(plan.restores.empty());
+  EXPECT_EQ(plan.bad_lines, 0u);
+}
+
+TEST(PlanReplay, TruncatedLastLineIsBadAndIgnored) {
+  const auto whole = format_record(claim(2, "cpu.weight", "100", "/b"));
+  // Even a complete record is not trusted without its newline.
+  for (size_t cut : {size_t(1), size_t(20), whole.size() - 1}) {
+    const auto text = lines({claim(1, "memory.high", "max")}) + whole.substr(0, cut);
+    const auto plan = plan_replay(text);
+    EXPECT_EQ(plan.bad_lines, 1u) << cut;
+    EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}))
+        << cut;
+  }
+}
+
+TEST(PlanReplay, TruncatedReleaseLeavesTheClaimOpen) {
+  const auto rel = format_record(release(1, "memory.high", "max"));
+  const auto plan =
+      plan_replay(lines({claim(1, "memory.high", "max")}) + rel.substr(0, rel.size() - 1));
+  EXPECT_EQ(plan.bad_lines, 1u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}));
+}
+
+TEST(PlanReplay, ReleaseBeforeClaimDoesNotCloseIt) {
+  const auto plan = plan_replay(lines({
+    release(1, "memory.high", "max"),
+    claim(1, "memory.high", "max"),
+  }));
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}));
+}
+
+TEST(PlanReplay, GarbageInTheMiddleIsSkippedAndCounted) {
+  auto flipped = format_record(release(1, "memory.high", "max"));
+  flipped[12] = char(flipped[12] ^ 0x04);
+  const std::string text = format_record(claim(1, "memory.high", "max")) +  //
+                            "garbage\n" +                                     //
+                            format_record(claim(2, "cpu.weight", "100", "/b")) +
+                            "\n" +    // empty line
+                            flipped + // a release that must not count
+                            format_record(claim(3, "pids.max", "max", "/c")) +
+                            format_record(release(2, "cpu.weight", "100", "/b"));
+  const auto plan = plan_replay(text);
+  EXPECT_EQ(plan.bad_lines, 3u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max"),
+                                                        claim(3, "pids.max", "max", "/c")}));
+}
+
+TEST(PlanReplay, OnlyGarbageIsAllBad) {
+  const auto plan = plan_replay("a\nb\n\nc\n");
+  EXPECT_EQ(plan.bad_lines, 4u);
+  EXPECT_TRUE(plan.restores.empty());
+}
+
+// --- the journal file -------------------------------------------------------
+
+class JournalFile : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char dir[] = "/tmp/ballast-journal-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr) << std::strerror(errno);
+    root_ = dir;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  journal open_journal(const std::string& path) {
+    auto j = journal::open(path);
+    EXPECT_TRUE(j) << j.err().message;
+    return std::move(j).value();
+  }
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  static unsigned mode_of(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path << ": " << std::strerror(errno);
+    return st.st_mode & 07777;
+  }
+
+  std::string root_;
+};
+
+TEST_F(JournalFile, OpenCreatesTheParentDirectoryAndTheFile) {
+  const std::string path = root_ + "/run/ballast/journal";
+  ASSERT_FALSE(fs::exists(root_ + "/run"));
+  journal j = open_journal(path);
+  EXPECT_EQ(j.path(), path);
+  EXPECT_TRUE(fs::is_directory(root_ + "/run/ballast"));
+  EXPECT_EQ(mode_of(root_ + "/run/ballast"), 0700u);
+  ASSERT_TRUE(fs::is_regular_file(path));
+  EXPECT_EQ(mode_of(path), 0600u);
+  EXPECT_EQ(fs::file_size(path), 0u);
+}
+
+TEST_F(JournalFile, OpenInAnExistingDirectoryLeavesItAlone) {
+  const std::string path = root_ + "/journal";
+  ASSERT_EQ(::chmod(root_.c_str(), 0755), 0);
+  journal j = open_journal(path);
+  EXPECT_TRUE(fs::is_regular_file(path));
+  EXPECT_EQ(mode_of(root_), 0755u);  // only a directory it creates is made 0700
+}
+
+TEST_F(JournalFile, OpenFailsWhenTheParentIsAFile) {
+  std::ofstream(root_ + "/file") << "x";
+  const auto j = journal::open(root_ + "/file/journal");
+  ASSERT_FALSE(j);
+  EXPECT_EQ(j.err().code, ENOTDIR);
+  EXPECT_NE(j.err().message.find(root_ + "/file/journal"), std::string::npos) << j.err().message;
+}
+
+TEST_F(JournalFile, AppendReadAllTruncate) {
+  const std::string path = root_ + "/j/journal";
+  journal j = open_journal(path);
+  const std::vector<journal_record> records = {
+    claim(1, "cpu.max", "max 100000", "/a b"),
+    claim(2, "memory.high", "a\tb\nc\\", "/x"),
+    release(1, "cpu.max", "max 100000", "/a b"),
+  };
+  for (const auto& r : records) {
+    const auto s = j.append(r);
+    ASSERT_TRUE(s) << s.err().message;
+  }
+  const auto text = j.read_all();
+  ASSERT_TRUE(text) << text.err().message;
+  EXPECT_EQ(*text, lines(records));
+  EXPECT_EQ(slurp(path), lines(records));  // on disk, not only in this fd
+  const auto plan = plan_replay(*text);
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{records[1]}));
+
+  const auto t = j.truncate();
+  ASSERT_TRUE(t) << t.err().message;
+  EXPECT_EQ(*j.read_all(), "");
+  EXPECT_EQ(fs::file_size(path), 0u);
+
+  // Appends after a truncate start at the beginning again (O_APPEND).
+  ASSERT_TRUE(j.append(records[0]));
+  EXPECT_EQ(*j.read_all(), format_record(records[0]));
+  EXPECT_EQ(slurp(path), format_record(records[0]));
+}
+
+TEST_F(JournalFile, ReopenKeepsWhatWasWritten) {
+  const std::string path = root_ + "/journal";
+  {
+    journal j = open_journal(path);
+    ASSERT_TRUE(j.append(claim(1, "memory.high", "max")));
+  }
+  journal j = open_journal(path);
+  ASSERT_TRUE(j.append(claim(2, "cpu.weight", "100")));
+  EXPECT_EQ(*j.read_all(), lines({claim(1, "memory.high", "max"), claim(2, "cpu.weight", "100")}));
+}
+
+TEST_F(JournalFile, ReadAllSeesLinesWrittenByOthers) {
+  const std::string path = root_ + "/journal";
+  journal j = open_journal(path);
+  const std::string big(100'000, 'x');  // more than one read buffer
+  std::ofstream(path, std::ios::binary | std::ios::app) << big << "\n";
+  const auto text = j.read_all();
+  ASSERT_TRUE(text) << text.err().message;
+  EXPECT_EQ(*text, big + "\n");
+  EXPECT_EQ(plan_replay(*text).bad_lines, 1u);
+}
+
+TEST_F(JournalFile, MovedJournalKeepsWorking) {
+  const std::string path = root_ + "/journal";
+  journal first = open_journal(path);
+  journal second(std::move(first));
+  EXPECT_EQ(second.path(), path);
+  ASSERT_TRUE(second.append(claim(1, "k", "v")));
+  journal third = open_journal(root_ + "/other");
+  third = std::move(second);
+  EXPECT_EQ(third.path(), path);
+  ASSERT_TRUE(third.append(claim(2, "k", "v")));
+  EXPECT_EQ(*third.read_all(), lines({claim(1, "k", "v"), claim(2, "k", "v")}));
+}
+
+} // namespace
+} // namespace ballast
