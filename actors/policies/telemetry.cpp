@@ -46,8 +46,7 @@ struct telemetry_state {
   ~telemetry_state() {
     if (!env.metrics)
       return;
-    env.metrics->process_cpu().Remove(cpu);
-    env.metrics->process_rss().Remove(rss);
+    remove_series();
     env.metrics->policy_stopped(cfg.name);
     env.metrics->actor_stopped(actor_type::policy);
   }
@@ -56,14 +55,31 @@ struct telemetry_state {
     cfg = c;
     target = t;
     env = e;
-    prometheus::Labels labels = {{"policy", cfg.name}, {"cgroup", target.cgroup_path},
-                                 {"pid", std::to_string(target.pid)}, {"comm", target.comm}};
-    cpu = &env.metrics->process_cpu().Add(labels);
-    rss = &env.metrics->process_rss().Add(labels);
+    add_series();
     if (auto d = sys::cgroup_dir::open(env.cgroup_root, target.cgroup_path))
       cgroup.emplace(std::move(*d));
     env.metrics->actor_started(actor_type::policy);
     env.metrics->policy_started(cfg.name);
+  }
+
+  void add_series() {
+    prometheus::Labels labels = {{"policy", cfg.name}, {"cgroup", target.cgroup_path},
+                                 {"pid", std::to_string(target.pid)}, {"comm", target.comm}};
+    cpu = &env.metrics->process_cpu().Add(labels);
+    rss = &env.metrics->process_rss().Add(labels);
+  }
+
+  void remove_series() {
+    env.metrics->process_cpu().Remove(cpu);
+    env.metrics->process_rss().Remove(rss);
+  }
+
+  // An exec changed the process's name: its series follow under the new one.
+  void relabel(const std::string& comm) {
+    remove_series();
+    target.comm = comm;
+    last_cpu_seconds = -1;
+    add_series();
   }
 
   // false when the process is gone: the policy ends.
@@ -71,6 +87,8 @@ struct telemetry_state {
     auto st = proc.stat(target.pid);
     if (!st)
       return false;
+    if (st->comm != target.comm)
+      relabel(st->comm);
     double secs = double(st->utime_ticks + st->stime_ticks) /
                   double(sys::procfs::clock_ticks_per_second());
     if (last_cpu_seconds >= 0 && secs > last_cpu_seconds)

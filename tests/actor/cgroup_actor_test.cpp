@@ -168,6 +168,7 @@ TEST_F(CgroupActorTest, DryRunWritesNothingButCountsAndAnswers) {
 
 TEST_F(CgroupActorTest, AClaimOnARemovedCgroupIsRefusedWithAReason) {
   auto cg = spawn("/app");
+  status_of(cg);  // the actor has opened its cgroup
   tree.remove("/app");
   caf::scoped_actor self{*sys};
   std::string why;

@@ -1,4 +1,4 @@
-// replay_journal against a fixture cgroup tree: restores, id and existence checks, corrupt lines, metrics, truncation.
+// replay_journal on a fixture cgroup tree: restores, id checks, corrupt lines, metrics.
 #include "actors/cgroups/journal_replay.hpp"
 
 #include "sys/cgroupfs.hpp"
@@ -75,10 +75,8 @@ protected:
     fs::create_directories(join_cgroup_path(root_, rel));
     write_file(rel, sys::files::procs, "");
   }
-  // The fixture's knobs are plain files; cgroup_dir::write does one write(2)
-  // at offset 0 without truncating (cgroupfs replaces the whole value), so a
-  // knob's "changed" content here is never longer than the original it gets
-  // back, and the file then reads exactly the original.
+  // The fixture's knobs are plain files; cgroup_dir::write opens them with
+  // O_TRUNC, so after a restore the file reads exactly the original.
   void write_file(const std::string& rel, std::string_view file, std::string_view content) {
     std::ofstream(join_cgroup_path(root_, rel) + "/" + std::string(file), std::ios::binary)
         << content;

@@ -1,4 +1,4 @@
-// Knob journal: record format/parse with escapes and CRC, corrupt lines, plan_replay, journal file I/O.
+// Knob journal: format/parse with escapes and CRC, corrupt lines, plan_replay, file I/O.
 #include "actors/cgroups/journal.hpp"
 
 #include <gtest/gtest.h>
@@ -302,13 +302,13 @@ TEST(PlanReplay, ReleaseBeforeClaimDoesNotCloseIt) {
 TEST(PlanReplay, GarbageInTheMiddleIsSkippedAndCounted) {
   auto flipped = format_record(release(1, "memory.high", "max"));
   flipped[12] = char(flipped[12] ^ 0x04);
-  const std::string text = format_record(claim(1, "memory.high", "max")) +  //
-                            "garbage\n" +                                     //
-                            format_record(claim(2, "cpu.weight", "100", "/b")) +
-                            "\n" +    // empty line
-                            flipped + // a release that must not count
-                            format_record(claim(3, "pids.max", "max", "/c")) +
-                            format_record(release(2, "cpu.weight", "100", "/b"));
+  std::string text = format_record(claim(1, "memory.high", "max"));
+  text += "garbage\n";
+  text += format_record(claim(2, "cpu.weight", "100", "/b"));
+  text += "\n";     // an empty line
+  text += flipped;  // a release that must not count
+  text += format_record(claim(3, "pids.max", "max", "/c"));
+  text += format_record(release(2, "cpu.weight", "100", "/b"));
   const auto plan = plan_replay(text);
   EXPECT_EQ(plan.bad_lines, 3u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max"),

@@ -1,4 +1,4 @@
-// compiled_selector: comm/exe regexes match the whole string, uid lists, empty selector matches all.
+// compiled_selector: comm/exe regexes match whole strings, uid lists, empty matches all.
 #include "actors/cgroups/selector.hpp"
 
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@ config::selector sel(std::string comm, std::string exe = "", std::vector<uint32_
 TEST(CompiledSelector, EmptySelectorMatchesEverything) {
   const compiled_selector s(config::selector{});
   EXPECT_TRUE(s.matches(proc("bash")));
-  EXPECT_TRUE(s.matches(proc("", "", 0)));           // kernel thread, root
+  EXPECT_TRUE(s.matches(proc("", "", 0)));  // kernel thread, root
   EXPECT_TRUE(s.matches(proc("x", "/y", 65534)));
   EXPECT_TRUE(s.matches(sys::process_info{}));
 }
@@ -38,7 +38,7 @@ TEST(CompiledSelector, EmptySelectorMatchesEverything) {
 TEST(CompiledSelector, CommRegexMustMatchTheWholeName) {
   const compiled_selector s(sel("java"));
   EXPECT_TRUE(s.matches(proc("java")));
-  EXPECT_FALSE(s.matches(proc("javac")));   // a search would accept these
+  EXPECT_FALSE(s.matches(proc("javac")));  // a search would accept these
   EXPECT_FALSE(s.matches(proc("xjava")));
   EXPECT_FALSE(s.matches(proc("my java")));
   EXPECT_FALSE(s.matches(proc("Java")));

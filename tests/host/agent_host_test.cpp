@@ -1,0 +1,249 @@
+// ballastd as a process against this machine's kernel (root): BPF events
+// from real cgroup and process churn reach the actors and /metrics, actors
+// go back to their baseline, signals behave, bad input loses nothing.
+#include "actors/cgroups/journal.hpp"
+#include "tests/support/agent_process.hpp"
+#include "tests/support/cgroup_workload.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace ballast::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Each test gets its own metrics port and cgroup subtree.
+uint16_t next_port() {
+  static uint16_t port = 19400 + uint16_t(::getpid() % 200) * 2;
+  return port++;
+}
+
+std::string config_json(uint16_t port, const std::string& subtree, const std::string& journal,
+                        const std::string& interval = "100ms") {
+  return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
+  "journal": ")" + journal + R"(",
+  "watch": {"include": [")" + subtree + R"(/**"]},
+  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" + interval + R"(",
+                "select": {"cgroups": [")" + subtree + R"(/**"]}}]})";
+}
+
+class AgentHostTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (::geteuid() != 0)
+      GTEST_SKIP() << "host tests load BPF programs and write cgroupfs: they need root";
+    root_ = cgroup2_root();
+    subtree_ = "/ballast-host-" + std::to_string(::getpid());
+    make_cgroup_dir(root_ + subtree_);
+    journal_ = "/tmp" + subtree_ + "-journal";
+    port_ = next_port();
+  }
+
+  void TearDown() override {
+    agent_.reset();
+    if (!root_.empty())
+      remove_cgroup_dir(root_ + subtree_);
+    ::unlink(journal_.c_str());
+  }
+
+  agent_process& start(const std::string& json, std::initializer_list<std::string> args = {}) {
+    agent_ = std::make_unique<agent_process>(ballastd_path(), json, port_, args);
+    EXPECT_TRUE(agent_->wait_ready()) << agent_->log();
+    return *agent_;
+  }
+
+  agent_process& start() { return start(config_json(port_, subtree_, journal_)); }
+
+  // Polls the agent's /metrics until pred holds or 5 s pass.
+  bool metrics_eventually(const std::function<bool(const scrape&)>& pred) {
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (pred(agent_->metrics()))
+        return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  std::string root_, subtree_, journal_;
+  uint16_t port_ = 0;
+  std::unique_ptr<agent_process> agent_;
+};
+
+TEST_F(AgentHostTest, LifecycleEventsReachTheActorsAndActorsGoBackToZero) {
+  auto& agent = start();
+  auto base = agent.metrics();
+  double cgroups_before = base.value("ballast_actors", {{"type", "cgroup"}});
+  auto dir = root_ + subtree_ + "/job";
+  make_cgroup_dir(dir);
+  pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
+  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+    return m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before + 1 &&
+           m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1 &&
+           m.value("ballast_process_resident_bytes",
+                   {{"policy", "telemetry"}, {"cgroup", subtree_ + "/job"}, {"pid", std::to_string(pid)},
+                    {"comm", "sleep"}}) > 0;
+  })) << agent.metrics().text();
+  kill_and_reap(pid);
+  remove_cgroup_dir(dir);
+  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+    return m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before &&
+           m.value("ballast_actors", {{"type", "policy"}}) == 0;
+  })) << agent.metrics().text();
+  auto m = agent.metrics();
+  for (auto kind : {"cgroup_mkdir", "attach", "exec", "exit", "cgroup_rmdir"})
+    EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", kind}}), 1) << kind;
+  EXPECT_EQ(m.value("ballast_events_lost_total"), 0);
+  EXPECT_GE(m.value("ballast_event_handling_seconds_count"), 2);
+  // The process's series went with it.
+  EXPECT_EQ(m.series("ballast_process_resident_bytes"), 0u);
+}
+
+TEST_F(AgentHostTest, ManyCyclesLoseNothingAndLeaveNoActors) {
+  auto& agent = start();
+  double cgroups_before = agent.metrics().value("ballast_actors", {{"type", "cgroup"}});
+  for (int i = 0; i < 200; ++i)
+    lifecycle_cycle(root_ + subtree_ + "/c" + std::to_string(i));
+  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+    return m.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}}) >= 200 &&
+           m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before &&
+           m.value("ballast_actors", {{"type", "policy"}}) == 0;
+  })) << agent.metrics().text();
+  auto m = agent.metrics();
+  EXPECT_EQ(m.value("ballast_events_lost_total"), 0);
+  EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", "cgroup_mkdir"}}), 200);
+  EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", "attach"}}), 200);
+  EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", "exec"}}), 200);
+}
+
+TEST_F(AgentHostTest, ProcessesThatExistedBeforeTheAgentAreEnrolled) {
+  auto dir = root_ + subtree_ + "/early";
+  make_cgroup_dir(dir);
+  pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
+  auto& agent = start();
+  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+    return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  })) << agent.metrics().text();
+  kill_and_reap(pid);
+  remove_cgroup_dir(dir);
+}
+
+TEST_F(AgentHostTest, SigtermExitsZeroPromptly) {
+  auto& agent = start();
+  auto t0 = std::chrono::steady_clock::now();
+  agent.signal(SIGTERM);
+  auto code = agent.wait_exit(5s);
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(code.has_value()) << agent.log();
+  EXPECT_EQ(*code, 0) << agent.log();
+  // The 190 ms target is measured by bench/; here: well within a second.
+  EXPECT_LT(took, 1s);
+}
+
+TEST_F(AgentHostTest, SighupWithABrokenConfigKeepsTheRunningOne) {
+  auto& agent = start();
+  std::ofstream(agent.config_path()) << R"({"policies": [{"name": "t", "type": "telemetry", "interval": "1ms"}]})";
+  agent.signal(SIGHUP);
+  EXPECT_TRUE(metrics_eventually([](const scrape& m) {
+    return m.value("ballast_config_reloads_total", {{"result", "refused"}}) == 1;
+  }));
+  EXPECT_NE(agent.log().find("policies[0].interval: must be at least 10ms"), std::string::npos)
+    << agent.log();
+  // Still running on the old config: new processes are still enrolled.
+  auto dir = root_ + subtree_ + "/after";
+  make_cgroup_dir(dir);
+  pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
+  EXPECT_TRUE(metrics_eventually([](const scrape& m) {
+    return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
+  kill_and_reap(pid);
+  remove_cgroup_dir(dir);
+}
+
+TEST_F(AgentHostTest, SighupWithAGoodConfigAppliesIt) {
+  auto dir = root_ + subtree_ + "/job";
+  make_cgroup_dir(dir);
+  pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
+  auto& agent = start();
+  ASSERT_TRUE(metrics_eventually([](const scrape& m) {
+    return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
+  // The policy now selects nothing in our subtree: its actor ends.
+  std::ofstream(agent.config_path())
+    << config_json(port_, subtree_, journal_).replace(
+         config_json(port_, subtree_, journal_).rfind(subtree_ + "/**"), subtree_.size() + 3, "/nowhere");
+  agent.signal(SIGHUP);
+  EXPECT_TRUE(metrics_eventually([](const scrape& m) {
+    return m.value("ballast_config_reloads_total", {{"result", "ok"}}) == 1 &&
+           m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 0;
+  })) << agent.log();
+  kill_and_reap(pid);
+  remove_cgroup_dir(dir);
+}
+
+TEST_F(AgentHostTest, ASecondAgentOnATakenPortFailsNamingThePort) {
+  start();
+  agent_process second(ballastd_path(), config_json(port_, subtree_, journal_ + "2"), port_);
+  auto code = second.wait_exit(10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(second.log().find("port " + std::to_string(port_) + " is already in use"),
+            std::string::npos)
+    << second.log();
+}
+
+TEST_F(AgentHostTest, AKnobLeftChangedByAKilledAgentIsRestoredAtStart) {
+  // What an agent killed with SIGKILL after its first write leaves behind:
+  // the journal's open claim and the changed knob.
+  auto dir = root_ + subtree_ + "/held";
+  make_cgroup_dir(dir);
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  {
+    auto j = journal::open(journal_);
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(j->append({journal_record::op::claim, st.st_ino, "cgroup.max.descendants", "max",
+                           subtree_ + "/held"}));
+  }
+  std::ofstream(dir + "/cgroup.max.descendants") << "3";
+  auto& agent = start();
+  std::ifstream in(dir + "/cgroup.max.descendants");
+  std::string value;
+  in >> value;
+  EXPECT_EQ(value, "max") << agent.log();
+  EXPECT_EQ(agent.metrics().value("ballast_knob_restores_total", {{"reason", "journal"}}), 1);
+  remove_cgroup_dir(dir);
+}
+
+TEST_F(AgentHostTest, ACorruptJournalIsReportedAndTheValidPartReplayed) {
+  auto dir = root_ + subtree_ + "/held";
+  make_cgroup_dir(dir);
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  {
+    std::ofstream(journal_) << "garbage that is not a record\n"
+                            << format_record({journal_record::op::claim, st.st_ino,
+                                              "cgroup.max.depth", "max", subtree_ + "/held"})
+                            << "8bad";  // torn last line
+  }
+  std::ofstream(dir + "/cgroup.max.depth") << "2";
+  auto& agent = start();
+  std::ifstream in(dir + "/cgroup.max.depth");
+  std::string value;
+  in >> value;
+  EXPECT_EQ(value, "max");
+  EXPECT_EQ(agent.metrics().value("ballast_journal_errors_total"), 2);
+  EXPECT_NE(agent.log().find("corrupt or torn"), std::string::npos) << agent.log();
+  remove_cgroup_dir(dir);
+}
+
+} // namespace
+
+} // namespace ballast::test

@@ -1,0 +1,203 @@
+// agent_process, scrape and http_get; see agent_process.hpp.
+#include "tests/support/agent_process.hpp"
+
+#include "sys/mountinfo.hpp"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace ballast::test {
+
+namespace {
+
+// {a="b",c="d"} -> map; values here never contain escaped quotes we rely on.
+std::map<std::string, std::string> parse_labels(const std::string& s) {
+  std::map<std::string, std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    auto eq = s.find('=', i);
+    if (eq == std::string::npos)
+      break;
+    auto start = eq + 2;  // past ="
+    std::string value;
+    size_t j = start;
+    for (; j < s.size() && s[j] != '"'; ++j) {
+      if (s[j] == '\\' && j + 1 < s.size())
+        ++j;
+      value += s[j];
+    }
+    out[s.substr(i, eq - i)] = value;
+    i = j + 2;  // past ",
+  }
+  return out;
+}
+
+} // namespace
+
+scrape::scrape(const std::string& text) : text_(text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    auto brace = line.find('{');
+    auto space = line.rfind(' ');
+    if (space == std::string::npos)
+      continue;
+    std::string name, labels;
+    if (brace != std::string::npos && brace < space) {
+      name = line.substr(0, brace);
+      labels = line.substr(brace + 1, line.rfind('}') - brace - 1);
+    } else {
+      name = line.substr(0, space);
+    }
+    series_.emplace(name, std::make_pair(parse_labels(labels), std::strtod(line.c_str() + space + 1, nullptr)));
+  }
+}
+
+double scrape::value(const std::string& name, const std::map<std::string, std::string>& labels) const {
+  auto [b, e] = series_.equal_range(name);
+  for (auto it = b; it != e; ++it)
+    if (it->second.first == labels)
+      return it->second.second;
+  return -1;
+}
+
+double scrape::sum(const std::string& name) const {
+  double total = 0;
+  auto [b, e] = series_.equal_range(name);
+  for (auto it = b; it != e; ++it)
+    total += it->second.second;
+  return total;
+}
+
+size_t scrape::series(const std::string& prefix) const {
+  size_t n = 0;
+  for (auto& [name, _] : series_)
+    n += name.rfind(prefix, 0) == 0;
+  return n;
+}
+
+std::optional<std::string> http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (::write(fd, req.data(), req.size()) != ssize_t(req.size())) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string resp;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    resp.append(buf, size_t(n));
+  ::close(fd);
+  auto body = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.", 0) != 0 || body == std::string::npos)
+    return std::nullopt;
+  return resp.substr(body + 4);
+}
+
+agent_process::agent_process(const std::string& ballastd, const std::string& config_json,
+                             uint16_t metrics_port, std::initializer_list<std::string> extra_args)
+  : port_(metrics_port) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ballast-agent-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data()))
+    throw std::runtime_error("mkdtemp");
+  dir_ = tmpl;
+  config_path_ = dir_ + "/config.json";
+  log_path_ = dir_ + "/stderr.log";
+  std::ofstream(config_path_) << config_json;
+  std::vector<std::string> args = {ballastd, "--config", config_path_};
+  args.insert(args.end(), extra_args);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(log, STDERR_FILENO);
+    ::dup2(log, STDOUT_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+}
+
+agent_process::~agent_process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string agent_process::log() const {
+  std::ifstream in(log_path_);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+bool agent_process::wait_ready(std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (auto text = http_get(port_); text && scrape(*text).value("ballast_rescans_total") >= 1)
+      return true;
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+scrape agent_process::metrics() const { return scrape(http_get(port_).value_or("")); }
+
+void agent_process::signal(int sig) const { ::kill(pid_, sig); }
+
+std::optional<int> agent_process::wait_exit(std::chrono::milliseconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return std::nullopt;
+}
+
+std::string cgroup2_root() {
+  auto r = sys::discover_cgroup2_mount();
+  if (!r)
+    throw std::runtime_error(r.err().message);
+  return *r;
+}
+
+std::string ballastd_path() {
+  const char* p = std::getenv("BALLASTD_PATH");
+  return p ? p : "ballastd";
+}
+
+} // namespace ballast::test

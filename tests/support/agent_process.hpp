@@ -1,0 +1,68 @@
+// ballastd as a child process, for host tests and benchmarks: started on a
+// config written to a temp dir, scraped over real HTTP, signalled, reaped.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+namespace ballast::test {
+
+// Parsed Prometheus text exposition: "name{a=\"b\"}" -> value.
+class scrape {
+public:
+  explicit scrape(const std::string& text);
+  // The value of the series with this name and exactly these labels, or -1.
+  double value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
+  // The sum over every series of this name (all label values).
+  double sum(const std::string& name) const;
+  size_t series(const std::string& name_prefix) const;
+  const std::string& text() const { return text_; }
+
+private:
+  std::string text_;
+  std::multimap<std::string, std::pair<std::map<std::string, std::string>, double>> series_;
+};
+
+// GET http://127.0.0.1:port/path; nullopt if nothing answers.
+std::optional<std::string> http_get(uint16_t port, const std::string& path = "/metrics");
+
+class agent_process {
+public:
+  // Writes config_json to a temp file and starts ballastd --config on it.
+  // stderr goes to a log file (log()).
+  agent_process(const std::string& ballastd, const std::string& config_json,
+                uint16_t metrics_port, std::initializer_list<std::string> extra_args = {});
+  ~agent_process();  // SIGKILL if still running
+
+  pid_t pid() const { return pid_; }
+  uint16_t port() const { return port_; }
+  const std::string& config_path() const { return config_path_; }
+  const std::string& dir() const { return dir_; }
+  std::string log() const;
+
+  // Waits until /metrics answers and the start scan is done.
+  bool wait_ready(std::chrono::milliseconds limit = std::chrono::seconds(10));
+  scrape metrics() const;
+
+  void signal(int sig) const;
+  // Waits for exit; the exit code (or 128+signal), or nullopt on time-out.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit);
+
+private:
+  std::string dir_;
+  std::string config_path_;
+  std::string log_path_;
+  uint16_t port_;
+  pid_t pid_ = -1;
+};
+
+// The cgroup2 mount of this machine (from /proc/self/mountinfo).
+std::string cgroup2_root();
+
+// The path of the ballastd binary under test (BALLASTD_PATH, set by CMake).
+std::string ballastd_path();
+
+} // namespace ballast::test
