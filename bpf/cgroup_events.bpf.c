@@ -49,6 +49,8 @@ static __always_inline struct ballast_cgroup_event *reserve(__u32 kind)
   }
   e->kind = kind;
   e->pid = 0;
+  e->uid = 0;
+  e->pad = 0;
   e->ktime_ns = bpf_ktime_get_ns();
   e->comm[0] = 0;
   e->path[0] = 0;
@@ -110,6 +112,7 @@ int BPF_PROG(on_cgroup_attach_task, struct cgroup *dst, const char *path,
   if (!e)
     return 0;
   e->pid = tgid;
+  e->uid = BPF_CORE_READ(task, cred, uid.val);
   e->cgroup_id = cgroup_id_of(dst);
   BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
   bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
@@ -117,6 +120,8 @@ int BPF_PROG(on_cgroup_attach_task, struct cgroup *dst, const char *path,
   return 0;
 }
 
+/* comm and uid travel with attach/exec/exit records, so enrolment by comm
+ * or uid needs no /proc read. */
 static __always_inline int emit_task(__u32 kind, struct task_struct *task)
 {
   __u32 tgid = BPF_CORE_READ(task, tgid);
@@ -126,6 +131,7 @@ static __always_inline int emit_task(__u32 kind, struct task_struct *task)
   if (!e)
     return 0;
   e->pid = tgid;
+  e->uid = BPF_CORE_READ(task, cred, uid.val);
   e->cgroup_id = task_v2_cgroup_id(task);
   BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
   bpf_ringbuf_submit(e, 0);

@@ -20,6 +20,8 @@ enum ballast_cgroup_event_kind {
 struct ballast_cgroup_event {
   __u32 kind;
   __u32 pid;                  /* tgid; 0 for mkdir/rmdir */
+  __u32 uid;                  /* real uid of the process; 0 for mkdir/rmdir */
+  __u32 pad;
   __u64 cgroup_id;            /* kernfs id = inode of the cgroup directory */
   __u64 ktime_ns;             /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
   char comm[BALLAST_COMM_LEN];

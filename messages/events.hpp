@@ -26,6 +26,7 @@ const char* to_string(event_kind k);
 struct cgroup_event {
   event_kind kind = event_kind::attach;
   int32_t pid = 0;           // 0 for mkdir/rmdir
+  uint32_t uid = 0;          // real uid of the process
   uint64_t cgroup_id = 0;    // inode of the cgroup directory
   uint64_t ktime_ns = 0;     // CLOCK_MONOTONIC when the kernel saw it
   std::string comm;
@@ -34,7 +35,7 @@ struct cgroup_event {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cgroup_event& x) {
-  return f(caf::meta::type_name("ballast.cgroup_event"), x.kind, x.pid, x.cgroup_id,
+  return f(caf::meta::type_name("ballast.cgroup_event"), x.kind, x.pid, x.uid, x.cgroup_id,
            x.ktime_ns, x.comm, x.path);
 }
 

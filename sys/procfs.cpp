@@ -156,6 +156,11 @@ result<proc_stat> procfs::stat(int pid) const {
   return read_parsed(pid_path(root_, pid, "stat"), parse_proc_stat);
 }
 
+std::string procfs::exe(int pid) const {
+  std::error_code ignored;  // kernel threads and other users' processes have no readable exe
+  return std::filesystem::read_symlink(pid_path(root_, pid, "exe"), ignored).string();
+}
+
 result<process_info> procfs::read(int pid) const {
   auto st = stat(pid);
   if (!st) return st.err();
@@ -169,8 +174,7 @@ result<process_info> procfs::read(int pid) const {
   process_info info;
   info.pid = pid;
   info.comm = std::move(st->comm);
-  std::error_code ignored;  // kernel threads and other users' processes have no readable exe
-  info.exe = std::filesystem::read_symlink(pid_path(root_, pid, "exe"), ignored).string();
+  info.exe = exe(pid);
   info.cmdline = parse_cmdline(*cmdline);
   info.uid = *uid;
   info.cgroup = std::move(*cgroup);

@@ -58,6 +58,9 @@ public:
   // Only /proc/PID/stat: the cheap call for periodic sampling.
   result<proc_stat> stat(int pid) const;
 
+  // readlink of /proc/PID/exe; empty for kernel threads and unreadable ones.
+  std::string exe(int pid) const;
+
   const std::string& root() const { return root_; }
 
   static uint64_t clock_ticks_per_second();

@@ -157,15 +157,39 @@ void forget_process(cgroup_self self, int32_t pid) {
   self->state.procs.erase(it);
 }
 
-// Enrols pid with every policy whose selector matches now and ends those
-// that no longer match (an exec can change comm and exe).
-void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns) {
+// What selectors match on. Events from the kernel carry comm and uid, so
+// /proc is read only for processes found by a scan, and for exe only when a
+// selector asks for it: enrolment stays off the slow path.
+std::optional<sys::process_info> identify(cgroup_self self, int32_t pid,
+                                          const cgroup_event* ev) {
   auto& st = self->state;
-  auto info = st.ctx->proc.read(pid);
-  if (!info) {
+  sys::process_info info;
+  if (ev) {
+    info.pid = pid;
+    info.comm = ev->comm;
+    info.uid = ev->uid;
+  } else if (auto r = st.ctx->proc.read(pid)) {
+    info = std::move(*r);
+  } else {
     st.ctx->metrics->proc_read_failed();
     log::debug("cgroup", "pid ", pid, " in ", st.spec.path, " gone before /proc was read: ",
-               info.err().message);
+               r.err().message);
+    return std::nullopt;
+  }
+  bool exe_wanted = std::any_of(st.selectors.begin(), st.selectors.end(),
+                                [](auto& s) { return s.needs_exe(); });
+  if (exe_wanted && info.exe.empty())
+    info.exe = st.ctx->proc.exe(pid);
+  return info;
+}
+
+// Enrols pid with every policy whose selector matches now and ends those
+// that no longer match (an exec can change comm and exe). ev is the kernel
+// event that brought the process, or null for a scan.
+void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event* ev) {
+  auto& st = self->state;
+  auto info = identify(self, pid, ev);
+  if (!info) {
     forget_process(self, pid);
     return;
   }
@@ -215,7 +239,7 @@ void on_members(cgroup_self self, const cgroup_members& m) {
     forget_process(self, pid);
   for (auto pid : m.pids)
     if (!self->state.procs.count(pid))
-      enrol(self, pid, m.ktime_ns);
+      enrol(self, pid, m.ktime_ns, nullptr);
 }
 
 void on_policies(cgroup_self self, std::vector<config::policy> all) {
@@ -239,7 +263,7 @@ void on_policies(cgroup_self self, std::vector<config::policy> all) {
   for (auto& [pid, _] : st.procs)
     pids.push_back(pid);
   for (auto pid : pids)
-    enrol(self, pid, monotonic_ns());
+    enrol(self, pid, monotonic_ns(), nullptr);
 }
 
 cgroup_status make_status(cgroup_self self) {
@@ -286,7 +310,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
       if (ev.kind == event_kind::exit)
         forget_process(self, ev.pid);
       else
-        enrol(self, ev.pid, ev.ktime_ns);
+        enrol(self, ev.pid, ev.ktime_ns, &ev);
       self->state.ctx->metrics->event_handled(ev.ktime_ns);
     },
     [=](cgroup_members& m) { on_members(self, m); },

@@ -67,7 +67,7 @@ void leave(registry_self self, int32_t pid, uint64_t ktime_ns) {
     return;
   auto cg = self->state.cgroups.find(it->second);
   if (cg != self->state.cgroups.end())
-    self->send(cg->second.handle, cgroup_event{event_kind::exit, pid, it->second, ktime_ns, {}, {}});
+    self->send(cg->second.handle, cgroup_event{event_kind::exit, pid, 0, it->second, ktime_ns, {}, {}});
   self->state.pid_cgroup.erase(it);
 }
 

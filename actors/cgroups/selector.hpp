@@ -18,6 +18,9 @@ public:
   // cgroup globs are matched by policies_for(); this checks the process.
   bool matches(const sys::process_info& p) const;
 
+  // Only an exe regex needs /proc/PID/exe.
+  bool needs_exe() const { return exe_.has_value(); }
+
 private:
   std::optional<std::regex> comm_;
   std::optional<std::regex> exe_;

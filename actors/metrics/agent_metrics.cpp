@@ -18,8 +18,8 @@ namespace {
 // Event handling and policy start latency: fine buckets below 1 ms, where
 // the targets are.
 const Histogram::BucketBoundaries latency_buckets = {
-  25e-6, 50e-6, 100e-6, 200e-6, 300e-6, 400e-6, 500e-6, 750e-6,
-  1e-3, 2e-3, 5e-3, 10e-3, 25e-3, 100e-3, 1.0};
+  10e-6, 25e-6, 50e-6, 75e-6, 100e-6, 150e-6, 200e-6, 300e-6, 400e-6, 500e-6, 750e-6,
+  1e-3, 1.5e-3, 2e-3, 5e-3, 10e-3, 25e-3, 100e-3, 1.0};
 
 constexpr std::array<const char*, 5> actor_type_names = {
   "supervisor", "source", "registry", "cgroup", "policy"};

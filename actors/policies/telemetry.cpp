@@ -133,14 +133,14 @@ policy_actor::behavior_type telemetry(telemetry_actor self, config::policy cfg,
   return {
     [=](atom::tick) {
       auto& st = self->state;
+      if (st.first_tick) {
+        st.first_tick = false;
+        st.env.metrics->policy_running(st.target.since_ktime_ns);
+      }
       if (!st.sample()) {
         log::debug("telemetry", "pid ", st.target.pid, " is gone; policy ", st.cfg.name, " ends");
         self->quit();
         return;
-      }
-      if (st.first_tick) {
-        st.first_tick = false;
-        st.env.metrics->policy_running(st.target.since_ktime_ns);
       }
       st.next_tick += st.cfg.interval;
       self->scheduled_send(self, st.next_tick, atom::tick_v);

@@ -37,7 +37,7 @@ int on_record(void* ctx, void* data, size_t size) {
     return 0;
   auto* r = static_cast<const ballast_cgroup_event*>(data);
   auto& batch = *static_cast<event_batch*>(ctx);
-  batch.events.push_back({static_cast<event_kind>(r->kind), int32_t(r->pid), r->cgroup_id,
+  batch.events.push_back({static_cast<event_kind>(r->kind), int32_t(r->pid), r->uid, r->cgroup_id,
                           r->ktime_ns, field(r->comm, sizeof r->comm),
                           field(r->path, sizeof r->path)});
   return 0;

@@ -52,7 +52,7 @@ protected:
 TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
   ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
   EXPECT_EQ(status_of(cg).policies, std::vector<std::string>{"telemetry:" + std::to_string(pid)});
   // The policy ticks: its series appears with the process's labels.
@@ -61,7 +61,7 @@ TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
   }));
   EXPECT_GE(metric("ballast_policy_start_seconds"), 1);
 
-  caf::anon_send(cg, cgroup_event{event_kind::exit, pid, tree.inode("/app"), monotonic_ns(), "", ""});
+  caf::anon_send(cg, cgroup_event{event_kind::exit, pid, 0, tree.inode("/app"), monotonic_ns(), "", ""});
   ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0; }));
   EXPECT_TRUE(status_of(cg).pids.empty());
   // Its series went with it.
@@ -70,19 +70,51 @@ TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
   }));
 }
 
+TEST_F(CgroupActorTest, EnrolmentByExeReadsTheExecutable) {
+  auto p = telemetry_for_sleep();
+  p.select.comm.clear();
+  p.select.exe = ".*/sleep";
+  auto cg = spawn("/app", {p});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", ""});
+  EXPECT_TRUE(eventually([&] { return status_of(cg).policies.size() == 1; }));
+}
+
+TEST_F(CgroupActorTest, AnExecThatChangesTheNameEndsAPolicyThatNoLongerMatches) {
+  auto cg = spawn("/app", {telemetry_for_sleep()});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  ASSERT_TRUE(eventually([&] { return status_of(cg).policies.size() == 1; }));
+  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 0, tree.inode("/app"), monotonic_ns(), "python3", ""});
+  EXPECT_TRUE(eventually([&] { return status_of(cg).policies.empty(); }));
+  EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
+}
+
+TEST_F(CgroupActorTest, AUidSelectorTakesTheUidFromTheEvent) {
+  auto p = telemetry_for_sleep();
+  p.select.uids = {1000};
+  auto cg = spawn("/app", {p});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
+  EXPECT_TRUE(status_of(cg).policies.empty());
+  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 1000, tree.inode("/app"), monotonic_ns(), "sleep", ""});
+  EXPECT_TRUE(eventually([&] { return status_of(cg).policies.size() == 1; }));
+}
+
 TEST_F(CgroupActorTest, AProcessTheSelectorDoesNotMatchIsNotEnrolled) {
   auto p = telemetry_for_sleep();
   p.select.comm = "nginx";
   auto cg = spawn("/app", {p});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
   EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
   EXPECT_TRUE(status_of(cg).policies.empty());
 }
 
-TEST_F(CgroupActorTest, APidThatIsGoneBeforeProcIsReadIsCountedNotEnrolled) {
+TEST_F(CgroupActorTest, AScannedPidThatIsGoneBeforeProcIsReadIsCountedNotEnrolled) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
-  caf::anon_send(cg, cgroup_event{event_kind::attach, 999999999, 1, monotonic_ns(), "x", "/app"});
+  caf::anon_send(cg, cgroup_members{{999999999}, monotonic_ns()});
   ASSERT_TRUE(eventually([&] { return metric("ballast_proc_read_errors_total") == 1; }));
   EXPECT_TRUE(status_of(cg).pids.empty());
 }

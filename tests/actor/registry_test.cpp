@@ -40,7 +40,7 @@ protected:
   }
 
   cgroup_event event(event_kind k, const std::string& path, int32_t pid = 0) {
-    return {k, pid, tree.inode(path), monotonic_ns(), "", path};
+    return {k, pid, 0, tree.inode(path), monotonic_ns(), "sleep", path};
   }
 };
 

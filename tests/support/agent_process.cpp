@@ -3,7 +3,9 @@
 
 #include "sys/mountinfo.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
@@ -87,6 +89,40 @@ size_t scrape::series(const std::string& prefix) const {
   for (auto& [name, _] : series_)
     n += name.rfind(prefix, 0) == 0;
   return n;
+}
+
+std::vector<std::pair<double, double>> scrape::buckets(const std::string& histogram) const {
+  std::vector<std::pair<double, double>> out;
+  auto [b, e] = series_.equal_range(histogram + "_bucket");
+  for (auto it = b; it != e; ++it) {
+    auto le = it->second.first.find("le");
+    if (le != it->second.first.end())
+      out.emplace_back(le->second == "+Inf" ? INFINITY : std::strtod(le->second.c_str(), nullptr),
+                       it->second.second);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double histogram_quantile(double q, const std::vector<std::pair<double, double>>& before,
+                          const std::vector<std::pair<double, double>>& after) {
+  std::vector<std::pair<double, double>> d = after;
+  for (size_t i = 0; i < d.size() && i < before.size(); ++i)
+    d[i].second -= before[i].second;
+  if (d.empty() || d.back().second <= 0)
+    return NAN;
+  double rank = q * d.back().second;
+  double lower = 0, below = 0;
+  for (auto& [le, count] : d) {
+    if (count >= rank) {
+      if (std::isinf(le))
+        return lower;
+      return lower + (le - lower) * (rank - below) / std::max(count - below, 1e-12);
+    }
+    lower = le;
+    below = count;
+  }
+  return lower;
 }
 
 std::optional<std::string> http_get(uint16_t port, const std::string& path) {
@@ -197,7 +233,9 @@ std::string cgroup2_root() {
 
 std::string ballastd_path() {
   const char* p = std::getenv("BALLASTD_PATH");
-  return p ? p : "ballastd";
+  if (!p)
+    throw std::runtime_error("set BALLASTD_PATH to the ballastd under test (ctest and bench/run.sh do)");
+  return p;
 }
 
 } // namespace ballast::test

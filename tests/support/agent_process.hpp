@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <utility>
+#include <vector>
 
 namespace ballast::test {
 
@@ -19,12 +21,20 @@ public:
   // The sum over every series of this name (all label values).
   double sum(const std::string& name) const;
   size_t series(const std::string& name_prefix) const;
+  // Cumulative buckets of a histogram: (upper bound, count), ascending.
+  std::vector<std::pair<double, double>> buckets(const std::string& histogram) const;
   const std::string& text() const { return text_; }
 
 private:
   std::string text_;
   std::multimap<std::string, std::pair<std::map<std::string, std::string>, double>> series_;
 };
+
+// The q-quantile of the observations between two scrapes of one histogram
+// (after minus before), interpolated linearly inside a bucket as PromQL's
+// histogram_quantile does.
+double histogram_quantile(double q, const std::vector<std::pair<double, double>>& before,
+                          const std::vector<std::pair<double, double>>& after);
 
 // GET http://127.0.0.1:port/path; nullopt if nothing answers.
 std::optional<std::string> http_get(uint16_t port, const std::string& path = "/metrics");

@@ -1,0 +1,267 @@
+// Benchmarks of ballastd as its own process against this machine's kernel.
+// Each prints one JSON object on stdout; run as root.
+//
+//   agent_bench latency [--events N] [--rate R]
+//                                      attach → policy actor running, p50/p99,
+//                                      R attaches per second (paced)
+//   agent_bench churn   [--cycles N]   mkdir+attach+exec+exit+rmdir as fast as
+//                                      possible, without then with the agent
+//   agent_bench scale   [--cgroups N] [--seconds S]
+//                                      N cgroups each with an enrolled process
+//                                      at 1 Hz: RSS, CPU, scrape time, SIGTERM
+#include "tests/support/agent_process.hpp"
+#include "tests/support/cgroup_workload.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace ballast::test;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint16_t port = 19390;
+
+double seconds(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string config(const std::string& subtree, const std::string& interval) {
+  return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
+  "journal": "/tmp/ballast-bench-journal",
+  "watch": {"include": [")" + subtree + R"(/**"]},
+  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" + interval + R"(",
+                "select": {"cgroups": [")" + subtree + R"(/**"]}}]})";
+}
+
+// Polls the agent's metrics until pred holds or the limit passes.
+bool wait_for(agent_process& a, const std::function<bool(const scrape&)>& pred,
+              std::chrono::seconds limit = 120s) {
+  auto until = clock_type::now() + limit;
+  while (clock_type::now() < until) {
+    if (pred(a.metrics()))
+      return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+struct proc_sample {
+  double cpu_seconds;
+  double rss_bytes;
+};
+
+proc_sample sample(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(stat)), {});
+  auto fields = s.substr(s.rfind(')') + 2);
+  std::istringstream in(fields);
+  std::vector<std::string> f((std::istream_iterator<std::string>(in)), {});
+  double ticks = double(sysconf(_SC_CLK_TCK));
+  return {(std::stod(f[11]) + std::stod(f[12])) / ticks,
+          std::stod(f[21]) * double(sysconf(_SC_PAGESIZE))};
+}
+
+std::unique_ptr<agent_process> start_agent(const std::string& subtree, const std::string& interval) {
+  auto a = std::make_unique<agent_process>(ballastd_path(), config(subtree, interval), port);
+  if (!a->wait_ready())
+    throw std::runtime_error("ballastd did not start: " + a->log());
+  return a;
+}
+
+json latency(int events, int rate) {
+  std::string root = cgroup2_root(), subtree = "/ballast-bench-latency";
+  make_cgroup_dir(root + subtree);
+  auto dir = root + subtree + "/job";
+  make_cgroup_dir(dir);
+  auto agent = start_agent(subtree, "1s");
+  auto before = agent->metrics();
+  double count0 = before.value("ballast_policy_start_seconds_count");
+  // A window of live processes, so each policy runs before its process exits.
+  std::deque<pid_t> live;
+  auto t0 = clock_type::now();
+  auto period = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(1.0 / rate));
+  for (int i = 0; i < events; ++i) {
+    std::this_thread::sleep_until(t0 + i * period);  // an open-loop, paced arrival
+    live.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "1000"}));
+    if (live.size() > 64) {
+      kill_and_reap(live.front());
+      live.pop_front();
+    }
+  }
+  auto gen = seconds(clock_type::now() - t0);
+  bool complete = wait_for(*agent, [&](const scrape& m) {
+    return m.value("ballast_policy_start_seconds_count") >= count0 + events;
+  }, 60s);
+  auto after = agent->metrics();
+  for (auto pid : live)
+    kill_and_reap(pid);
+  auto b = before.buckets("ballast_policy_start_seconds"), a = after.buckets("ballast_policy_start_seconds");
+  json out = {{"benchmark", "attach_to_policy_running"},
+              {"events", events},
+              {"rate_per_s", rate},
+              {"observed", after.value("ballast_policy_start_seconds_count") - count0},
+              {"complete", complete},
+              {"p50_us", histogram_quantile(0.5, b, a) * 1e6},
+              {"p99_us", histogram_quantile(0.99, b, a) * 1e6},
+              {"mean_us", (after.value("ballast_policy_start_seconds_sum") -
+                           before.value("ballast_policy_start_seconds_sum")) /
+                            std::max(1.0, after.value("ballast_policy_start_seconds_count") - count0) * 1e6},
+              {"generator_seconds", gen},
+              {"events_lost", after.value("ballast_events_lost_total")},
+              {"event_handling_p50_us",
+               histogram_quantile(0.5, before.buckets("ballast_event_handling_seconds"),
+                                  after.buckets("ballast_event_handling_seconds")) * 1e6},
+              {"event_handling_p99_us",
+               histogram_quantile(0.99, before.buckets("ballast_event_handling_seconds"),
+                                  after.buckets("ballast_event_handling_seconds")) * 1e6},
+              {"target_p99_us", 1000}};
+  agent.reset();
+  remove_cgroup_dir(dir);
+  remove_cgroup_dir(root + subtree);
+  return out;
+}
+
+double run_cycles(const std::string& base, int cycles) {
+  auto t0 = clock_type::now();
+  for (int i = 0; i < cycles; ++i)
+    lifecycle_cycle(base + "/c" + std::to_string(i % 64));
+  return cycles / seconds(clock_type::now() - t0);
+}
+
+json churn(int cycles) {
+  std::string root = cgroup2_root(), subtree = "/ballast-bench-churn";
+  make_cgroup_dir(root + subtree);
+  double rate_without = run_cycles(root + subtree, cycles);
+  auto agent = start_agent(subtree, "1s");
+  auto before = agent->metrics();
+  double actors_before = before.value("ballast_actors", {{"type", "cgroup"}});
+  double policies_before = before.value("ballast_actors", {{"type", "policy"}});
+  double rmdir0 = before.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}});
+  double events0 = before.sum("ballast_cgroup_events_total");
+  auto t0 = clock_type::now();
+  double rate_with = run_cycles(root + subtree, cycles);
+  bool drained = wait_for(*agent, [&](const scrape& m) {
+    return m.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}}) >= rmdir0 + cycles;
+  }, 120s);
+  auto handled_in = seconds(clock_type::now() - t0);
+  wait_for(*agent, [&](const scrape& m) {
+    return m.value("ballast_actors", {{"type", "cgroup"}}) == actors_before &&
+           m.value("ballast_actors", {{"type", "policy"}}) == policies_before;
+  }, 30s);
+  auto after = agent->metrics();
+  double events = after.sum("ballast_cgroup_events_total") - events0;
+  json out = {{"benchmark", "churn"},
+              {"cycles", cycles},
+              {"generator_cycles_per_s_without_agent", rate_without},
+              {"generator_cycles_per_s_with_agent", rate_with},
+              {"generator_ratio", rate_with / rate_without},
+              {"events_handled", events},
+              {"events_per_s_handled", events / handled_in},
+              {"all_rmdirs_seen", drained},
+              {"events_lost", after.value("ballast_events_lost_total")},
+              {"cgroup_actors_before", actors_before},
+              {"cgroup_actors_after", after.value("ballast_actors", {{"type", "cgroup"}})},
+              {"policy_actors_before", policies_before},
+              {"policy_actors_after", after.value("ballast_actors", {{"type", "policy"}})},
+              {"event_handling_p99_us",
+               histogram_quantile(0.99, before.buckets("ballast_event_handling_seconds"),
+                                  after.buckets("ballast_event_handling_seconds")) * 1e6}};
+  agent.reset();
+  remove_cgroup_dir(root + subtree);
+  return out;
+}
+
+json scale(int n, int secs) {
+  std::string root = cgroup2_root(), subtree = "/ballast-bench-scale";
+  make_cgroup_dir(root + subtree);
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; ++i) {
+    auto dir = root + subtree + "/c" + std::to_string(i);
+    make_cgroup_dir(dir);
+    pids.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "100000"}));
+  }
+  auto agent = start_agent(subtree, "1s");
+  bool all = wait_for(*agent, [&](const scrape& m) {
+    return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) >= n;
+  }, 60s);
+  std::this_thread::sleep_for(3s);  // past start-up
+  auto s0 = sample(agent->pid());
+  auto t0 = clock_type::now();
+  std::this_thread::sleep_for(std::chrono::seconds(secs));
+  auto s1 = sample(agent->pid());
+  double cpu = (s1.cpu_seconds - s0.cpu_seconds) / seconds(clock_type::now() - t0);
+  std::vector<double> scrapes;
+  size_t bytes = 0;
+  for (int i = 0; i < 21; ++i) {
+    auto t = clock_type::now();
+    bytes = http_get(port).value_or("").size();
+    scrapes.push_back(seconds(clock_type::now() - t) * 1e3);
+  }
+  std::sort(scrapes.begin(), scrapes.end());
+  auto series = agent->metrics().series("ballast_");
+  auto t = clock_type::now();
+  agent->signal(SIGTERM);
+  auto code = agent->wait_exit(10s);
+  double stop_ms = seconds(clock_type::now() - t) * 1e3;
+  json out = {{"benchmark", "scale"},
+              {"cgroups", n},
+              {"all_enrolled", all},
+              {"agent_rss_mib", s1.rss_bytes / 1048576.0},
+              {"agent_cpu_percent_of_one_core", cpu * 100},
+              {"measured_seconds", secs},
+              {"scrape_ms_median", scrapes[scrapes.size() / 2]},
+              {"scrape_ms_max", scrapes.back()},
+              {"scrape_bytes", bytes},
+              {"series", series},
+              {"sigterm_to_exit_ms", stop_ms},
+              {"exit_code", code.value_or(-1)},
+              {"targets", {{"rss_mib", 40}, {"cpu_percent", 1}, {"scrape_ms", 20}, {"sigterm_ms", 190}}}};
+  for (auto pid : pids)
+    kill_and_reap(pid);
+  for (int i = 0; i < n; ++i)
+    remove_cgroup_dir(root + subtree + "/c" + std::to_string(i));
+  remove_cgroup_dir(root + subtree);
+  return out;
+}
+
+int flag(int argc, char** argv, const char* name, int fallback) {
+  for (int i = 2; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0)
+      return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string what = argc > 1 ? argv[1] : "";
+  try {
+    json out;
+    if (what == "latency")
+      out = latency(flag(argc, argv, "--events", 10000), flag(argc, argv, "--rate", 500));
+    else if (what == "churn")
+      out = churn(flag(argc, argv, "--cycles", 10000));
+    else if (what == "scale")
+      out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30));
+    else {
+      std::fprintf(stderr, "usage: agent_bench latency|churn|scale [options] (see the source)\n");
+      return 2;
+    }
+    std::cout << out.dump() << std::endl;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "agent_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
