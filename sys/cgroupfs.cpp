@@ -7,6 +7,8 @@
 // changes, rare) open the file each time.
 #include "sys/cgroupfs.hpp"
 
+#include "sys/text.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,7 +19,6 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
-#include <sstream>
 #include <utility>
 
 namespace ballast::sys {
@@ -255,14 +256,12 @@ result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root) {
   return entries;
 }
 
-std::vector<int> parse_pid_list(std::string_view text) {
+std::vector<int> parse_pid_list(std::string_view content) {
   std::vector<int> pids;
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) {
-    int pid = 0;
-    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
-    if (ec == std::errc{} && end == line.data() + line.size() && pid > 0) pids.push_back(pid);
-  }
+  text::for_each_line(content, [&](std::string_view line) {
+    const auto pid = text::parse_number<int>(line);
+    if (pid && *pid > 0) pids.push_back(*pid);
+  });
   return pids;
 }
 

@@ -13,10 +13,10 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <optional>
-#include <sstream>
 #include <vector>
+
+#include "sys/text.hpp"
 
 namespace ballast::sys {
 namespace {
@@ -33,23 +33,15 @@ error kernel_error(int code, std::string_view what, const std::string& path) {
   return error{code, std::string(what) + " " + path + ": " + std::strerror(code)};
 }
 
-template <class T>
-std::optional<T> parse_number(std::string_view s) {
-  T value{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return value;
-}
-
 // after_comm[0] is field 3 (state).
 template <class T>
-status parse_stat_field(const std::vector<std::string>& after_comm, size_t number,
+status parse_stat_field(const std::vector<std::string_view>& after_comm, size_t number,
                         std::string_view name, T& out) {
-  const std::string& text = after_comm[number - state_field];
-  const auto value = parse_number<T>(text);
+  const std::string_view field = after_comm[number - state_field];
+  const auto value = text::parse_number<T>(field);
   if (!value) {
     return error{0, "proc stat: field " + std::to_string(number) + " (" + std::string(name) +
-                        "): bad number '" + text + "'"};
+                        "): bad number '" + std::string(field) + "'"};
   }
   out = *value;
   return success();
@@ -71,22 +63,22 @@ auto read_parsed(const std::string& path, Parse parse) -> decltype(parse(std::st
 
 } // namespace
 
-result<proc_stat> parse_proc_stat(std::string_view text) {
-  const size_t comm_open = text.find('(');
-  const size_t comm_close = text.rfind(')');
+result<proc_stat> parse_proc_stat(std::string_view content) {
+  const size_t comm_open = content.find('(');
+  const size_t comm_close = content.rfind(')');
   if (comm_open == std::string_view::npos || comm_close == std::string_view::npos ||
       comm_close < comm_open)
     return error{0, "proc stat: comm not in parentheses"};
-  std::istringstream rest{std::string(text.substr(comm_close + 1))};
-  const std::vector<std::string> after_comm{std::istream_iterator<std::string>(rest), {}};
+  std::vector<std::string_view> after_comm;
+  text::split_words(content.substr(comm_close + 1), after_comm);
   if (after_comm.size() < last_needed_field - state_field + 1) {
     return error{0, "proc stat: " + std::to_string(after_comm.size() + state_field - 1) +
                         " fields, need at least " + std::to_string(last_needed_field)};
   }
   proc_stat st;
-  st.comm = text.substr(comm_open + 1, comm_close - comm_open - 1);
+  st.comm = content.substr(comm_open + 1, comm_close - comm_open - 1);
   if (after_comm[0].size() != 1)
-    return error{0, "proc stat: field 3 (state): bad value '" + after_comm[0] + "'"};
+    return error{0, "proc stat: field 3 (state): bad value '" + std::string(after_comm[0]) + "'"};
   st.state = after_comm[0][0];
   const status parsed[] = {parse_stat_field(after_comm, 4, "ppid", st.ppid),
                            parse_stat_field(after_comm, 14, "utime", st.utime_ticks),
@@ -99,18 +91,20 @@ result<proc_stat> parse_proc_stat(std::string_view text) {
   return st;
 }
 
-result<uint32_t> parse_status_uid(std::string_view text) {
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) {
+result<uint32_t> parse_status_uid(std::string_view content) {
+  std::optional<result<uint32_t>> found;
+  std::vector<std::string_view> words;
+  text::for_each_line(content, [&](std::string_view line) {
     // "Uid:\treal\teffective\tsaved\tfs"
-    std::istringstream words(line);
-    std::string key;
-    std::string real;
-    if (!(words >> key) || key != "Uid:") continue;
-    words >> real;
-    if (const auto uid = parse_number<uint32_t>(real)) return *uid;
-    return error{0, "proc status: bad Uid value '" + real + "'"};
-  }
+    text::split_words(line, words);
+    if (found || words.empty() || words[0] != "Uid:") return;
+    const std::string_view real = words.size() > 1 ? words[1] : "";
+    if (const auto uid = text::parse_number<uint32_t>(real))
+      found.emplace(*uid);
+    else
+      found.emplace(error{0, "proc status: bad Uid value '" + std::string(real) + "'"});
+  });
+  if (found) return *found;
   return error{0, "proc status: Uid line missing"};
 }
 
@@ -121,12 +115,13 @@ std::string parse_cmdline(std::string_view text) {
   return joined;
 }
 
-result<std::string> parse_proc_cgroup_v2(std::string_view text) {
+result<std::string> parse_proc_cgroup_v2(std::string_view content) {
   constexpr std::string_view v2_prefix = "0::";
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with(v2_prefix)) return line.substr(v2_prefix.size());
-  }
+  std::optional<std::string> path;
+  text::for_each_line(content, [&](std::string_view line) {
+    if (!path && line.starts_with(v2_prefix)) path = std::string(line.substr(v2_prefix.size()));
+  });
+  if (path) return *path;
   return error{0, "proc cgroup: no cgroup v2 line ('0::')"};
 }
 
@@ -148,6 +143,46 @@ result<std::string> read_small_file(const std::string& path) {
   }
   ::close(fd);
   return data;
+}
+
+result<stat_reader> stat_reader::open(const std::string& proc_root, int pid) {
+  auto path = pid_path(proc_root, pid, "stat");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int code = errno;
+    return kernel_error(code, "open", path);
+  }
+  return stat_reader(fd, std::move(path));
+}
+
+stat_reader::stat_reader(stat_reader&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), buf_(std::move(o.buf_)) {}
+
+stat_reader& stat_reader::operator=(stat_reader&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    path_ = std::move(o.path_);
+    buf_ = std::move(o.buf_);
+  }
+  return *this;
+}
+
+stat_reader::~stat_reader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+result<proc_stat> stat_reader::read() {
+  buf_.resize(1024);  // a stat line is a few hundred bytes
+  const ssize_t n = ::pread(fd_, buf_.data(), buf_.size(), 0);
+  if (n <= 0) {
+    const int code = n < 0 ? errno : ESRCH;
+    return kernel_error(code, "read", path_);
+  }
+  buf_.resize(static_cast<size_t>(n));
+  auto parsed = parse_proc_stat(buf_);
+  if (!parsed) return error{0, path_ + ": " + parsed.err().message};
+  return parsed;
 }
 
 procfs::procfs(std::string root) : root_(std::move(root)) {}

@@ -48,6 +48,26 @@ struct process_info {
 // Reads whole small files (under 64 KiB) with one open/read/close.
 result<std::string> read_small_file(const std::string& path);
 
+// /proc/PID/stat kept open for periodic sampling: each read is one pread.
+// The fd is tied to the process, so once it exits (even if its pid is
+// reused) reads fail with ESRCH instead of reading another process.
+class stat_reader {
+public:
+  static result<stat_reader> open(const std::string& proc_root, int pid);
+  stat_reader(stat_reader&& o) noexcept;
+  stat_reader& operator=(stat_reader&& o) noexcept;
+  stat_reader(const stat_reader&) = delete;
+  ~stat_reader();
+
+  result<proc_stat> read();
+
+private:
+  explicit stat_reader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+  std::string buf_;
+};
+
 class procfs {
 public:
   explicit procfs(std::string root = "/proc");

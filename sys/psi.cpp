@@ -5,48 +5,38 @@
 // missing or malformed known field is an error naming it.
 #include "sys/psi.hpp"
 
-#include <charconv>
-#include <iterator>
-#include <sstream>
+#include "sys/text.hpp"
+
 #include <string>
 #include <vector>
 
 namespace ballast::sys {
 namespace {
 
-template <class T>
-std::optional<T> parse_number(std::string_view s) {
-  T value{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return value;
-}
+using words = std::vector<std::string_view>;
 
-// The "k=v" fields of one line, after its "some"/"full" word.
-using field_list = std::vector<std::string>;
-
-// The value of key in fields.
-std::optional<std::string_view> field_value(const field_list& fields, std::string_view key) {
-  for (const std::string& field : fields) {
+// The value of key among the "k=v" words of a line.
+std::optional<std::string_view> field_value(const words& fields, std::string_view key) {
+  for (std::string_view field : fields) {
     if (field.size() > key.size() && field.starts_with(key) && field[key.size()] == '=')
-      return std::string_view(field).substr(key.size() + 1);
+      return field.substr(key.size() + 1);
   }
   return std::nullopt;
 }
 
 template <class T>
-status parse_field(std::string_view kind, const field_list& fields, std::string_view key, T& out) {
+status parse_field(std::string_view kind, const words& fields, std::string_view key, T& out) {
   const auto value = field_value(fields, key);
   if (!value)
     return error{0, "psi: '" + std::string(kind) + "' line: " + std::string(key) + " missing"};
-  const auto number = parse_number<T>(*value);
+  const auto number = text::parse_number<T>(*value);
   if (!number)
     return error{0, "psi: bad value for " + std::string(key) + ": '" + std::string(*value) + "'"};
   out = *number;
   return success();
 }
 
-result<psi_line> parse_line(std::string_view kind, const field_list& fields) {
+result<psi_line> parse_line(std::string_view kind, const words& fields) {
   psi_line line;
   const status parsed[] = {parse_field(kind, fields, "avg10", line.avg10),
                            parse_field(kind, fields, "avg60", line.avg60),
@@ -69,19 +59,23 @@ std::string_view to_string(psi_resource r) {
   return "unknown";
 }
 
-result<psi_reading> parse_psi(std::string_view text) {
+result<psi_reading> parse_psi(std::string_view content) {
   std::optional<psi_line> some;
   std::optional<psi_line> full;
-  std::istringstream in{std::string(text)};
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    std::string kind;
-    words >> kind;
-    if (kind != "some" && kind != "full") continue;
-    auto parsed = parse_line(kind, field_list{std::istream_iterator<std::string>(words), {}});
-    if (!parsed) return parsed.err();
-    (kind == "some" ? some : full) = *parsed;
-  }
+  std::optional<error> failed;
+  words fields;
+  text::for_each_line(content, [&](std::string_view line) {
+    text::split_words(line, fields);
+    if (failed || fields.empty() || (fields[0] != "some" && fields[0] != "full")) return;
+    const std::string_view kind = fields[0];
+    fields.erase(fields.begin());
+    auto parsed = parse_line(kind, fields);
+    if (!parsed)
+      failed = parsed.err();
+    else
+      (kind == "some" ? some : full) = *parsed;
+  });
+  if (failed) return *failed;
   if (!some) return error{0, "psi: 'some' line missing"};
   return psi_reading{*some, full};
 }

@@ -31,23 +31,15 @@ struct cgroup_state {
   cgroup_spec spec;
   std::shared_ptr<const cgroup_context> ctx;
   std::optional<sys::cgroup_dir> dir;
+  std::shared_ptr<cgroup_probe> probe;
   std::vector<compiled_selector> selectors;  // parallel to spec.policies
   claims_ledger ledger;
   std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies
   std::unordered_map<caf::actor_id, int32_t> policy_pid;  // live policy -> pid
 
   ~cgroup_state() {
-    if (!ctx)
-      return;
-    remove_pressure_series();
-    ctx->metrics->actor_stopped(actor_type::cgroup);
-  }
-
-  void remove_pressure_series() {
-    auto& fam = ctx->metrics->cgroup_pressure();
-    for (auto r : {"cpu", "memory", "io"})
-      for (auto k : {"some", "full"})
-        fam.Remove(&fam.Add({{"cgroup", spec.path}, {"resource", r}, {"kind", k}}));
+    if (ctx)
+      ctx->metrics->actor_stopped(actor_type::cgroup);
   }
 
   void compile_selectors() {
@@ -200,7 +192,8 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event*
     bool want = st.selectors[i].matches(*info);
     if (want && it == mine.end()) {
       policy_target target{pid, info->comm, st.spec.path, st.spec.id, ktime_ns};
-      policy_env env{st.ctx->cgroup_root, st.ctx->metrics, caf::actor_cast<cgroup_actor>(self)};
+      policy_env env{st.ctx->cgroup_root, st.ctx->metrics, caf::actor_cast<cgroup_actor>(self),
+                     st.probe};
       auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
       self->monitor(handle);
       st.policy_pid[handle->id()] = pid;
@@ -303,6 +296,10 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
     return cgroup_actor::behavior_type::make_empty_behavior();
   }
   st.dir.emplace(std::move(*dir));
+  // The probe has fds of its own: policies read through it from their own
+  // threads, and the actor's writer fds are never shared.
+  if (auto reader = sys::cgroup_dir::open(ctx->cgroup_root, st.spec.path))
+    st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics);
   st.compile_selectors();
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   return {

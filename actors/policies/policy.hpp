@@ -4,10 +4,12 @@
 // policy_table.cpp.
 #pragma once
 
+#include "actors/cgroups/cgroup_probe.hpp"
 #include "actors/metrics/agent_metrics.hpp"
 #include "config/config.hpp"
 #include "messages/protocol.hpp"
 
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 
 #include <memory>
@@ -31,6 +33,7 @@ struct policy_env {
   std::string cgroup_root;
   std::shared_ptr<agent_metrics> metrics;
   cgroup_actor cgroup;  // where claims go: the only writer of the cgroup
+  std::shared_ptr<cgroup_probe> probe;  // shared reads of the cgroup's files
 };
 
 struct policy_type {
@@ -43,6 +46,16 @@ struct policy_type {
   policy_actor (*spawn)(caf::actor_system& sys, const config::policy& cfg,
                         const policy_target& target, const policy_env& env);
 };
+
+// The first tick time after `now` on a grid of `interval` steps (from the
+// clock's epoch). Policies with the same interval tick together, so the
+// agent wakes once per interval for all of them, not once per process.
+inline caf::actor_clock::time_point next_aligned_tick(caf::actor_clock::time_point now,
+                                                      std::chrono::milliseconds interval) {
+  auto step = std::chrono::duration_cast<caf::actor_clock::time_point::duration>(interval);
+  auto since = now.time_since_epoch();
+  return caf::actor_clock::time_point(since - since % step + step);
+}
 
 // Every policy type the agent knows, in one explicit table.
 const std::vector<policy_type>& policy_table();

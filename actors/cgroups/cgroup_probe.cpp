@@ -1,0 +1,61 @@
+// cgroup_probe; see cgroup_probe.hpp.
+#include "actors/cgroups/cgroup_probe.hpp"
+
+namespace ballast {
+
+namespace {
+
+constexpr std::array<sys::psi_resource, 3> resources = {
+  sys::psi_resource::cpu, sys::psi_resource::memory, sys::psi_resource::io};
+
+std::string_view pressure_file(sys::psi_resource r) {
+  switch (r) {
+    case sys::psi_resource::cpu: return sys::files::cpu_pressure;
+    case sys::psi_resource::memory: return sys::files::memory_pressure;
+    case sys::psi_resource::io: return sys::files::io_pressure;
+  }
+  return {};
+}
+
+} // namespace
+
+cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics)
+  : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
+
+cgroup_probe::~cgroup_probe() {
+  auto& fam = metrics_->cgroup_pressure();
+  for (auto& s : series_) {
+    if (s.some)
+      fam.Remove(s.some);
+    if (s.full)
+      fam.Remove(s.full);
+  }
+}
+
+void cgroup_probe::export_pressure(std::chrono::steady_clock::duration period) {
+  std::lock_guard guard{mutex_};
+  auto now = std::chrono::steady_clock::now();
+  // 90%: callers tick on a grid, a sample from the last tick is a little
+  // less than one period old.
+  if (sampled_ && now - *sampled_ < period * 9 / 10)
+    return;
+  sampled_ = now;
+  auto& fam = metrics_->cgroup_pressure();
+  for (size_t i = 0; i < resources.size(); ++i) {
+    auto text = dir_.read(pressure_file(resources[i]));
+    auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
+    if (!psi)
+      continue;  // the cgroup is going, or the kernel lacks this file
+    auto gauge = [&](prometheus::Gauge*& g, const char* kind) -> prometheus::Gauge& {
+      if (!g)
+        g = &fam.Add({{"cgroup", path_}, {"resource", std::string(to_string(resources[i]))},
+                      {"kind", kind}});
+      return *g;
+    };
+    gauge(series_[i].some, "some").Set(psi->some.avg10 / 100.0);
+    if (psi->full)
+      gauge(series_[i].full, "full").Set(psi->full->avg10 / 100.0);
+  }
+}
+
+} // namespace ballast
