@@ -23,12 +23,9 @@ cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> m
   : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
 
 cgroup_probe::~cgroup_probe() {
-  auto& fam = metrics_->cgroup_pressure();
   for (auto& s : series_) {
-    if (s.some)
-      fam.Remove(s.some);
-    if (s.full)
-      fam.Remove(s.full);
+    metrics_->remove_series(metrics_->cgroup_pressure(), s.some);
+    metrics_->remove_series(metrics_->cgroup_pressure(), s.full);
   }
 }
 

@@ -136,8 +136,9 @@ void agent_metrics::events_lost_total(uint64_t total) {
 }
 void agent_metrics::actor_started(actor_type t) { actors_by_type_[size_t(t)]->Increment(); }
 void agent_metrics::actor_stopped(actor_type t) { actors_by_type_[size_t(t)]->Decrement(); }
-void agent_metrics::policy_started(const std::string& p) { policy_actors_.Add({{"policy", p}}).Increment(); }
-void agent_metrics::policy_stopped(const std::string& p) { policy_actors_.Add({{"policy", p}}).Decrement(); }
+prometheus::Gauge& agent_metrics::policy_actors(const std::string& p) {
+  return policy_actors_.Add({{"policy", p}});
+}
 void agent_metrics::event_handled(uint64_t ktime_ns) { event_handling_.Observe(seconds_since(ktime_ns)); }
 void agent_metrics::policy_running(uint64_t ktime_ns) { policy_start_.Observe(seconds_since(ktime_ns)); }
 void agent_metrics::knob_written(bool dry_run) { (dry_run ? writes_dry_run_ : writes_done_).Increment(); }

@@ -13,6 +13,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -36,8 +37,9 @@ public:
   void events_lost_total(uint64_t total);  // mirrors the kernel counter
   void actor_started(actor_type t);
   void actor_stopped(actor_type t);
-  void policy_started(const std::string& policy);
-  void policy_stopped(const std::string& policy);
+  // The live-actor gauge of one configured policy; callers keep the
+  // reference (the series is never removed: policies are few).
+  prometheus::Gauge& policy_actors(const std::string& policy);
   // Seconds from the kernel timestamp of an event to now (CLOCK_MONOTONIC).
   void event_handled(uint64_t ktime_ns);
   void policy_running(uint64_t ktime_ns);
@@ -52,7 +54,18 @@ public:
   void rescan();
   void config_reload(bool ok);
 
-  // Telemetry series, all removed by remove_process / remove_cgroup.
+  // Removes one series, unless the agent is stopping: the process exit takes
+  // every series then, and prometheus-cpp's Remove is a linear search, so
+  // thousands of actors each removing theirs would cost O(series^2) and
+  // overrun the shutdown deadline.
+  template <class T>
+  void remove_series(prometheus::Family<T>& family, T* series) {
+    if (series && !stopping_.load(std::memory_order_relaxed))
+      family.Remove(series);
+  }
+  void stopping() { stopping_ = true; }
+
+  // Telemetry series; their owners remove them with remove_series.
   prometheus::Family<prometheus::Counter>& process_cpu() { return process_cpu_; }
   prometheus::Family<prometheus::Gauge>& process_rss() { return process_rss_; }
   prometheus::Family<prometheus::Gauge>& cgroup_pressure() { return cgroup_pressure_; }
@@ -63,6 +76,7 @@ private:
   std::array<prometheus::Counter*, 6> events_by_kind_{};
   prometheus::Counter& events_lost_;
   uint64_t lost_seen_ = 0;  // only the registry reports losses
+  std::atomic<bool> stopping_{false};
   prometheus::Family<prometheus::Gauge>& actors_;
   std::array<prometheus::Gauge*, 5> actors_by_type_{};
   prometheus::Family<prometheus::Gauge>& policy_actors_;

@@ -28,6 +28,7 @@ struct telemetry_state {
   std::shared_ptr<agent_metrics> metrics;
   std::shared_ptr<cgroup_probe> probe;
   std::optional<sys::stat_reader> stat;
+  prometheus::Gauge* live = nullptr;  // ballast_policy_actors{policy}
   prometheus::Counter* cpu = nullptr;
   prometheus::Gauge* rss = nullptr;
   double last_cpu_seconds = 0;
@@ -37,7 +38,7 @@ struct telemetry_state {
     if (!metrics)
       return;
     remove_series();
-    metrics->policy_stopped(policy);
+    live->Decrement();
     metrics->actor_stopped(actor_type::policy);
   }
 
@@ -48,7 +49,8 @@ struct telemetry_state {
     metrics = env.metrics;
     probe = env.probe;
     metrics->actor_started(actor_type::policy);
-    metrics->policy_started(policy);
+    live = &metrics->policy_actors(policy);
+    live->Increment();
     add_series();
   }
 
@@ -60,8 +62,8 @@ struct telemetry_state {
   }
 
   void remove_series() {
-    metrics->process_cpu().Remove(cpu);
-    metrics->process_rss().Remove(rss);
+    metrics->remove_series(metrics->process_cpu(), cpu);
+    metrics->remove_series(metrics->process_rss(), rss);
   }
 
   // An exec changed the process's name: its series follow under the new one.

@@ -80,8 +80,12 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
   return done;
 }
 
-// Runs the actor system until SIGTERM/SIGINT and returns the exit code.
-int run_actors(const agent_options& opts, config::agent& cfg,
+// Runs the actor system until SIGTERM/SIGINT, then ends the process. Once
+// the supervisor reports every knob restored (the journal is synced on each
+// append), nothing is left to save: the process exits without waiting for
+// policy actors to wind down or for the HTTP server to join its threads
+// (up to 2 s), which would overrun the shutdown deadline.
+[[noreturn]] void run_actors(const agent_options& opts, config::agent& cfg,
                 std::shared_ptr<const cgroup_context> ctx, const sigset_t& set) {
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::ballast>();
@@ -99,12 +103,11 @@ int run_actors(const agent_options& opts, config::agent& cfg,
       break;
   }
   log::info("agent", "stopping: restoring knobs (deadline ", cfg.shutdown_deadline.count(), " ms)");
-  if (!shutdown(sys, sup, cfg.shutdown_deadline)) {
-    std::fflush(nullptr);
-    std::_Exit(1);  // do not wait for actors that missed the deadline
-  }
-  log::info("agent", "stopped");
-  return fatal->load() ? 1 : 0;
+  bool in_time = shutdown(sys, sup, cfg.shutdown_deadline);
+  if (in_time)
+    log::info("agent", "stopped");
+  std::fflush(nullptr);
+  std::_Exit(in_time && !fatal->load() ? 0 : 1);
 }
 
 } // namespace
@@ -141,12 +144,7 @@ int run_agent(agent_options opts) {
             cfg.dry_run ? ", dry-run (no knob is written)" : "", ", journal replay restored ",
             replayed.restored);
 
-  int code = run_actors(opts, cfg, ctx, set);
-  // The exposer's HTTP server needs up to 2 s to join its threads, longer than
-  // the shutdown deadline: every knob is restored and the journal synced by
-  // now, so the process ends without waiting for it.
-  std::fflush(nullptr);
-  std::_Exit(code);
+  run_actors(opts, cfg, ctx, set);
 }
 
 } // namespace ballast

@@ -107,6 +107,7 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
     [=](atom::stop) {
       auto& st = self->state;
       st.stopping = true;
+      st.env.ctx->metrics->stopping();
       if (st.source)
         self->send_exit(st.source, caf::exit_reason::user_shutdown);
       auto rp = self->make_response_promise<atom::done>();
