@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <malloc.h>
 #include <cstring>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -93,6 +94,9 @@ result<std::unique_ptr<cgroup_event_poller>> cgroup_event_poller::start(uint32_t
   if (p->stop_fd_ < 0 || epoll_ctl(ring_buffer__epoll_fd(p->rb_), EPOLL_CTL_ADD, p->stop_fd_, &ev) != 0)
     return error{errno, "eventfd for the poller: " + error_text(errno)};
   p->drops_seen_ = p->read_drops();
+  // Loading parsed the kernel's BTF (megabytes, freed now): give the memory
+  // back rather than carry it as RSS for the agent's lifetime.
+  malloc_trim(0);
   p->thread_ = std::thread([raw = p.get()] { raw->run(); });
   return p;
 }
