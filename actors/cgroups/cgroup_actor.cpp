@@ -259,6 +259,29 @@ void on_policies(cgroup_self self, std::vector<config::policy> all) {
     enrol(self, pid, monotonic_ns(), nullptr);
 }
 
+// Keeps the invariant that a knob holds its winning claim while writing and
+// its original while in dry-run: turning dry-run on puts every claimed knob
+// back now (a later restore would write nothing), turning it off applies the
+// standing claims, journalled first as on a first claim.
+void set_dry_run(cgroup_self self, bool dry_run) {
+  auto& st = self->state;
+  if (dry_run == st.spec.dry_run)
+    return;
+  log::info("cgroup", st.spec.path, ": dry-run ", dry_run ? "on" : "off");
+  if (dry_run) {
+    for (auto& [knob, k] : st.ledger.knobs())
+      if (write_knob(self, knob, k.original, "dry-run on: restore"))
+        journal(self, journal_record::op::release, knob, k.original);
+    st.spec.dry_run = true;
+    return;
+  }
+  st.spec.dry_run = false;
+  for (auto& [knob, k] : st.ledger.knobs()) {
+    journal(self, journal_record::op::claim, knob, k.original);
+    write_knob(self, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim");
+  }
+}
+
 cgroup_status make_status(cgroup_self self) {
   auto& st = self->state;
   cgroup_status s{st.spec.path, st.spec.id, {}, {}, {}};
@@ -312,11 +335,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
     },
     [=](cgroup_members& m) { on_members(self, m); },
     [=](atom::reload, std::vector<config::policy>& all) { on_policies(self, std::move(all)); },
-    [=](atom::reload, bool dry_run) {
-      if (dry_run != self->state.spec.dry_run)
-        log::info("cgroup", self->state.spec.path, ": dry-run ", dry_run ? "on" : "off");
-      self->state.spec.dry_run = dry_run;
-    },
+    [=](atom::reload, bool dry_run) { set_dry_run(self, dry_run); },
     [=](claim_request& req) -> caf::result<claim_reply> { return on_claim(self, req); },
     [=](atom::release, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;

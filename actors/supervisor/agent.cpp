@@ -3,6 +3,7 @@
 
 #include "actors/cgroups/journal_replay.hpp"
 #include "actors/policies/policy.hpp"
+#include "actors/sources/cgroup_source.hpp"
 #include "actors/supervisor/supervisor.hpp"
 #include "ballast_version.hpp"
 #include "sys/log.hpp"
@@ -94,7 +95,16 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
   sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{sys_cfg};
   auto fatal = std::make_shared<std::atomic<bool>>(false);
-  auto sup = spawn_supervisor(sys, cfg, {ctx, fatal});
+  supervisor_env env{
+    ctx,
+    [metrics = ctx->metrics](caf::actor_system& sys, registry_actor reg, uint32_t bytes) {
+      return spawn_cgroup_source(sys, reg, bytes, metrics);
+    },
+    [fatal](const std::string&) {
+      fatal->store(true);
+      ::kill(::getpid(), SIGTERM);  // the main loop shuts down as on a signal
+    }};
+  auto sup = spawn_supervisor(sys, cfg, env);
   for (;;) {
     int sig = sigwaitinfo(&set, nullptr);
     if (sig == SIGHUP)

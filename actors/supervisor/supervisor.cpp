@@ -2,12 +2,10 @@
 #include "actors/supervisor/supervisor.hpp"
 
 #include "actors/cgroups/registry.hpp"
-#include "actors/sources/cgroup_source.hpp"
 #include "sys/log.hpp"
 
 #include <caf/all.hpp>
 
-#include <csignal>
 
 namespace ballast {
 
@@ -42,8 +40,7 @@ using supervisor_self = supervisor_actor::stateful_pointer<supervisor_state>;
 
 void start_source(supervisor_self self) {
   auto& st = self->state;
-  st.source = spawn_cgroup_source(self->system(), st.registry, st.cfg.ring_buffer_bytes,
-                                  st.env.ctx->metrics);
+  st.source = st.env.spawn_source(self->system(), st.registry, st.cfg.ring_buffer_bytes);
   st.source_started = self->clock().now();
   self->monitor(st.source);
 }
@@ -55,10 +52,9 @@ void on_source_down(supervisor_self self, const caf::error& reason) {
     return;
   bool ran = self->clock().now() - st.source_started >= 1s;
   if (!st.source_ever_ran && !ran) {
-    log::error("supervisor", "the cgroup source could not start: ", to_string(reason),
-               "; the agent stops");
-    st.env.fatal->store(true);
-    ::kill(::getpid(), SIGTERM);
+    auto why = "the cgroup source could not start: " + to_string(reason);
+    log::error("supervisor", why, "; the agent stops");
+    st.env.on_fatal(why);
     return;
   }
   st.source_ever_ran = true;

@@ -5,22 +5,27 @@
 // actor restores its knobs, then the reply to main.
 //
 // If the source cannot start at all the first time (no BPF here), the agent
-// cannot do its job: the supervisor sets `fatal` and raises SIGTERM so main
-// shuts down and exits non-zero.
+// cannot do its job: the supervisor calls on_fatal (ballastd: remember the
+// failure and raise SIGTERM, so main shuts down and exits non-zero).
 #pragma once
 
 #include "actors/cgroups/cgroup_context.hpp"
 #include "config/config.hpp"
 #include "messages/protocol.hpp"
 
-#include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 
 namespace ballast {
 
 struct supervisor_env {
   std::shared_ptr<const cgroup_context> ctx;
-  std::shared_ptr<std::atomic<bool>> fatal;
+  // Starts the event source (ballastd: spawn_cgroup_source); tests inject
+  // sources that fail.
+  std::function<source_actor(caf::actor_system&, registry_actor, uint32_t ring_buffer_bytes)>
+    spawn_source;
+  std::function<void(const std::string& why)> on_fatal;
 };
 
 supervisor_actor spawn_supervisor(caf::actor_system& sys, config::agent cfg, supervisor_env env);

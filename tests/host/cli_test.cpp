@@ -1,0 +1,85 @@
+// ballastd's command line as an operator uses it: --version, --help,
+// --list-policies, --check-config on good and bad files, bad options.
+#include "tests/support/agent_process.hpp"
+#include "tests/support/temp_tree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <sys/wait.h>
+
+namespace ballast::test {
+
+namespace {
+
+struct run_result {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+run_result run(const std::string& args) {
+  run_result r;
+  FILE* p = ::popen((ballastd_path() + " " + args + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buf{};
+  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;)
+    r.output.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.output.rfind("ballastd ", 0), 0u) << v.output;
+  EXPECT_NE(v.output.find("CAF 0.17"), std::string::npos) << v.output;
+  auto h = run("--help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.output.find("--check-config FILE"), std::string::npos);
+}
+
+TEST(Cli, ListPoliciesPrintsTheTable) {
+  auto r = run("--list-policies");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.output.find("telemetry"), std::string::npos) << r.output;
+}
+
+TEST(Cli, CheckConfigAcceptsTheDefaultAndTheExamples) {
+  temp_tree dir;
+  dir.write("/default.json", run("--print-default").output);
+  auto r = run("--check-config " + dir.path("/default.json"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find(": ok"), std::string::npos);
+  for (auto example : {"telemetry-only.json", "build-hosts.json", "dry-run.json"}) {
+    auto e = run(std::string("--check-config " BALLAST_SOURCE_DIR "/config/examples/") + example);
+    EXPECT_EQ(e.code, 0) << example << ": " << e.output;
+  }
+}
+
+TEST(Cli, CheckConfigPrintsEveryErrorAndFails) {
+  temp_tree dir;
+  dir.write("/bad.json", R"({"dry_run": "yes", "policies": [{"name": "t", "type": "nope"}]})");
+  auto r = run("--check-config " + dir.path("/bad.json"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("dry_run: must be a boolean"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("policies[0].type: unknown policy type"), std::string::npos) << r.output;
+}
+
+TEST(Cli, AnUnknownOptionIsAUsageError) {
+  auto r = run("--frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("unknown option --frobnicate"), std::string::npos) << r.output;
+}
+
+TEST(Cli, AnAgentWithABadConfigFileRefusesToStart) {
+  temp_tree dir;
+  dir.write("/bad.json", "{not json");
+  auto r = run("--config " + dir.path("/bad.json"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("invalid JSON"), std::string::npos) << r.output;
+}
+
+} // namespace
+
+} // namespace ballast::test
