@@ -2,12 +2,14 @@
 // validated in config/parse.cpp; nothing outside config/ sees JSON types.
 // Every error names the field path and the rule it broke:
 //   "policies[1].interval: must be at least 10ms".
+// In the JSON a key "//" holding a string is a comment, allowed anywhere.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ballast::config {
@@ -26,7 +28,7 @@ struct selector {
 struct policy {
   std::string name;      // unique among policies; used in metrics labels
   std::string type;      // a name from the policy table ("telemetry", ...)
-  milliseconds interval{1000};
+  milliseconds interval{1000};  // 10ms..60m
   selector select;
   // Policy-specific parameters, kept as canonical JSON text so this header
   // stays free of JSON types; each policy parses its own at spawn.
@@ -39,8 +41,8 @@ struct agent {
   uint16_t metrics_port = 9464;
   std::string journal_path = "/run/ballast/journal";
   bool dry_run = false;
-  milliseconds shutdown_deadline{190};
-  uint32_t ring_buffer_bytes = 1u << 20;  // power of two, >= 4096
+  milliseconds shutdown_deadline{190};   // 10ms..60s
+  uint32_t ring_buffer_bytes = 1u << 20;  // power of two, 4 KiB..1 GiB
   // Cgroups that get an actor (globs); a cgroup is watched if it matches an
   // include and no exclude.
   std::vector<std::string> watch_include = {"/**"};

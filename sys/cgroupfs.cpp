@@ -27,11 +27,6 @@ namespace {
 constexpr size_t read_chunk = 4096;
 constexpr int dir_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 
-// code is passed in, not read here: building the path may clobber errno.
-error kernel_error(int code, std::string_view what, const std::string& path) {
-  return error{code, std::string(what) + " " + path + ": " + std::strerror(code)};
-}
-
 std::string control_path(const std::string& root, const std::string& rel, std::string_view file) {
   return join_cgroup_path(root, rel) + "/" + std::string(file);
 }
@@ -91,7 +86,7 @@ result<std::vector<std::string>> subdir_names(DIR* dir, const std::string& path)
       continue;
     names.emplace_back(name);
   }
-  if (errno != 0) return kernel_error(errno, "readdir", path);
+  if (errno != 0) return errno_error(errno, "readdir", path);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -104,12 +99,12 @@ status walk(int fd, const std::string& root, const std::string& rel,
   const std::string path = join_cgroup_path(root, rel);
   const dir_ptr dir(::fdopendir(fd));
   if (!dir) {
-    const error e = kernel_error(errno, "opendir", path);
+    const error e = errno_error(errno, "opendir", path);
     ::close(fd);
     return e;
   }
   struct stat st {};
-  if (::fstat(::dirfd(dir.get()), &st) != 0) return kernel_error(errno, "stat", path);
+  if (::fstat(::dirfd(dir.get()), &st) != 0) return errno_error(errno, "stat", path);
   out.push_back({rel, static_cast<uint64_t>(st.st_ino)});
   auto names = subdir_names(dir.get(), path);
   if (!names) return names.err();
@@ -119,7 +114,7 @@ status walk(int fd, const std::string& root, const std::string& rel,
     if (child < 0) {
       const int code = errno;
       if (code == ENOENT || code == ENOTDIR || code == ELOOP) continue;
-      return kernel_error(code, "open", join_cgroup_path(root, child_rel));
+      return errno_error(code, "open", join_cgroup_path(root, child_rel));
     }
     if (auto s = walk(child, root, child_rel, out); !s) return s;
   }
@@ -150,10 +145,10 @@ result<cgroup_dir> cgroup_dir::open(const std::string& root, std::string rel) {
   if (!is_clean_cgroup_path(rel)) return error{0, "cgroup: unclean path '" + rel + "'"};
   const std::string path = join_cgroup_path(root, rel);
   const int fd = ::open(path.c_str(), dir_flags);
-  if (fd < 0) return kernel_error(errno, "open", path);
+  if (fd < 0) return errno_error(errno, "open", path);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    const error e = kernel_error(errno, "stat", path);
+    const error e = errno_error(errno, "stat", path);
     ::close(fd);
     return e;
   }
@@ -195,7 +190,7 @@ result<int> cgroup_dir::open_file(std::string_view file, int flags) const {
   const int fd = ::openat(dirfd_, std::string(file).c_str(), flags | O_CLOEXEC);
   if (fd < 0) {
     const int code = errno;
-    return kernel_error(code, "open", control_path(root_, rel_, file));
+    return errno_error(code, "open", control_path(root_, rel_, file));
   }
   return fd;
 }
@@ -214,7 +209,7 @@ result<std::string> cgroup_dir::read(std::string_view file) {
   std::string text;
   if (const int code = pread_all(*fd, text); code != 0) {
     drop_fd(read_fds_, file);
-    return kernel_error(code, "read", control_path(root_, rel_, file));
+    return errno_error(code, "read", control_path(root_, rel_, file));
   }
   return text;
 }
@@ -250,7 +245,7 @@ bool cgroup_dir::exists() const {
 
 result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root) {
   const int fd = ::open(root.c_str(), dir_flags);
-  if (fd < 0) return kernel_error(errno, "open", root);
+  if (fd < 0) return errno_error(errno, "open", root);
   std::vector<cgroup_entry> entries;
   if (auto s = walk(fd, root, "/", entries); !s) return s.err();
   return entries;

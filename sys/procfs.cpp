@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -27,11 +26,6 @@ constexpr size_t read_chunk = 4096;
 // state 3, the first field after comm.
 constexpr size_t state_field = 3;
 constexpr size_t last_needed_field = 24;  // rss
-
-// code is passed in, not read here: building the path may clobber errno.
-error kernel_error(int code, std::string_view what, const std::string& path) {
-  return error{code, std::string(what) + " " + path + ": " + std::strerror(code)};
-}
 
 // after_comm[0] is field 3 (state).
 template <class T>
@@ -127,7 +121,7 @@ result<std::string> parse_proc_cgroup_v2(std::string_view content) {
 
 result<std::string> read_small_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return kernel_error(errno, "open", path);
+  if (fd < 0) return errno_error(errno, "open", path);
   std::string data;
   for (;;) {
     const size_t used = data.size();
@@ -138,7 +132,7 @@ result<std::string> read_small_file(const std::string& path) {
     if (n == 0) break;
     if (code != 0 && code != EINTR) {
       ::close(fd);
-      return kernel_error(code, "read", path);
+      return errno_error(code, "read", path);
     }
   }
   ::close(fd);
@@ -150,7 +144,7 @@ result<stat_reader> stat_reader::open(const std::string& proc_root, int pid) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int code = errno;
-    return kernel_error(code, "open", path);
+    return errno_error(code, "open", path);
   }
   return stat_reader(fd, std::move(path));
 }
@@ -177,7 +171,7 @@ result<proc_stat> stat_reader::read() {
   const ssize_t n = ::pread(fd_, buf_.data(), buf_.size(), 0);
   if (n <= 0) {
     const int code = n < 0 ? errno : ESRCH;
-    return kernel_error(code, "read", path_);
+    return errno_error(code, "read", path_);
   }
   buf_.resize(static_cast<size_t>(n));
   auto parsed = parse_proc_stat(buf_);

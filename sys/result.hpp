@@ -3,7 +3,9 @@
 // names the file or field). Nothing in sys/ throws for an expected failure.
 #pragma once
 
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -44,5 +46,12 @@ struct ok_t {};
 using status = result<ok_t>;
 
 inline status success() { return ok_t{}; }
+
+// The error for a failed system call: "<what> <path>: <strerror(code)>".
+// code is passed in, not read here: building the path may clobber errno, so
+// callers save errno right after the call that failed.
+inline error errno_error(int code, std::string_view what, const std::string& path) {
+  return error{code, std::string(what) + " " + path + ": " + std::strerror(code)};
+}
 
 } // namespace ballast

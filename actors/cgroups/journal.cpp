@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
@@ -70,10 +69,6 @@ template <class T>
 bool parse_number(std::string_view s, T& out, int base = 10) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
   return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
-}
-
-error errno_error(const std::string& what, const std::string& path) {
-  return {errno, what + " " + path + ": " + std::strerror(errno)};
 }
 
 } // namespace
@@ -178,7 +173,7 @@ result<journal> journal::open(const std::string& path) {
   }
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
-    return errno_error("open journal", path);
+    return errno_error(errno, "open journal", path);
   return journal(fd, path);
 }
 
@@ -186,10 +181,10 @@ status journal::append(const journal_record& r) {
   auto line = format_record(r);
   ssize_t n = ::write(fd_, line.data(), line.size());
   if (n != ssize_t(line.size()))
-    return n < 0 ? errno_error("append to journal", path_)
+    return n < 0 ? errno_error(errno, "append to journal", path_)
                  : error{EIO, "short write to journal " + path_};
   if (::fdatasync(fd_) != 0)
-    return errno_error("sync journal", path_);
+    return errno_error(errno, "sync journal", path_);
   return success();
 }
 
@@ -199,7 +194,7 @@ result<std::string> journal::read_all() const {
   for (off_t off = 0;;) {
     ssize_t n = ::pread(fd_, buf, sizeof buf, off);
     if (n < 0)
-      return errno_error("read journal", path_);
+      return errno_error(errno, "read journal", path_);
     if (n == 0)
       return out;
     out.append(buf, size_t(n));
@@ -209,7 +204,7 @@ result<std::string> journal::read_all() const {
 
 status journal::truncate() {
   if (::ftruncate(fd_, 0) != 0)
-    return errno_error("truncate journal", path_);
+    return errno_error(errno, "truncate journal", path_);
   return success();
 }
 

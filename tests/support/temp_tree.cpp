@@ -36,6 +36,10 @@ void temp_tree::write(std::string_view rel_file, std::string_view content) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
 }
 
+void temp_tree::append(std::string_view rel_file, std::string_view content) {
+  std::ofstream(path(rel_file), std::ios::binary | std::ios::app) << content;
+}
+
 std::string temp_tree::read(std::string_view rel_file) const {
   std::ifstream in(path(rel_file), std::ios::binary);
   std::ostringstream os;
@@ -50,6 +54,10 @@ uint64_t temp_tree::inode(std::string_view rel) const {
   if (::stat(path(rel).c_str(), &st) != 0)
     throw std::runtime_error("stat " + path(rel));
   return st.st_ino;
+}
+
+void temp_tree::symlink(std::string_view rel_link, std::string_view target) {
+  fs::create_symlink(fs::path(target), path(rel_link));
 }
 
 void temp_tree::make_cgroup(std::string_view rel, std::string_view procs) {

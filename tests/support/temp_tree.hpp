@@ -1,6 +1,7 @@
 // A directory tree in a fresh temp dir, written from code and removed at the
-// end: the fixture cgroupfs root of actor tests (dirs with control files as
-// plain files) and the fixture /proc of procfs tests.
+// end: the fixture cgroupfs root of actor and unit tests (dirs with control
+// files as plain files), the fixture /proc of procfs tests, and a scratch dir
+// for journal files.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +22,13 @@ public:
 
   void make_dir(std::string_view rel);
   void write(std::string_view rel_file, std::string_view content);
+  void append(std::string_view rel_file, std::string_view content);  // creates the file, not dirs
   std::string read(std::string_view rel_file) const;
   void remove(std::string_view rel);  // file or whole subtree
   uint64_t inode(std::string_view rel) const;
+  // A symbolic link at rel_link to target, which is stored as given (an
+  // absolute path, e.g. path("/a"), or any string such as "/usr/bin/prog").
+  void symlink(std::string_view rel_link, std::string_view target);
 
   // A directory that looks like a cgroup: cgroup.procs (one pid per line)
   // and the three pressure files. Knobs are added with write().

@@ -1,27 +1,19 @@
 // replay_journal on a fixture cgroup tree: restores, id checks, corrupt lines, metrics.
 #include "actors/cgroups/journal_replay.hpp"
 
-#include "sys/cgroupfs.hpp"
+#include "tests/support/temp_tree.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <vector>
 
 namespace ballast {
 namespace {
 
 namespace fs = std::filesystem;
-using sys::join_cgroup_path;
 using labels = std::map<std::string, std::string>;
 
 // The value of the series `name` whose labels are exactly `want`, from a
@@ -56,59 +48,30 @@ const labels by_journal = {{"reason", "journal"}};
 class JournalReplay : public ::testing::Test {
 protected:
   void SetUp() override {
-    char dir[] = "/tmp/ballast-replay-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr) << std::strerror(errno);
-    base_ = dir;
-    root_ = base_ + "/cgroup";
-    make_cgroup("/");
-    auto j = journal::open(base_ + "/run/journal");
+    tree_.make_cgroup("/");
+    auto j = journal::open(run_.path("/run/journal"));
     ASSERT_TRUE(j) << j.err().message;
     journal_.emplace(std::move(j).value());
   }
-  void TearDown() override {
-    journal_.reset();
-    fs::remove_all(base_);
-  }
 
-  // A directory with the cgroup.procs every cgroup2 directory has.
-  void make_cgroup(const std::string& rel) {
-    fs::create_directories(join_cgroup_path(root_, rel));
-    write_file(rel, sys::files::procs, "");
-  }
-  // The fixture's knobs are plain files; cgroup_dir::write opens them with
-  // O_TRUNC, so after a restore the file reads exactly the original.
-  void write_file(const std::string& rel, std::string_view file, std::string_view content) {
-    std::ofstream(join_cgroup_path(root_, rel) + "/" + std::string(file), std::ios::binary)
-        << content;
-  }
-  std::string read_file(const std::string& rel, std::string_view file) {
-    std::ostringstream content;
-    content << std::ifstream(join_cgroup_path(root_, rel) + "/" + std::string(file)).rdbuf();
-    return content.str();
-  }
-  uint64_t stat_ino(const std::string& rel) {
-    struct stat st {};
-    EXPECT_EQ(::stat(join_cgroup_path(root_, rel).c_str(), &st), 0);
-    return st.st_ino;
-  }
   void append(const journal_record& r) {
     auto s = journal_->append(r);
     ASSERT_TRUE(s) << s.err().message;
   }
-  void append_raw(const std::string& text) {
-    std::ofstream(journal_->path(), std::ios::binary | std::ios::app) << text;
-  }
+  void append_raw(const std::string& text) { run_.append("/run/journal", text); }
   journal_record claim(const std::string& rel, std::string knob, std::string original) {
-    return {journal_record::op::claim, stat_ino(rel), std::move(knob), std::move(original), rel};
+    return {journal_record::op::claim, tree_.inode(rel), std::move(knob), std::move(original), rel};
   }
   journal_record release(const std::string& rel, std::string knob, std::string value) {
-    return {journal_record::op::release, stat_ino(rel), std::move(knob), std::move(value), rel};
+    return {journal_record::op::release, tree_.inode(rel), std::move(knob), std::move(value), rel};
   }
   std::string journal_text() { return *journal_->read_all(); }
-  replay_outcome replay() { return replay_journal(*journal_, root_, metrics_); }
+  replay_outcome replay() { return replay_journal(*journal_, tree_.root(), metrics_); }
 
-  std::string base_;
-  std::string root_;
+  // The cgroup root. Its knobs are plain files; cgroup_dir::write opens them
+  // with O_TRUNC, so after a restore the file reads exactly the original.
+  test::temp_tree tree_;
+  test::temp_tree run_;  // holds the journal, outside the cgroup root
   std::optional<journal> journal_;
   agent_metrics metrics_;
 };
@@ -136,8 +99,8 @@ TEST_F(JournalReplay, EmptyJournalDoesNothing) {
 }
 
 TEST_F(JournalReplay, OpenClaimOfAnExistingCgroupIsWrittenBack) {
-  make_cgroup("/a");
-  write_file("/a", "cpu.max", "20000");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/cpu.max", "20000");
   append(claim("/a", "cpu.max", "max 100000"));
 
   const auto out = replay();
@@ -145,7 +108,7 @@ TEST_F(JournalReplay, OpenClaimOfAnExistingCgroupIsWrittenBack) {
   EXPECT_EQ(out.skipped, 0u);
   EXPECT_EQ(out.failed, 0u);
   EXPECT_EQ(out.bad_lines, 0u);
-  EXPECT_EQ(read_file("/a", "cpu.max"), "max 100000");
+  EXPECT_EQ(tree_.read("/a/cpu.max"), "max 100000");
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 1.0);
   EXPECT_EQ(metric_value(metrics_, restore_failures), 0.0);
   EXPECT_EQ(metric_value(metrics_, journal_errors), 0.0);
@@ -153,12 +116,12 @@ TEST_F(JournalReplay, OpenClaimOfAnExistingCgroupIsWrittenBack) {
 }
 
 TEST_F(JournalReplay, EveryOpenClaimIsRestoredAcrossCgroups) {
-  make_cgroup("/a");
-  make_cgroup("/a/b");
-  write_file("/", "cgroup.max.depth", "");
-  write_file("/a", "memory.high", "1G");
-  write_file("/a", "cpu.weight", "");
-  write_file("/a/b", "memory.high", "");
+  tree_.make_cgroup("/a");
+  tree_.make_cgroup("/a/b");
+  tree_.write("/cgroup.max.depth", "");
+  tree_.write("/a/memory.high", "1G");
+  tree_.write("/a/cpu.weight", "");
+  tree_.write("/a/b/memory.high", "");
   append(claim("/a", "memory.high", "max"));
   append(claim("/a", "cpu.weight", "100"));
   append(claim("/a/b", "memory.high", "2G\nwith newline"));
@@ -167,74 +130,74 @@ TEST_F(JournalReplay, EveryOpenClaimIsRestoredAcrossCgroups) {
   const auto out = replay();
   EXPECT_EQ(out.restored, 4u);
   EXPECT_EQ(out.skipped + out.failed + out.bad_lines, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "max");
-  EXPECT_EQ(read_file("/a", "cpu.weight"), "100");
-  EXPECT_EQ(read_file("/a/b", "memory.high"), "2G\nwith newline");
-  EXPECT_EQ(read_file("/", "cgroup.max.depth"), "max");
+  EXPECT_EQ(tree_.read("/a/memory.high"), "max");
+  EXPECT_EQ(tree_.read("/a/cpu.weight"), "100");
+  EXPECT_EQ(tree_.read("/a/b/memory.high"), "2G\nwith newline");
+  EXPECT_EQ(tree_.read("/cgroup.max.depth"), "max");
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 4.0);
   EXPECT_EQ(journal_text(), "");
 }
 
 TEST_F(JournalReplay, ReleasedClaimIsNotWrittenBack) {
-  make_cgroup("/a");
-  write_file("/a", "memory.high", "4G");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/memory.high", "4G");
   append(claim("/a", "memory.high", "max"));
   append(release("/a", "memory.high", "max"));
 
   const auto out = replay();
   EXPECT_EQ(out.restored, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "4G");
+  EXPECT_EQ(tree_.read("/a/memory.high"), "4G");
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 0.0);
   EXPECT_EQ(journal_text(), "");
 }
 
 TEST_F(JournalReplay, RecreatedCgroupWithAnotherIdIsSkippedAndUntouched) {
-  make_cgroup("/a");
-  make_cgroup("/other");
-  write_file("/a", "memory.high", "4G");
+  tree_.make_cgroup("/a");
+  tree_.make_cgroup("/other");
+  tree_.write("/a/memory.high", "4G");
   // The journal names /a, but with the id of a different directory: the
   // cgroup that was there is gone and this is a new one at the same path.
   auto r = claim("/a", "memory.high", "max");
-  r.cgroup_id = stat_ino("/other");
-  ASSERT_NE(r.cgroup_id, stat_ino("/a"));
+  r.cgroup_id = tree_.inode("/other");
+  ASSERT_NE(r.cgroup_id, tree_.inode("/a"));
   append(r);
   auto r2 = claim("/a", "cpu.weight", "100");
-  r2.cgroup_id = stat_ino("/a") + 1000003;
+  r2.cgroup_id = tree_.inode("/a") + 1000003;
   append(r2);
 
   const auto out = replay();
   EXPECT_EQ(out.restored, 0u);
   EXPECT_EQ(out.skipped, 2u);
   EXPECT_EQ(out.failed, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "4G");
-  EXPECT_FALSE(fs::exists(root_ + "/a/cpu.weight"));
+  EXPECT_EQ(tree_.read("/a/memory.high"), "4G");
+  EXPECT_FALSE(fs::exists(tree_.path("/a/cpu.weight")));
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 0.0);
   EXPECT_EQ(metric_value(metrics_, restore_failures), 0.0);
   EXPECT_EQ(journal_text(), "");  // nothing left to try
 }
 
 TEST_F(JournalReplay, RemovedAndRecreatedDirectoryIsSkipped) {
-  make_cgroup("/a");
+  tree_.make_cgroup("/a");
   const auto r = claim("/a", "memory.high", "max");
-  fs::remove_all(root_ + "/a");
+  tree_.remove("/a");
   // Filesystems hand a freed inode number to the next new file or directory:
   // let a filler take it, so the new /a gets another one.
-  make_cgroup("/filler");
-  make_cgroup("/a");
-  write_file("/a", "memory.high", "4G");
-  if (stat_ino("/a") == r.cgroup_id)
+  tree_.make_cgroup("/filler");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/memory.high", "4G");
+  if (tree_.inode("/a") == r.cgroup_id)
     GTEST_SKIP() << "the filesystem reused the inode number";
   append(r);
   const auto out = replay();
   EXPECT_EQ(out.skipped, 1u);
   EXPECT_EQ(out.restored, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "4G");
+  EXPECT_EQ(tree_.read("/a/memory.high"), "4G");
 }
 
 TEST_F(JournalReplay, MissingCgroupIsSkipped) {
-  make_cgroup("/gone");
+  tree_.make_cgroup("/gone");
   const auto r = claim("/gone", "memory.high", "max");
-  fs::remove_all(root_ + "/gone");
+  tree_.remove("/gone");
   append(r);
   append({journal_record::op::claim, 77, "memory.high", "max", "/never/there"});
 
@@ -242,30 +205,30 @@ TEST_F(JournalReplay, MissingCgroupIsSkipped) {
   EXPECT_EQ(out.restored, 0u);
   EXPECT_EQ(out.skipped, 2u);
   EXPECT_EQ(out.failed, 0u);
-  EXPECT_FALSE(fs::exists(root_ + "/gone"));
-  EXPECT_FALSE(fs::exists(root_ + "/never"));
+  EXPECT_FALSE(fs::exists(tree_.path("/gone")));
+  EXPECT_FALSE(fs::exists(tree_.path("/never")));
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 0.0);
   EXPECT_EQ(metric_value(metrics_, restore_failures), 0.0);
   EXPECT_EQ(journal_text(), "");
 }
 
 TEST_F(JournalReplay, UncleanPathIsSkippedNotFollowed) {
-  make_cgroup("/a");
-  make_cgroup("/b");
-  write_file("/b", "memory.high", "4G");
+  tree_.make_cgroup("/a");
+  tree_.make_cgroup("/b");
+  tree_.write("/b/memory.high", "4G");
   // A path that would reach /b through /a/..: never opened.
-  append({journal_record::op::claim, stat_ino("/b"), "memory.high", "max", "/a/../b"});
+  append({journal_record::op::claim, tree_.inode("/b"), "memory.high", "max", "/a/../b"});
   const auto out = replay();
   EXPECT_EQ(out.skipped, 1u);
   EXPECT_EQ(out.restored, 0u);
-  EXPECT_EQ(read_file("/b", "memory.high"), "4G");
+  EXPECT_EQ(tree_.read("/b/memory.high"), "4G");
 }
 
 TEST_F(JournalReplay, MixedReplayRestoresWhatItCanAndEmptiesTheJournal) {
-  make_cgroup("/a");
-  make_cgroup("/b");
-  write_file("/a", "memory.high", "1G");
-  write_file("/b", "memory.high", "1G");
+  tree_.make_cgroup("/a");
+  tree_.make_cgroup("/b");
+  tree_.write("/a/memory.high", "1G");
+  tree_.write("/b/memory.high", "1G");
   append(claim("/a", "memory.high", "max"));
   auto stale = claim("/b", "memory.high", "max");
   stale.cgroup_id += 1000003;
@@ -276,16 +239,16 @@ TEST_F(JournalReplay, MixedReplayRestoresWhatItCanAndEmptiesTheJournal) {
   EXPECT_EQ(out.restored, 1u);
   EXPECT_EQ(out.skipped, 2u);
   EXPECT_EQ(out.failed, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "max");
-  EXPECT_EQ(read_file("/b", "memory.high"), "1G");
+  EXPECT_EQ(tree_.read("/a/memory.high"), "max");
+  EXPECT_EQ(tree_.read("/b/memory.high"), "1G");
   EXPECT_EQ(journal_text(), "");
   EXPECT_EQ(fs::file_size(journal_->path()), 0u);
 }
 
 TEST_F(JournalReplay, CorruptLineIsCountedAndNeverApplied) {
-  make_cgroup("/a");
-  write_file("/a", "memory.high", "4G");
-  write_file("/a", "cpu.weight", "10");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/memory.high", "4G");
+  tree_.write("/a/cpu.weight", "10");
   append(claim("/a", "cpu.weight", "100"));
   // A claim whose value was corrupted on disk ("max" -> "mbx"): its CRC no
   // longer matches, so it must not be written.
@@ -300,28 +263,28 @@ TEST_F(JournalReplay, CorruptLineIsCountedAndNeverApplied) {
   EXPECT_EQ(out.bad_lines, 2u);
   EXPECT_EQ(out.restored, 1u);
   EXPECT_EQ(out.skipped, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "4G");
-  EXPECT_EQ(read_file("/a", "cpu.weight"), "100");
+  EXPECT_EQ(tree_.read("/a/memory.high"), "4G");
+  EXPECT_EQ(tree_.read("/a/cpu.weight"), "100");
   EXPECT_EQ(metric_value(metrics_, journal_errors), 2.0);
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 1.0);
   EXPECT_EQ(journal_text(), "");
 }
 
 TEST_F(JournalReplay, TornLastLineIsCountedAndNotApplied) {
-  make_cgroup("/a");
-  write_file("/a", "memory.high", "4G");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/memory.high", "4G");
   const auto line = format_record(claim("/a", "memory.high", "max"));
   append_raw(line.substr(0, line.size() - 1));  // the newline never made it
   const auto out = replay();
   EXPECT_EQ(out.bad_lines, 1u);
   EXPECT_EQ(out.restored, 0u);
-  EXPECT_EQ(read_file("/a", "memory.high"), "4G");
+  EXPECT_EQ(tree_.read("/a/memory.high"), "4G");
   EXPECT_EQ(metric_value(metrics_, journal_errors), 1.0);
 }
 
 TEST_F(JournalReplay, FailedWriteIsCountedAndKeepsTheJournal) {
-  make_cgroup("/a");
-  write_file("/a", "cpu.weight", "10");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/cpu.weight", "10");
   // memory.high does not exist in the fixture: the write fails although the
   // cgroup does.
   append(claim("/a", "memory.high", "max"));
@@ -332,8 +295,8 @@ TEST_F(JournalReplay, FailedWriteIsCountedAndKeepsTheJournal) {
   EXPECT_EQ(out.failed, 1u);
   EXPECT_EQ(out.restored, 1u);
   EXPECT_EQ(out.skipped, 0u);
-  EXPECT_EQ(read_file("/a", "cpu.weight"), "100");
-  EXPECT_FALSE(fs::exists(root_ + "/a/memory.high"));
+  EXPECT_EQ(tree_.read("/a/cpu.weight"), "100");
+  EXPECT_FALSE(fs::exists(tree_.path("/a/memory.high")));
   EXPECT_EQ(metric_value(metrics_, restore_failures), 1.0);
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 1.0);
   // The next start tries again.
@@ -341,14 +304,14 @@ TEST_F(JournalReplay, FailedWriteIsCountedAndKeepsTheJournal) {
 }
 
 TEST_F(JournalReplay, SecondReplayAfterSuccessDoesNothing) {
-  make_cgroup("/a");
-  write_file("/a", "cpu.weight", "10");
+  tree_.make_cgroup("/a");
+  tree_.write("/a/cpu.weight", "10");
   append(claim("/a", "cpu.weight", "100"));
   ASSERT_EQ(replay().restored, 1u);
-  write_file("/a", "cpu.weight", "5");  // changed again by someone else
+  tree_.write("/a/cpu.weight", "5");  // changed again by someone else
   const auto out = replay();
   EXPECT_EQ(out.restored, 0u);
-  EXPECT_EQ(read_file("/a", "cpu.weight"), "5");
+  EXPECT_EQ(tree_.read("/a/cpu.weight"), "5");
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 1.0);
 }
 

@@ -1,6 +1,8 @@
 // Knob journal: format/parse with escapes and CRC, corrupt lines, plan_replay, file I/O.
 #include "actors/cgroups/journal.hpp"
 
+#include "tests/support/temp_tree.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,8 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -325,21 +325,10 @@ TEST(PlanReplay, OnlyGarbageIsAllBad) {
 
 class JournalFile : public ::testing::Test {
 protected:
-  void SetUp() override {
-    char dir[] = "/tmp/ballast-journal-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr) << std::strerror(errno);
-    root_ = dir;
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   journal open_journal(const std::string& path) {
     auto j = journal::open(path);
     EXPECT_TRUE(j) << j.err().message;
     return std::move(j).value();
-  }
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   static unsigned mode_of(const std::string& path) {
     struct stat st {};
@@ -347,39 +336,40 @@ protected:
     return st.st_mode & 07777;
   }
 
-  std::string root_;
+  test::temp_tree tree_;
 };
 
 TEST_F(JournalFile, OpenCreatesTheParentDirectoryAndTheFile) {
-  const std::string path = root_ + "/run/ballast/journal";
-  ASSERT_FALSE(fs::exists(root_ + "/run"));
+  const std::string path = tree_.path("/run/ballast/journal");
+  ASSERT_FALSE(fs::exists(tree_.path("/run")));
   journal j = open_journal(path);
   EXPECT_EQ(j.path(), path);
-  EXPECT_TRUE(fs::is_directory(root_ + "/run/ballast"));
-  EXPECT_EQ(mode_of(root_ + "/run/ballast"), 0700u);
+  EXPECT_TRUE(fs::is_directory(tree_.path("/run/ballast")));
+  EXPECT_EQ(mode_of(tree_.path("/run/ballast")), 0700u);
   ASSERT_TRUE(fs::is_regular_file(path));
   EXPECT_EQ(mode_of(path), 0600u);
   EXPECT_EQ(fs::file_size(path), 0u);
 }
 
 TEST_F(JournalFile, OpenInAnExistingDirectoryLeavesItAlone) {
-  const std::string path = root_ + "/journal";
-  ASSERT_EQ(::chmod(root_.c_str(), 0755), 0);
+  const std::string path = tree_.path("/journal");
+  ASSERT_EQ(::chmod(tree_.root().c_str(), 0755), 0);
   journal j = open_journal(path);
   EXPECT_TRUE(fs::is_regular_file(path));
-  EXPECT_EQ(mode_of(root_), 0755u);  // only a directory it creates is made 0700
+  EXPECT_EQ(mode_of(tree_.root()), 0755u);  // only a directory it creates is made 0700
 }
 
 TEST_F(JournalFile, OpenFailsWhenTheParentIsAFile) {
-  std::ofstream(root_ + "/file") << "x";
-  const auto j = journal::open(root_ + "/file/journal");
+  const std::string path = tree_.path("/file/journal");
+  tree_.write("/file", "x");
+  const auto j = journal::open(path);
   ASSERT_FALSE(j);
   EXPECT_EQ(j.err().code, ENOTDIR);
-  EXPECT_NE(j.err().message.find(root_ + "/file/journal"), std::string::npos) << j.err().message;
+  EXPECT_NE(j.err().message.find(path), std::string::npos) << j.err().message;
 }
 
 TEST_F(JournalFile, AppendReadAllTruncate) {
-  const std::string path = root_ + "/j/journal";
+  const std::string path = tree_.path("/j/journal");
   journal j = open_journal(path);
   const std::vector<journal_record> records = {
     claim(1, "cpu.max", "max 100000", "/a b"),
@@ -393,7 +383,7 @@ TEST_F(JournalFile, AppendReadAllTruncate) {
   const auto text = j.read_all();
   ASSERT_TRUE(text) << text.err().message;
   EXPECT_EQ(*text, lines(records));
-  EXPECT_EQ(slurp(path), lines(records));  // on disk, not only in this fd
+  EXPECT_EQ(tree_.read("/j/journal"), lines(records));  // on disk, not only in this fd
   const auto plan = plan_replay(*text);
   EXPECT_EQ(plan.bad_lines, 0u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{records[1]}));
@@ -406,11 +396,11 @@ TEST_F(JournalFile, AppendReadAllTruncate) {
   // Appends after a truncate start at the beginning again (O_APPEND).
   ASSERT_TRUE(j.append(records[0]));
   EXPECT_EQ(*j.read_all(), format_record(records[0]));
-  EXPECT_EQ(slurp(path), format_record(records[0]));
+  EXPECT_EQ(tree_.read("/j/journal"), format_record(records[0]));
 }
 
 TEST_F(JournalFile, ReopenKeepsWhatWasWritten) {
-  const std::string path = root_ + "/journal";
+  const std::string path = tree_.path("/journal");
   {
     journal j = open_journal(path);
     ASSERT_TRUE(j.append(claim(1, "memory.high", "max")));
@@ -421,10 +411,10 @@ TEST_F(JournalFile, ReopenKeepsWhatWasWritten) {
 }
 
 TEST_F(JournalFile, ReadAllSeesLinesWrittenByOthers) {
-  const std::string path = root_ + "/journal";
+  const std::string path = tree_.path("/journal");
   journal j = open_journal(path);
   const std::string big(100'000, 'x');  // more than one read buffer
-  std::ofstream(path, std::ios::binary | std::ios::app) << big << "\n";
+  tree_.append("/journal", big + "\n");
   const auto text = j.read_all();
   ASSERT_TRUE(text) << text.err().message;
   EXPECT_EQ(*text, big + "\n");
@@ -432,12 +422,12 @@ TEST_F(JournalFile, ReadAllSeesLinesWrittenByOthers) {
 }
 
 TEST_F(JournalFile, MovedJournalKeepsWorking) {
-  const std::string path = root_ + "/journal";
+  const std::string path = tree_.path("/journal");
   journal first = open_journal(path);
   journal second(std::move(first));
   EXPECT_EQ(second.path(), path);
   ASSERT_TRUE(second.append(claim(1, "k", "v")));
-  journal third = open_journal(root_ + "/other");
+  journal third = open_journal(tree_.path("/other"));
   third = std::move(second);
   EXPECT_EQ(third.path(), path);
   ASSERT_TRUE(third.append(claim(2, "k", "v")));

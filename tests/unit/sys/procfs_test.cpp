@@ -3,15 +3,15 @@
 // to a temp dir, and on the real /proc for this process and a reaped child.
 #include "sys/procfs.hpp"
 
+#include "tests/support/temp_tree.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 namespace ballast::sys {
 namespace {
@@ -122,35 +122,22 @@ TEST(ParseProcCgroupV2, V1OnlyIsAnError) {
 
 class ProcfsFixture : public ::testing::Test {
 protected:
-  void SetUp() override {
-    char dir[] = "/tmp/ballast-procfs-XXXXXX";
-    ASSERT_NE(::mkdtemp(dir), nullptr) << std::strerror(errno);
-    root_ = dir;
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
-  void write_file(const std::string& rel, std::string_view content) {
-    const fs::path path = root_ + "/" + rel;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << content;
-  }
-
   // A complete /proc/77 with a comm that looks like the end of comm.
   void write_process() {
     using namespace std::string_view_literals;
-    write_file("77/stat", stat_line("a) b"));
-    write_file("77/status", "Name:\ta) b\nUid:\t1234\t0\t0\t0\n");
-    write_file("77/cmdline", "prog\0--x\0"sv);
-    write_file("77/cgroup", "0::/work/job\n");
+    tree_.write("/77/stat", stat_line("a) b"));
+    tree_.write("/77/status", "Name:\ta) b\nUid:\t1234\t0\t0\t0\n");
+    tree_.write("/77/cmdline", "prog\0--x\0"sv);
+    tree_.write("/77/cgroup", "0::/work/job\n");
   }
 
-  std::string root_;
+  test::temp_tree tree_;
 };
 
 TEST_F(ProcfsFixture, ReadsAWholeProcess) {
   write_process();
-  fs::create_symlink("/usr/bin/prog", root_ + "/77/exe");
-  const auto info = procfs(root_).read(77);
+  tree_.symlink("/77/exe", "/usr/bin/prog");
+  const auto info = procfs(tree_.root()).read(77);
   ASSERT_TRUE(info) << info.err().message;
   EXPECT_EQ(info->pid, 77);
   EXPECT_EQ(info->comm, "a) b");
@@ -165,38 +152,38 @@ TEST_F(ProcfsFixture, ReadsAWholeProcess) {
 
 TEST_F(ProcfsFixture, MissingExeGivesAnEmptyExe) {
   write_process();
-  const auto info = procfs(root_).read(77);
+  const auto info = procfs(tree_.root()).read(77);
   ASSERT_TRUE(info) << info.err().message;
   EXPECT_EQ(info->exe, "");
 }
 
 TEST_F(ProcfsFixture, MissingPidIsAnErrorNamingThePath) {
-  const auto info = procfs(root_).read(78);
+  const auto info = procfs(tree_.root()).read(78);
   ASSERT_FALSE(info);
   EXPECT_EQ(info.err().code, ENOENT);
-  EXPECT_EQ(info.err().message, "open " + root_ + "/78/stat: " + std::strerror(ENOENT));
+  EXPECT_EQ(info.err().message, "open " + tree_.root() + "/78/stat: " + std::strerror(ENOENT));
 }
 
 TEST_F(ProcfsFixture, FileVanishingMidReadIsAnError) {
   write_process();
-  fs::remove(root_ + "/77/cgroup");
-  const auto info = procfs(root_).read(77);
+  tree_.remove("/77/cgroup");
+  const auto info = procfs(tree_.root()).read(77);
   ASSERT_FALSE(info);
   EXPECT_EQ(info.err().code, ENOENT);
   EXPECT_NE(info.err().message.find("/77/cgroup"), std::string::npos);
 }
 
 TEST_F(ProcfsFixture, ParseErrorIsPrefixedWithThePath) {
-  write_file("77/stat", "77 (k) S 1\n");
-  const auto st = procfs(root_).stat(77);
+  tree_.write("/77/stat", "77 (k) S 1\n");
+  const auto st = procfs(tree_.root()).stat(77);
   ASSERT_FALSE(st);
-  EXPECT_EQ(st.err().message, root_ + "/77/stat: proc stat: 4 fields, need at least 24");
+  EXPECT_EQ(st.err().message, tree_.root() + "/77/stat: proc stat: 4 fields, need at least 24");
 }
 
 TEST_F(ProcfsFixture, ReadSmallFileReadsPastOneChunk) {
   const std::string big(100'000, 'x');
-  write_file("big", big);
-  const auto text = read_small_file(root_ + "/big");
+  tree_.write("/big", big);
+  const auto text = read_small_file(tree_.path("/big"));
   ASSERT_TRUE(text) << text.err().message;
   EXPECT_EQ(*text, big);
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 namespace ballast::sys {
 namespace {
@@ -14,6 +15,13 @@ namespace {
 constexpr std::string_view sample =
     "some avg10=0.12 avg60=0.05 avg300=0.01 total=123456\n"
     "full avg10=1.50 avg60=2.25 avg300=3.00 total=987\n";
+
+// Parsing text fails with the message want.
+void expect_psi_error(std::string_view text, std::string_view want) {
+  const auto psi = parse_psi(text);
+  ASSERT_FALSE(psi) << text;
+  EXPECT_EQ(psi.err().message, want) << text;
+}
 
 TEST(ParsePsi, ReadsSomeAndFull) {
   const auto psi = parse_psi(sample);
@@ -49,9 +57,7 @@ TEST(ParsePsi, FindsFieldsByKeyAndIgnoresUnknownOnes) {
 }
 
 TEST(ParsePsi, MissingSomeIsAnError) {
-  const auto psi = parse_psi("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
-  ASSERT_FALSE(psi);
-  EXPECT_EQ(psi.err().message, "psi: 'some' line missing");
+  expect_psi_error("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", "psi: 'some' line missing");
 }
 
 TEST(ParsePsi, EmptyOrGarbageTextIsAnError) {
@@ -61,9 +67,8 @@ TEST(ParsePsi, EmptyOrGarbageTextIsAnError) {
 }
 
 TEST(ParsePsi, BadNumberNamesTheFieldAndValue) {
-  const auto psi = parse_psi("some avg10=x avg60=0.05 avg300=0.01 total=1\n");
-  ASSERT_FALSE(psi);
-  EXPECT_EQ(psi.err().message, "psi: bad value for avg10: 'x'");
+  expect_psi_error("some avg10=x avg60=0.05 avg300=0.01 total=1\n",
+                   "psi: bad value for avg10: 'x'");
 }
 
 TEST(ParsePsi, TrailingJunkInANumberIsAnError) {
@@ -73,24 +78,19 @@ TEST(ParsePsi, TrailingJunkInANumberIsAnError) {
 }
 
 TEST(ParsePsi, MissingFieldNamesTheLineAndField) {
-  const auto psi = parse_psi("some avg10=0.12 avg60=0.05 avg300=0.01\n");
-  ASSERT_FALSE(psi);
-  EXPECT_EQ(psi.err().message, "psi: 'some' line: total missing");
+  expect_psi_error("some avg10=0.12 avg60=0.05 avg300=0.01\n", "psi: 'some' line: total missing");
 }
 
 TEST(ParsePsi, KeyMustMatchWhole) {
   // "avg10" must not be satisfied by "avg100=".
-  const auto psi = parse_psi("some avg100=1 avg60=0.05 avg300=0.01 total=1\n");
-  ASSERT_FALSE(psi);
-  EXPECT_EQ(psi.err().message, "psi: 'some' line: avg10 missing");
+  expect_psi_error("some avg100=1 avg60=0.05 avg300=0.01 total=1\n",
+                   "psi: 'some' line: avg10 missing");
 }
 
 TEST(ParsePsi, MalformedFullLineIsAnError) {
-  const auto psi = parse_psi(
-      "some avg10=0.12 avg60=0.05 avg300=0.01 total=1\n"
-      "full avg10=0.12\n");
-  ASSERT_FALSE(psi);
-  EXPECT_EQ(psi.err().message, "psi: 'full' line: avg60 missing");
+  expect_psi_error("some avg10=0.12 avg60=0.05 avg300=0.01 total=1\n"
+                   "full avg10=0.12\n",
+                   "psi: 'full' line: avg60 missing");
 }
 
 TEST(PsiResource, HasItsFileName) {
