@@ -59,51 +59,52 @@ bool is_shutdown(const caf::error& reason) {
 // --- effector: the one place a knob is written --------------------------
 
 // Writes value to knob (or, in dry-run, logs what it would write).
-bool write_knob(cgroup_self self, const std::string& knob, const std::string& value,
-                const std::string& why) {
+status write_knob(cgroup_self self, const std::string& knob, const std::string& value,
+                  const std::string& why) {
   auto& st = self->state;
   if (st.spec.dry_run) {
     log::info("cgroup", "dry-run: would write ", knob, "=", value, " in ", st.spec.path,
               " (", why, ")");
     st.ctx->metrics->knob_written(true);
-    return true;
+    return success();
   }
   auto r = st.dir->write(knob, value);
   if (!r) {
-    log::warn("cgroup", "write ", knob, "=", value, " in ", st.spec.path, " failed: ",
-              r.err().message, " (", why, ")");
+    log::warn("cgroup", r.err().message, " (", why, ")");
     st.ctx->metrics->knob_write_failed();
-    return false;
+    return r;
   }
   log::info("cgroup", "wrote ", knob, "=", value, " in ", st.spec.path, " (", why, ")");
   st.ctx->metrics->knob_written(false);
-  return true;
+  return r;
 }
 
-void journal(cgroup_self self, journal_record::op op, const std::string& knob,
-             const std::string& value) {
+// Appends to the journal (nothing in dry-run: nothing is written to undo).
+status journal(cgroup_self self, journal_record::op op, const std::string& knob,
+               const std::string& value) {
   auto& st = self->state;
   if (st.spec.dry_run || !st.ctx->knob_journal)
-    return;
+    return success();
   auto r = st.ctx->knob_journal->append({op, st.spec.id, knob, value, st.spec.path});
   if (!r) {
     log::error("cgroup", r.err().message);
     st.ctx->metrics->journal_error();
   }
+  return r;
 }
 
 // Applies a ledger change caused by a release (policy ended, shutdown...).
 void apply_restore(cgroup_self self, const claims_ledger::change& c, restore_reason reason) {
   auto& st = self->state;
   std::string why = std::string("restore: ") + to_string(reason);
-  if (write_knob(self, c.knob, c.value, why)) {
+  if (write_knob(self, c.knob, c.value, why).ok()) {
     st.ctx->metrics->knob_restored(reason);
   } else if (st.dir->exists()) {
     st.ctx->metrics->knob_restore_failed();
     return;  // the journal keeps the entry open: a restart tries again
   }
   if (c.to_original)
-    journal(self, journal_record::op::release, c.knob, c.value);
+    (void) journal(self, journal_record::op::release, c.knob, c.value);  // logged, counted
 }
 
 // --- claims --------------------------------------------------------------
@@ -125,11 +126,21 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
     auto value = *original;
     while (!value.empty() && value.back() == '\n')
       value.pop_back();
-    journal(self, journal_record::op::claim, req.knob, value);
+    // No journal record, no write: a knob that could not be restored after
+    // a crash is not changed at all.
+    if (auto j = journal(self, journal_record::op::claim, req.knob, value); !j)
+      return caf::make_error(caf::sec::runtime_error, "claim refused: " + j.err().message);
     st.ledger.set_original(req.knob, value);
   }
-  if (auto now = st.ledger.claim(owner, req.knob, req.value, req.priority))
-    write_knob(self, req.knob, *now, req.reason);
+  if (auto now = st.ledger.claim(owner, req.knob, req.value, req.priority)) {
+    if (auto w = write_knob(self, req.knob, *now, req.reason); !w) {
+      // The kernel refused the value, so the knob still holds what it held:
+      // the claim does not stand, and a knob nobody else claims is closed.
+      if (auto back = st.ledger.release(owner, req.knob); back && back->to_original)
+        (void) journal(self, journal_record::op::release, back->knob, back->value);
+      return caf::make_error(caf::sec::runtime_error, w.err().message);
+    }
+  }
   auto w = st.ledger.winner(req.knob);
   return claim_reply{w->value, w->owner == owner, st.spec.dry_run};
 }
@@ -270,15 +281,15 @@ void set_dry_run(cgroup_self self, bool dry_run) {
   log::info("cgroup", st.spec.path, ": dry-run ", dry_run ? "on" : "off");
   if (dry_run) {
     for (auto& [knob, k] : st.ledger.knobs())
-      if (write_knob(self, knob, k.original, "dry-run on: restore"))
-        journal(self, journal_record::op::release, knob, k.original);
+      if (write_knob(self, knob, k.original, "dry-run on: restore").ok())
+        (void) journal(self, journal_record::op::release, knob, k.original);
     st.spec.dry_run = true;
     return;
   }
   st.spec.dry_run = false;
   for (auto& [knob, k] : st.ledger.knobs()) {
-    journal(self, journal_record::op::claim, knob, k.original);
-    write_knob(self, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim");
+    if (journal(self, journal_record::op::claim, knob, k.original).ok())
+      (void) write_knob(self, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim");
   }
 }
 

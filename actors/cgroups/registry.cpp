@@ -122,7 +122,7 @@ void reconcile(registry_self self) {
   for (auto id : gone)
     stop_watching(self, id);
   auto now = monotonic_ns();
-  std::erase_if(st.pid_cgroup, [](auto&) { return true; });
+  st.pid_cgroup.clear();
   for (auto& e : *tree) {
     if (!present.count(e.id))
       continue;
@@ -151,8 +151,8 @@ void apply_config(registry_self self, config::agent cfg) {
 
 // Asks every cgroup actor the same request and delivers the collected
 // replies once all have answered (an actor that died counts as answered).
-template <class Reply, class Collect, class Finish>
-void fan_out(registry_self self, Collect collect, Finish finish) {
+template <class Reply, class Request, class Collect, class Finish>
+void fan_out(registry_self self, Request request, Collect collect, Finish finish) {
   auto pending = std::make_shared<size_t>(self->state.cgroups.size());
   auto fin = std::make_shared<Finish>(std::move(finish));
   if (*pending == 0) {
@@ -163,16 +163,9 @@ void fan_out(registry_self self, Collect collect, Finish finish) {
     if (--*pending == 0)
       (*fin)();
   };
-  for (auto& [id, cg] : self->state.cgroups) {
-    auto req = [&] {
-      if constexpr (std::is_same_v<Reply, cgroup_status>)
-        return self->request(cg.handle, caf::infinite, atom::status_v);
-      else
-        return self->request(cg.handle, caf::infinite, atom::stop_v);
-    }();
-    req.then([=](Reply& r) { collect(r); one_done(); },
-             [=](caf::error&) { one_done(); });
-  }
+  for (auto& [id, cg] : self->state.cgroups)
+    self->request(cg.handle, caf::infinite, request)
+      .then([=](Reply& r) { collect(r); one_done(); }, [=](caf::error&) { one_done(); });
 }
 
 registry_actor::behavior_type registry_behavior(registry_self self, config::agent cfg,
@@ -195,13 +188,14 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
     [=](atom::list) {
       auto rp = self->make_response_promise<std::vector<cgroup_status>>();
       auto all = std::make_shared<std::vector<cgroup_status>>();
-      fan_out<cgroup_status>(self, [=](cgroup_status& s) { all->push_back(std::move(s)); },
+      fan_out<cgroup_status>(self, atom::status_v,
+                             [=](cgroup_status& s) { all->push_back(std::move(s)); },
                              [=]() mutable { rp.deliver(std::move(*all)); });
       return rp;
     },
     [=](atom::stop) {
       auto rp = self->make_response_promise<atom::done>();
-      fan_out<atom::done>(self, [](atom::done&) {}, [=]() mutable {
+      fan_out<atom::done>(self, atom::stop_v, [](atom::done&) {}, [=]() mutable {
         rp.deliver(atom::done_v);
         self->quit();
       });

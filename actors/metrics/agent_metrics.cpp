@@ -92,7 +92,7 @@ agent_metrics::agent_metrics()
                        .Help("Event sources restarted by the supervisor after they died")
                        .Register(*registry_).Add({})),
     unwatched_events_(BuildCounter().Name("ballast_unwatched_events_total")
-                        .Help("Events for cgroups that no watch glob selects (ignored)")
+                        .Help("Events for cgroups no watch glob selects or processes not followed (ignored)")
                         .Register(*registry_).Add({})),
     proc_read_errors_(BuildCounter().Name("ballast_proc_read_errors_total")
                         .Help("Processes that exited before their /proc entry could be read")

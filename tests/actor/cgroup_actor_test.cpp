@@ -1,7 +1,10 @@
 // The cgroup actor on a fixture root: enrolment on attach and exit, claims
 // restored however the claiming policy ends, priorities, journal, dry-run.
 #include "actors/cgroups/cgroup_actor.hpp"
+#include "sys/mountinfo.hpp"
 #include "tests/actor/actor_fixture.hpp"
+
+#include <sys/stat.h>
 
 namespace ballast::test {
 
@@ -223,6 +226,34 @@ TEST_F(CgroupActorTest, AClaimOnARemovedCgroupIsRefusedWithAReason) {
     .receive([](claim_reply&) { FAIL() << "claim on a removed cgroup accepted"; },
              [&](caf::error& e) { why = sys->render(e); });
   EXPECT_NE(why.find("cpu.weight"), std::string::npos) << why;
+}
+
+// A fixture file accepts any value (and root ignores file modes), so this
+// one runs on a real cgroup, whose kernel refuses a bad value with EINVAL.
+TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to make a real cgroup";
+  auto root = sys::discover_cgroup2_mount();
+  ASSERT_TRUE(root) << root.err().message;
+  ctx->cgroup_root = *root;
+  auto rel = "/ballast-actor-" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir((*root + rel).c_str(), 0755), 0);
+  struct stat st {};
+  ::stat((*root + rel).c_str(), &st);
+  {
+    auto cg = spawn_cgroup_actor(*sys, {rel, st.st_ino, {}, false}, ctx);
+    caf::scoped_actor self{*sys};
+    std::string why;
+    self->request(cg, 2s, claim_request{"cgroup.max.descendants", "lots", 0, "test"})
+      .receive([](claim_reply&) { ADD_FAILURE() << "the kernel took 'lots'"; },
+               [&](caf::error& e) { why = sys->render(e); });
+    EXPECT_NE(why.find("cgroup.max.descendants"), std::string::npos) << why;
+    EXPECT_TRUE(status_of(cg).claims.empty());
+    EXPECT_EQ(open_journal_claims(), 0u);
+    EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "write"}, {"result", "error"}}), 1);
+    self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  }
+  EXPECT_EQ(::rmdir((*root + rel).c_str()), 0);
 }
 
 TEST_F(CgroupActorTest, ABadKnobNameIsRefused) {
