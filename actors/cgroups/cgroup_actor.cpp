@@ -36,10 +36,28 @@ struct cgroup_state {
   claims_ledger ledger;
   std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies
   std::unordered_map<caf::actor_id, int32_t> policy_pid;  // live policy -> pid
+  std::map<std::string, size_t> published_claims;         // knob -> count in ballast_claims
 
   ~cgroup_state() {
-    if (ctx)
-      ctx->metrics->actor_stopped(actor_type::cgroup);
+    if (!ctx)
+      return;
+    ledger = {};
+    publish_claims();
+    ctx->metrics->actor_stopped(actor_type::cgroup);
+  }
+
+  // Moves ballast_claims{knob} by what changed in this cgroup's ledger.
+  void publish_claims() {
+    std::map<std::string, size_t> now;
+    for (auto& [knob, k] : ledger.knobs())
+      now[knob] = k.claims.size();
+    for (auto& [knob, n] : now)
+      if (n != published_claims[knob])
+        ctx->metrics->claims_changed(knob, double(n) - double(published_claims[knob]));
+    for (auto& [knob, n] : published_claims)
+      if (n && !now.count(knob))
+        ctx->metrics->claims_changed(knob, -double(n));
+    published_claims = std::move(now);
   }
 
   void compile_selectors() {
@@ -225,6 +243,7 @@ void on_down(cgroup_self self, const caf::down_msg& dm) {
     log::warn("cgroup", "a policy in ", st.spec.path, " failed: ", to_string(dm.reason));
   for (auto& c : st.ledger.release_owner(id))
     apply_restore(self, c, reason);
+  st.publish_claims();
   auto it = st.policy_pid.find(id);
   if (it == st.policy_pid.end())
     return;
@@ -310,6 +329,7 @@ cgroup_status make_status(cgroup_self self) {
 void shutdown(cgroup_self self) {
   for (auto& c : self->state.ledger.release_all())
     apply_restore(self, c, restore_reason::shutdown);
+  self->state.publish_claims();
   for (auto& [pid, mine] : self->state.procs)
     for (auto& p : mine)
       end_policy(self, p);
@@ -347,11 +367,16 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
     [=](cgroup_members& m) { on_members(self, m); },
     [=](atom::reload, std::vector<config::policy>& all) { on_policies(self, std::move(all)); },
     [=](atom::reload, bool dry_run) { set_dry_run(self, dry_run); },
-    [=](claim_request& req) -> caf::result<claim_reply> { return on_claim(self, req); },
+    [=](claim_request& req) -> caf::result<claim_reply> {
+      auto r = on_claim(self, req);
+      self->state.publish_claims();
+      return r;
+    },
     [=](atom::release, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;
       if (auto c = self->state.ledger.release(owner, knob))
         apply_restore(self, *c, restore_reason::released);
+      self->state.publish_claims();
     },
     [=](atom::status) { return make_status(self); },
     [=](atom::stop) {

@@ -82,6 +82,9 @@ agent_metrics::agent_metrics()
     writes_done_(knob_writes_.Add({{"mode", "write"}, {"result", "ok"}})),
     writes_dry_run_(knob_writes_.Add({{"mode", "dry_run"}, {"result", "ok"}})),
     writes_failed_(knob_writes_.Add({{"mode", "write"}, {"result", "error"}})),
+    claims_(BuildGauge().Name("ballast_claims")
+              .Help("Standing claims by knob, over all cgroups (dry-run claims included)")
+              .Register(*registry_)),
     knob_restores_(BuildCounter().Name("ballast_knob_restores_total")
                      .Help("Knobs put back to their original value or the next standing claim, by reason")
                      .Register(*registry_)),
@@ -144,6 +147,9 @@ void agent_metrics::policy_running(uint64_t ktime_ns) { policy_start_.Observe(se
 void agent_metrics::knob_written(bool dry_run) { (dry_run ? writes_dry_run_ : writes_done_).Increment(); }
 void agent_metrics::knob_write_failed() { writes_failed_.Increment(); }
 void agent_metrics::knob_restored(restore_reason r) { restores_by_reason_[size_t(r)]->Increment(); }
+void agent_metrics::claims_changed(const std::string& knob, double delta) {
+  claims_.Add({{"knob", knob}}).Increment(delta);
+}
 void agent_metrics::knob_restore_failed() { restores_failed_.Increment(); }
 void agent_metrics::source_restarted() { source_restarts_.Increment(); }
 void agent_metrics::unwatched_event() { unwatched_events_.Increment(); }

@@ -46,6 +46,8 @@ public:
   void knob_written(bool dry_run);
   void knob_write_failed();
   void knob_restored(restore_reason r);
+  // Standing claims on a knob (all cgroups), moved by delta.
+  void claims_changed(const std::string& knob, double delta);
   void knob_restore_failed();
   void source_restarted();
   void unwatched_event();
@@ -86,6 +88,7 @@ private:
   prometheus::Counter& writes_done_;
   prometheus::Counter& writes_dry_run_;
   prometheus::Counter& writes_failed_;
+  prometheus::Family<prometheus::Gauge>& claims_;
   prometheus::Family<prometheus::Counter>& knob_restores_;
   std::array<prometheus::Counter*, 5> restores_by_reason_{};
   prometheus::Counter& restores_failed_;

@@ -165,11 +165,13 @@ TEST_F(CgroupActorTest, HigherPriorityWinsAndTheKnobFallsBackInOrder) {
   auto high = claimant(cg, "cpu.weight", "10", 5);
   auto low = claimant(cg, "cpu.weight", "70", 1);
   EXPECT_EQ(knob("/app"), "10");
+  EXPECT_EQ(metric("ballast_claims", {{"knob", "cpu.weight"}}), 2);
   caf::anon_send(high, std::string("quit"));
   ASSERT_TRUE(eventually([&] { return knob("/app") == "70"; }));
   caf::anon_send(low, std::string("quit"));
   ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
   EXPECT_EQ(open_journal_claims(), 0u);
+  EXPECT_EQ(metric("ballast_claims", {{"knob", "cpu.weight"}}), 0);
 }
 
 TEST_F(CgroupActorTest, StopRestoresEveryKnob) {
@@ -197,6 +199,7 @@ TEST_F(CgroupActorTest, DryRunWritesNothingButCountsAndAnswers) {
   EXPECT_EQ(reply.effective_value, "50");
   EXPECT_EQ(knob("/app"), "100\n");
   EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "dry_run"}}), 1);
+  EXPECT_EQ(metric("ballast_claims", {{"knob", "cpu.weight"}}), 1);
   EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "write"}, {"result", "ok"}}), 0);
   EXPECT_TRUE(ctx->knob_journal->read_all()->empty());
 }
