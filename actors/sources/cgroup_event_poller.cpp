@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <cstring>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -27,6 +28,11 @@ constexpr size_t max_batch = 512;
 // The drop counter is read at least this often even when idle.
 constexpr int idle_wait_ms = 200;
 constexpr uint64_t stop_token = ~uint64_t{0};
+// The poller only drains the ring buffer and hands batches on; running it
+// ahead of busy normal tasks keeps the buffer from filling under load and
+// cut attach-to-policy p99 from ~2 ms to ~0.4 ms on a busy 2-core host
+// (bench/agent_bench latency). Nice, not real-time: it cannot starve anyone.
+constexpr int poller_nice = -10;
 
 
 std::string error_text(int err) { return std::strerror(err < 0 ? -err : err); }
@@ -123,6 +129,9 @@ uint64_t cgroup_event_poller::read_drops() const {
 }
 
 void cgroup_event_poller::run() {
+  if (setpriority(PRIO_PROCESS, gettid(), poller_nice) != 0)
+    log::warn("source", "could not raise the poller's priority (nice ", poller_nice, "): ",
+              error_text(errno), "; events may wait behind busy tasks");
   int epfd = ring_buffer__epoll_fd(rb_);
   epoll_event evs[8];
   for (;;) {
