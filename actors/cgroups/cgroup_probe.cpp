@@ -43,15 +43,19 @@ void cgroup_probe::export_pressure(std::chrono::steady_clock::duration period) {
     auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
     if (!psi)
       continue;  // the cgroup is going, or the kernel lacks this file
-    auto gauge = [&](prometheus::Gauge*& g, const char* kind) -> prometheus::Gauge& {
-      if (!g)
-        g = &fam.Add({{"cgroup", path_}, {"resource", std::string(to_string(resources[i]))},
+    // The first sample adds the whole total: the series starts at the
+    // kernel's count, as a counter read from the kernel should.
+    auto advance = [&](prometheus::Counter*& c, uint64_t& seen, uint64_t total, const char* kind) {
+      if (!c)
+        c = &fam.Add({{"cgroup", path_}, {"resource", std::string(to_string(resources[i]))},
                       {"kind", kind}});
-      return *g;
+      if (total > seen)
+        c->Increment(double(total - seen) / 1e6);
+      seen = total;
     };
-    gauge(series_[i].some, "some").Set(psi->some.avg10 / 100.0);
+    advance(series_[i].some, series_[i].some_us, psi->some.total_us, "some");
     if (psi->full)
-      gauge(series_[i].full, "full").Set(psi->full->avg10 / 100.0);
+      advance(series_[i].full, series_[i].full_us, psi->full->total_us, "full");
   }
 }
 

@@ -29,14 +29,16 @@ public:
   const std::string& path() const { return path_; }
 
   // Reads {cpu,memory,io}.pressure unless the last sample is younger than
-  // most of `period`, and exports avg10 as ballast_cgroup_pressure_ratio.
-  // Thread-safe.
+  // most of `period`, and exports the stall totals as
+  // ballast_cgroup_pressure_stall_seconds_total. Thread-safe.
   void export_pressure(std::chrono::steady_clock::duration period);
 
 private:
   struct series {
-    prometheus::Gauge* some = nullptr;
-    prometheus::Gauge* full = nullptr;
+    prometheus::Counter* some = nullptr;
+    prometheus::Counter* full = nullptr;
+    uint64_t some_us = 0;  // the kernel's totals at the last sample
+    uint64_t full_us = 0;
   };
 
   std::mutex mutex_;

@@ -112,8 +112,9 @@ agent_metrics::agent_metrics()
                    .Help("CPU time (user + system) of an enrolled process").Register(*registry_)),
     process_rss_(BuildGauge().Name("ballast_process_resident_bytes")
                    .Help("Resident set size of an enrolled process").Register(*registry_)),
-    cgroup_pressure_(BuildGauge().Name("ballast_cgroup_pressure_ratio")
-                       .Help("Share of wall time stalled over the last 10 s (PSI avg10 / 100)")
+    cgroup_pressure_(BuildCounter().Name("ballast_cgroup_pressure_stall_seconds_total")
+                       .Help("PSI stall time of a cgroup (the kernel's total), by resource and some/full; "
+                             "rate() is the share of time stalled")
                        .Register(*registry_)) {
   for (auto k : {event_kind::cgroup_mkdir, event_kind::cgroup_rmdir, event_kind::attach,
                  event_kind::exec, event_kind::exit})

@@ -70,7 +70,7 @@ public:
   // Telemetry series; their owners remove them with remove_series.
   prometheus::Family<prometheus::Counter>& process_cpu() { return process_cpu_; }
   prometheus::Family<prometheus::Gauge>& process_rss() { return process_rss_; }
-  prometheus::Family<prometheus::Gauge>& cgroup_pressure() { return cgroup_pressure_; }
+  prometheus::Family<prometheus::Counter>& cgroup_pressure() { return cgroup_pressure_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -100,7 +100,7 @@ private:
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Family<prometheus::Counter>& process_cpu_;
   prometheus::Family<prometheus::Gauge>& process_rss_;
-  prometheus::Family<prometheus::Gauge>& cgroup_pressure_;
+  prometheus::Family<prometheus::Counter>& cgroup_pressure_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

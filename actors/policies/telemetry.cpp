@@ -15,9 +15,10 @@ namespace ballast {
 
 namespace {
 
-// PSI's avg10 is recomputed by the kernel every 2 s: sampling it faster
-// reads the same number again.
-constexpr std::chrono::milliseconds pressure_period{2000};
+// Pressure is exported as the kernel's stall totals (counters: rate() over
+// any window is exact however seldom they are sampled), so a cgroup's three
+// pressure files are read at most every 5 s, not on every process tick.
+constexpr std::chrono::milliseconds pressure_period{5000};
 
 struct telemetry_state {
   static constexpr const char* name = "telemetry";

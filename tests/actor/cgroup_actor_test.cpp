@@ -63,6 +63,13 @@ TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
     return metric("ballast_process_resident_bytes", {{"pid", std::to_string(pid)}, {"cgroup", "/app"}}) > 0;
   }));
   EXPECT_GE(metric("ballast_policy_start_seconds"), 1);
+  // ... and its cgroup's pressure, from the fixture's totals (100 us, 50 us).
+  EXPECT_DOUBLE_EQ(metric("ballast_cgroup_pressure_stall_seconds_total",
+                          {{"cgroup", "/app"}, {"resource", "memory"}, {"kind", "some"}}),
+                   100e-6);
+  EXPECT_DOUBLE_EQ(metric("ballast_cgroup_pressure_stall_seconds_total",
+                          {{"cgroup", "/app"}, {"resource", "io"}, {"kind", "full"}}),
+                   50e-6);
 
   caf::anon_send(cg, cgroup_event{event_kind::exit, pid, 0, tree.inode("/app"), monotonic_ns(), "", ""});
   ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0; }));
@@ -172,6 +179,20 @@ TEST_F(CgroupActorTest, HigherPriorityWinsAndTheKnobFallsBackInOrder) {
   ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
   EXPECT_EQ(open_journal_claims(), 0u);
   EXPECT_EQ(metric("ballast_claims", {{"knob", "cpu.weight"}}), 0);
+}
+
+TEST_F(CgroupActorTest, PressureSeriesGoWhenTheCgroupActorAndItsPoliciesAreGone) {
+  auto cg = spawn("/app", {telemetry_for_sleep()});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  auto series = [&] {
+    return metric("ballast_cgroup_pressure_stall_seconds_total",
+                  {{"cgroup", "/app"}, {"resource", "cpu"}, {"kind", "some"}});
+  };
+  ASSERT_TRUE(eventually([&] { return series() > 0; }));
+  caf::scoped_actor self{*sys};
+  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
+  EXPECT_TRUE(eventually([&] { return series() == -1; }));
 }
 
 TEST_F(CgroupActorTest, StopRestoresEveryKnob) {

@@ -85,7 +85,9 @@ TEST_F(AgentHostTest, LifecycleEventsReachTheActorsAndActorsGoBackToZero) {
   make_cgroup_dir(dir);
   pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
   EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
-    return m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before + 1 &&
+    return m.value("ballast_cgroup_pressure_stall_seconds_total",
+                   {{"cgroup", subtree_ + "/job"}, {"resource", "cpu"}, {"kind", "some"}}) >= 0 &&
+           m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before + 1 &&
            m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1 &&
            m.value("ballast_process_resident_bytes",
                    {{"policy", "telemetry"}, {"cgroup", subtree_ + "/job"}, {"pid", std::to_string(pid)},
