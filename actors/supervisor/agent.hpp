@@ -16,7 +16,9 @@ struct agent_options {
   bool force_dry_run = false;
 };
 
-// Runs until SIGTERM/SIGINT; returns the process exit code.
+// Runs until SIGTERM/SIGINT, then ends the process itself (exit code 0, or
+// 1 if the shutdown missed its deadline or the event source never started).
+// Returns only when the agent cannot start, with the exit code to use.
 int run_agent(agent_options opts);
 
 } // namespace ballast
