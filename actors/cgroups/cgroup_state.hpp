@@ -1,0 +1,69 @@
+// Internal to the cgroup actor: its state, shared by the two files that
+// implement it — cgroup_actor.cpp (membership, enrolment, policies' ends,
+// the behavior) and cgroup_knobs.cpp (the claims ledger, its journal and the
+// one effector that writes knobs).
+#pragma once
+
+#include "actors/cgroups/cgroup_actor.hpp"
+#include "actors/cgroups/cgroup_probe.hpp"
+#include "actors/cgroups/claims_ledger.hpp"
+#include "actors/cgroups/selector.hpp"
+#include "sys/cgroupfs.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+namespace ballast::cgroup_internal {
+
+struct enrolled_policy {
+  std::string name;
+  policy_actor handle;
+};
+
+struct cgroup_state {
+  static constexpr const char* name = "cgroup";
+
+  cgroup_spec spec;
+  std::shared_ptr<const cgroup_context> ctx;
+  std::optional<sys::cgroup_dir> dir;
+  std::shared_ptr<cgroup_probe> probe;
+  std::vector<compiled_selector> selectors;  // parallel to spec.policies
+  claims_ledger ledger;
+  std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies
+  std::unordered_map<caf::actor_id, int32_t> policy_pid;  // live policy -> pid
+  std::map<std::string, size_t> published_claims;         // knob -> count in ballast_claims
+
+  ~cgroup_state() {
+    if (!ctx)
+      return;
+    ledger = {};
+    publish_claims();
+    ctx->metrics->actor_stopped(actor_type::cgroup);
+  }
+
+  // Moves ballast_claims{knob} by what changed in this cgroup's ledger.
+  void publish_claims();
+
+  void compile_selectors() {
+    selectors.clear();
+    for (auto& p : spec.policies)
+      selectors.emplace_back(p.select);
+  }
+};
+
+using cgroup_self = cgroup_actor::stateful_pointer<cgroup_state>;
+
+// --- cgroup_knobs.cpp ----------------------------------------------------
+
+// A ledger change caused by a release (policy ended, shutdown...) applied.
+void apply_restore(cgroup_self self, const claims_ledger::change& c, restore_reason reason);
+
+// A policy's claim: journal the original first, write, reply.
+caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req);
+
+void set_dry_run(cgroup_self self, bool dry_run);
+
+} // namespace ballast::cgroup_internal
