@@ -87,10 +87,20 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
   st.env = std::move(env);
   st.env.ctx->metrics->actor_started(actor_type::supervisor);
   st.registry = spawn_registry(self->system(), st.cfg, st.env.ctx);
+  self->monitor(st.registry);
   start_source(self);
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (dm.source == self->state.source.address())
+    auto& st = self->state;
+    if (dm.source == st.source.address()) {
       on_source_down(self, dm.reason);
+    } else if (dm.source == st.registry.address() && !st.stopping) {
+      // The registry holds the map of cgroup actors; a new one would start a
+      // second actor for every cgroup. The agent stops (knobs restored by
+      // the cgroup actors that are left, or by the journal at the next start).
+      auto why = "the cgroup registry died: " + to_string(dm.reason);
+      log::error("supervisor", why, "; the agent stops");
+      st.env.on_fatal(why);
+    }
   });
   return {
     [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },

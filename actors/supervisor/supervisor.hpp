@@ -1,8 +1,8 @@
-// The supervisor: spawns the registry and the cgroup source, monitors the
-// source and restarts it with exponential backoff (counted in
+// The supervisor: spawns the registry and the cgroup source, monitors both,
+// restarts a dead source with exponential backoff (counted in
 // ballast_source_restarts_total), forwards config reloads, and runs the
 // coordinated shutdown: source first (no new events), then every cgroup
-// actor restores its knobs, then the reply to main.
+// actor restores its knobs, then the reply to main. A dead registry is fatal.
 //
 // If the source cannot start at all the first time (no BPF here), the agent
 // cannot do its job: the supervisor calls on_fatal (ballastd: remember the

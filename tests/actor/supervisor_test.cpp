@@ -33,8 +33,9 @@ protected:
     tree.make_cgroup("/");
     supervisor_env env{
       ctx,
-      [this, lifetimes](caf::actor_system& sys, registry_actor, uint32_t) {
+      [this, lifetimes](caf::actor_system& sys, registry_actor reg, uint32_t) {
         std::lock_guard guard{mutex};
+        registry = reg;
         auto n = std::min(starts.size(), lifetimes.size() - 1);
         starts.push_back(steady::now());
         return sys.spawn(dying_source, lifetimes[n]);
@@ -61,6 +62,7 @@ protected:
   }
 
   std::mutex mutex;
+  registry_actor registry;  // as the supervisor handed it to the source
   std::vector<steady::time_point> starts;
   std::string fatal;
 };
@@ -87,6 +89,21 @@ TEST_F(SupervisorTest, ASourceThatCannotStartAtAllIsFatal) {
   EXPECT_TRUE(stop(sup));
   EXPECT_NE(fatal.find("no BPF here"), std::string::npos) << fatal;
   EXPECT_EQ(starts.size(), 1u);
+}
+
+TEST_F(SupervisorTest, ADeadRegistryIsFatal) {
+  auto sup = spawn({60000ms});
+  ASSERT_TRUE(eventually([&] { return started() == 1; }));
+  {
+    std::lock_guard guard{mutex};
+    caf::anon_send_exit(registry, caf::exit_reason::kill);
+  }
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard guard{mutex};
+    return !fatal.empty();
+  }));
+  EXPECT_NE(fatal.find("registry died"), std::string::npos) << fatal;
+  EXPECT_TRUE(stop(sup));  // still answers: main shuts down on the fatal signal
 }
 
 TEST_F(SupervisorTest, StopRepliesAndStopsTheSourceAndTheRegistry) {
