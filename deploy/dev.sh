@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
 PACKAGES=(cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-          libcaf-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev)
+          libcaf-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
+          qemu-system-x86 busybox-static cpio)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

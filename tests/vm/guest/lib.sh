@@ -1,0 +1,83 @@
+# Helpers for scenarios in the ballast test VM (busybox sh), sourced with
+#   . /usr/lib/ballast-vm.sh
+# Everything under qemu TCG runs about 10x slower than on a host: poll with
+# generous limits (eventually) instead of fixed sleeps.
+
+# fail REASON: ends the scenario; /init reports "BALLAST-VM-RESULT: FAIL REASON".
+fail() {
+  echo "scenario: FAIL: $*"
+  echo "$*" >/tmp/ballast-vm-fail-reason
+  exit 1
+}
+
+# figure NAME VALUE: a figure the host runner prints with the result.
+figure() {
+  echo "BALLAST-VM-FIGURE: $1=$2"
+}
+
+# now: seconds since boot, with hundredths.
+now() {
+  read -r t _ </proc/uptime
+  echo "$t"
+}
+
+# since T0: seconds elapsed since T0 (from now).
+since() {
+  awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f\n", b - a }'
+}
+
+# eventually SECONDS WHAT COMMAND...: runs COMMAND every 0.2 s until it succeeds;
+# fails the scenario with "WHAT: not true after SECONDS s" if it never does.
+eventually() {
+  local limit=$1 what=$2 t0
+  shift 2
+  t0=$(now)
+  until "$@"; do
+    if awk -v a="$t0" -v b="$(now)" -v l="$limit" 'BEGIN { exit !(b - a > l) }'; then
+      fail "$what: not true after $limit s"
+    fi
+    sleep 0.2
+  done
+}
+
+# scrape URL: stores the metrics page in /tmp/metrics; false if it cannot be read
+# within 20 s. (busybox 1.35 wget -T crashes with a segfault; timeout does it.)
+scrape() {
+  timeout 20 wget -q -O /tmp/metrics.part "$1" 2>/dev/null && mv /tmp/metrics.part /tmp/metrics
+}
+
+# metric NAME [LABELS]: value of the first series of NAME in the last scrape whose
+# labels include every comma-separated k="v" pair of LABELS; empty if none.
+metric() {
+  [ -f /tmp/metrics ] || return 0
+  awk -v name="$1" -v labels="${2:-}" '
+    /^#/ || NF < 2 { next }
+    {
+      key = substr($0, 1, length($0) - length($NF) - 1)
+      i = index(key, "{")
+      n = i ? substr(key, 1, i - 1) : key
+      if (n != name) next
+      nl = split(labels, want, ",")
+      for (j = 1; j <= nl; j++)
+        if (!index(key, "{" want[j]) && !index(key, "," want[j])) next
+      print $NF
+      exit
+    }' /tmp/metrics
+}
+
+# metric_is NAME LABELS OP VALUE: true if that series exists and "value OP VALUE"
+# holds (OP one of == != < <= > >=).
+metric_is() {
+  local v
+  v=$(metric "$1" "$2")
+  [ -n "$v" ] && awk -v a="$v" -v op="$3" -v b="$4" 'BEGIN {
+    a += 0; b += 0
+    ok = (op == "==" && a == b) || (op == "!=" && a != b) || (op == "<" && a < b) ||
+         (op == "<=" && a <= b) || (op == ">" && a > b) || (op == ">=" && a >= b)
+    exit !ok }'
+}
+
+# series NAME: how many series of NAME the last scrape holds.
+series() {
+  grep -c "^$1[{ ]" /tmp/metrics || true
+}

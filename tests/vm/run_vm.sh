@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs one VM test scenario: fetches the Debian 6.1 kernel (cached), builds an
+# initramfs with the scenario and the binaries it names, boots it under qemu TCG,
+# kills the guest at a time limit, prints the figures and exits 0 only if the
+# guest reports "BALLAST-VM-RESULT: PASS". On failure the console output is shown.
+#   run_vm.sh CACHE_DIR WORK_DIR TIME_LIMIT_S SCENARIO.sh BINARY...
+set -euo pipefail
+
+cache=$1 work=$2 limit=$3 scenario=$4
+shift 4
+here=$(cd "$(dirname "$0")" && pwd)
+
+for tool in qemu-system-x86_64 busybox cpio apt-get dpkg; do
+  command -v "$tool" >/dev/null || { echo "run_vm: $tool is missing (deploy/dev.sh installs it)"; exit 1; }
+done
+
+mkdir -p "$work"
+kernel=$("$here/fetch_kernel.sh" "$cache")
+"$here/make_initramfs.sh" "$work/initrd.img" "$scenario" "$@"
+echo "run_vm: kernel $(cat "$cache/package"), initrd $(du -h "$work/initrd.img" | cut -f1), limit ${limit}s"
+
+console=$work/console.log
+t0=$(date +%s.%N)
+rc=0
+timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 \
+  -kernel "$kernel" -initrd "$work/initrd.img" \
+  -append "console=ttyS0 panic=-1 quiet" \
+  -nographic -no-reboot -nodefaults -serial stdio </dev/null >"$console" 2>&1 || rc=$?
+wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+tr -d '\r' <"$console" | grep -o 'BALLAST-VM-FIGURE: .*' || true
+echo "BALLAST-VM-FIGURE: vm_wall_s=$wall"
+result=$(tr -d '\r' <"$console" | grep -o 'BALLAST-VM-RESULT: .*' | tail -n 1 || true)
+if [ "$result" = "BALLAST-VM-RESULT: PASS" ]; then
+  echo "$result"
+  exit 0
+fi
+
+echo "---- console ($console) ----"
+tr -d '\r' <"$console"
+echo "---- end of console ----"
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+  echo "run_vm: FAIL: guest killed at the time limit of ${limit}s"
+elif [ -n "$result" ]; then
+  echo "run_vm: FAIL: guest reported: ${result#BALLAST-VM-RESULT: }"
+else
+  echo "run_vm: FAIL: qemu exited with status $rc without a result"
+fi
+exit 1
