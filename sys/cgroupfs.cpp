@@ -251,6 +251,18 @@ result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root) {
   return entries;
 }
 
+std::vector<std::pair<std::string, uint64_t>> parse_flat_keyed(std::string_view content) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  std::vector<std::string_view> words;
+  text::for_each_line(content, [&](std::string_view line) {
+    text::split_words(line, words);
+    if (words.size() != 2) return;
+    if (const auto value = text::parse_number<uint64_t>(words[1]))
+      out.emplace_back(std::string(words[0]), *value);
+  });
+  return out;
+}
+
 std::vector<int> parse_pid_list(std::string_view content) {
   std::vector<int> pids;
   text::for_each_line(content, [&](std::string_view line) {

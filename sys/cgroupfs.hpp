@@ -27,6 +27,8 @@ inline constexpr std::string_view cpu_pressure = "cpu.pressure";
 inline constexpr std::string_view memory_pressure = "memory.pressure";
 inline constexpr std::string_view io_pressure = "io.pressure";
 inline constexpr std::string_view cpu_stat = "cpu.stat";
+inline constexpr std::string_view memory_current = "memory.current";
+inline constexpr std::string_view memory_events = "memory.events";
 } // namespace files
 
 // Joins the cgroup2 root and a cgroup path relative to it ("/" or "/a/b").
@@ -88,5 +90,9 @@ result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root);
 
 // Parses cgroup.procs content: one pid per line.
 std::vector<int> parse_pid_list(std::string_view text);
+
+// Parses a cgroup "flat keyed" file (cpu.stat, memory.events): one
+// "key value" pair per line; lines that are not are skipped.
+std::vector<std::pair<std::string, uint64_t>> parse_flat_keyed(std::string_view text);
 
 } // namespace ballast::sys

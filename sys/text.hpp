@@ -21,6 +21,13 @@ std::optional<T> parse_number(std::string_view s) {
 
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// s without leading and trailing whitespace.
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 // Words of s separated by runs of whitespace, appended to out (cleared first).
 inline void split_words(std::string_view s, std::vector<std::string_view>& out) {
   out.clear();

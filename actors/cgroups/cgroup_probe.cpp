@@ -1,6 +1,12 @@
 // cgroup_probe; see cgroup_probe.hpp.
 #include "actors/cgroups/cgroup_probe.hpp"
 
+#include "sys/log.hpp"
+#include "sys/psi.hpp"
+#include "sys/text.hpp"
+
+#include <array>
+
 namespace ballast {
 
 namespace {
@@ -19,17 +25,31 @@ std::string_view pressure_file(sys::psi_resource r) {
 
 } // namespace
 
+uint64_t cgroup_probe::kernel_counter::advance(prometheus::Family<prometheus::Counter>& family,
+                                               const prometheus::Labels& labels, uint64_t total,
+                                               double unit) {
+  if (!series)
+    series = &family.Add(labels);
+  uint64_t grown = total > seen ? total - seen : 0;
+  if (grown)
+    series->Increment(double(grown) * unit);
+  seen = total;
+  return grown;
+}
+
 cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics)
   : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
 
 cgroup_probe::~cgroup_probe() {
-  for (auto& s : series_) {
-    metrics_->remove_series(metrics_->cgroup_pressure(), s.some);
-    metrics_->remove_series(metrics_->cgroup_pressure(), s.full);
-  }
+  for (auto& [_, c] : pressure_)
+    metrics_->remove_series(metrics_->cgroup_pressure(), c.series);
+  for (auto& [_, c] : memory_events_)
+    metrics_->remove_series(metrics_->cgroup_memory_events(), c.series);
+  metrics_->remove_series(metrics_->cgroup_cpu(), cpu_.series);
+  metrics_->remove_series(metrics_->cgroup_memory(), memory_);
 }
 
-void cgroup_probe::export_pressure(std::chrono::steady_clock::duration period) {
+void cgroup_probe::export_stats(std::chrono::steady_clock::duration period) {
   std::lock_guard guard{mutex_};
   auto now = std::chrono::steady_clock::now();
   // 90%: callers tick on a grid, a sample from the last tick is a little
@@ -37,25 +57,57 @@ void cgroup_probe::export_pressure(std::chrono::steady_clock::duration period) {
   if (sampled_ && now - *sampled_ < period * 9 / 10)
     return;
   sampled_ = now;
-  auto& fam = metrics_->cgroup_pressure();
-  for (size_t i = 0; i < resources.size(); ++i) {
-    auto text = dir_.read(pressure_file(resources[i]));
+  export_pressure();
+  export_cpu();
+  export_memory();
+}
+
+// A file that cannot be read is skipped: the cgroup is going, or its
+// controller is not enabled here (memory.* on a hybrid host).
+void cgroup_probe::export_pressure() {
+  for (auto r : resources) {
+    auto text = dir_.read(pressure_file(r));
     auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
     if (!psi)
-      continue;  // the cgroup is going, or the kernel lacks this file
-    // The first sample adds the whole total: the series starts at the
-    // kernel's count, as a counter read from the kernel should.
-    auto advance = [&](prometheus::Counter*& c, uint64_t& seen, uint64_t total, const char* kind) {
-      if (!c)
-        c = &fam.Add({{"cgroup", path_}, {"resource", std::string(to_string(resources[i]))},
-                      {"kind", kind}});
-      if (total > seen)
-        c->Increment(double(total - seen) / 1e6);
-      seen = total;
+      continue;
+    auto resource = std::string(to_string(r));
+    auto advance = [&](const char* kind, uint64_t total_us) {
+      pressure_[resource + "/" + kind].advance(
+        metrics_->cgroup_pressure(), {{"cgroup", path_}, {"resource", resource}, {"kind", kind}},
+        total_us, 1e-6);
     };
-    advance(series_[i].some, series_[i].some_us, psi->some.total_us, "some");
+    advance("some", psi->some.total_us);
     if (psi->full)
-      advance(series_[i].full, series_[i].full_us, psi->full->total_us, "full");
+      advance("full", psi->full->total_us);
+  }
+}
+
+void cgroup_probe::export_cpu() {
+  auto text = dir_.read(sys::files::cpu_stat);
+  if (!text)
+    return;
+  for (auto& [key, value] : sys::parse_flat_keyed(*text))
+    if (key == "usage_usec")
+      cpu_.advance(metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
+}
+
+void cgroup_probe::export_memory() {
+  if (auto text = dir_.read(sys::files::memory_current)) {
+    if (auto bytes = sys::text::parse_number<uint64_t>(sys::text::trim(*text))) {
+      if (!memory_)
+        memory_ = &metrics_->cgroup_memory().Add({{"cgroup", path_}});
+      memory_->Set(double(*bytes));
+    }
+  }
+  auto events = dir_.read(sys::files::memory_events);
+  if (!events)
+    return;
+  for (auto& [event, count] : sys::parse_flat_keyed(*events)) {
+    bool seen_before = memory_events_.count(event) > 0;  // kills before we watched are not news
+    auto grown = memory_events_[event].advance(metrics_->cgroup_memory_events(),
+                                               {{"cgroup", path_}, {"event", event}}, count, 1);
+    if (event == "oom_kill" && grown > 0 && seen_before)
+      log::warn("cgroup", path_, ": ", grown, " oom kill(s) by the kernel (memory.events)");
   }
 }
 

@@ -1,21 +1,21 @@
 // A read-only view of one cgroup's files, shared by the cgroup actor and the
 // policies it spawns. Policies that sample the same cgroup read its files
 // once per period, through one set of cached fds, whatever the number of
-// processes enrolled. It also owns the cgroup's pressure series: they exist
-// while anyone holds the probe, and are removed when the last holder — the
-// cgroup actor or one of its policies — is gone.
+// processes enrolled. It also owns the cgroup's series (pressure, memory,
+// CPU): they exist while anyone holds the probe, and are removed when the
+// last holder — the cgroup actor or one of its policies — is gone.
 #pragma once
 
 #include "actors/metrics/agent_metrics.hpp"
 #include "sys/cgroupfs.hpp"
-#include "sys/psi.hpp"
 
-#include <array>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ballast {
 
@@ -28,24 +28,34 @@ public:
 
   const std::string& path() const { return path_; }
 
-  // Reads {cpu,memory,io}.pressure unless the last sample is younger than
-  // most of `period`, and exports the stall totals as
-  // ballast_cgroup_pressure_stall_seconds_total. Thread-safe.
-  void export_pressure(std::chrono::steady_clock::duration period);
+  // Unless the last sample is younger than most of `period`, reads
+  // {cpu,memory,io}.pressure, cpu.stat, memory.current and memory.events
+  // (the memory files only where the controller is enabled) and exports
+  // them; a growing oom_kill count is logged. Thread-safe.
+  void export_stats(std::chrono::steady_clock::duration period);
 
 private:
-  struct series {
-    prometheus::Counter* some = nullptr;
-    prometheus::Counter* full = nullptr;
-    uint64_t some_us = 0;  // the kernel's totals at the last sample
-    uint64_t full_us = 0;
+  // A counter that mirrors a cumulative kernel count: the first sample adds
+  // the whole total, later ones the growth.
+  struct kernel_counter {
+    prometheus::Counter* series = nullptr;
+    uint64_t seen = 0;
+    uint64_t advance(prometheus::Family<prometheus::Counter>& family,
+                     const prometheus::Labels& labels, uint64_t total, double unit);
   };
+
+  void export_pressure();
+  void export_cpu();
+  void export_memory();
 
   std::mutex mutex_;
   sys::cgroup_dir dir_;
   std::string path_;
   std::shared_ptr<agent_metrics> metrics_;
-  std::array<series, 3> series_{};  // cpu, memory, io; created on first export
+  std::map<std::string, kernel_counter> pressure_;       // "cpu/some", ...
+  kernel_counter cpu_;
+  std::map<std::string, kernel_counter> memory_events_;  // "oom_kill", ...
+  prometheus::Gauge* memory_ = nullptr;
   std::optional<std::chrono::steady_clock::time_point> sampled_;
 };
 

@@ -115,7 +115,15 @@ agent_metrics::agent_metrics()
     cgroup_pressure_(BuildCounter().Name("ballast_cgroup_pressure_stall_seconds_total")
                        .Help("PSI stall time of a cgroup (the kernel's total), by resource and some/full; "
                              "rate() is the share of time stalled")
-                       .Register(*registry_)) {
+                       .Register(*registry_)),
+    cgroup_cpu_(BuildCounter().Name("ballast_cgroup_cpu_seconds_total")
+                  .Help("CPU time of a cgroup (cpu.stat usage_usec)").Register(*registry_)),
+    cgroup_memory_(BuildGauge().Name("ballast_cgroup_memory_bytes")
+                     .Help("Memory charged to a cgroup (memory.current; where the memory controller is on)")
+                     .Register(*registry_)),
+    cgroup_memory_events_(BuildCounter().Name("ballast_cgroup_memory_events_total")
+                            .Help("memory.events of a cgroup: low, high, max, oom, oom_kill, ...")
+                            .Register(*registry_)) {
   for (auto k : {event_kind::cgroup_mkdir, event_kind::cgroup_rmdir, event_kind::attach,
                  event_kind::exec, event_kind::exit})
     events_by_kind_[size_t(k)] = &events_.Add({{"kind", to_string(k)}});

@@ -71,6 +71,9 @@ public:
   prometheus::Family<prometheus::Counter>& process_cpu() { return process_cpu_; }
   prometheus::Family<prometheus::Gauge>& process_rss() { return process_rss_; }
   prometheus::Family<prometheus::Counter>& cgroup_pressure() { return cgroup_pressure_; }
+  prometheus::Family<prometheus::Counter>& cgroup_cpu() { return cgroup_cpu_; }
+  prometheus::Family<prometheus::Gauge>& cgroup_memory() { return cgroup_memory_; }
+  prometheus::Family<prometheus::Counter>& cgroup_memory_events() { return cgroup_memory_events_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -101,6 +104,9 @@ private:
   prometheus::Family<prometheus::Counter>& process_cpu_;
   prometheus::Family<prometheus::Gauge>& process_rss_;
   prometheus::Family<prometheus::Counter>& cgroup_pressure_;
+  prometheus::Family<prometheus::Counter>& cgroup_cpu_;
+  prometheus::Family<prometheus::Gauge>& cgroup_memory_;
+  prometheus::Family<prometheus::Counter>& cgroup_memory_events_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

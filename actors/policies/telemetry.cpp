@@ -15,10 +15,11 @@ namespace ballast {
 
 namespace {
 
-// Pressure is exported as the kernel's stall totals (counters: rate() over
-// any window is exact however seldom they are sampled), so a cgroup's three
-// pressure files are read at most every 5 s, not on every process tick.
-constexpr std::chrono::milliseconds pressure_period{5000};
+// A cgroup's pressure, CPU and memory event counts are exported as the
+// kernel's totals (counters: rate() over any window is exact however seldom
+// they are sampled), so its files are read at most every 5 s, not on every
+// process tick.
+constexpr std::chrono::milliseconds cgroup_period{5000};
 
 struct telemetry_state {
   static constexpr const char* name = "telemetry";
@@ -95,7 +96,7 @@ struct telemetry_state {
     last_cpu_seconds = secs;
     rss->Set(double(st->rss_pages * sys::procfs::page_size()));
     if (probe)
-      probe->export_pressure(std::max<std::chrono::milliseconds>(interval, pressure_period));
+      probe->export_stats(std::max<std::chrono::milliseconds>(interval, cgroup_period));
     return true;
   }
 };

@@ -5,6 +5,7 @@
 #include "tests/actor/actor_fixture.hpp"
 
 #include <sys/stat.h>
+#include <thread>
 
 namespace ballast::test {
 
@@ -179,6 +180,23 @@ TEST_F(CgroupActorTest, HigherPriorityWinsAndTheKnobFallsBackInOrder) {
   ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
   EXPECT_EQ(open_journal_claims(), 0u);
   EXPECT_EQ(metric("ballast_claims", {{"knob", "cpu.weight"}}), 0);
+}
+
+TEST_F(CgroupActorTest, TelemetryExportsTheCgroupsMemoryCpuAndOomKills) {
+  auto cg = spawn("/app", {telemetry_for_sleep()});
+  auto pid = start_sleeper();
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  ASSERT_TRUE(eventually([&] { return metric("ballast_cgroup_memory_bytes", {{"cgroup", "/app"}}) == 8388608; }));
+  EXPECT_DOUBLE_EQ(metric("ballast_cgroup_cpu_seconds_total", {{"cgroup", "/app"}}), 2.5);
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 0);
+  // The kernel kills twice in the cgroup; the next sample (every 5 s) counts them.
+  tree.write("/app/memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\n");
+  auto until = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < until &&
+         metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) != 2)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 2);
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 7);
 }
 
 TEST_F(CgroupActorTest, PressureSeriesGoWhenTheCgroupActorAndItsPoliciesAreGone) {

@@ -68,6 +68,9 @@ void temp_tree::make_cgroup(std::string_view rel, std::string_view procs) {
     write(base + "/" + f,
           "some avg10=1.50 avg60=0.00 avg300=0.00 total=100\n"
           "full avg10=0.50 avg60=0.00 avg300=0.00 total=50\n");
+  write(base + "/cpu.stat", "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
+  write(base + "/memory.current", "8388608\n");
+  write(base + "/memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
 }
 
 } // namespace ballast::test

@@ -30,8 +30,10 @@ public:
   // absolute path, e.g. path("/a"), or any string such as "/usr/bin/prog").
   void symlink(std::string_view rel_link, std::string_view target);
 
-  // A directory that looks like a cgroup: cgroup.procs (one pid per line)
-  // and the three pressure files. Knobs are added with write().
+  // A directory that looks like a cgroup with the memory controller on:
+  // cgroup.procs (one pid per line), the three pressure files, cpu.stat,
+  // memory.current (8 MiB) and memory.events (all 0). Knobs are added with
+  // write().
   void make_cgroup(std::string_view rel, std::string_view procs = "");
 
 private:

@@ -220,5 +220,14 @@ TEST_F(CgroupFixture, ScanOfAMissingRootIsAnError) {
   EXPECT_EQ(tree.err().message, "open " + tree_.root() + "/nope: " + std::strerror(ENOENT));
 }
 
+TEST(FlatKeyed, ParsesKeyValueLinesAndSkipsTheRest) {
+  const auto kv = parse_flat_keyed("low 0\nhigh 3\noom_kill 18446744073709551615\nbroken\nx y z\nmax -1\n");
+  const std::vector<std::pair<std::string, uint64_t>> want = {
+      {"low", 0}, {"high", 3}, {"oom_kill", 18446744073709551615ull}};
+  EXPECT_EQ(kv, want);
+}
+
+TEST(FlatKeyed, EmptyTextIsEmpty) { EXPECT_TRUE(parse_flat_keyed("").empty()); }
+
 } // namespace
 } // namespace ballast::sys
