@@ -81,3 +81,46 @@ metric_is() {
 series() {
   grep -c "^$1[{ ]" /tmp/metrics || true
 }
+
+# The agent under test: agent_start CONFIG starts ballastd in the background
+# (pid in $agent, log in $AGENT_LOG) and, should the scenario fail, shows its log
+# and last metrics on the way out.
+AGENT_URL=http://127.0.0.1:9464/metrics
+AGENT_LOG=/run/ballastd.log
+agent_start() {
+  ballastd --config "$1" >"$AGENT_LOG" 2>&1 &
+  agent=$!
+  trap 'agent_on_exit $?' EXIT
+}
+
+agent_on_exit() {
+  [ "$1" -eq 0 ] && return
+  echo "---- ballastd log ----"
+  cat "$AGENT_LOG"
+  echo "---- last scrape (no histogram buckets) ----"
+  grep '^ballast_' /tmp/metrics 2>/dev/null | grep -v '_bucket{'
+  echo "---- end ----"
+}
+
+# agent_exited: a zombie, or already reaped by the shell (wait still has its status).
+agent_exited() {
+  [ ! -e "/proc/$agent" ] || [ "$(awk '{print $3}' "/proc/$agent/stat" 2>/dev/null)" = Z ]
+}
+
+# agent_scrape: scrapes the agent's /metrics; fails the scenario at once if it died.
+agent_scrape() {
+  agent_exited && fail "ballastd exited early"
+  scrape "$AGENT_URL"
+}
+
+# agent_stop: SIGTERM; the agent must exit with status 0 within 60 s.
+agent_stop() {
+  local t0 rc
+  t0=$(now)
+  kill -TERM "$agent"
+  eventually 60 "ballastd exits after SIGTERM" agent_exited
+  wait "$agent"
+  rc=$?
+  figure sigterm_exit_s "$(since "$t0")"
+  [ "$rc" -eq 0 ] || fail "ballastd exited with status $rc after SIGTERM"
+}

@@ -4,8 +4,6 @@
 # their baseline when it goes, and SIGTERM ends the agent with status 0.
 . /usr/lib/ballast-vm.sh
 
-URL=http://127.0.0.1:9464/metrics
-LOG=/run/ballastd.log
 CG=/sys/fs/cgroup/vmtest
 
 cat >/run/ballast.json <<'JSON'
@@ -16,31 +14,10 @@ cat >/run/ballast.json <<'JSON'
                "select": {"cgroups": ["/vmtest/**"]}}]}
 JSON
 
-# On failure: what the agent said and its last metrics (without histogram buckets).
-on_exit() {
-  [ "$1" -eq 0 ] && return
-  echo "---- ballastd log ----"
-  cat "$LOG"
-  echo "---- last scrape ----"
-  grep '^ballast_' /tmp/metrics 2>/dev/null | grep -v '_bucket{'
-  echo "---- end ----"
-}
-trap 'on_exit $?' EXIT
-
 mkdir "$CG" || fail "cannot create $CG"
 
 t0=$(now)
-ballastd --config /run/ballast.json >"$LOG" 2>&1 &
-agent=$!
-
-# Exited: a zombie, or already reaped by the shell (wait still has its status).
-exited() { [ ! -e "/proc/$agent" ] || [ "$(awk '{print $3}' "/proc/$agent/stat" 2>/dev/null)" = Z ]; }
-
-# Scrapes /metrics; fails the scenario at once if the agent has died.
-agent_scrape() {
-  exited && fail "ballastd exited early"
-  scrape "$URL"
-}
+agent_start /run/ballast.json
 
 # Ready: /metrics answers and the start-up scan is done (it found /vmtest).
 ready() {
@@ -50,8 +27,8 @@ ready() {
 }
 eventually 60 "ballastd answers on /metrics after its start-up scan" ready
 figure agent_ready_s "$(since "$t0")"
-grep "is missing on this kernel" "$LOG" || true
-figure tracepoints_missing "$(grep -c "is missing on this kernel" "$LOG" || true)"
+grep "is missing on this kernel" "$AGENT_LOG" || true
+figure tracepoints_missing "$(grep -c "is missing on this kernel" "$AGENT_LOG" || true)"
 cgroups_before=$(metric ballast_actors 'type="cgroup"')
 
 mkdir "$CG/job" || fail "cannot create $CG/job"
@@ -96,10 +73,4 @@ count=$(metric ballast_event_handling_seconds_count)
 sum=$(metric ballast_event_handling_seconds_sum)
 figure event_handling_mean_ms "$(awk -v s="$sum" -v c="$count" 'BEGIN { printf "%.2f", 1000 * s / c }')"
 
-t2=$(now)
-kill -TERM "$agent"
-eventually 60 "ballastd exits after SIGTERM" exited
-wait "$agent"
-rc=$?
-figure sigterm_exit_s "$(since "$t2")"
-[ "$rc" -eq 0 ] || fail "ballastd exited with status $rc after SIGTERM"
+agent_stop
