@@ -4,6 +4,8 @@
 #                        embedded default config (as root)
 #   deploy/dev.sh test   install what is missing, build, run every test
 #   deploy/dev.sh build  install what is missing and build
+#   deploy/dev.sh sanitize  the unit, actor and host tests again in an
+#                        ASan+UBSan build (build-asan/); a report fails them
 # Everything comes from Debian packages; nothing else is downloaded.
 set -euo pipefail
 
@@ -31,7 +33,7 @@ install_missing() {
 }
 
 build() {
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
   cmake --build "$BUILD_DIR" -j "$(nproc)"
 }
 
@@ -53,8 +55,15 @@ case "${1:-}" in
     install_missing
     build
     ;;
+  sanitize)
+    install_missing
+    BUILD_DIR=build-asan
+    build -DBALLAST_SANITIZE=address,undefined
+    cd "$BUILD_DIR"
+    ctest --output-on-failure --timeout 600 -L 'unit|actor|host'
+    ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

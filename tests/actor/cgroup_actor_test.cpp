@@ -28,8 +28,10 @@ protected:
   caf::actor claimant(const cgroup_actor& cg, std::string knob, std::string value,
                       int32_t priority = 0) {
     auto replied = std::make_shared<std::atomic<bool>>(false);
-    auto a = sys->spawn([=](caf::event_based_actor* self) -> caf::behavior {
-      self->request(cg, 2s, claim_request{knob, value, priority, "test"})
+    // The claim travels as a spawn argument: CAF 0.17 dereferences a null
+    // argument tuple when a function actor is spawned without any (UBSan).
+    auto a = sys->spawn([=](caf::event_based_actor* self, claim_request req) -> caf::behavior {
+      self->request(cg, 2s, std::move(req))
         .then([=](claim_reply&) { *replied = true; });
       return {
         [=](const std::string& cmd) {
@@ -39,7 +41,7 @@ protected:
             self->quit();
         },
       };
-    });
+    }, claim_request{knob, value, priority, "test"});
     EXPECT_TRUE(eventually([&] { return replied->load(); }));
     return a;
   }
