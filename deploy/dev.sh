@@ -15,6 +15,9 @@ BUILD_DIR=${BUILD_DIR:-build}
 PACKAGES=(cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
           libcaf-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev libgtest-dev
           qemu-system-x86 busybox-static cpio)
+# Deploy and prom tests: python3-yaml reads the manifests, prometheus is a
+# real server (and promtool) for the dashboards' queries.
+PACKAGES+=(python3-yaml prometheus)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
