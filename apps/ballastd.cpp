@@ -8,6 +8,7 @@
 #include <caf/config.hpp>
 
 #include <cstdio>
+#include <malloc.h>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ int usage_error(const std::string& what) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // At most two malloc arenas: with one per thread (CAF workers, civetweb,
+  // the poller) freed memory stays scattered over many arenas. With 1,000
+  // cgroups RSS went from 37-41 MiB to 30-35 MiB (agent_bench scale), CPU
+  // unchanged. Set before any thread starts.
+  mallopt(M_ARENA_MAX, 2);
   ballast::agent_options opts;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];

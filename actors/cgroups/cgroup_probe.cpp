@@ -92,12 +92,20 @@ void cgroup_probe::export_cpu() {
 }
 
 void cgroup_probe::export_memory() {
-  if (auto text = dir_.read(sys::files::memory_current)) {
-    if (auto bytes = sys::text::parse_number<uint64_t>(sys::text::trim(*text))) {
-      if (!memory_)
-        memory_ = &metrics_->cgroup_memory().Add({{"cgroup", path_}});
-      memory_->Set(double(*bytes));
-    }
+  using namespace std::chrono_literals;
+  auto now = std::chrono::steady_clock::now();
+  if (memory_absent_ && now - *memory_absent_ < 60s)
+    return;
+  auto text = dir_.read(sys::files::memory_current);
+  if (!text) {
+    memory_absent_ = now;
+    return;
+  }
+  memory_absent_.reset();
+  if (auto bytes = sys::text::parse_number<uint64_t>(sys::text::trim(*text))) {
+    if (!memory_)
+      memory_ = &metrics_->cgroup_memory().Add({{"cgroup", path_}});
+    memory_->Set(double(*bytes));
   }
   auto events = dir_.read(sys::files::memory_events);
   if (!events)

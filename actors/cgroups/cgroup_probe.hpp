@@ -56,6 +56,9 @@ private:
   kernel_counter cpu_;
   std::map<std::string, kernel_counter> memory_events_;  // "oom_kill", ...
   prometheus::Gauge* memory_ = nullptr;
+  // memory.* missing (controller off): not looked for again for a minute;
+  // enabling the controller later makes the files appear.
+  std::optional<std::chrono::steady_clock::time_point> memory_absent_;
   std::optional<std::chrono::steady_clock::time_point> sampled_;
 };
 
