@@ -50,6 +50,19 @@ protected:
     return tree.read(path + "/" + file);
   }
 
+  // A policy claims cpu.weight=50, then `end` ends it: the knob is back at
+  // its original, counted under `reason`, and nothing stays open.
+  void expect_restored_after(const std::function<void(const caf::actor&)>& end, const char* reason) {
+    auto cg = spawn("/app");
+    auto a = claimant(cg, "cpu.weight", "50");
+    ASSERT_EQ(knob("/app"), "50");
+    end(a);
+    ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
+    EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", reason}}), 1);
+    EXPECT_EQ(open_journal_claims(), 0u);
+    EXPECT_TRUE(status_of(cg).claims.empty());
+  }
+
   size_t open_journal_claims() {
     return plan_replay(*ctx->knob_journal->read_all()).restores.size();
   }
@@ -144,30 +157,18 @@ TEST_F(CgroupActorTest, ClaimWritesAndJournalsTheOriginalFirst) {
 }
 
 TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyEndsNormally) {
-  auto cg = spawn("/app");
-  auto a = claimant(cg, "cpu.weight", "50");
-  caf::anon_send(a, std::string("quit"));
-  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
-  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "policy_ended"}}), 1);
-  EXPECT_EQ(open_journal_claims(), 0u);
-  EXPECT_TRUE(status_of(cg).claims.empty());
+  expect_restored_after([](const caf::actor& a) { caf::anon_send(a, std::string("quit")); },
+                        "policy_ended");
 }
 
 TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyHandlerThrows) {
-  auto cg = spawn("/app");
-  auto a = claimant(cg, "cpu.weight", "50");
-  caf::anon_send(a, std::string("boom"));
-  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
-  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "policy_failed"}}), 1);
-  EXPECT_EQ(open_journal_claims(), 0u);
+  expect_restored_after([](const caf::actor& a) { caf::anon_send(a, std::string("boom")); },
+                        "policy_failed");
 }
 
 TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyIsKilled) {
-  auto cg = spawn("/app");
-  auto a = claimant(cg, "cpu.weight", "50");
-  caf::anon_send_exit(a, caf::exit_reason::kill);
-  ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
-  EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "policy_failed"}}), 1);
+  expect_restored_after([](const caf::actor& a) { caf::anon_send_exit(a, caf::exit_reason::kill); },
+                        "policy_failed");
 }
 
 TEST_F(CgroupActorTest, HigherPriorityWinsAndTheKnobFallsBackInOrder) {
