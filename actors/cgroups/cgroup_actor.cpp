@@ -77,7 +77,7 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event*
     bool want = st.selectors[i].matches(*info);
     if (want && it == mine.end()) {
       policy_target target{pid, info->comm, st.spec.path, st.spec.id, ktime_ns};
-      policy_env env{st.ctx->cgroup_root, st.ctx->metrics, caf::actor_cast<cgroup_actor>(self),
+      policy_env env{st.ctx->cgroup_root, st.ctx->proc.root(), st.ctx->metrics, caf::actor_cast<cgroup_actor>(self),
                      st.probe};
       auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
       self->monitor(handle);

@@ -31,6 +31,7 @@ struct policy_target {
 // What every policy may use.
 struct policy_env {
   std::string cgroup_root;
+  std::string proc_root;  // "/proc" unless a test injects another
   std::shared_ptr<agent_metrics> metrics;
   cgroup_actor cgroup;  // where claims go: the only writer of the cgroup
   std::shared_ptr<cgroup_probe> probe;  // shared reads of the cgroup's files

@@ -25,6 +25,7 @@ struct telemetry_state {
   static constexpr const char* name = "telemetry";
 
   std::string policy;
+  std::string proc_root;
   std::chrono::milliseconds interval{};
   policy_target target;
   std::shared_ptr<agent_metrics> metrics;
@@ -49,6 +50,7 @@ struct telemetry_state {
     interval = cfg.interval;
     target = t;
     metrics = env.metrics;
+    proc_root = env.proc_root;
     probe = env.probe;
     metrics->actor_started(actor_type::policy);
     live = &metrics->policy_actors(policy);
@@ -79,7 +81,7 @@ struct telemetry_state {
   // false when the process is gone: the policy ends.
   bool sample() {
     if (!stat) {
-      auto opened = sys::stat_reader::open("/proc", target.pid);
+      auto opened = sys::stat_reader::open(proc_root, target.pid);
       if (!opened)
         return false;
       stat.emplace(std::move(*opened));
