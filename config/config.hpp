@@ -77,6 +77,10 @@ std::string_view default_config_json();
 // "250ms", "1s", "2m" -> milliseconds. Accepts ms, s, m units; integer values.
 std::optional<milliseconds> parse_duration(std::string_view text);
 
+// "64M", "1G", "4096" -> bytes (K, M, G, T are binary units); "max" is the
+// largest value (no limit).
+std::optional<uint64_t> parse_bytes(std::string_view text);
+
 // Glob match over cgroup paths: '*' matches within one path component,
 // '**' matches any number of components (including none), '?' one character.
 // "/**" matches every path including "/".

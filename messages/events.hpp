@@ -101,6 +101,33 @@ typename Inspector::result_type inspect(Inspector& f, claim_reply& x) {
            x.dry_run);
 }
 
+// A policy asks its cgroup actor for a one-off action, with nothing to
+// restore afterwards: "memory.reclaim" (value: bytes), "cgroup.kill"
+// (value "1"), or "kill" (value: a pid of the cgroup, sent SIGKILL). The
+// reply is true once done, false in dry-run (logged, not done).
+struct action_request {
+  std::string action;
+  std::string value;
+  std::string reason;  // logged with the action
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, action_request& x) {
+  return f(caf::meta::type_name("ballast.action_request"), x.action, x.value, x.reason);
+}
+
+// A knob write done on a knob_writer thread, back to the cgroup actor that
+// asked for it; error is empty on success.
+struct write_done {
+  uint64_t seq = 0;
+  std::string error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_done& x) {
+  return f(caf::meta::type_name("ballast.write_done"), x.seq, x.error);
+}
+
 // One standing claim, as reported by a cgroup actor.
 struct claim_info {
   std::string knob;

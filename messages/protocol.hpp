@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace ballast {
+struct group_member;  // below: it holds a cgroup_actor handle
+} // namespace ballast
+
 // Atoms live in ballast::atom: CAF defines its own get_atom, ok_atom, ...
 CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_ATOM(ballast, ballast::atom, tick, "tick")
@@ -34,6 +38,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballast, (ballast::claim_request))
   CAF_ADD_TYPE_ID(ballast, (ballast::claim_reply))
   CAF_ADD_TYPE_ID(ballast, (ballast::claim_info))
+  CAF_ADD_TYPE_ID(ballast, (ballast::action_request))
+  CAF_ADD_TYPE_ID(ballast, (ballast::write_done))
+  CAF_ADD_TYPE_ID(ballast, (ballast::group_member))
   CAF_ADD_TYPE_ID(ballast, (ballast::cgroup_status))
   CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::cgroup_status>))
   CAF_ADD_TYPE_ID(ballast, (ballast::config::selector))
@@ -63,12 +70,38 @@ using cgroup_actor = caf::typed_actor<
   caf::reacts_to<atom::reload, bool>,
   // A policy claims a knob; the sender is the owner and is monitored.
   caf::replies_to<claim_request>::with<claim_reply>,
+  // A one-off action (reclaim, kill); true when done, false in dry-run.
+  caf::replies_to<action_request>::with<bool>,
+  // A write handed to the knob writer finished (from its thread).
+  caf::reacts_to<write_done>,
   // A policy drops its claim on one knob before it ends.
   caf::reacts_to<atom::release, std::string>,
   // Snapshot of pids, live policies and standing claims.
   caf::replies_to<atom::status>::with<cgroup_status>,
   // Restore every knob, end every policy, reply, then quit.
   caf::replies_to<atom::stop>::with<atom::done>>;
+
+// A cgroup that belongs to a group policy's group, with the actor that owns
+// its knobs (where the group policy sends its claims).
+struct group_member {
+  uint64_t id = 0;
+  std::string path;
+  cgroup_actor handle;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, group_member& x) {
+  return f(caf::meta::type_name("ballast.group_member"), x.id, x.path, x.handle);
+}
+
+// A policy over a group of cgroups (memory_floor): one per policy, spawned
+// by the registry, which keeps it told of the group's members.
+using group_policy_actor = caf::typed_actor<
+  caf::reacts_to<atom::tick>,
+  // A watched cgroup the policy selects appeared (or the policy started).
+  caf::reacts_to<group_member>,
+  // That cgroup went away (cgroup id).
+  caf::reacts_to<atom::release, uint64_t>>;
 
 // The registry: id → cgroup actor for every watched cgroup.
 using registry_actor = caf::typed_actor<

@@ -34,6 +34,29 @@ void forget_process(cgroup_self self, int32_t pid) {
   self->state.procs.erase(it);
 }
 
+policy_actor spawn_policy(cgroup_self self, const config::policy& cfg, policy_target target) {
+  auto& st = self->state;
+  policy_env env{st.ctx->cgroup_root, st.ctx->proc.root(), st.ctx->metrics,
+                 caf::actor_cast<cgroup_actor>(self), st.probe, st.ctx->triggers};
+  auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
+  self->monitor(handle);
+  return handle;
+}
+
+// Starts the policies that act on the whole cgroup and are not running.
+void start_cgroup_policies(cgroup_self self) {
+  auto& st = self->state;
+  for (auto& cfg : st.spec.policies) {
+    if (find_policy_type(cfg.type)->scope != policy_scope::cgroup)
+      continue;
+    if (std::any_of(st.cgroup_policies.begin(), st.cgroup_policies.end(),
+                    [&](auto& p) { return p.name == cfg.name; }))
+      continue;
+    auto handle = spawn_policy(self, cfg, {0, {}, st.spec.path, st.spec.id, monotonic_ns()});
+    st.cgroup_policies.push_back({cfg.name, handle});
+  }
+}
+
 // What selectors match on. Events from the kernel carry comm and uid, so
 // /proc is read only for processes found by a scan, and for exe only when a
 // selector asks for it: enrolment stays off the slow path.
@@ -73,14 +96,12 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event*
   auto& mine = st.procs[pid];
   for (size_t i = 0; i < st.spec.policies.size(); ++i) {
     auto& cfg = st.spec.policies[i];
+    if (find_policy_type(cfg.type)->scope != policy_scope::process)
+      continue;
     auto it = std::find_if(mine.begin(), mine.end(), [&](auto& p) { return p.name == cfg.name; });
     bool want = st.selectors[i].matches(*info);
     if (want && it == mine.end()) {
-      policy_target target{pid, info->comm, st.spec.path, st.spec.id, ktime_ns};
-      policy_env env{st.ctx->cgroup_root, st.ctx->proc.root(), st.ctx->metrics, caf::actor_cast<cgroup_actor>(self),
-                     st.probe};
-      auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
-      self->monitor(handle);
+      auto handle = spawn_policy(self, cfg, {pid, info->comm, st.spec.path, st.spec.id, ktime_ns});
       st.policy_pid[handle->id()] = pid;
       mine.push_back({cfg.name, handle});
     } else if (!want && it != mine.end()) {
@@ -100,6 +121,7 @@ void on_down(cgroup_self self, const caf::down_msg& dm) {
   for (auto& c : st.ledger.release_owner(id))
     apply_restore(self, c, reason);
   st.publish_claims();
+  std::erase_if(st.cgroup_policies, [&](auto& p) { return p.handle.address() == dm.source; });
   auto it = st.policy_pid.find(id);
   if (it == st.policy_pid.end())
     return;
@@ -125,19 +147,21 @@ void on_policies(cgroup_self self, std::vector<config::policy> all) {
   auto& st = self->state;
   auto next = policies_for(all, st.spec.path);
   // End every policy actor whose config is gone or changed.
-  for (auto& [pid, mine] : st.procs) {
-    std::erase_if(mine, [&](auto& p) {
-      auto it = std::find_if(next.begin(), next.end(), [&](auto& c) { return c.name == p.name; });
-      auto old = std::find_if(st.spec.policies.begin(), st.spec.policies.end(),
-                              [&](auto& c) { return c.name == p.name; });
-      bool keep = it != next.end() && old != st.spec.policies.end() && *it == *old;
-      if (!keep)
-        end_policy(self, p);
-      return !keep;
-    });
-  }
+  auto unchanged = [&](const enrolled_policy& p) {
+    auto it = std::find_if(next.begin(), next.end(), [&](auto& c) { return c.name == p.name; });
+    auto old = std::find_if(st.spec.policies.begin(), st.spec.policies.end(),
+                            [&](auto& c) { return c.name == p.name; });
+    bool keep = it != next.end() && old != st.spec.policies.end() && *it == *old;
+    if (!keep)
+      end_policy(self, p);
+    return keep;
+  };
+  for (auto& [pid, mine] : st.procs)
+    std::erase_if(mine, [&](auto& p) { return !unchanged(p); });
+  std::erase_if(st.cgroup_policies, [&](auto& p) { return !unchanged(p); });
   st.spec.policies = std::move(next);
   st.compile_selectors();
+  start_cgroup_policies(self);
   std::vector<int32_t> pids;
   for (auto& [pid, _] : st.procs)
     pids.push_back(pid);
@@ -154,21 +178,36 @@ cgroup_status make_status(cgroup_self self) {
     for (auto& p : mine)
       s.policies.push_back(p.name + ":" + std::to_string(pid));
   }
+  for (auto& p : st.cgroup_policies)
+    s.policies.push_back(p.name + ":cgroup");
   for (auto& [knob, k] : st.ledger.knobs())
     for (auto& c : k.claims)
       s.claims.push_back({knob, c.value, c.priority, c.owner});
   return s;
 }
 
-void shutdown(cgroup_self self) {
-  for (auto& c : self->state.ledger.release_all())
+// Restores every knob and ends every policy; replies done once the knob
+// writer has finished the restores handed to it.
+caf::result<atom::done> shutdown(cgroup_self self) {
+  auto& st = self->state;
+  if (st.stopping)
+    return *st.stopping;
+  for (auto& c : st.ledger.release_all())
     apply_restore(self, c, restore_reason::shutdown);
-  self->state.publish_claims();
-  for (auto& [pid, mine] : self->state.procs)
+  st.publish_claims();
+  for (auto& [pid, mine] : st.procs)
     for (auto& p : mine)
       end_policy(self, p);
-  self->state.procs.clear();
-  self->quit();
+  for (auto& p : st.cgroup_policies)
+    end_policy(self, p);
+  st.procs.clear();
+  st.cgroup_policies.clear();
+  if (st.writes_in_flight.empty()) {
+    self->quit();
+    return atom::done_v;
+  }
+  st.stopping = self->make_response_promise<atom::done>();
+  return *st.stopping;
 }
 
 cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
@@ -190,6 +229,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
     st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics);
   st.compile_selectors();
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
+  start_cgroup_policies(self);
   return {
     [=](cgroup_event& ev) {
       if (ev.kind == event_kind::exit)
@@ -206,6 +246,8 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
       self->state.publish_claims();
       return r;
     },
+    [=](action_request& req) { return on_action(self, req); },
+    [=](write_done& w) { on_write_done(self, w); },
     [=](atom::release, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;
       if (auto c = self->state.ledger.release(owner, knob))
@@ -213,21 +255,22 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
       self->state.publish_claims();
     },
     [=](atom::status) { return make_status(self); },
-    [=](atom::stop) {
-      shutdown(self);
-      return atom::done_v;
-    },
+    [=](atom::stop) { return shutdown(self); },
   };
 }
 
 } // namespace
 
+bool selects_cgroup(const config::policy& p, const std::string& path) {
+  return std::any_of(p.select.cgroups.begin(), p.select.cgroups.end(),
+                     [&](auto& g) { return config::glob_match(g, path); });
+}
+
 std::vector<config::policy> policies_for(const std::vector<config::policy>& all,
                                          const std::string& path) {
   std::vector<config::policy> out;
   for (auto& p : all)
-    if (std::any_of(p.select.cgroups.begin(), p.select.cgroups.end(),
-                    [&](auto& g) { return config::glob_match(g, path); }))
+    if (selects_cgroup(p, path))
       out.push_back(p);
   return out;
 }

@@ -26,6 +26,9 @@ struct cgroup_spec {
 cgroup_actor spawn_cgroup_actor(caf::actor_system& sys, cgroup_spec spec,
                                 std::shared_ptr<const cgroup_context> ctx);
 
+// True if one of the policy's cgroup globs matches path.
+bool selects_cgroup(const config::policy& p, const std::string& path);
+
 // The policies of `all` whose cgroup globs select `path`.
 std::vector<config::policy> policies_for(const std::vector<config::policy>& all,
                                          const std::string& path);

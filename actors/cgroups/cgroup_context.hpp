@@ -1,9 +1,12 @@
 // What the registry and every cgroup actor share: the cgroup2 root (injected,
-// so tests run on a fixture tree), metrics, the knob journal and procfs.
+// so tests run on a fixture tree), metrics, the knob journal, the threads for
+// writes that may block, and procfs.
 #pragma once
 
 #include "actors/cgroups/journal.hpp"
+#include "actors/cgroups/knob_writer.hpp"
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/sources/psi_triggers.hpp"
 #include "sys/procfs.hpp"
 
 #include <memory>
@@ -15,6 +18,8 @@ struct cgroup_context {
   std::string cgroup_root;
   std::shared_ptr<agent_metrics> metrics;
   std::shared_ptr<journal> knob_journal;  // appends are one write(2): shareable
+  std::shared_ptr<knob_writer> writer;    // writes that may block; null: in the actor
+  std::shared_ptr<psi_triggers> triggers; // for policies that react to pressure; may be null
   sys::procfs proc;
 };
 

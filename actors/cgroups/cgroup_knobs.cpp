@@ -1,25 +1,25 @@
 // The cgroup actor's knobs: the claims ledger, the journal record before a
 // knob's first write, the single effector that writes (or, in dry-run,
-// only logs and counts), restores, and dry-run switching.
+// only logs and counts), restores, one-off actions, and dry-run switching.
+// Writes that may block in reclaim run on the knob writer's threads; their
+// continuations run here when write_done comes back.
 #include "actors/cgroups/cgroup_state.hpp"
 
 #include "sys/log.hpp"
+#include "sys/text.hpp"
+
+#include <csignal>
 
 namespace ballast::cgroup_internal {
 
 namespace {
 
-// The one place a knob is written (or, in dry-run, logged as it would be).
-status write_knob(cgroup_self self, const std::string& knob, const std::string& value,
-                  const std::string& why) {
+using write_callback = std::function<void(status)>;
+
+// Logs and counts a write's outcome.
+status account(cgroup_self self, const std::string& knob, const std::string& value,
+               const std::string& why, status r) {
   auto& st = self->state;
-  if (st.spec.dry_run) {
-    log::info("cgroup", "dry-run: would write ", knob, "=", value, " in ", st.spec.path,
-              " (", why, ")");
-    st.ctx->metrics->knob_written(true);
-    return success();
-  }
-  auto r = st.dir->write(knob, value);
   if (!r) {
     log::warn("cgroup", r.err().message, " (", why, ")");
     st.ctx->metrics->knob_write_failed();
@@ -28,6 +28,33 @@ status write_knob(cgroup_self self, const std::string& knob, const std::string& 
   log::info("cgroup", "wrote ", knob, "=", value, " in ", st.spec.path, " (", why, ")");
   st.ctx->metrics->knob_written(false);
   return r;
+}
+
+// The one place a knob is written (or, in dry-run, logged as it would be).
+// `then` gets the outcome: at once, or when the knob writer reports back.
+void write_knob(cgroup_self self, const std::string& knob, const std::string& value,
+                const std::string& why, write_callback then) {
+  auto& st = self->state;
+  if (st.spec.dry_run) {
+    log::info("cgroup", "dry-run: would write ", knob, "=", value, " in ", st.spec.path,
+              " (", why, ")");
+    st.ctx->metrics->knob_written(true);
+    then(success());
+    return;
+  }
+  if (!write_may_block(knob) || !st.ctx->writer) {
+    then(account(self, knob, value, why, st.dir->write(knob, value)));
+    return;
+  }
+  auto seq = ++st.next_write;
+  st.writes_in_flight[seq] = [=](status r) { then(account(self, knob, value, why, std::move(r))); };
+  auto me = caf::actor_cast<cgroup_actor>(self);
+  st.ctx->writer->submit(st.spec.id, [me, seq, root = st.ctx->cgroup_root, path = st.spec.path,
+                                      knob, value] {
+    auto dir = sys::cgroup_dir::open(root, path);
+    auto r = dir ? dir->write(knob, value) : status(dir.err());
+    caf::anon_send(me, write_done{seq, r ? std::string() : r.err().message});
+  });
 }
 
 // Appends to the journal (nothing in dry-run: nothing is written to undo).
@@ -42,6 +69,21 @@ status journal(cgroup_self self, journal_record::op op, const std::string& knob,
     st.ctx->metrics->journal_error();
   }
   return r;
+}
+
+// SIGKILL to one member process, checked against cgroup.procs first.
+status kill_member(cgroup_self self, const std::string& value) {
+  auto pid = sys::text::parse_number<int>(value);
+  auto members = self->state.dir->procs();
+  if (!pid || *pid <= 0)
+    return error{EINVAL, "kill: bad pid '" + value + "'"};
+  if (!members)
+    return members.err();
+  if (std::find(members->begin(), members->end(), *pid) == members->end())
+    return error{ESRCH, "kill: pid " + value + " is not in " + self->state.spec.path};
+  if (::kill(*pid, SIGKILL) != 0)
+    return errno_error(errno, "kill", value);
+  return success();
 }
 
 } // namespace
@@ -59,18 +101,34 @@ void cgroup_state::publish_claims() {
   published_claims = std::move(now);
 }
 
+void on_write_done(cgroup_self self, const write_done& w) {
+  auto& st = self->state;
+  auto it = st.writes_in_flight.find(w.seq);
+  if (it == st.writes_in_flight.end())
+    return;
+  auto then = std::move(it->second);
+  st.writes_in_flight.erase(it);
+  then(w.error.empty() ? success() : status(error{0, w.error}));
+  if (st.stopping && st.writes_in_flight.empty()) {
+    st.stopping->deliver(atom::done_v);
+    self->quit();
+  }
+}
+
 // Applies a ledger change caused by a release (policy ended, shutdown...).
 void apply_restore(cgroup_self self, const claims_ledger::change& c, restore_reason reason) {
-  auto& st = self->state;
   std::string why = std::string("restore: ") + to_string(reason);
-  if (write_knob(self, c.knob, c.value, why).ok()) {
-    st.ctx->metrics->knob_restored(reason);
-  } else if (st.dir->exists()) {
-    st.ctx->metrics->knob_restore_failed();
-    return;  // the journal keeps the entry open: a restart tries again
-  }
-  if (c.to_original)
-    (void) journal(self, journal_record::op::release, c.knob, c.value);  // logged, counted
+  write_knob(self, c.knob, c.value, why, [=](status r) {
+    auto& st = self->state;
+    if (r) {
+      st.ctx->metrics->knob_restored(reason);
+    } else if (st.dir->exists()) {
+      st.ctx->metrics->knob_restore_failed();
+      return;  // the journal keeps the entry open: a restart tries again
+    }
+    if (c.to_original)
+      (void) journal(self, journal_record::op::release, c.knob, c.value);  // logged, counted
+  });
 }
 
 caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
@@ -78,6 +136,8 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
   auto sender = self->current_sender();
   if (!sender)
     return caf::make_error(caf::sec::invalid_argument, "claim without a sender");
+  if (st.stopping)
+    return caf::make_error(caf::sec::runtime_error, "claim refused: the cgroup actor is stopping");
   if (req.knob.empty() || req.knob.front() == '.' || req.knob.find('/') != std::string::npos)
     return caf::make_error(caf::sec::invalid_argument, "bad knob name: " + req.knob);
   auto owner = sender->id();
@@ -96,17 +156,57 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
       return caf::make_error(caf::sec::runtime_error, "claim refused: " + j.err().message);
     st.ledger.set_original(req.knob, value);
   }
-  if (auto now = st.ledger.claim(owner, req.knob, req.value, req.priority)) {
-    if (auto w = write_knob(self, req.knob, *now, req.reason); !w) {
-      // The kernel refused the value, so the knob still holds what it held:
-      // the claim does not stand, and a knob nobody else claims is closed.
-      if (auto back = st.ledger.release(owner, req.knob); back && back->to_original)
-        (void) journal(self, journal_record::op::release, back->knob, back->value);
-      return caf::make_error(caf::sec::runtime_error, w.err().message);
+  auto reply = [self, owner, knob = req.knob] {
+    auto w = self->state.ledger.winner(knob);
+    return claim_reply{w ? w->value : std::string(), w && w->owner == owner,
+                       self->state.spec.dry_run};
+  };
+  auto now = st.ledger.claim(owner, req.knob, req.value, req.priority);
+  if (!now)
+    return reply();
+  auto rp = self->make_response_promise<claim_reply>();
+  write_knob(self, req.knob, *now, req.reason, [=, knob = req.knob](status w) mutable {
+    auto& st = self->state;
+    if (w) {
+      rp.deliver(reply());
+      return;
     }
+    // The kernel refused the value, so the knob still holds what it held:
+    // the claim does not stand, and a knob nobody else claims is closed.
+    if (auto back = st.ledger.release(owner, knob); back && back->to_original)
+      (void) journal(self, journal_record::op::release, back->knob, back->value);
+    st.publish_claims();
+    rp.deliver(caf::make_error(caf::sec::runtime_error, w.err().message));
+  });
+  return rp;
+}
+
+caf::result<bool> on_action(cgroup_self self, const action_request& req) {
+  auto& st = self->state;
+  bool reclaim = req.action == "memory.reclaim";
+  if (!reclaim && req.action != "cgroup.kill" && req.action != "kill")
+    return caf::make_error(caf::sec::invalid_argument, "unknown action: " + req.action);
+  if (st.spec.dry_run) {
+    log::info("cgroup", "dry-run: would ", req.action, " ", req.value, " in ", st.spec.path,
+              " (", req.reason, ")");
+    st.ctx->metrics->knob_written(true);
+    return false;
   }
-  auto w = st.ledger.winner(req.knob);
-  return claim_reply{w->value, w->owner == owner, st.spec.dry_run};
+  if (req.action == "kill") {
+    auto r = kill_member(self, req.value);
+    if (!r)
+      return caf::make_error(caf::sec::runtime_error, r.err().message);
+    log::info("cgroup", "killed pid ", req.value, " in ", st.spec.path, " (", req.reason, ")");
+    return true;
+  }
+  auto rp = self->make_response_promise<bool>();
+  write_knob(self, req.action, req.value, req.reason, [=](status r) mutable {
+    if (r)
+      rp.deliver(true);
+    else
+      rp.deliver(caf::make_error(caf::sec::runtime_error, r.err().message));
+  });
+  return rp;
 }
 
 // Keeps the invariant that a knob holds its winning claim while writing and
@@ -120,15 +220,19 @@ void set_dry_run(cgroup_self self, bool dry_run) {
   log::info("cgroup", st.spec.path, ": dry-run ", dry_run ? "on" : "off");
   if (dry_run) {
     for (auto& [knob, k] : st.ledger.knobs())
-      if (write_knob(self, knob, k.original, "dry-run on: restore").ok())
-        (void) journal(self, journal_record::op::release, knob, k.original);
+      write_knob(self, knob, k.original, "dry-run on: restore",
+                 [=, knob = knob, original = k.original](status r) {
+                   if (r)
+                     (void) journal(self, journal_record::op::release, knob, original);
+                 });
     st.spec.dry_run = true;
     return;
   }
   st.spec.dry_run = false;
   for (auto& [knob, k] : st.ledger.knobs()) {
     if (journal(self, journal_record::op::claim, knob, k.original).ok())
-      (void) write_knob(self, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim");
+      write_knob(self, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim",
+                 [](status) {});
   }
 }
 

@@ -49,6 +49,11 @@ cgroup_probe::~cgroup_probe() {
   metrics_->remove_series(metrics_->cgroup_memory(), memory_);
 }
 
+result<std::string> cgroup_probe::read(std::string_view file) {
+  std::lock_guard guard{mutex_};
+  return dir_.read(file);
+}
+
 void cgroup_probe::export_stats(std::chrono::steady_clock::duration period) {
   std::lock_guard guard{mutex_};
   auto now = std::chrono::steady_clock::now();

@@ -34,6 +34,9 @@ public:
   // them; a growing oom_kill count is logged. Thread-safe.
   void export_stats(std::chrono::steady_clock::duration period);
 
+  // One control file, read now through the cached fds. Thread-safe.
+  result<std::string> read(std::string_view file);
+
 private:
   // A counter that mirrors a cumulative kernel count: the first sample adds
   // the whole total, later ones the growth.

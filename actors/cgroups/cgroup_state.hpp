@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -35,6 +36,12 @@ struct cgroup_state {
   std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies
   std::unordered_map<caf::actor_id, int32_t> policy_pid;  // live policy -> pid
   std::map<std::string, size_t> published_claims;         // knob -> count in ballast_claims
+  std::vector<enrolled_policy> cgroup_policies;  // policies acting on the whole cgroup
+  // Writes on the knob writer's threads, by sequence number: what to do
+  // with the result when it comes back.
+  uint64_t next_write = 0;
+  std::unordered_map<uint64_t, std::function<void(status)>> writes_in_flight;
+  std::optional<caf::typed_response_promise<atom::done>> stopping;  // replied once writes are done
 
   ~cgroup_state() {
     if (!ctx)
@@ -63,6 +70,12 @@ void apply_restore(cgroup_self self, const claims_ledger::change& c, restore_rea
 
 // A policy's claim: journal the original first, write, reply.
 caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req);
+
+// A policy's one-off action (memory.reclaim, cgroup.kill, kill of a member).
+caf::result<bool> on_action(cgroup_self self, const action_request& req);
+
+// The knob writer finished a write.
+void on_write_done(cgroup_self self, const write_done& w);
 
 void set_dry_run(cgroup_self self, bool dry_run);
 

@@ -2,12 +2,14 @@
 #include "actors/cgroups/registry.hpp"
 
 #include "actors/cgroups/cgroup_actor.hpp"
+#include "actors/policies/policy.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
 
 #include <caf/all.hpp>
 
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -27,6 +29,8 @@ struct registry_state {
   std::shared_ptr<const cgroup_context> ctx;
   std::unordered_map<uint64_t, watched_cgroup> cgroups;  // cgroup id -> actor
   std::unordered_map<int32_t, uint64_t> pid_cgroup;      // watched pid -> cgroup id
+  // Group policies by name, with the config they were started with.
+  std::map<std::string, std::pair<config::policy, group_policy_actor>> groups;
 
   ~registry_state() {
     if (ctx)
@@ -47,7 +51,38 @@ using registry_self = registry_actor::stateful_pointer<registry_state>;
 void start_watching(registry_self self, uint64_t id, const std::string& path) {
   auto& st = self->state;
   cgroup_spec spec{path, id, policies_for(st.cfg.policies, path), st.cfg.dry_run};
-  st.cgroups[id] = {path, spawn_cgroup_actor(self->system(), std::move(spec), st.ctx)};
+  auto handle = spawn_cgroup_actor(self->system(), std::move(spec), st.ctx);
+  st.cgroups[id] = {path, handle};
+  for (auto& [name, g] : st.groups)
+    if (selects_cgroup(g.first, path))
+      self->send(g.second, group_member{id, path, handle});
+}
+
+// Ends the group policies that are gone or changed, starts the new ones and
+// tells them their members.
+void sync_groups(registry_self self) {
+  auto& st = self->state;
+  std::map<std::string, config::policy> wanted;
+  for (auto& p : st.cfg.policies)
+    if (find_policy_type(p.type)->scope == policy_scope::group)
+      wanted[p.name] = p;
+  for (auto it = st.groups.begin(); it != st.groups.end();) {
+    auto w = wanted.find(it->first);
+    if (w != wanted.end() && w->second == it->second.first) {
+      wanted.erase(w);
+      ++it;
+      continue;
+    }
+    self->send_exit(it->second.second, caf::exit_reason::user_shutdown);
+    it = st.groups.erase(it);
+  }
+  for (auto& [name, p] : wanted) {
+    auto handle = find_policy_type(p.type)->spawn_group(self->system(), p, st.ctx->metrics);
+    for (auto& [id, cg] : st.cgroups)
+      if (selects_cgroup(p, cg.path))
+        self->send(handle, group_member{id, cg.path, cg.handle});
+    st.groups[name] = {p, handle};
+  }
 }
 
 void stop_watching(registry_self self, uint64_t id) {
@@ -56,6 +91,9 @@ void stop_watching(registry_self self, uint64_t id) {
     return;
   // The actor restores its knobs where the cgroup still exists, then quits.
   caf::anon_send(it->second.handle, atom::stop_v);
+  for (auto& [name, g] : self->state.groups)
+    if (selects_cgroup(g.first, it->second.path))
+      self->send(g.second, atom::release_v, id);
   self->state.cgroups.erase(it);
   std::erase_if(self->state.pid_cgroup, [&](auto& kv) { return kv.second == id; });
 }
@@ -146,6 +184,7 @@ void apply_config(registry_self self, config::agent cfg) {
     self->send(cg.handle, atom::reload_v, st.cfg.policies);
     self->send(cg.handle, atom::reload_v, st.cfg.dry_run);
   }
+  sync_groups(self);
   reconcile(self);  // stops what is no longer watched, starts what now is
 }
 
@@ -173,6 +212,7 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
   self->state.cfg = std::move(cfg);
   self->state.ctx = ctx;
   ctx->metrics->actor_started(actor_type::registry);
+  sync_groups(self);
   return {
     [=](event_batch& batch) {
       for (auto& ev : batch.events)
@@ -195,6 +235,9 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
     },
     [=](atom::stop) {
       auto rp = self->make_response_promise<atom::done>();
+      for (auto& [name, g] : self->state.groups)
+        self->send_exit(g.second, caf::exit_reason::user_shutdown);
+      self->state.groups.clear();
       fan_out<atom::done>(self, atom::stop_v, [](atom::done&) {}, [=]() mutable {
         rp.deliver(atom::done_v);
         self->quit();

@@ -123,7 +123,32 @@ agent_metrics::agent_metrics()
                      .Register(*registry_)),
     cgroup_memory_events_(BuildCounter().Name("ballast_cgroup_memory_events_total")
                             .Help("memory.events of a cgroup: low, high, max, oom, oom_kill, ...")
-                            .Register(*registry_)) {
+                            .Register(*registry_)),
+    policy_setpoint_(BuildGauge().Name("ballast_policy_setpoint")
+                       .Help("What a policy steers toward, in the unit of ballast_policy_measured: "
+                             "senpai and wss_probe stall seconds per interval, pi_pressure the stalled "
+                             "share of time (0..1), budget and memory_floor bytes")
+                       .Register(*registry_)),
+    policy_measured_(BuildGauge().Name("ballast_policy_measured")
+                       .Help("What a policy measured at its last step (unit: see ballast_policy_setpoint)")
+                       .Register(*registry_)),
+    policy_output_(BuildGauge().Name("ballast_policy_output_bytes")
+                     .Help("The limit or protection a policy holds (memory.high, memory.min), bytes")
+                     .Register(*registry_)),
+    policy_level_(BuildGauge().Name("ballast_policy_level")
+                    .Help("Budget ladder level: 0 ok, 1 trace, 2 throttle, 3 freeze, 4 kill")
+                    .Register(*registry_)),
+    policy_decisions_(BuildCounter().Name("ballast_policy_decisions_total")
+                        .Help("Decisions of policies by action (lower, raise, hold, level moves, ...)")
+                        .Register(*registry_)),
+    policy_refusals_(BuildCounter().Name("ballast_policy_refusals_total")
+                       .Help("Actions a policy declined, by reason (not_reclaimable: no swap and "
+                             "mostly anonymous memory)")
+                       .Register(*registry_)),
+    wss_estimate_(BuildGauge().Name("ballast_wss_estimate_bytes")
+                    .Help("Working set estimated by wss_probe: the lowest memory.high that held "
+                          "without memory pressure")
+                    .Register(*registry_)) {
   for (auto k : {event_kind::cgroup_mkdir, event_kind::cgroup_rmdir, event_kind::attach,
                  event_kind::exec, event_kind::exit})
     events_by_kind_[size_t(k)] = &events_.Add({{"kind", to_string(k)}});
@@ -148,6 +173,13 @@ void agent_metrics::events_lost_total(uint64_t total) {
 }
 void agent_metrics::actor_started(actor_type t) { actors_by_type_[size_t(t)]->Increment(); }
 void agent_metrics::actor_stopped(actor_type t) { actors_by_type_[size_t(t)]->Decrement(); }
+void agent_metrics::policy_decision(const std::string& policy, const std::string& action) {
+  policy_decisions_.Add({{"policy", policy}, {"action", action}}).Increment();
+}
+void agent_metrics::policy_refused(const std::string& policy, const std::string& reason) {
+  policy_refusals_.Add({{"policy", policy}, {"reason", reason}}).Increment();
+}
+
 prometheus::Gauge& agent_metrics::policy_actors(const std::string& p) {
   return policy_actors_.Add({{"policy", p}});
 }

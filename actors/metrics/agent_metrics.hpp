@@ -55,6 +55,9 @@ public:
   void journal_error();
   void rescan();
   void config_reload(bool ok);
+  // ballast_policy_decisions_total{policy,action}, ..._refusals_total{policy,reason}.
+  void policy_decision(const std::string& policy, const std::string& action);
+  void policy_refused(const std::string& policy, const std::string& reason);
 
   // Removes one series, unless the agent is stopping: the process exit takes
   // every series then, and prometheus-cpp's Remove is a linear search, so
@@ -74,6 +77,12 @@ public:
   prometheus::Family<prometheus::Counter>& cgroup_cpu() { return cgroup_cpu_; }
   prometheus::Family<prometheus::Gauge>& cgroup_memory() { return cgroup_memory_; }
   prometheus::Family<prometheus::Counter>& cgroup_memory_events() { return cgroup_memory_events_; }
+  // Controller state of policies, labelled {policy, cgroup}; see policy_series.
+  prometheus::Family<prometheus::Gauge>& policy_setpoint() { return policy_setpoint_; }
+  prometheus::Family<prometheus::Gauge>& policy_measured() { return policy_measured_; }
+  prometheus::Family<prometheus::Gauge>& policy_output() { return policy_output_; }
+  prometheus::Family<prometheus::Gauge>& policy_level() { return policy_level_; }
+  prometheus::Family<prometheus::Gauge>& wss_estimate() { return wss_estimate_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -107,6 +116,13 @@ private:
   prometheus::Family<prometheus::Counter>& cgroup_cpu_;
   prometheus::Family<prometheus::Gauge>& cgroup_memory_;
   prometheus::Family<prometheus::Counter>& cgroup_memory_events_;
+  prometheus::Family<prometheus::Gauge>& policy_setpoint_;
+  prometheus::Family<prometheus::Gauge>& policy_measured_;
+  prometheus::Family<prometheus::Gauge>& policy_output_;
+  prometheus::Family<prometheus::Gauge>& policy_level_;
+  prometheus::Family<prometheus::Counter>& policy_decisions_;
+  prometheus::Family<prometheus::Counter>& policy_refusals_;
+  prometheus::Family<prometheus::Gauge>& wss_estimate_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

@@ -6,6 +6,7 @@
 
 #include "actors/cgroups/cgroup_probe.hpp"
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/sources/psi_triggers.hpp"
 #include "config/config.hpp"
 #include "messages/protocol.hpp"
 
@@ -19,7 +20,14 @@
 
 namespace ballast {
 
-// The process a per-process policy acts for.
+// What one policy actor acts for: a matching process (and its cgroup), a
+// whole cgroup, or a group of cgroups together.
+enum class policy_scope { process, cgroup, group };
+
+// "process", "cgroup", "group".
+const char* to_string(policy_scope s);
+
+// The process or cgroup a policy actor acts for (pid 0 for a cgroup scope).
 struct policy_target {
   int32_t pid = 0;
   std::string comm;
@@ -35,17 +43,23 @@ struct policy_env {
   std::shared_ptr<agent_metrics> metrics;
   cgroup_actor cgroup;  // where claims go: the only writer of the cgroup
   std::shared_ptr<cgroup_probe> probe;  // shared reads of the cgroup's files
+  std::shared_ptr<psi_triggers> triggers;  // null where the agent runs none
 };
 
 struct policy_type {
   std::string_view name;
   std::string_view summary;  // one line for --list-policies
+  policy_scope scope;
   // Checks a policy's params (canonical JSON text); errors name the field
   // under `path` ("policies[0].params").
   std::vector<config::config_error> (*check_params)(const std::string& params,
                                                     const std::string& path);
+  // Scopes process and cgroup: spawned by the cgroup actor.
   policy_actor (*spawn)(caf::actor_system& sys, const config::policy& cfg,
                         const policy_target& target, const policy_env& env);
+  // Scope group: spawned by the registry, which tells it the members.
+  group_policy_actor (*spawn_group)(caf::actor_system& sys, const config::policy& cfg,
+                                    std::shared_ptr<agent_metrics> metrics) = nullptr;
 };
 
 // The first tick time after `now` on a grid of `interval` steps (from the

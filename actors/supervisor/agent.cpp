@@ -19,6 +19,10 @@ namespace ballast {
 
 namespace {
 
+// Threads for knob writes that may block in reclaim: a few stalled cgroups
+// do not hold up the others' writes, and the number stays bounded.
+constexpr size_t knob_writer_threads = 4;
+
 sigset_t agent_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -148,6 +152,11 @@ int run_agent(agent_options opts) {
   }
   auto replayed = replay_journal(*j, *root, *metrics);
   ctx->knob_journal = std::make_shared<journal>(std::move(*j));
+  ctx->writer = std::make_shared<knob_writer>(knob_writer_threads);
+  if (auto t = psi_triggers::start())
+    ctx->triggers = std::move(*t);
+  else
+    log::warn("agent", t.err().message, ": policies step on their interval only");
 
   log::info("agent", "ballastd ", BALLAST_VERSION, " on cgroup2 at ", *root, ", config ",
             config::config_hash(cfg), ", metrics on ", cfg.metrics_address, ":", cfg.metrics_port,

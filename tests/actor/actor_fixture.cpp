@@ -14,6 +14,7 @@ ActorTest::ActorTest() {
   ctx->cgroup_root = tree.root();
   ctx->metrics = metrics;
   ctx->knob_journal = std::make_shared<journal>(std::move(*journal::open(state_dir.path("/journal"))));
+  ctx->writer = std::make_shared<knob_writer>(2);  // as in the agent: memory.* writes off the actor
   sys_cfg = std::make_unique<caf::actor_system_config>();
   sys_cfg->add_message_types<caf::id_block::ballast>();
   sys_cfg->set("scheduler.policy", caf::atom("sharing"));

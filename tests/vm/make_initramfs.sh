@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Builds the test VM's initramfs (newc cpio, gzip): busybox-static with its applet
 # links, the given binaries in /usr/local/bin with the shared libraries they link
-# (ldd, dynamic loader included), the guest /init and helper library, and the
-# scenario as /scenario.sh.
-#   make_initramfs.sh OUT.img SCENARIO.sh BINARY...
+# (ldd, dynamic loader included), the guest /init and helper library, the
+# scenario as /scenario.sh and, with --modules, the kernel modules (*.ko) in DIR
+# as /lib/ballast-modules/ (guest/lib.sh loads them with insmod).
+#   make_initramfs.sh [--modules DIR] OUT.img SCENARIO.sh BINARY...
 set -euo pipefail
 
+modules=
+if [ "${1:-}" = --modules ]; then
+  modules=$2
+  shift 2
+fi
 out=$1 scenario=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,6 +42,11 @@ for bin in "$@"; do
   strip --strip-debug -o "$dest" "$bin" 2>/dev/null || cp "$bin" "$dest"
   copy_libs "$bin"
 done
+
+if [ -n "$modules" ]; then
+  mkdir -p "$stage/lib/ballast-modules"
+  cp "$modules"/*.ko "$stage/lib/ballast-modules/"
+fi
 
 cp "$here/guest/init" "$stage/init"
 cp "$here/guest/lib.sh" "$stage/usr/lib/ballast-vm.sh"

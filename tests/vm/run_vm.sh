@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one VM test scenario: fetches the Debian 6.1 kernel (cached), builds an
-# initramfs with the scenario and the binaries it names, boots it under qemu TCG,
+# initramfs with the scenario, the binaries it names and the kernel's zram
+# modules (for swap_on in guest/lib.sh), boots it under qemu TCG,
 # kills the guest at a time limit, prints the figures and exits 0 only if the
 # guest reports "BALLAST-VM-RESULT: PASS". On failure the console output is shown.
 #   run_vm.sh CACHE_DIR WORK_DIR TIME_LIMIT_S SCENARIO.sh BINARY...
@@ -16,7 +17,7 @@ done
 
 mkdir -p "$work"
 kernel=$("$here/fetch_kernel.sh" "$cache")
-"$here/make_initramfs.sh" "$work/initrd.img" "$scenario" "$@"
+"$here/make_initramfs.sh" --modules "$cache/modules" "$work/initrd.img" "$scenario" "$@"
 echo "run_vm: kernel $(cat "$cache/package"), initrd $(du -h "$work/initrd.img" | cut -f1), limit ${limit}s"
 
 console=$work/console.log

@@ -31,7 +31,7 @@ TEST(NextAlignedTick, ActorsWithTheSameIntervalShareTicks) {
 TEST(PolicyTable, ListsTelemetry) {
   EXPECT_NE(find_policy_type("telemetry"), nullptr);
   EXPECT_EQ(find_policy_type("nope"), nullptr);
-  EXPECT_EQ(policy_type_names(), std::vector<std::string>{"telemetry"});
+  EXPECT_EQ(policy_type_names(), (std::vector<std::string>{"telemetry", "senpai", "pi_pressure", "wss_probe", "budget", "memory_floor"}));
 }
 
 TEST(CheckConfig, TelemetryParamsAreRefusedWithTheirPath) {

@@ -40,6 +40,32 @@ eventually() {
   done
 }
 
+# swap_on SIZE: swap of SIZE (like 256M) on /dev/zram0, compressed in RAM with
+# zram's default (lzo-rle). Loads zsmalloc and zram from /lib/ballast-modules
+# (make_initramfs.sh --modules), sets the disk size, mkswap, swapon. zram keeps
+# pages that do not compress at full size, and its memory is not charged to any
+# cgroup. Fails the scenario, saying which step failed. Once per boot.
+swap_on() {
+  local size=$1 dev=/dev/zram0 sys=/sys/block/zram0 m nums
+  for m in zsmalloc zram; do
+    [ -d "/sys/module/$m" ] && continue
+    [ -f "/lib/ballast-modules/$m.ko" ] ||
+      fail "swap_on: /lib/ballast-modules/$m.ko is not in the image (fetch_kernel.sh keeps it)"
+    insmod "/lib/ballast-modules/$m.ko" || fail "swap_on: insmod $m.ko failed"
+  done
+  [ -e "$sys" ] || fail "swap_on: zram is loaded but $sys does not exist"
+  # devtmpfs (mounted by /init) makes the node; without it, make it from sysfs.
+  if [ ! -b "$dev" ]; then
+    nums=$(cat "$sys/dev") && mknod "$dev" b "${nums%:*}" "${nums#*:}" ||
+      fail "swap_on: no $dev and cannot mknod it from $sys/dev"
+  fi
+  echo "$size" >"$sys/disksize" || fail "swap_on: cannot set $sys/disksize to $size"
+  mkswap "$dev" >/dev/null || fail "swap_on: mkswap $dev failed"
+  swapon "$dev" || fail "swap_on: swapon $dev failed"
+  grep -q "^$dev " /proc/swaps || fail "swap_on: $dev is not in /proc/swaps after swapon"
+  echo "swap_on: $dev of $(cat "$sys/disksize") bytes, $(cat "$sys/comp_algorithm")"
+}
+
 # scrape URL: stores the metrics page in /tmp/metrics; false if it cannot be read
 # within 20 s. (busybox 1.35 wget -T crashes with a segfault; timeout does it.)
 scrape() {

@@ -1,0 +1,115 @@
+#include "actors/policies/memory_floor.hpp"
+
+#include "actors/policies/params.hpp"
+#include "actors/policies/policy_series.hpp"
+#include "sys/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+
+namespace ballast {
+
+namespace {
+
+struct floor_params {
+  uint64_t floor = 0;
+  int32_t priority = 0;
+};
+
+params_result<floor_params> parse(const std::string& text, const std::string& path) {
+  params_result<floor_params> out;
+  params_reader r(text, path);
+  r.bytes("floor", out.value.floor);
+  if (out.value.floor == 0 || out.value.floor == std::numeric_limits<uint64_t>::max())
+    r.fail("floor", "is required: a size like \"512M\"");
+  double priority = 0;
+  r.number("priority", priority, -1000, 1000);
+  out.value.priority = int32_t(priority);
+  out.errors = r.finish();
+  return out;
+}
+
+struct member {
+  group_member who;
+  std::unique_ptr<policy_series> series;
+};
+
+struct floor_state {
+  static constexpr const char* name = "memory_floor";
+
+  config::policy cfg;
+  floor_params params;
+  std::shared_ptr<agent_metrics> metrics;
+  prometheus::Gauge* live = nullptr;
+  std::map<uint64_t, member> members;  // cgroup id -> member
+
+  ~floor_state() {
+    if (!live)
+      return;
+    live->Decrement();
+    metrics->actor_stopped(actor_type::policy);
+  }
+};
+
+using floor_actor = group_policy_actor::stateful_pointer<floor_state>;
+
+// Each member's share of the floor, claimed as its memory.min.
+void split(floor_actor self) {
+  auto& st = self->state;
+  if (st.members.empty())
+    return;
+  uint64_t share = st.params.floor / st.members.size();
+  auto why = st.cfg.name + ": " + std::to_string(st.params.floor) + " bytes over " +
+             std::to_string(st.members.size()) + " cgroups";
+  log::info(st.cfg.name, "floor ", st.params.floor, " split over ", st.members.size(),
+            " cgroups: memory.min ", share, " each");
+  for (auto& [id, m] : st.members) {
+    m.series->setpoint(double(st.params.floor));
+    m.series->output(double(share));
+    self->request(m.who.handle, caf::infinite,
+                  claim_request{"memory.min", std::to_string(share), st.params.priority, why})
+      .then([](claim_reply&) {}, [=, path = m.who.path](caf::error& e) {
+        log::warn(self->state.cfg.name, "memory.min claim in ", path, " refused: ", to_string(e));
+      });
+  }
+  st.members.begin()->second.series->decision("split");
+}
+
+group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy cfg,
+                                               std::shared_ptr<agent_metrics> metrics) {
+  auto& st = self->state;
+  st.params = parse(cfg.params, "").value;
+  st.cfg = std::move(cfg);
+  st.metrics = metrics;
+  st.live = &metrics->policy_actors(st.cfg.name);
+  st.live->Increment();
+  metrics->actor_started(actor_type::policy);
+  return {
+    [=](atom::tick) {},
+    [=](group_member& m) {
+      auto& st = self->state;
+      auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
+      st.members[m.id] = {std::move(m), std::move(series)};
+      split(self);
+    },
+    [=](atom::release, uint64_t id) {
+      if (self->state.members.erase(id))
+        split(self);
+    },
+  };
+}
+
+} // namespace
+
+std::vector<config::config_error> check_memory_floor_params(const std::string& params,
+                                                            const std::string& path) {
+  return parse(params, path).errors;
+}
+
+group_policy_actor spawn_memory_floor(caf::actor_system& sys, const config::policy& cfg,
+                                      std::shared_ptr<agent_metrics> metrics) {
+  return sys.spawn(memory_floor, cfg, std::move(metrics));
+}
+
+} // namespace ballast

@@ -1,0 +1,180 @@
+#include "actors/policies/memory_limit_loop.hpp"
+
+#include "sys/cgroupfs.hpp"
+#include "sys/log.hpp"
+
+#include <caf/all.hpp>
+
+namespace ballast {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using std::chrono::microseconds;
+
+// Trigger ticks closer together than this are ignored: a step needs some
+// stall history to measure.
+constexpr auto min_step_spacing = std::chrono::milliseconds(100);
+
+struct loop_state {
+  static constexpr const char* name = "memory-limit";
+
+  config::policy cfg;
+  policy_target target;
+  policy_env env;
+  std::shared_ptr<limit_law> law;
+  limit_options opts;
+  std::unique_ptr<policy_series> series;
+  std::unique_ptr<psi_triggers::watch> trigger;
+  prometheus::Gauge* live = nullptr;
+  std::optional<memory_sample> last;
+  clock::time_point last_at;
+  caf::actor_clock::time_point next_tick;
+  std::optional<uint64_t> held;  // the memory.high this policy's claim holds
+  bool waiting = false;          // a claim or reclaim is unanswered
+  bool refused = false;          // the last step declined to lower
+  bool unreadable = false;       // the last sample failed (logged once)
+
+  ~loop_state() {
+    if (!live)
+      return;
+    live->Decrement();
+    env.metrics->actor_stopped(actor_type::policy);
+  }
+};
+
+using loop_actor = policy_actor::stateful_pointer<loop_state>;
+
+void arm_trigger(loop_actor self) {
+  auto& st = self->state;
+  if (st.opts.trigger_stall.count() == 0 || !st.env.triggers)
+    return;
+  auto file = sys::join_cgroup_path(st.env.cgroup_root, st.target.cgroup_path) + "/" +
+              std::string(sys::files::memory_pressure);
+  auto w = st.env.triggers->add(file, "some", st.opts.trigger_stall, st.opts.trigger_window,
+                                caf::actor_cast<policy_actor>(self));
+  if (!w) {
+    log::warn(st.cfg.name, "no PSI trigger on ", st.target.cgroup_path, ": ", w.err().message,
+              "; stepping every ", st.cfg.interval.count(), " ms only");
+    return;
+  }
+  st.trigger = std::move(*w);
+}
+
+void claim_limit(loop_actor self, const memory_sample& s, uint64_t next, const std::string& why) {
+  auto& st = self->state;
+  st.waiting = true;
+  auto claim = [=] {
+    self->request(self->state.env.cgroup, caf::infinite,
+                  claim_request{"memory.high", limit_text(next), self->state.opts.priority, why})
+      .then([=](claim_reply&) {
+        self->state.held = next;
+        self->state.waiting = false;
+      },
+      [=](caf::error& e) {
+        log::warn(self->state.cfg.name, "memory.high claim in ", self->state.target.cgroup_path,
+                  " refused: ", to_string(e));
+        self->state.waiting = false;
+      });
+  };
+  // Reclaim first: memory.high then lands on a cgroup already under it.
+  if (st.opts.use_reclaim && next < s.current && next < st.held.value_or(s.high)) {
+    self->request(st.env.cgroup, caf::infinite,
+                  action_request{"memory.reclaim", std::to_string(s.current - next), why})
+      .then([=](bool) { claim(); }, [=](caf::error&) {
+        self->state.opts.use_reclaim = false;  // an old kernel: memory.high alone
+        claim();
+      });
+    return;
+  }
+  claim();
+}
+
+void step(loop_actor self) {
+  auto& st = self->state;
+  auto sample = read_memory_sample(*st.env.probe, st.env.proc_root);
+  if (!sample) {
+    if (!st.unreadable)
+      log::warn(st.cfg.name, st.target.cgroup_path, ": cannot sample memory (", sample.err().message,
+                "); is the memory controller enabled?");
+    st.unreadable = true;
+    return;
+  }
+  st.unreadable = false;
+  auto now = clock::now();
+  if (!st.last) {
+    st.last = *sample;
+    st.last_at = now;
+    return;
+  }
+  limit_input in;
+  in.stall_us = sample->stall_some_us - std::min(sample->stall_some_us, st.last->stall_some_us);
+  in.elapsed = std::chrono::duration_cast<microseconds>(now - st.last_at);
+  in.sample = &*sample;
+  in.limit = st.held.value_or(sample->high);
+  st.last = *sample;
+  st.last_at = now;
+  uint64_t next = st.law->step(in, *st.series);
+  std::string why = st.cfg.name + ": " + std::to_string(in.stall_us) + " us stall in " +
+                    std::to_string(in.elapsed.count() / 1000) + " ms, usage " +
+                    std::to_string(sample->current);
+  if (next < in.limit && !sample->reclaimable()) {
+    if (!st.refused)
+      log::warn(st.cfg.name, st.target.cgroup_path, ": not lowering memory.high: no swap and ",
+                sample->anon, " of ", sample->current, " bytes are anonymous, nothing to reclaim");
+    st.refused = true;
+    st.series->refused("not_reclaimable");
+    st.series->decision("hold");
+    return;
+  }
+  st.refused = false;
+  st.series->output(double(next == no_limit ? 0 : next));
+  if (next == in.limit) {
+    st.series->decision("hold");
+    return;
+  }
+  st.series->decision(next < in.limit ? "lower" : "raise");
+  claim_limit(self, *sample, next, why);
+}
+
+policy_actor::behavior_type memory_limit_loop(loop_actor self, config::policy cfg,
+                                              policy_target target, policy_env env,
+                                              std::shared_ptr<limit_law> law, limit_options opts) {
+  auto& st = self->state;
+  st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
+  st.live = &env.metrics->policy_actors(cfg.name);
+  st.live->Increment();
+  env.metrics->actor_started(actor_type::policy);
+  st.cfg = std::move(cfg);
+  st.target = std::move(target);
+  st.env = std::move(env);
+  st.law = std::move(law);
+  st.opts = opts;
+  arm_trigger(self);
+  self->send(self, atom::tick_v);
+  return {
+    [=](atom::tick) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      bool scheduled = now >= st.next_tick;
+      if (scheduled) {
+        st.next_tick = next_aligned_tick(now, st.cfg.interval);
+        self->scheduled_send(self, st.next_tick, atom::tick_v);
+      } else if (clock::now() - st.last_at < min_step_spacing) {
+        return;  // a trigger right after a step
+      }
+      if (!st.waiting)
+        step(self);
+    },
+  };
+}
+
+} // namespace
+
+policy_actor spawn_memory_limit_loop(caf::actor_system& sys, const config::policy& cfg,
+                                     const policy_target& target, const policy_env& env,
+                                     std::shared_ptr<limit_law> law, limit_options opts) {
+  return sys.spawn(memory_limit_loop, cfg, target, env, std::move(law), opts);
+}
+
+} // namespace ballast

@@ -1,0 +1,63 @@
+#include "actors/policies/pi_pressure.hpp"
+
+#include "actors/policies/memory_limit_params.hpp"
+#include "actors/policies/pi_controller.hpp"
+
+namespace ballast {
+
+namespace {
+
+struct pi_params {
+  pi_settings law;
+  memory_limit_params limits;
+};
+
+params_result<pi_params> parse(const std::string& text, const std::string& path) {
+  params_result<pi_params> out;
+  params_reader r(text, path);
+  auto& law = out.value.law;
+  r.number("setpoint", law.setpoint_pct, 0.01, 100);
+  r.number("kp", law.kp, 0, 10);
+  r.number("ki", law.ki, 0, 10);
+  r.number("deadband", law.deadband_pct, 0, 100);
+  r.number("max_step_down", law.max_step_down, 0, 0.5);
+  r.number("max_step_up", law.max_step_up, 0, 10);
+  read_memory_limit_params(r, out.value.limits);
+  law.limit_min = out.value.limits.limit_min;
+  law.limit_max = out.value.limits.limit_max;
+  out.errors = r.finish();
+  return out;
+}
+
+class pi_law : public limit_law {
+public:
+  explicit pi_law(pi_settings s) : controller_(s) {}
+
+  uint64_t step(const limit_input& in, policy_series& series) override {
+    double dt = std::max(double(in.elapsed.count()) / 1e6, 1e-3);
+    double measured_pct = double(in.stall_us) / 1e6 / dt * 100.0;
+    auto out = controller_.step(measured_pct, dt, in.limit, in.sample->current);
+    series.setpoint(controller_.settings().setpoint_pct / 100.0);
+    series.measured(measured_pct / 100.0);
+    return out.output;
+  }
+
+private:
+  pi_controller controller_;
+};
+
+} // namespace
+
+std::vector<config::config_error> check_pi_pressure_params(const std::string& params,
+                                                           const std::string& path) {
+  return parse(params, path).errors;
+}
+
+policy_actor spawn_pi_pressure(caf::actor_system& sys, const config::policy& cfg,
+                               const policy_target& target, const policy_env& env) {
+  auto p = parse(cfg.params, "").value;
+  return spawn_memory_limit_loop(sys, cfg, target, env, std::make_shared<pi_law>(p.law),
+                                 p.limits.loop);
+}
+
+} // namespace ballast

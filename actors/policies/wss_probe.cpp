@@ -1,0 +1,175 @@
+#include "actors/policies/wss_probe.hpp"
+
+#include "actors/policies/memory_sample.hpp"
+#include "actors/policies/params.hpp"
+#include "actors/policies/policy_series.hpp"
+#include "actors/policies/wss_search.hpp"
+#include "sys/log.hpp"
+
+#include <caf/all.hpp>
+
+namespace ballast {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct wss_params {
+  wss_settings search;
+  std::chrono::milliseconds repeat{0};
+  int32_t priority = 0;
+};
+
+params_result<wss_params> parse(const std::string& text, const std::string& path) {
+  params_result<wss_params> out;
+  params_reader r(text, path);
+  auto& p = out.value;
+  r.number("step", p.search.step, 0.01, 0.5);
+  std::chrono::milliseconds stall{5};
+  r.duration("stall_threshold", stall);
+  if (stall.count() < 1)
+    r.fail("stall_threshold", "must be at least 1ms");
+  p.search.stall_threshold_us = uint64_t(stall.count()) * 1000;
+  r.bytes("floor", p.search.floor);
+  r.duration("repeat", p.repeat);
+  double priority = 0;
+  r.number("priority", priority, -1000, 1000);
+  p.priority = int32_t(priority);
+  out.errors = r.finish();
+  return out;
+}
+
+struct wss_state {
+  static constexpr const char* name = "wss_probe";
+
+  config::policy cfg;
+  policy_target target;
+  policy_env env;
+  wss_params params;
+  std::optional<wss_search> search;
+  std::unique_ptr<policy_series> series;
+  prometheus::Gauge* live = nullptr;
+  prometheus::Gauge* estimate = nullptr;
+  uint64_t stall_base = 0;       // memory stall total when the last limit took hold
+  bool waiting = false;          // a claim is unanswered
+  clock::time_point next_probe;  // when the next search may start
+
+  ~wss_state() {
+    if (!live)
+      return;
+    env.metrics->remove_series(env.metrics->wss_estimate(), estimate);
+    live->Decrement();
+    env.metrics->actor_stopped(actor_type::policy);
+  }
+};
+
+using wss_actor = policy_actor::stateful_pointer<wss_state>;
+
+void hold(wss_actor self, uint64_t limit) {
+  auto& st = self->state;
+  st.waiting = true;
+  st.series->output(double(limit));
+  self->request(st.env.cgroup, caf::infinite,
+                claim_request{"memory.high", limit_text(limit), st.params.priority,
+                              st.cfg.name + ": probing the working set of pid " +
+                                std::to_string(st.target.pid)})
+    .then([=](claim_reply&) {
+      auto& st = self->state;
+      st.waiting = false;
+      // Stall is measured from here: the limit holds now.
+      if (auto s = read_memory_sample(*st.env.probe, st.env.proc_root))
+        st.stall_base = s->stall_some_us;
+    },
+    [=](caf::error& e) {
+      auto& st = self->state;
+      log::warn(st.cfg.name, "memory.high claim in ", st.target.cgroup_path, " refused: ",
+                to_string(e), "; probe abandoned");
+      st.waiting = false;
+      st.search.reset();
+      self->send(st.env.cgroup, atom::release_v, std::string("memory.high"));
+    });
+}
+
+void finish(wss_actor self) {
+  auto& st = self->state;
+  auto estimate = *st.search->estimate();
+  if (!st.estimate)
+    st.estimate = &st.env.metrics->wss_estimate().Add(
+      {{"policy", st.cfg.name}, {"cgroup", st.target.cgroup_path},
+       {"pid", std::to_string(st.target.pid)}});
+  st.estimate->Set(double(estimate));
+  log::info(st.cfg.name, "pid ", st.target.pid, " in ", st.target.cgroup_path,
+            ": working set about ", estimate, " bytes; releasing memory.high");
+  st.series->decision("estimate");
+  st.series->output(0);
+  st.search.reset();
+  self->send(st.env.cgroup, atom::release_v, std::string("memory.high"));
+  st.next_probe = st.params.repeat.count() ? clock::now() + st.params.repeat : clock::time_point::max();
+}
+
+void step(wss_actor self) {
+  auto& st = self->state;
+  if (st.waiting)
+    return;
+  auto s = read_memory_sample(*st.env.probe, st.env.proc_root);
+  if (!s)
+    return;
+  if (!st.search) {
+    if (clock::now() < st.next_probe)
+      return;
+    if (!s->reclaimable()) {
+      st.series->refused("not_reclaimable");
+      log::warn(st.cfg.name, st.target.cgroup_path, ": not probing: no swap and mostly anonymous memory");
+      st.next_probe = clock::now() + std::chrono::minutes(1);
+      return;
+    }
+    st.search.emplace(st.params.search);
+    st.series->decision("start");
+    hold(self, st.search->start(s->current));
+    return;
+  }
+  uint64_t stall = s->stall_some_us - std::min(s->stall_some_us, st.stall_base);
+  st.series->measured(double(stall) / 1e6);
+  if (auto next = st.search->step(stall)) {
+    st.series->decision("lower");
+    hold(self, *next);
+  } else {
+    finish(self);
+  }
+}
+
+policy_actor::behavior_type wss_probe(wss_actor self, config::policy cfg, policy_target target,
+                                      policy_env env) {
+  auto& st = self->state;
+  st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
+  st.live = &env.metrics->policy_actors(cfg.name);
+  st.live->Increment();
+  env.metrics->actor_started(actor_type::policy);
+  st.params = parse(cfg.params, "").value;
+  st.series->setpoint(double(st.params.search.stall_threshold_us) / 1e6);
+  st.cfg = std::move(cfg);
+  st.target = std::move(target);
+  st.env = std::move(env);
+  self->send(self, atom::tick_v);
+  return {
+    [=](atom::tick) {
+      step(self);
+      self->scheduled_send(self, next_aligned_tick(self->clock().now(), self->state.cfg.interval),
+                           atom::tick_v);
+    },
+  };
+}
+
+} // namespace
+
+std::vector<config::config_error> check_wss_probe_params(const std::string& params,
+                                                         const std::string& path) {
+  return parse(params, path).errors;
+}
+
+policy_actor spawn_wss_probe(caf::actor_system& sys, const config::policy& cfg,
+                             const policy_target& target, const policy_env& env) {
+  return sys.spawn(wss_probe, cfg, target, env);
+}
+
+} // namespace ballast
