@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace ballast {
 namespace {
 
@@ -57,6 +59,23 @@ TEST(PolicyParams, ErrorsNameTheField) {
             std::vector<std::string>{R"(policies[0].params.floor: is required: a size like "512M")"});
   EXPECT_EQ(errors_of("senpai", R"({"trigger_stall": "2s", "trigger_window": "1s"})"),
             std::vector<std::string>{"policies[0].params.trigger_stall: must not be longer than trigger_window"});
+}
+
+// As the agent reads them: every example passes the parser and each
+// policy's params check.
+TEST(Examples, EveryExampleIsAValidConfig) {
+  int examples = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(BALLAST_SOURCE_DIR) / "config/examples")) {
+    if (entry.path().extension() != ".json")
+      continue;
+    SCOPED_TRACE(entry.path().string());
+    const auto r = check_config_file(entry.path().string());
+    EXPECT_TRUE(r.errors.empty()) << r.errors.front().to_string();
+    EXPECT_TRUE(r.value.has_value());
+    ++examples;
+  }
+  EXPECT_GE(examples, 4);
 }
 
 TEST(PolicyParams, CgroupPoliciesAreSelectedByCgroupOnly) {

@@ -114,7 +114,9 @@ series() {
 AGENT_URL=http://127.0.0.1:9464/metrics
 AGENT_LOG=/run/ballastd.log
 agent_start() {
-  ballastd --config "$1" >"$AGENT_LOG" 2>&1 &
+  local config=$1
+  shift
+  ballastd --config "$config" "$@" >"$AGENT_LOG" 2>&1 &
   agent=$!
   trap 'agent_on_exit $?' EXIT
 }
@@ -149,4 +151,56 @@ agent_stop() {
   rc=$?
   figure sigterm_exit_s "$(since "$t0")"
   [ "$rc" -eq 0 ] || fail "ballastd exited with status $rc after SIGTERM"
+}
+
+# ---- memory workloads and policies ----
+
+# hog_start CGROUP LOG ARGS...: memhog in CGROUP, its output in LOG; pid in $hog.
+hog_start() {
+  local cg=$1 log=$2
+  shift 2
+  sh -c "echo \$\$ >$cg/cgroup.procs && exec ballast-memhog $*" >"$log" 2>&1 &
+  hog=$!
+}
+
+# hog_rate LOG N: median touched_pages_per_s of the last N per-second lines.
+hog_rate() {
+  grep -o 'touched_pages_per_s=[0-9]*' "$1" | grep -v done | tail -n "$2" | cut -d= -f2 |
+    sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
+}
+
+# hog_lines LOG: per-second lines printed so far.
+hog_lines() {
+  grep -c ' t=' "$1" || true
+}
+
+# mib VALUE: bytes (or "max") as MiB with one decimal.
+mib() {
+  [ "$1" = max ] && { echo max; return; }
+  awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'
+}
+
+# within LOW HIGH FILE: the number in FILE is in [LOW, HIGH] (bytes; max fails).
+within() {
+  local v
+  v=$(cat "$3")
+  [ "$v" != max ] && [ "$v" -ge "$1" ] && [ "$v" -le "$2" ]
+}
+
+# one_policy_config WATCH NAME TYPE SELECT_GLOB PARAMS_JSON INTERVAL: writes
+# /run/ballast.json watching WATCH/** with that one policy.
+one_policy_config() {
+  cat >/run/ballast.json <<JSON
+{"metrics": {"listen": "127.0.0.1:9464"}, "journal": "/run/ballast/journal",
+ "watch": {"include": ["$1/**"]},
+ "policies": [{"name": "$2", "type": "$3", "interval": "$6",
+               "select": {"cgroups": ["$4"]}, "params": $5}]}
+JSON
+}
+
+# agent_ready [ARGS]: agent_start /run/ballast.json, then waits for its first scan.
+agent_ready() {
+  agent_start /run/ballast.json "$@"
+  ready() { agent_scrape && metric_is ballast_rescans_total '' '>=' 1; }
+  eventually 60 "ballastd answers on /metrics after its start-up scan" ready
 }

@@ -1,0 +1,152 @@
+// Memory policies on a fixture cgroup root: the test plays the kernel by
+// writing memory.current and memory.pressure, and checks the knobs the
+// policies make the cgroup actor write, and put back.
+#include "actors/cgroups/cgroup_actor.hpp"
+#include "actors/cgroups/registry.hpp"
+#include "tests/actor/actor_fixture.hpp"
+
+namespace ballast::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint64_t MiB = 1ull << 20;
+
+class MemoryPolicyTest : public ActorTest {
+protected:
+  // A cgroup with the memory files a policy reads, its usage at `usage`.
+  void memory_cgroup(const std::string& path, uint64_t usage) {
+    tree.make_cgroup(path);
+    tree.write(path + "/memory.high", "max\n");
+    tree.write(path + "/memory.min", "0\n");
+    tree.write(path + "/memory.swap.max", "max\n");
+    tree.write(path + "/memory.stat", "anon 0\nfile " + std::to_string(usage) + "\n");
+    tree.write(path + "/cgroup.freeze", "0\n");
+    tree.write(path + "/cgroup.kill", "");
+    tree.write(path + "/memory.reclaim", "");
+    set_usage(path, usage);
+    stall(path, 0);
+  }
+  void set_usage(const std::string& path, uint64_t bytes) {
+    tree.write(path + "/memory.current", std::to_string(bytes) + "\n");
+  }
+  void stall(const std::string& path, uint64_t total_us) {
+    tree.write(path + "/memory.pressure",
+               "some avg10=0.00 avg60=0.00 avg300=0.00 total=" + std::to_string(total_us) +
+                 "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+  }
+  std::string knob(const std::string& path, const std::string& file) {
+    auto v = tree.read(path + "/" + file);
+    while (!v.empty() && v.back() == '\n')
+      v.pop_back();
+    return v;
+  }
+  static config::policy policy(std::string name, std::string type, std::string params,
+                               std::vector<std::string> cgroups = {"/**"}) {
+    config::policy p;
+    p.name = std::move(name);
+    p.type = std::move(type);
+    p.interval = 20ms;
+    p.select.cgroups = std::move(cgroups);
+    p.params = std::move(params);
+    return p;
+  }
+  cgroup_actor spawn(const std::string& path, std::vector<config::policy> ps, bool dry_run = false) {
+    return spawn_cgroup_actor(*sys, {path, tree.inode(path), std::move(ps), dry_run}, ctx);
+  }
+  void stop(const cgroup_actor& cg) {
+    caf::scoped_actor self{*sys};
+    self->request(cg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error& e) {
+      ADD_FAILURE() << to_string(e);
+    });
+  }
+};
+
+TEST_F(MemoryPolicyTest, BudgetWalksTheLadderUpAndBackDown) {
+  memory_cgroup("/b", 10 * MiB);
+  auto cg = spawn("/b", {policy("budget", "budget",
+                                R"({"trace": "20M", "throttle": "40M", "throttle_high": "100M",
+                                    "freeze": "60M", "kill": "80M", "cooldown": "50ms"})")});
+  set_usage("/b", 90 * MiB);
+  EXPECT_TRUE(eventually([&] { return knob("/b", "memory.high") == std::to_string(100 * MiB); }));
+  EXPECT_TRUE(eventually([&] { return knob("/b", "cgroup.freeze") == "1"; }));
+  EXPECT_TRUE(eventually([&] { return knob("/b", "cgroup.kill") == "1"; }));
+  EXPECT_EQ(metric("ballast_policy_level", {{"policy", "budget"}, {"cgroup", "/b"}}), 4);
+  set_usage("/b", 1 * MiB);  // the kill freed the memory
+  EXPECT_TRUE(eventually([&] { return knob("/b", "cgroup.freeze") == "0"; }));
+  EXPECT_TRUE(eventually([&] { return knob("/b", "memory.high") == "max"; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_level", {{"policy", "budget"}, {"cgroup", "/b"}}) == 0;
+  }));
+  EXPECT_GE(metric("ballast_policy_decisions_total", {{"policy", "budget"}, {"action", "down_ok"}}), 1);
+  stop(cg);
+}
+
+TEST_F(MemoryPolicyTest, BudgetSkipsThrottleWhereNothingCanBeReclaimed) {
+  memory_cgroup("/b", 10 * MiB);
+  tree.write("/b/memory.swap.max", "0\n");  // no swap for this cgroup...
+  tree.write("/b/memory.stat", "anon 50000000\nfile 1000\n");  // ...and all anonymous
+  auto cg = spawn("/b", {policy("budget", "budget", R"({"throttle": "20M", "freeze": "40M", "cooldown": "50ms"})")});
+  set_usage("/b", 50 * MiB);
+  EXPECT_TRUE(eventually([&] { return knob("/b", "cgroup.freeze") == "1"; }));
+  EXPECT_EQ(knob("/b", "memory.high"), "max");
+  EXPECT_GE(metric("ballast_policy_refusals_total", {{"policy", "budget"}, {"reason", "not_reclaimable"}}), 1);
+  stop(cg);
+  EXPECT_EQ(knob("/b", "cgroup.freeze"), "0");
+}
+
+TEST_F(MemoryPolicyTest, BudgetInDryRunDecidesButWritesNothing) {
+  memory_cgroup("/b", 10 * MiB);
+  auto cg = spawn("/b", {policy("budget", "budget", R"({"throttle": "20M", "freeze": "40M", "cooldown": "20ms"})")},
+                  true);
+  set_usage("/b", 50 * MiB);
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_level", {{"policy", "budget"}, {"cgroup", "/b"}}) == 3;
+  }));
+  EXPECT_TRUE(eventually([&] { return metric("ballast_knob_writes_total", {{"mode", "dry_run"}}) >= 2; }));
+  EXPECT_EQ(knob("/b", "cgroup.freeze"), "0");
+  EXPECT_EQ(knob("/b", "memory.high"), "max");
+  stop(cg);
+}
+
+TEST_F(MemoryPolicyTest, SenpaiLowersMemoryHighWithoutStallAndBacksOffWithIt) {
+  memory_cgroup("/s", 100 * MiB);
+  auto cg = spawn("/s", {policy("senpai", "senpai", R"({"max_probe": 0.05, "limit_min": "10M"})")});
+  EXPECT_TRUE(eventually([&] {
+    auto h = knob("/s", "memory.high");
+    return h != "max" && std::stoull(h) < 100 * MiB;
+  }));
+  // It reclaims what it takes away first, so the memory.high write is cheap.
+  EXPECT_FALSE(knob("/s", "memory.reclaim").empty());
+  auto low = std::stoull(knob("/s", "memory.high"));
+  set_usage("/s", low);
+  stall("/s", 10'000'000);  // 10 s of stall: back off
+  EXPECT_TRUE(eventually([&] { return std::stoull(knob("/s", "memory.high")) > low; }));
+  EXPECT_GE(metric("ballast_policy_decisions_total", {{"policy", "senpai"}, {"action", "raise"}}), 1);
+  stop(cg);
+  EXPECT_EQ(knob("/s", "memory.high"), "max");
+}
+
+TEST_F(MemoryPolicyTest, MemoryFloorIsSplitOverMembersAndAgainWhenOneLeaves) {
+  tree.make_cgroup("/");
+  for (auto m : {"/g1", "/g2", "/g3"})
+    memory_cgroup(m, 0);
+  config::agent cfg;
+  cfg.policies = {policy("floor", "memory_floor", R"({"floor": "90M"})", {"/g*"})};
+  auto reg = spawn_registry(*sys, cfg, ctx);
+  caf::anon_send(reg, atom::scan_v);
+  for (auto m : {"/g1", "/g2", "/g3"})
+    EXPECT_TRUE(eventually([&] { return knob(m, "memory.min") == std::to_string(30 * MiB); })) << m;
+  tree.remove("/g3");
+  caf::anon_send(reg, event_batch{{{event_kind::cgroup_rmdir, 0, 0, 0, monotonic_ns(), "", "/g3"}}});
+  caf::anon_send(reg, atom::scan_v);  // the rmdir's id is gone with the fixture dir: rescan
+  for (auto m : {"/g1", "/g2"})
+    EXPECT_TRUE(eventually([&] { return knob(m, "memory.min") == std::to_string(45 * MiB); })) << m;
+  caf::scoped_actor self{*sys};
+  self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  EXPECT_EQ(knob("/g1", "memory.min"), "0");
+}
+
+} // namespace
+} // namespace ballast::test
