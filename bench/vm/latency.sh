@@ -1,5 +1,5 @@
 #!/bin/sh
-# VM scenario for bench/vm_latency.sh: agent_bench latency inside the test VM
+# VM scenario for bench/vm_bench.sh latency: agent_bench latency inside the test VM
 # (qemu TCG, Debian 6.1 kernel); its JSON goes to the host as the figure
 # "latency_json". Not a CTest test.
 . /usr/lib/ballast-vm.sh
