@@ -119,6 +119,9 @@ using registry_actor = caf::typed_actor<
   // Stop every cgroup actor (restoring its knobs), reply, then quit.
   caf::replies_to<atom::stop>::with<atom::done>>;
 
+// The PSI source: samples system-wide pressure each period (self-ticked).
+using psi_source_actor = caf::typed_actor<caf::reacts_to<atom::tick>>;
+
 // A source: owns kernel resources and the thread that polls them.
 using source_actor = caf::typed_actor<
   // From its poller thread: the thread failed; the source quits with reason.

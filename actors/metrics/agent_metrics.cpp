@@ -148,7 +148,11 @@ agent_metrics::agent_metrics()
     wss_estimate_(BuildGauge().Name("ballast_wss_estimate_bytes")
                     .Help("Working set estimated by wss_probe: the lowest memory.high that held "
                           "without memory pressure")
-                    .Register(*registry_)) {
+                    .Register(*registry_)),
+    system_pressure_(BuildCounter().Name("ballast_system_pressure_stall_seconds_total")
+                       .Help("System-wide PSI stall time (/proc/pressure), by resource and some/full; "
+                             "rate() is the share of time stalled")
+                       .Register(*registry_)) {
   for (auto k : {event_kind::cgroup_mkdir, event_kind::cgroup_rmdir, event_kind::attach,
                  event_kind::exec, event_kind::exit})
     events_by_kind_[size_t(k)] = &events_.Add({{"kind", to_string(k)}});

@@ -83,6 +83,7 @@ public:
   prometheus::Family<prometheus::Gauge>& policy_output() { return policy_output_; }
   prometheus::Family<prometheus::Gauge>& policy_level() { return policy_level_; }
   prometheus::Family<prometheus::Gauge>& wss_estimate() { return wss_estimate_; }
+  prometheus::Family<prometheus::Counter>& system_pressure() { return system_pressure_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -123,6 +124,7 @@ private:
   prometheus::Family<prometheus::Counter>& policy_decisions_;
   prometheus::Family<prometheus::Counter>& policy_refusals_;
   prometheus::Family<prometheus::Gauge>& wss_estimate_;
+  prometheus::Family<prometheus::Counter>& system_pressure_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

@@ -2,6 +2,7 @@
 #include "actors/supervisor/supervisor.hpp"
 
 #include "actors/cgroups/registry.hpp"
+#include "actors/sources/psi_source.hpp"
 #include "sys/log.hpp"
 
 #include <caf/all.hpp>
@@ -25,6 +26,7 @@ struct supervisor_state {
   supervisor_env env;
   registry_actor registry;
   source_actor source;
+  psi_source_actor psi;
   caf::actor_clock::time_point source_started;
   std::chrono::milliseconds backoff = first_backoff;
   bool source_ever_ran = false;
@@ -89,6 +91,9 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
   st.registry = spawn_registry(self->system(), st.cfg, st.env.ctx);
   self->monitor(st.registry);
   start_source(self);
+  // System-wide pressure: no knobs, nothing to restore; stopped with us.
+  st.psi = spawn_psi_source(self->system(), st.env.ctx->metrics, st.env.ctx->proc.root(),
+                            std::chrono::seconds(5));
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.source.address()) {
@@ -116,6 +121,7 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
       st.env.ctx->metrics->stopping();
       if (st.source)
         self->send_exit(st.source, caf::exit_reason::user_shutdown);
+      self->send_exit(st.psi, caf::exit_reason::user_shutdown);
       auto rp = self->make_response_promise<atom::done>();
       self->request(st.registry, caf::infinite, atom::stop_v)
         .then([=](atom::done) mutable {

@@ -19,7 +19,9 @@ echo "+memory" >"$TOP/cgroup.subtree_control" || fail "cannot enable memory in $
 
 at_floor() { [ "$(cat "$CG/memory.high")" = $((40 * 1048576)) ]; }
 
-# reaction_runs PARAMS: prints the 3 reaction times in ms, space separated.
+# reaction_runs PARAMS FILE: writes the 3 reaction times in ms to FILE, space
+# separated (not on stdout: a command substitution's subshell could not fail
+# the scenario).
 reaction_runs() {
   local times="" i before t0 v
   one_policy_config /bench senpai senpai /bench/r "$1" 2s
@@ -40,13 +42,14 @@ reaction_runs() {
     wait "$hog" 2>/dev/null
   done
   agent_stop
-  echo $times
+  echo $times >"$2"
 }
 
 hog_start "$CG" /tmp/hog1.log --hot 32M --cold 8M
 base='"limit_min": "40M", "max_probe": 0.2'
-with=$(reaction_runs "{$base, \"trigger_stall\": \"50ms\", \"trigger_window\": \"1s\"}")
-without=$(reaction_runs "{$base}")
+reaction_runs "{$base, \"trigger_stall\": \"50ms\", \"trigger_window\": \"1s\"}" /tmp/with
+reaction_runs "{$base}" /tmp/without
+with=$(cat /tmp/with) without=$(cat /tmp/without)
 kill "$hog"
 wait "$hog" 2>/dev/null
 
