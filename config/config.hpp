@@ -48,6 +48,13 @@ struct agent {
   std::vector<std::string> watch_include = {"/**"};
   std::vector<std::string> watch_exclude;
   std::vector<policy> policies;
+  // The control interface (ballastctl, a coordinator): loopback by default;
+  // any other address needs TLS with certificate, key and CA (mutual).
+  std::string control_address = "127.0.0.1";
+  uint16_t control_port = 9465;
+  std::string tls_certificate;  // PEM files; all three or none
+  std::string tls_key;
+  std::string tls_ca;
   bool operator==(const agent&) const = default;
 };
 

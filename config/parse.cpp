@@ -140,6 +140,7 @@ public:
     read_object(root, "", {
         {"dry_run", assign(a.dry_run, &reader::boolean)},
         {"journal", assign(a.journal_path, &reader::checked<absolute_path_problem>)},
+        {"control", [&](const json& n, const std::string& p) { read_control(n, p, a); }},
         {"metrics", [&](const json& n, const std::string& p) { read_metrics(n, p, a); }},
         {"policies", assign(a.policies, &reader::policies)},
         {"ring_buffer_bytes", assign(a.ring_buffer_bytes, &reader::ring_size)},
@@ -329,6 +330,31 @@ private:
                            }}});
   }
 
+  // "control": {"listen": "host:port", "tls": {"certificate", "key", "ca"}}.
+  // Only loopback may go without TLS: the control interface changes knobs.
+  void read_control(const json& n, const std::string& path, agent& a) {
+    read_object(n, path, {
+        {"listen", [&](const json& v, const std::string& p) {
+           if (auto e = listen(v, p)) {
+             a.control_address = std::move(e->address);
+             a.control_port = e->port;
+           }
+         }},
+        {"tls", [&](const json& v, const std::string& p) {
+           read_object(v, p, {
+               {"ca", assign(a.tls_ca, &reader::checked<absolute_path_problem>)},
+               {"certificate", assign(a.tls_certificate, &reader::checked<absolute_path_problem>)},
+               {"key", assign(a.tls_key, &reader::checked<absolute_path_problem>)},
+           });
+           if (a.tls_ca.empty() || a.tls_certificate.empty() || a.tls_key.empty())
+             fail(p, "needs certificate, key and ca together");
+         }},
+    });
+    if (a.control_address.rfind("127.", 0) != 0 && a.tls_certificate.empty())
+      fail(child(path, "tls"), "is required to listen on " + a.control_address +
+                                   " (certificate, key and ca): only loopback goes without TLS");
+  }
+
   void read_watch(const json& n, const std::string& path, agent& a) {
     read_object(n, path, {
         {"exclude", assign(a.watch_exclude, &reader::globs, emptiness::allowed)},
@@ -428,7 +454,10 @@ json canonical(const agent& a) {
           {"ring_buffer_bytes", a.ring_buffer_bytes},
           {"watch_include", a.watch_include},
           {"watch_exclude", a.watch_exclude},
-          {"policies", std::move(policies)}};
+          {"policies", std::move(policies)},
+          {"control_address", a.control_address},
+          {"control_port", a.control_port},
+          {"tls", {a.tls_certificate, a.tls_key, a.tls_ca}}};
 }
 
 // 64-bit FNV-1a: tiny, and the same on every build and run (std::hash is not).

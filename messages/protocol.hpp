@@ -4,6 +4,7 @@
 #pragma once
 
 #include "messages/config_inspect.hpp"
+#include "messages/control.hpp"
 #include "messages/events.hpp"
 
 #include <caf/type_id.hpp>
@@ -29,6 +30,17 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_ATOM(ballast, ballast::atom, failed, "failed")
   CAF_ADD_ATOM(ballast, ballast::atom, restart, "restart")
   CAF_ADD_ATOM(ballast, ballast::atom, release, "release")
+  CAF_ADD_ATOM(ballast, ballast::atom, cgroups, "cgroups")
+  CAF_ADD_ATOM(ballast, ballast::atom, policies, "policies")
+  CAF_ADD_ATOM(ballast, ballast::atom, dry_run, "dry_run")
+  CAF_ADD_ATOM(ballast, ballast::atom, apply, "apply")
+  CAF_ADD_ATOM(ballast, ballast::atom, freeze, "freeze")
+  CAF_ADD_ATOM(ballast, ballast::atom, thaw, "thaw")
+  CAF_ADD_ATOM(ballast, ballast::atom, watch, "watch")
+  CAF_ADD_ATOM(ballast, ballast::atom, find, "find")
+  CAF_ADD_ATOM(ballast, ballast::atom, config, "config")
+  CAF_ADD_ATOM(ballast, ballast::atom, fleet, "fleet")
+  CAF_ADD_ATOM(ballast, ballast::atom, all, "all")
 
   CAF_ADD_TYPE_ID(ballast, (ballast::event_kind))
   CAF_ADD_TYPE_ID(ballast, (ballast::cgroup_event))
@@ -47,6 +59,16 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballast, (ballast::config::policy))
   CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::policy>))
   CAF_ADD_TYPE_ID(ballast, (ballast::config::agent))
+  CAF_ADD_TYPE_ID(ballast, (ballast::agent_status))
+  CAF_ADD_TYPE_ID(ballast, (ballast::policy_info))
+  CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::policy_info>))
+  CAF_ADD_TYPE_ID(ballast, (ballast::apply_result))
+  CAF_ADD_TYPE_ID(ballast, (ballast::control_event))
+  CAF_ADD_TYPE_ID(ballast, (ballast::fleet_agent))
+  CAF_ADD_TYPE_ID(ballast, (ballast::fleet_status))
+  CAF_ADD_TYPE_ID(ballast, (ballast::fleet_apply))
+  CAF_ADD_TYPE_ID(ballast, (ballast::agent_outcome))
+  CAF_ADD_TYPE_ID(ballast, (ballast::fleet_apply_result))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -74,6 +96,8 @@ using cgroup_actor = caf::typed_actor<
   caf::replies_to<action_request>::with<bool>,
   // A write handed to the knob writer finished (from its thread).
   caf::reacts_to<write_done>,
+  // Drop every claim now (knobs back to their originals); policies go on.
+  caf::replies_to<atom::release, atom::all>::with<uint64_t>,
   // A policy drops its claim on one knob before it ends.
   caf::reacts_to<atom::release, std::string>,
   // Snapshot of pids, live policies and standing claims.
@@ -116,6 +140,9 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<atom::reload, config::agent>,
   // Status of every cgroup actor.
   caf::replies_to<atom::list>::with<std::vector<cgroup_status>>,
+  // The cgroup_actor of a watched cgroup, by path (an error if it is not
+  // watched). Untyped in the reply: handles get no type ID of their own.
+  caf::replies_to<atom::find, std::string>::with<caf::actor>,
   // Stop every cgroup actor (restoring its knobs), reply, then quit.
   caf::replies_to<atom::stop>::with<atom::done>>;
 
@@ -127,12 +154,37 @@ using source_actor = caf::typed_actor<
   // From its poller thread: the thread failed; the source quits with reason.
   caf::reacts_to<atom::failed, std::string>>;
 
+// The control interface of an agent, and of a coordinator for its fleet:
+// ballastctl speaks it to both. Paths are cgroup paths relative to the
+// agent's cgroup2 root; anything leading outside it is refused.
+using control_actor = caf::typed_actor<
+  caf::replies_to<atom::status>::with<agent_status>,
+  // Watched cgroups with their live policies and claims.
+  caf::replies_to<atom::cgroups>::with<std::vector<cgroup_status>>,
+  caf::replies_to<atom::policies>::with<std::vector<policy_info>>,
+  caf::replies_to<atom::dry_run>::with<bool>,
+  caf::replies_to<atom::dry_run, bool>::with<apply_result>,
+  // A config as JSON text: validated, applied or refused with its errors.
+  caf::replies_to<atom::apply, std::string>::with<apply_result>,
+  // Freeze (held by the control interface until thawed) or thaw a cgroup.
+  caf::replies_to<atom::freeze, std::string>::with<bool>,
+  caf::replies_to<atom::thaw, std::string>::with<bool>,
+  // Release every claim on a cgroup; replies how many were released.
+  caf::replies_to<atom::release, std::string>::with<uint64_t>,
+  // The sender gets control_event messages until it goes away.
+  caf::replies_to<atom::watch>::with<bool>,
+  // Coordinator only (an agent refuses): the fleet, and a fleet-wide apply.
+  caf::replies_to<atom::fleet>::with<fleet_status>,
+  caf::replies_to<fleet_apply>::with<fleet_apply_result>>;
+
 // The supervisor: spawns and monitors the others.
 using supervisor_actor = caf::typed_actor<
   // From main on SIGHUP: a validated config to apply.
   caf::reacts_to<atom::reload, config::agent>,
   // Delayed self-message: start the source again after a backoff.
   caf::reacts_to<atom::restart>,
+  // The registry (a registry_actor) and the config in force.
+  caf::replies_to<atom::config>::with<caf::actor, config::agent>,
   // From main on SIGTERM/SIGINT: restore everything, stop, then reply.
   caf::replies_to<atom::stop>::with<atom::done>>;
 

@@ -248,6 +248,13 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
     },
     [=](action_request& req) { return on_action(self, req); },
     [=](write_done& w) { on_write_done(self, w); },
+    [=](atom::release, atom::all) {
+      auto changes = self->state.ledger.release_all();
+      for (auto& c : changes)
+        apply_restore(self, c, restore_reason::released);
+      self->state.publish_claims();
+      return uint64_t(changes.size());
+    },
     [=](atom::release, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;
       if (auto c = self->state.ledger.release(owner, knob))

@@ -225,6 +225,12 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
     },
     [=](atom::scan) { reconcile(self); },
     [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
+    [=](atom::find, std::string& path) -> caf::result<caf::actor> {
+      for (auto& [id, cg] : self->state.cgroups)
+        if (cg.path == path)
+          return caf::actor_cast<caf::actor>(cg.handle);
+      return caf::make_error(caf::sec::runtime_error, "cgroup " + path + " is not watched");
+    },
     [=](atom::list) {
       auto rp = self->make_response_promise<std::vector<cgroup_status>>();
       auto all = std::make_shared<std::vector<cgroup_status>>();

@@ -271,6 +271,10 @@ policy_actor::behavior_type budget(budget_actor self, config::policy cfg, policy
   env.metrics->actor_started(actor_type::policy);
   st.base = st.params = parse(cfg.params, "").value;
   st.ladder.emplace(st.params.ladder);
+  if (auto first = std::find_if(st.params.ladder.thresholds.begin(), st.params.ladder.thresholds.end(),
+                                [](auto& t) { return t.has_value(); });
+      first != st.params.ladder.thresholds.end())
+    st.series->setpoint(double(**first));  // known before the first sample
   st.cfg = std::move(cfg);
   st.target = std::move(target);
   st.env = std::move(env);

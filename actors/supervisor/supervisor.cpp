@@ -109,6 +109,9 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
   });
   return {
     [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
+    [=](atom::config) -> caf::result<caf::actor, config::agent> {
+      return {caf::actor_cast<caf::actor>(self->state.registry), self->state.cfg};
+    },
     [=](atom::restart) {
       if (self->state.stopping || self->state.source)
         return;
