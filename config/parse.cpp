@@ -346,11 +346,11 @@ private:
                {"certificate", assign(a.tls_certificate, &reader::checked<absolute_path_problem>)},
                {"key", assign(a.tls_key, &reader::checked<absolute_path_problem>)},
            });
-           if (a.tls_ca.empty() || a.tls_certificate.empty() || a.tls_key.empty())
+           if (v.is_object() && !(v.contains("ca") && v.contains("certificate") && v.contains("key")))
              fail(p, "needs certificate, key and ca together");
          }},
     });
-    if (a.control_address.rfind("127.", 0) != 0 && a.tls_certificate.empty())
+    if (a.control_address.rfind("127.", 0) != 0 && !(n.is_object() && n.contains("tls")))
       fail(child(path, "tls"), "is required to listen on " + a.control_address +
                                    " (certificate, key and ca): only loopback goes without TLS");
   }

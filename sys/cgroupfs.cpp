@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -270,6 +272,22 @@ std::vector<int> parse_pid_list(std::string_view content) {
     if (pid && *pid > 0) pids.push_back(*pid);
   });
   return pids;
+}
+
+result<std::string> confine_cgroup_path(const std::string& root, std::string_view rel) {
+  if (!is_clean_cgroup_path(rel))
+    return error{EINVAL, "'" + std::string(rel) + "' is not a clean absolute cgroup path (no '..', "
+                         "'.', empty components or relative paths)"};
+  char real_root[PATH_MAX], real[PATH_MAX];
+  if (!::realpath(root.c_str(), real_root))
+    return errno_error(errno, "realpath", root);
+  auto full = join_cgroup_path(root, rel);
+  if (!::realpath(full.c_str(), real))
+    return errno_error(errno, "no cgroup", std::string(rel));
+  std::string_view r(real), base(real_root);
+  if (r != base && (r.substr(0, base.size()) != base || r[base.size()] != '/'))
+    return error{EPERM, "'" + std::string(rel) + "' leads outside the cgroup2 root"};
+  return std::string(rel);
 }
 
 } // namespace ballast::sys

@@ -38,6 +38,12 @@ std::string join_cgroup_path(const std::string& root, std::string_view rel);
 // ".." components, no empty components, no NUL.
 bool is_clean_cgroup_path(std::string_view rel);
 
+// A path from outside (a remote request) checked to stay inside root: a
+// clean absolute path ("/a/b"), an existing directory, and no symlink on the
+// way leading out of the root. Returns the path; the error says which rule
+// it broke.
+result<std::string> confine_cgroup_path(const std::string& root, std::string_view rel);
+
 class cgroup_dir {
 public:
   // Opens root + rel (O_DIRECTORY|O_PATH is not enough for openat reads: use

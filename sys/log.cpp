@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <mutex>
 #include <unistd.h>
 
 namespace ballast::log {
@@ -11,6 +12,8 @@ namespace ballast::log {
 namespace {
 
 std::atomic<level> min_level{level::info};
+std::mutex listener_mutex;
+listener current_listener;
 
 const char* name(level l) {
   switch (l) {
@@ -26,6 +29,11 @@ const char* name(level l) {
 
 void set_min_level(level l) { min_level = l; }
 
+void set_listener(listener f) {
+  std::lock_guard guard{listener_mutex};
+  current_listener = std::move(f);
+}
+
 void write(level l, std::string_view component, std::string_view message) {
   if (l < min_level.load(std::memory_order_relaxed))
     return;
@@ -39,6 +47,11 @@ void write(level l, std::string_view component, std::string_view message) {
   std::string out = std::string(stamp) + "." + std::to_string(1000 + ms).substr(1) + "Z " + name(l) +
                     " " + std::string(component) + ": " + std::string(message) + "\n";
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, out.data(), out.size());
+  if (l >= level::info) {
+    std::lock_guard guard{listener_mutex};
+    if (current_listener)
+      current_listener(l, component, message);
+  }
 }
 
 } // namespace ballast::log

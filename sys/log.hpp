@@ -3,6 +3,7 @@
 // different threads never interleave. systemd's journal picks stderr up.
 #pragma once
 
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -12,6 +13,12 @@ enum class level { debug, info, warn, error };
 
 void set_min_level(level l);
 void write(level l, std::string_view component, std::string_view message);
+
+// A listener sees every line written at info or above (after it is on
+// stderr), from any thread; the control interface streams them to watching
+// clients. One listener; an empty function removes it.
+using listener = std::function<void(level, std::string_view component, std::string_view message)>;
+void set_listener(listener f);
 
 // log::info("registry", "watching ", n, " cgroups")
 template <class... Ts>

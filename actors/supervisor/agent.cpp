@@ -2,6 +2,8 @@
 #include "actors/supervisor/agent.hpp"
 
 #include "actors/cgroups/journal_replay.hpp"
+#include "actors/control/control_actor.hpp"
+#include "actors/control/remote.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/sources/cgroup_source.hpp"
 #include "actors/supervisor/supervisor.hpp"
@@ -94,6 +96,11 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
                 std::shared_ptr<const cgroup_context> ctx, const sigset_t& set) {
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::ballast>();
+  tls_files tls{cfg.tls_certificate, cfg.tls_key, cfg.tls_ca};
+  if (auto r = configure_remote(sys_cfg, tls); !r) {
+    log::error("agent", "control: ", r.err().message);
+    std::_Exit(1);
+  }
   // One shared queue with a condition variable: idle workers sleep instead
   // of polling (work stealing polled at ~4% of a core on an idle host).
   sys_cfg.set("scheduler.policy", caf::atom("sharing"));
@@ -109,6 +116,14 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
       ::kill(::getpid(), SIGTERM);  // the main loop shuts down as on a signal
     }};
   auto sup = spawn_supervisor(sys, cfg, env);
+  auto control = spawn_control(sys, sup, {ctx->cgroup_root, ctx->proc.root(), std::chrono::steady_clock::now()});
+  if (auto port = publish_control(sys, control, cfg.control_address, cfg.control_port, tls.enabled())) {
+    log::info("agent", "control on ", cfg.control_address, ":", *port, tls.enabled() ? " (TLS)" : "");
+  } else {
+    log::error("agent", port.err().message);
+    fatal->store(true);
+    ::kill(::getpid(), SIGTERM);
+  }
   for (;;) {
     int sig = sigwaitinfo(&set, nullptr);
     if (sig == SIGHUP)

@@ -1,0 +1,369 @@
+// ballastctl: talks to an agent's (or a coordinator's) control interface over
+// CAF's remote actors. Human-readable tables by default, JSON with -o json.
+// Exit codes: 0 done, 1 refused, 2 usage, 3 unreachable (or no answer in time).
+#include "actors/control/remote.hpp"
+#include "messages/protocol.hpp"
+#include "config/config.hpp"
+#include "sys/procfs.hpp"
+#include "sys/text.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace ballast;
+using json = nlohmann::json;
+
+constexpr const char* usage = R"(usage: ballastctl [options] COMMAND [ARGS]
+
+commands (an agent, or a coordinator for its fleet):
+  status                 version, uptime, config hash, dry-run, counts
+  cgroups                watched cgroups with their live policies and claims
+  policies               configured policies and their live actors
+  dry-run [on|off]       show, or switch, dry-run
+  apply FILE             apply a config (JSON file, - for stdin); refused with
+                         every error if invalid, the running config kept
+  freeze PATH            freeze a cgroup (held until thaw or the agent stops)
+  thaw PATH              thaw it
+  release PATH           release every claim on a cgroup (knobs back)
+  watch                  stream events (writes, restores, decisions, lost
+                         events) until interrupted
+coordinator only:
+  fleet                  every agent: up or down, its status, the rollout
+  rollout FILE [--canaries N] [--window DURATION] [--agents A,B]
+                         apply FILE to the fleet (staged with --canaries)
+
+options:
+  --host HOST[:PORT]     default 127.0.0.1:9465 (the local agent)
+  --tls-cert FILE --tls-key FILE --tls-ca FILE
+                         mutual TLS (all three); needed for a non-loopback agent
+  -o json                JSON instead of tables
+  --timeout DURATION     per request, default 5s ("500ms", "10s")
+exit codes: 0 done, 1 refused, 2 usage, 3 unreachable or timed out
+)";
+
+enum exit_code { done = 0, refused = 1, usage_error = 2, unreachable = 3 };
+
+struct options {
+  std::string host = "127.0.0.1:" + std::to_string(default_control_port);
+  tls_files tls;
+  bool json_out = false;
+  std::chrono::milliseconds timeout{5000};
+  std::vector<std::string> args;
+  uint32_t canaries = 0;
+  std::chrono::milliseconds window{30000};
+  std::vector<std::string> agents;
+};
+
+int fail_usage(const std::string& why) {
+  std::fprintf(stderr, "ballastctl: %s\n%s", why.c_str(), usage);
+  return usage_error;
+}
+
+std::optional<std::chrono::milliseconds> duration(const std::string& s) {
+  return config::parse_duration(s);
+}
+
+// The string an agent put in its error, else CAF's rendering.
+std::string error_text(caf::actor_system& sys, const caf::error& e) {
+  auto& ctx = e.context();
+  for (size_t i = 0; i < ctx.size(); ++i)
+    if (ctx.match_element<std::string>(i))
+      return ctx.get_as<std::string>(i);
+  return sys.render(e);
+}
+
+bool is_unreachable(const caf::error& e) {
+  return e == caf::sec::request_timeout || e == caf::sec::remote_linking_failed ||
+         e == caf::sec::request_receiver_down || e == caf::sec::cannot_connect_to_node;
+}
+
+void print(const options& o, const json& j, const std::string& table) {
+  if (o.json_out)
+    std::cout << j.dump(2) << "\n";
+  else
+    std::cout << table;
+}
+
+json to_json(const agent_status& s) {
+  return {{"version", s.version}, {"uptime_s", s.uptime_s}, {"config_hash", s.config_hash},
+          {"dry_run", s.dry_run}, {"cgroups", s.cgroups}, {"policies", s.policies},
+          {"claims", s.claims}, {"memory_pressure_avg10", s.memory_pressure}};
+}
+
+std::string status_table(const agent_status& s) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "version          %s\nuptime           %.0f s\nconfig           %s\n"
+                "dry-run          %s\ncgroups          %llu\npolicy actors    %llu\n"
+                "claims           %llu\nmemory pressure  %.2f %% (avg10)\n",
+                s.version.c_str(), s.uptime_s, s.config_hash.c_str(), s.dry_run ? "on" : "off",
+                (unsigned long long) s.cgroups, (unsigned long long) s.policies,
+                (unsigned long long) s.claims, s.memory_pressure);
+  return buf;
+}
+
+std::string apply_table(const apply_result& r) {
+  if (r.applied)
+    return "applied: config " + r.config_hash + "\n";
+  std::string out = "refused:\n";
+  for (auto& e : r.errors)
+    out += "  " + e + "\n";
+  return out;
+}
+
+// Runs one request and prints its reply; returns the exit code.
+class session {
+public:
+  session(caf::actor_system& sys, const options& o, control_actor remote)
+    : sys_(sys), o_(o), remote_(std::move(remote)), self_(sys) {}
+
+  // One request; on_reply(Reply&) returns the exit code.
+  template <class Reply, class OnReply, class... Request>
+  int ask(OnReply on_reply, Request... request) {
+    int code = done;
+    self_->request(remote_, o_.timeout, request...)
+      .receive([&](Reply& reply) { code = on_reply(reply); },
+               [&](caf::error& e) {
+                 std::fprintf(stderr, "ballastctl: %s\n", error_text(sys_, e).c_str());
+                 code = is_unreachable(e) ? unreachable : refused;
+               });
+    return code;
+  }
+
+  int watch() {
+    int code = ask<bool>([](bool) { return done; }, atom::watch_v);
+    if (code != done)
+      return code;
+    self_->monitor(remote_);
+    bool running = true;
+    self_->receive_while(running)(
+      [&](control_event& ev) {
+        if (o_.json_out)
+          std::cout << json{{"agent", ev.agent}, {"unix_ms", ev.unix_ms}, {"level", ev.level},
+                            {"source", ev.source}, {"text", ev.text}}.dump() << std::endl;
+        else
+          std::cout << (ev.agent.empty() ? "" : ev.agent + " ") << ev.level << " " << ev.source
+                    << ": " << ev.text << std::endl;
+      },
+      [&](caf::down_msg&) {
+        std::fprintf(stderr, "ballastctl: the connection is gone\n");
+        running = false;
+      });
+    return unreachable;
+  }
+
+private:
+  caf::actor_system& sys_;
+  const options& o_;
+  control_actor remote_;
+  caf::scoped_actor self_;
+};
+
+int run(caf::actor_system& sys, const options& o, control_actor remote) {
+  session s(sys, o, std::move(remote));
+  const auto& cmd = o.args[0];
+  auto need = [&](size_t n) { return o.args.size() == n + 1; };
+  if (cmd == "status" && need(0))
+    return s.ask<agent_status>([&](agent_status& st) { print(o, to_json(st), status_table(st)); return done; },
+                 atom::status_v);
+  if (cmd == "cgroups" && need(0))
+    return s.ask<std::vector<cgroup_status>>([&](std::vector<cgroup_status>& all) {
+      json j = json::array();
+      std::string t = "CGROUP                                   PIDS  POLICIES / CLAIMS\n";
+      for (auto& c : all) {
+        json claims = json::array();
+        std::string line;
+        for (auto& p : c.policies)
+          line += p + " ";
+        for (auto& cl : c.claims) {
+          claims.push_back({{"knob", cl.knob}, {"value", cl.value}, {"priority", cl.priority}});
+          line += cl.knob + "=" + cl.value + " ";
+        }
+        j.push_back({{"path", c.path}, {"id", c.id}, {"pids", c.pids}, {"policies", c.policies},
+                     {"claims", claims}});
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%-40s %5zu  ", c.path.c_str(), c.pids.size());
+        t += buf + line + "\n";
+      }
+      print(o, j, t);
+      return done;
+    }, atom::cgroups_v);
+  if (cmd == "policies" && need(0))
+    return s.ask<std::vector<policy_info>>([&](std::vector<policy_info>& all) {
+      json j = json::array();
+      std::string t = "POLICY           TYPE          SCOPE    INTERVAL   LIVE\n";
+      for (auto& p : all) {
+        j.push_back({{"name", p.name}, {"type", p.type}, {"scope", p.scope},
+                     {"interval_ms", p.interval_ms}, {"live", p.live}});
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%-16s %-13s %-8s %7lld ms %5llu\n", p.name.c_str(),
+                      p.type.c_str(), p.scope.c_str(), (long long) p.interval_ms,
+                      (unsigned long long) p.live);
+        t += buf;
+      }
+      print(o, j, t);
+      return done;
+    }, atom::policies_v);
+  auto on_apply = [&](apply_result& r) {
+    print(o, {{"applied", r.applied}, {"errors", r.errors}, {"config_hash", r.config_hash}},
+          apply_table(r));
+    return r.applied ? done : refused;
+  };
+  if (cmd == "dry-run" && need(0))
+    return s.ask<bool>([&](bool on) { print(o, {{"dry_run", on}}, on ? "on\n" : "off\n"); return done; },
+                 atom::dry_run_v);
+  if (cmd == "dry-run" && need(1) && (o.args[1] == "on" || o.args[1] == "off"))
+    return s.ask<apply_result>(on_apply, atom::dry_run_v, o.args[1] == "on");
+  if ((cmd == "apply" || cmd == "rollout") && need(1)) {
+    std::string text;
+    if (o.args[1] == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else if (auto r = sys::read_small_file(o.args[1])) {
+      text = std::move(*r);
+    } else {
+      std::fprintf(stderr, "ballastctl: %s\n", r.err().message.c_str());
+      return usage_error;
+    }
+    if (cmd == "apply")
+      return s.ask<apply_result>(on_apply, atom::apply_v, text);
+    return s.ask<fleet_apply_result>([&](fleet_apply_result& r) {
+      json j = {{"rollout", r.rollout}, {"agents", json::array()}};
+      std::string t = "rollout: " + r.rollout + "\n";
+      for (auto& a : r.agents) {
+        j["agents"].push_back({{"agent", a.agent}, {"outcome", a.outcome}, {"errors", a.errors}});
+        t += "  " + a.agent + "  " + a.outcome + (a.errors.empty() ? "" : ": " + a.errors[0]) + "\n";
+      }
+      print(o, j, t);
+      return r.rollout == "applied" ? done : refused;
+    }, fleet_apply{text, o.agents, o.canaries, o.window.count()});
+  }
+  if ((cmd == "freeze" || cmd == "thaw") && need(1)) {
+    auto ok = [&](bool) { print(o, {{cmd, o.args[1]}}, cmd + " " + o.args[1] + ": done\n"); return done; };
+    return cmd == "freeze" ? s.ask<bool>(ok, atom::freeze_v, o.args[1]) : s.ask<bool>(ok, atom::thaw_v, o.args[1]);
+  }
+  if (cmd == "release" && need(1))
+    return s.ask<uint64_t>([&](uint64_t n) {
+      print(o, {{"released", n}}, "released " + std::to_string(n) + " claims on " + o.args[1] + "\n");
+      return done;
+    }, atom::release_v, o.args[1]);
+  if (cmd == "watch" && need(0))
+    return s.watch();
+  if (cmd == "fleet" && need(0))
+    return s.ask<fleet_status>([&](fleet_status& f) {
+      json j = {{"rollout", f.rollout}, {"agents", json::array()}};
+      std::string t = "AGENT                    UP    CONFIG            PRESSURE  CGROUPS\n";
+      for (auto& a : f.agents) {
+        auto js = to_json(a.status);
+        js["name"] = a.name;
+        js["up"] = a.up;
+        js["error"] = a.error;
+        j["agents"].push_back(js);
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "%-24s %-5s %-17s %7.2f %% %8llu %s\n", a.name.c_str(),
+                      a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.memory_pressure,
+                      (unsigned long long) a.status.cgroups, a.error.c_str());
+        t += buf;
+      }
+      t += "rollout: " + f.rollout + "\n";
+      print(o, j, t);
+      return done;
+    }, atom::fleet_v);
+  return fail_usage("unknown command or wrong arguments: " + cmd);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= argc)
+        return std::nullopt;
+      return std::string(argv[++i]);
+    };
+    std::optional<std::string> v;
+    if (a == "--help" || a == "-h") {
+      std::fputs(usage, stdout);
+      return done;
+    } else if (a == "--host" && (v = value())) {
+      o.host = *v;
+    } else if (a == "--tls-cert" && (v = value())) {
+      o.tls.certificate = *v;
+    } else if (a == "--tls-key" && (v = value())) {
+      o.tls.key = *v;
+    } else if (a == "--tls-ca" && (v = value())) {
+      o.tls.ca = *v;
+    } else if (a == "-o" && (v = value())) {
+      if (*v != "json")
+        return fail_usage("-o takes only json");
+      o.json_out = true;
+    } else if (a == "--timeout" && (v = value())) {
+      auto d = duration(*v);
+      if (!d || d->count() == 0)
+        return fail_usage("--timeout: a duration like 500ms or 5s");
+      o.timeout = *d;
+    } else if (a == "--canaries" && (v = value())) {
+      auto n = ballast::sys::text::parse_number<uint32_t>(*v);
+      if (!n)
+        return fail_usage("--canaries: a number");
+      o.canaries = *n;
+    } else if (a == "--window" && (v = value())) {
+      auto d = duration(*v);
+      if (!d)
+        return fail_usage("--window: a duration like 30s");
+      o.window = *d;
+    } else if (a == "--agents" && (v = value())) {
+      std::string s = *v;
+      for (size_t p = 0; p <= s.size();) {
+        auto c = s.find(',', p);
+        if (c == std::string::npos) c = s.size();
+        if (c > p) o.agents.push_back(s.substr(p, c - p));
+        p = c + 1;
+      }
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      return fail_usage("unknown option or missing value: " + a);
+    } else {
+      o.args.push_back(a);
+    }
+  }
+  if (o.args.empty())
+    return fail_usage("no command");
+  auto hp = parse_host_port(o.host);
+  if (!hp)
+    return fail_usage("--host: " + hp.err().message);
+  caf::actor_system_config cfg;
+  cfg.add_message_types<caf::id_block::ballast>();
+  if (auto r = configure_remote(cfg, o.tls); !r)
+    return fail_usage(r.err().message);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  control_actor remote;
+  self->request(remote_manager(sys, o.tls.enabled()), o.timeout, caf::connect_atom::value,
+                hp->first, hp->second)
+    .receive(
+      [&](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
+        if (ptr)
+          remote = caf::actor_cast<control_actor>(std::move(ptr));
+        else
+          std::fprintf(stderr, "ballastctl: nothing is published at %s\n", o.host.c_str());
+      },
+      [&](caf::error& e) {
+        std::fprintf(stderr, "ballastctl: cannot reach %s: %s\n", o.host.c_str(),
+                     sys.render(e).c_str());
+      });
+  if (!remote)
+    _exit(unreachable);  // the middleman may still be connecting: do not wait for it
+  int code = run(sys, o, remote);
+  std::fflush(nullptr);
+  _exit(code);
+}
