@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -337,6 +338,11 @@ int main(int argc, char** argv) {
   }
   if (o.args.empty())
     return fail_usage("no command");
+  static const std::set<std::string> commands = {"status", "cgroups", "policies", "dry-run", "apply",
+                                                 "freeze", "thaw", "release", "watch", "fleet",
+                                                 "rollout"};
+  if (!commands.count(o.args[0]))
+    return fail_usage("unknown command: " + o.args[0]);
   auto hp = parse_host_port(o.host);
   if (!hp)
     return fail_usage("--host: " + hp.err().message);

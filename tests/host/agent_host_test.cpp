@@ -2,7 +2,7 @@
 // from real cgroup and process churn reach the actors and /metrics, actors
 // go back to their baseline, signals behave, bad input loses nothing.
 #include "actors/cgroups/journal.hpp"
-#include "tests/support/agent_process.hpp"
+#include "tests/host/host_fixture.hpp"
 #include "tests/support/cgroup_workload.hpp"
 
 #include <gtest/gtest.h>
@@ -18,64 +18,6 @@ namespace ballast::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Each test gets its own metrics port and cgroup subtree.
-uint16_t next_port() {
-  static uint16_t port = 19400 + uint16_t(::getpid() % 200) * 2;
-  return port++;
-}
-
-std::string config_json(uint16_t port, const std::string& subtree, const std::string& journal,
-                        const std::string& interval = "100ms") {
-  return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
-  "journal": ")" + journal + R"(",
-  "watch": {"include": [")" + subtree + R"(/**"]},
-  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" + interval + R"(",
-                "select": {"cgroups": [")" + subtree + R"(/**"]}}]})";
-}
-
-class AgentHostTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    if (::geteuid() != 0)
-      GTEST_SKIP() << "host tests load BPF programs and write cgroupfs: they need root";
-    root_ = cgroup2_root();
-    subtree_ = "/ballast-host-" + std::to_string(::getpid());
-    make_cgroup_dir(root_ + subtree_);
-    journal_ = "/tmp" + subtree_ + "-journal";
-    port_ = next_port();
-  }
-
-  void TearDown() override {
-    agent_.reset();
-    if (!root_.empty())
-      remove_cgroup_dir(root_ + subtree_);
-    ::unlink(journal_.c_str());
-  }
-
-  agent_process& start(const std::string& json, std::initializer_list<std::string> args = {}) {
-    agent_ = std::make_unique<agent_process>(ballastd_path(), json, port_, args);
-    EXPECT_TRUE(agent_->wait_ready()) << agent_->log();
-    return *agent_;
-  }
-
-  agent_process& start() { return start(config_json(port_, subtree_, journal_)); }
-
-  // Polls the agent's /metrics until pred holds or 5 s pass.
-  bool metrics_eventually(const std::function<bool(const scrape&)>& pred) {
-    auto until = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred(agent_->metrics()))
-        return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  std::string root_, subtree_, journal_;
-  uint16_t port_ = 0;
-  std::unique_ptr<agent_process> agent_;
-};
 
 TEST_F(AgentHostTest, LifecycleEventsReachTheActorsAndActorsGoBackToZero) {
   auto& agent = start();

@@ -13,21 +13,7 @@ namespace ballast::test {
 
 namespace {
 
-struct run_result {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-run_result run(const std::string& args) {
-  run_result r;
-  FILE* p = ::popen((ballastd_path() + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;)
-    r.output.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+command_result run(const std::string& args) { return run_command(ballastd_path() + " " + args); }
 
 TEST(Cli, VersionAndHelp) {
   auto v = run("--version");

@@ -151,6 +151,31 @@ std::optional<std::string> http_get(uint16_t port, const std::string& path) {
   return resp.substr(body + 4);
 }
 
+std::string with_control_port(const std::string& config_json, uint16_t port) {
+  if (config_json.find("\"control\"") != std::string::npos)
+    return config_json;
+  auto brace = config_json.find('{');
+  if (brace == std::string::npos)
+    return config_json;  // not an object: the agent's own error is the point
+  return config_json.substr(0, brace + 1) + R"("control": {"listen": "127.0.0.1:)" +
+         std::to_string(port) + R"("}, )" + config_json.substr(brace + 1);
+}
+
+command_result run_command(const std::string& shell_command) {
+  command_result r;
+  FILE* p = ::popen((shell_command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
+    r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string ballastctl_path() {
+  return (std::filesystem::path(ballastd_path()).parent_path() / "ballastctl").string();
+}
+
 agent_process::agent_process(const std::string& ballastd, const std::string& config_json,
                              uint16_t metrics_port, std::initializer_list<std::string> extra_args)
   : port_(metrics_port) {
@@ -160,7 +185,7 @@ agent_process::agent_process(const std::string& ballastd, const std::string& con
   dir_ = tmpl;
   config_path_ = dir_ + "/config.json";
   log_path_ = dir_ + "/stderr.log";
-  std::ofstream(config_path_) << config_json;
+  std::ofstream(config_path_) << with_control_port(config_json, control_port());
   std::vector<std::string> args = {ballastd, "--config", config_path_};
   args.insert(args.end(), extra_args);
   pid_ = ::fork();

@@ -49,6 +49,9 @@ public:
 
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
+  // Where its control interface listens, unless the config says otherwise:
+  // beside the metrics port, so tests never meet an agent on 9465.
+  uint16_t control_port() const { return uint16_t(port_ + 10000); }
   const std::string& config_path() const { return config_path_; }
   const std::string& dir() const { return dir_; }
   std::string log() const;
@@ -68,6 +71,20 @@ private:
   uint16_t port_;
   pid_t pid_ = -1;
 };
+
+// config_json with "control": {"listen": "127.0.0.1:PORT"} added, unless it
+// has a "control" key already.
+std::string with_control_port(const std::string& config_json, uint16_t port);
+
+// A shell command's exit code and output (stdout and stderr).
+struct command_result {
+  int code = -1;
+  std::string output;
+};
+command_result run_command(const std::string& shell_command);
+
+// The ballastctl under test: the one built beside ballastd.
+std::string ballastctl_path();
 
 // The cgroup2 mount of this machine (from /proc/self/mountinfo).
 std::string cgroup2_root();
