@@ -96,7 +96,7 @@ void print(const options& o, const json& j, const std::string& table) {
 json to_json(const agent_status& s) {
   return {{"version", s.version}, {"uptime_s", s.uptime_s}, {"config_hash", s.config_hash},
           {"dry_run", s.dry_run}, {"cgroups", s.cgroups}, {"policies", s.policies},
-          {"claims", s.claims}, {"memory_pressure_avg10", s.memory_pressure}};
+          {"claims", s.claims}, {"pressure_avg10", s.pressure}};
 }
 
 std::string status_table(const agent_status& s) {
@@ -104,10 +104,10 @@ std::string status_table(const agent_status& s) {
   std::snprintf(buf, sizeof buf,
                 "version          %s\nuptime           %.0f s\nconfig           %s\n"
                 "dry-run          %s\ncgroups          %llu\npolicy actors    %llu\n"
-                "claims           %llu\nmemory pressure  %.2f %% (avg10)\n",
+                "claims           %llu\npressure         %.2f %% (some avg10, watched subtrees)\n",
                 s.version.c_str(), s.uptime_s, s.config_hash.c_str(), s.dry_run ? "on" : "off",
                 (unsigned long long) s.cgroups, (unsigned long long) s.policies,
-                (unsigned long long) s.claims, s.memory_pressure);
+                (unsigned long long) s.claims, s.pressure);
   return buf;
 }
 
@@ -269,7 +269,7 @@ int run(caf::actor_system& sys, const options& o, control_actor remote) {
         j["agents"].push_back(js);
         char buf[200];
         std::snprintf(buf, sizeof buf, "%-24s %-5s %-17s %7.2f %% %8llu %s\n", a.name.c_str(),
-                      a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.memory_pressure,
+                      a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.pressure,
                       (unsigned long long) a.status.cgroups, a.error.c_str());
         t += buf;
       }

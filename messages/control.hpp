@@ -21,13 +21,15 @@ struct agent_status {
   uint64_t cgroups = 0;   // watched cgroups (cgroup actors)
   uint64_t policies = 0;  // live policy actors
   uint64_t claims = 0;    // standing claims over all cgroups
-  double memory_pressure = 0;  // system-wide memory "some" avg10, % (rollouts compare it)
+  // The highest "some" avg10 (%) of cpu, memory and io at the top of each
+  // watched subtree (/proc/pressure for "/**"): what a rollout compares.
+  double pressure = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_status& x) {
   return f(caf::meta::type_name("ballast.agent_status"), x.version, x.uptime_s, x.config_hash,
-           x.dry_run, x.cgroups, x.policies, x.claims, x.memory_pressure);
+           x.dry_run, x.cgroups, x.policies, x.claims, x.pressure);
 }
 
 // A configured policy and how many actors run it.
@@ -100,7 +102,7 @@ typename Inspector::result_type inspect(Inspector& f, fleet_status& x) {
 
 // A config for the fleet: to every agent, or to those named; with canaries
 // > 0 a staged rollout: the first `canaries` agents get it, and the rest only
-// if the canaries' memory pressure did not get worse over `window_ms`
+// if the canaries' pressure did not get worse over `window_ms`
 // (otherwise the canaries get their previous config back).
 struct fleet_apply {
   std::string config_json;

@@ -166,6 +166,9 @@ using control_actor = caf::typed_actor<
   caf::replies_to<atom::dry_run, bool>::with<apply_result>,
   // A config as JSON text: validated, applied or refused with its errors.
   caf::replies_to<atom::apply, std::string>::with<apply_result>,
+  // The config in force, and a config as data (a coordinator's revert).
+  caf::replies_to<atom::config>::with<config::agent>,
+  caf::replies_to<atom::apply, config::agent>::with<apply_result>,
   // Freeze (held by the control interface until thawed) or thaw a cgroup.
   caf::replies_to<atom::freeze, std::string>::with<bool>,
   caf::replies_to<atom::thaw, std::string>::with<bool>,
@@ -173,6 +176,10 @@ using control_actor = caf::typed_actor<
   caf::replies_to<atom::release, std::string>::with<uint64_t>,
   // The sender gets control_event messages until it goes away.
   caf::replies_to<atom::watch>::with<bool>,
+  // The coordinator's own timers (heartbeats; the end of a rollout's
+  // window); an agent ignores them.
+  caf::reacts_to<atom::tick>,
+  caf::reacts_to<atom::tick, uint64_t>,
   // Coordinator only (an agent refuses): the fleet, and a fleet-wide apply.
   caf::replies_to<atom::fleet>::with<fleet_status>,
   caf::replies_to<fleet_apply>::with<fleet_apply_result>>;

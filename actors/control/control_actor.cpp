@@ -1,5 +1,7 @@
 #include "actors/control/control_actor.hpp"
 
+#include "actors/control/watchers.hpp"
+
 #include "actors/policies/policy.hpp"
 #include "ballast_version.hpp"
 #include "sys/cgroupfs.hpp"
@@ -19,18 +21,6 @@ using namespace std::chrono_literals;
 constexpr auto internal_timeout = 5s;
 constexpr int32_t control_priority = 1000;  // a freeze from an operator wins
 
-// Watching clients, shared with the log listener (any thread).
-struct watchers {
-  std::mutex mutex;
-  std::vector<caf::actor> clients;
-
-  void send(const control_event& ev) {
-    std::lock_guard guard{mutex};
-    for (auto& c : clients)
-      caf::anon_send(c, ev);
-  }
-};
-
 struct control_state {
   static constexpr const char* name = "control";
 
@@ -45,10 +35,24 @@ struct control_state {
 
 using control_self = control_actor::stateful_pointer<control_state>;
 
-double memory_pressure_avg10(const std::string& proc_root) {
-  auto text = sys::read_small_file(proc_root + "/pressure/memory");
-  auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
-  return psi ? psi->some.avg10 : 0;
+// The highest "some" avg10 of cpu, memory and io at the top of each watched
+// subtree: the part of an include glob before its first wildcard ("/**"
+// is the whole host: /proc/pressure).
+double watched_pressure(const control_env& env, const config::agent& cfg) {
+  double worst = 0;
+  for (auto& glob : cfg.watch_include) {
+    auto top = glob.substr(0, glob.find_first_of("*?"));
+    top = top.substr(0, top.rfind('/'));
+    for (auto r : {"cpu", "memory", "io"}) {
+      auto file = top.empty() ? env.proc_root + "/pressure/" + r
+                              : sys::join_cgroup_path(env.cgroup_root, top) + "/" + r + ".pressure";
+      auto text = sys::read_small_file(file);
+      auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
+      if (psi)
+        worst = std::max(worst, psi->some.avg10);
+    }
+  }
+  return worst;
 }
 
 // Runs `then(registry, config)` with what the supervisor holds; errors go to rp.
@@ -111,7 +115,7 @@ caf::result<agent_status> status(control_self self) {
                 s.policies += c.policies.size();
                 s.claims += c.claims.size();
               }
-              s.memory_pressure = memory_pressure_avg10(self->state.env.proc_root);
+              s.pressure = watched_pressure(self->state.env, cfg);
               rp.deliver(s);
             },
             [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
@@ -153,11 +157,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
     w->send({"", ms, l == log::level::info ? "info" : l == log::level::warn ? "warn" : "error",
              std::string(source), std::string(text)});
   });
-  self->set_down_handler([=](caf::down_msg& dm) {
-    auto& w = *self->state.watching;
-    std::lock_guard guard{w.mutex};
-    std::erase_if(w.clients, [&](auto& c) { return c.address() == dm.source; });
-  });
+  self->set_down_handler([=](caf::down_msg& dm) { self->state.watching->drop(dm.source); });
   return {
     [=](atom::status) { return status(self); },
     [=](atom::cgroups) {
@@ -199,6 +199,25 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       });
       return rp;
     },
+    [=](atom::config) {
+      auto rp = self->make_response_promise<config::agent>();
+      with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(std::move(cfg)); });
+      return rp;
+    },
+    [=](atom::apply, config::agent& next) {
+      auto rp = self->make_response_promise<apply_result>();
+      if (auto errors = check_policies(next); !errors.empty()) {
+        apply_result refused;
+        for (auto& e : errors)
+          refused.errors.push_back(e.to_string());
+        rp.deliver(std::move(refused));
+        return rp;
+      }
+      with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
+        rp.deliver(apply(self, std::move(cfg), std::move(next)));
+      });
+      return rp;
+    },
     [=](atom::freeze, std::string& path) {
       auto rp = self->make_response_promise<bool>();
       with_cgroup(self, rp, path, [=](cgroup_actor cg) mutable {
@@ -230,10 +249,11 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       if (!client)
         return false;
       self->monitor(client);
-      std::lock_guard guard{self->state.watching->mutex};
-      self->state.watching->clients.push_back(client);
+      self->state.watching->add(client);
       return true;
     },
+    [=](atom::tick) {},  // the coordinator's timer; nothing to do here
+    [=](atom::tick, uint64_t) {},
     [=](atom::fleet) -> caf::result<fleet_status> {
       return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
     },

@@ -16,7 +16,7 @@ namespace ballast {
 
 struct control_env {
   std::string cgroup_root;  // request paths are confined to it
-  std::string proc_root;    // for /proc/pressure/memory
+  std::string proc_root;    // for /proc/pressure
   std::chrono::steady_clock::time_point started;
 };
 

@@ -82,6 +82,11 @@ std::vector<std::string> policy_type_names();
 // config::parse with the table's names, then every policy's params checked by
 // its type: the one way the agent turns text into a config.
 config::parse_result check_config(std::string_view json_text);
+
+// The policy table's checks on a parsed config (types known, params valid,
+// cgroup-scoped policies selected by cgroup only): for a config that comes
+// as data, from a coordinator.
+std::vector<config::config_error> check_policies(const config::agent& a);
 config::parse_result check_config_file(const std::string& file);
 
 } // namespace ballast

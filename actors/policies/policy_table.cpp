@@ -55,23 +55,33 @@ std::vector<std::string> policy_type_names() {
   return out;
 }
 
+std::vector<config::config_error> check_policies(const config::agent& a) {
+  std::vector<config::config_error> errors;
+  for (size_t i = 0; i < a.policies.size(); ++i) {
+    auto& p = a.policies[i];
+    auto path = "policies[" + std::to_string(i) + "]";
+    auto type = find_policy_type(p.type);
+    if (!type) {
+      errors.push_back({path + ".type", "unknown policy type \"" + p.type + "\""});
+      continue;
+    }
+    auto errs = type->check_params(p.params, path + ".params");
+    errors.insert(errors.end(), errs.begin(), errs.end());
+    // A policy on whole cgroups is chosen by cgroup alone.
+    if (type->scope != policy_scope::process &&
+        (!p.select.comm.empty() || !p.select.exe.empty() || !p.select.uids.empty()))
+      errors.push_back({path + ".select", std::string("a ") + p.type + " policy acts on whole cgroups: "
+                                          "select it by \"cgroups\" only"});
+  }
+  return errors;
+}
+
 namespace {
 
 config::parse_result check_params(config::parse_result r) {
   if (!r.value)
     return r;
-  for (size_t i = 0; i < r.value->policies.size(); ++i) {
-    auto& p = r.value->policies[i];
-    auto path = "policies[" + std::to_string(i) + "]";
-    auto type = find_policy_type(p.type);
-    auto errs = type->check_params(p.params, path + ".params");
-    r.errors.insert(r.errors.end(), errs.begin(), errs.end());
-    // A policy on whole cgroups is chosen by cgroup alone.
-    if (type->scope != policy_scope::process &&
-        (!p.select.comm.empty() || !p.select.exe.empty() || !p.select.uids.empty()))
-      r.errors.push_back({path + ".select", std::string("a ") + p.type + " policy acts on whole cgroups: "
-                                            "select it by \"cgroups\" only"});
-  }
+  r.errors = check_policies(*r.value);
   if (!r.errors.empty())
     r.value.reset();
   return r;

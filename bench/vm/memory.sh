@@ -57,12 +57,13 @@ reaction_runs() {
 high_events() { awk '$1 == "high" { print $2 }' "$CG/memory.events"; }
 
 hog_start "$CG" /tmp/hog1.log --hot 32M --cold 8M
+steady=$hog
 base='"limit_min": "40M", "max_probe": 0.2'
 reaction_runs "{$base, \"trigger_stall\": \"50ms\", \"trigger_window\": \"1s\"}" /tmp/with
 reaction_runs "{$base}" /tmp/without
 with=$(cat /tmp/with) without=$(cat /tmp/without) with_start=$(cat /tmp/with.from_start)
-kill "$hog"
-wait "$hog" 2>/dev/null
+kill "$steady"
+wait "$steady" 2>/dev/null
 eventually 30 "the reaction workload is gone" sh -c "[ -z \"\$(cat $CG/cgroup.procs)\" ]"
 
 # savings: 10 s of the workload alone (its peak, and the median throughput of
