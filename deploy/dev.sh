@@ -6,7 +6,11 @@
 #   deploy/dev.sh build  install what is missing and build
 #   deploy/dev.sh sanitize  the unit, actor and host tests again in an
 #                        ASan+UBSan build (build-asan/); a report fails them
+#   deploy/dev.sh tsan   the actor tests in a ThreadSanitizer build (build-tsan/)
+#   deploy/dev.sh fuzz   each libFuzzer target for a bounded time, clang build
+#                        with ASan+UBSan (build-fuzz/); a crash fails it
 # Everything comes from Debian packages; nothing else is downloaded.
+# JOBS=N sets the build's parallelism (default: every core).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,6 +22,8 @@ PACKAGES=(cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zli
 # Deploy and prom tests: python3-yaml reads the manifests, prometheus is a
 # real server (and promtool) for the dashboards' queries.
 PACKAGES+=(python3-yaml prometheus)
+# Fuzzing: clang++-14 and its runtimes (libFuzzer, ASan, UBSan).
+PACKAGES+=(clang-14 libclang-rt-14-dev)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -37,7 +43,7 @@ install_missing() {
 
 build() {
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
-  cmake --build "$BUILD_DIR" -j "$(nproc)"
+  cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" ${TARGETS:+--target $TARGETS}
 }
 
 case "${1:-}" in
@@ -65,8 +71,33 @@ case "${1:-}" in
     cd "$BUILD_DIR"
     ctest --output-on-failure --timeout 600 -L 'unit|actor|host'
     ;;
+  tsan)
+    # GCC 12's TSan runtime cannot place its shadow memory when the kernel
+    # randomises mmap with more than 28 bits ("FATAL: ThreadSanitizer:
+    # unexpected memory mapping"): then all of this runs without ASLR.
+    if [ "$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28)" -gt 28 ] &&
+       [ -z "${BALLAST_NO_ASLR:-}" ]; then
+      exec env BALLAST_NO_ASLR=1 setarch "$(uname -m)" -R deploy/dev.sh tsan
+    fi
+    install_missing
+    BUILD_DIR=build-tsan
+    TARGETS=actor_tests build -DBALLAST_SANITIZE=thread
+    cd "$BUILD_DIR"
+    # A report makes its test exit non-zero. CAF's hand-offs are annotated
+    # (tests/support/caf_tsan_sync.cpp); tests/tsan.supp holds what is left.
+    TSAN_OPTIONS="suppressions=$PWD/../tests/tsan.supp second_deadlock_stack=1" \
+      ctest --output-on-failure --timeout 600 -L actor
+    ;;
+  fuzz)
+    install_missing
+    BUILD_DIR=build-fuzz
+    TARGETS=fuzz_targets build -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+      -DBALLAST_FUZZ=ON -DBALLAST_SANITIZE=address,undefined
+    cd "$BUILD_DIR"
+    ctest --output-on-failure -L fuzz
+    ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

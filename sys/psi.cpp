@@ -2,12 +2,16 @@
 // /proc/pressure/* and a cgroup's *.pressure share one format, so one parser
 // serves both. Fields are found by key, not position, and unknown keys or
 // lines are ignored, so a kernel that adds one does not break the agent; a
-// missing or malformed known field is an error naming it.
+// missing or malformed known field is an error naming it. An average is a
+// percentage: "inf", "nan" or a negative one is malformed (CAF 0.17 cannot
+// even serialize infinity, and these values reach the network as status).
 #include "sys/psi.hpp"
 
 #include "sys/text.hpp"
 
+#include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace ballast::sys {
@@ -29,7 +33,10 @@ status parse_field(std::string_view kind, const words& fields, std::string_view 
   const auto value = field_value(fields, key);
   if (!value)
     return error{0, "psi: '" + std::string(kind) + "' line: " + std::string(key) + " missing"};
-  const auto number = text::parse_number<T>(*value);
+  auto number = text::parse_number<T>(*value);
+  if constexpr (std::is_floating_point_v<T>) {
+    if (number && (!std::isfinite(*number) || *number < 0)) number.reset();
+  }
   if (!number)
     return error{0, "psi: bad value for " + std::string(key) + ": '" + std::string(*value) + "'"};
   out = *number;

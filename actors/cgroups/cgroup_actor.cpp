@@ -192,6 +192,7 @@ caf::result<atom::done> shutdown(cgroup_self self) {
   auto& st = self->state;
   if (st.stopping)
     return *st.stopping;
+  st.writes_cancelled->store(true);
   for (auto& c : st.ledger.release_all())
     apply_restore(self, c, restore_reason::shutdown);
   st.publish_claims();

@@ -30,10 +30,13 @@ status account(cgroup_self self, const std::string& knob, const std::string& val
   return r;
 }
 
+// What a write is for: a restore must happen even while the actor stops.
+enum class write_kind { apply, restore };
+
 // The one place a knob is written (or, in dry-run, logged as it would be).
 // `then` gets the outcome: at once, or when the knob writer reports back.
-void write_knob(cgroup_self self, const std::string& knob, const std::string& value,
-                const std::string& why, write_callback then) {
+void write_knob(cgroup_self self, write_kind kind, const std::string& knob,
+                const std::string& value, const std::string& why, write_callback then) {
   auto& st = self->state;
   if (st.spec.dry_run) {
     log::info("cgroup", "dry-run: would write ", knob, "=", value, " in ", st.spec.path,
@@ -49,8 +52,15 @@ void write_knob(cgroup_self self, const std::string& knob, const std::string& va
   auto seq = ++st.next_write;
   st.writes_in_flight[seq] = [=](status r) { then(account(self, knob, value, why, std::move(r))); };
   auto me = caf::actor_cast<cgroup_actor>(self);
+  // Once the actor stops, queued claims and reclaims are dropped (restores
+  // are not): a stop waits at most for the one write already in the kernel.
+  bool droppable = kind == write_kind::apply;
   st.ctx->writer->submit(st.spec.id, [me, seq, root = st.ctx->cgroup_root, path = st.spec.path,
-                                      knob, value] {
+                                      knob, value, droppable, cancelled = st.writes_cancelled] {
+    if (droppable && cancelled->load()) {
+      caf::anon_send(me, write_done{seq, "not written: the cgroup actor is stopping"});
+      return;
+    }
     auto dir = sys::cgroup_dir::open(root, path);
     auto r = dir ? dir->write(knob, value) : status(dir.err());
     caf::anon_send(me, write_done{seq, r ? std::string() : r.err().message});
@@ -118,7 +128,7 @@ void on_write_done(cgroup_self self, const write_done& w) {
 // Applies a ledger change caused by a release (policy ended, shutdown...).
 void apply_restore(cgroup_self self, const claims_ledger::change& c, restore_reason reason) {
   std::string why = std::string("restore: ") + to_string(reason);
-  write_knob(self, c.knob, c.value, why, [=](status r) {
+  write_knob(self, write_kind::restore, c.knob, c.value, why, [=](status r) {
     auto& st = self->state;
     if (r) {
       st.ctx->metrics->knob_restored(reason);
@@ -165,7 +175,7 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
   if (!now)
     return reply();
   auto rp = self->make_response_promise<claim_reply>();
-  write_knob(self, req.knob, *now, req.reason, [=, knob = req.knob](status w) mutable {
+  write_knob(self, write_kind::apply, req.knob, *now, req.reason, [=, knob = req.knob](status w) mutable {
     auto& st = self->state;
     if (w) {
       rp.deliver(reply());
@@ -200,7 +210,7 @@ caf::result<bool> on_action(cgroup_self self, const action_request& req) {
     return true;
   }
   auto rp = self->make_response_promise<bool>();
-  write_knob(self, req.action, req.value, req.reason, [=](status r) mutable {
+  write_knob(self, write_kind::apply, req.action, req.value, req.reason, [=](status r) mutable {
     if (r)
       rp.deliver(true);
     else
@@ -220,7 +230,7 @@ void set_dry_run(cgroup_self self, bool dry_run) {
   log::info("cgroup", st.spec.path, ": dry-run ", dry_run ? "on" : "off");
   if (dry_run) {
     for (auto& [knob, k] : st.ledger.knobs())
-      write_knob(self, knob, k.original, "dry-run on: restore",
+      write_knob(self, write_kind::restore, knob, k.original, "dry-run on: restore",
                  [=, knob = knob, original = k.original](status r) {
                    if (r)
                      (void) journal(self, journal_record::op::release, knob, original);
@@ -231,7 +241,7 @@ void set_dry_run(cgroup_self self, bool dry_run) {
   st.spec.dry_run = false;
   for (auto& [knob, k] : st.ledger.knobs()) {
     if (journal(self, journal_record::op::claim, knob, k.original).ok())
-      write_knob(self, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim",
+      write_knob(self, write_kind::apply, knob, *st.ledger.effective(knob), "dry-run off: apply standing claim",
                  [](status) {});
   }
 }

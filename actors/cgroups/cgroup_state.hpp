@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +42,7 @@ struct cgroup_state {
   // with the result when it comes back.
   uint64_t next_write = 0;
   std::unordered_map<uint64_t, std::function<void(status)>> writes_in_flight;
+  std::shared_ptr<std::atomic<bool>> writes_cancelled = std::make_shared<std::atomic<bool>>(false);
   std::optional<caf::typed_response_promise<atom::done>> stopping;  // replied once writes are done
 
   ~cgroup_state() {

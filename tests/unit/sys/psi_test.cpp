@@ -77,6 +77,17 @@ TEST(ParsePsi, TrailingJunkInANumberIsAnError) {
   EXPECT_FALSE(parse_psi("some avg10=0.1 avg60= avg300=0.01 total=1\n"));
 }
 
+TEST(ParsePsi, AnAverageThatIsNoPercentageIsAnError) {
+  // from_chars takes these; a percentage is none of them (found by tests/fuzz/psi).
+  expect_psi_error("some avg10=inf avg60=0.05 avg300=0.01 total=1\n",
+                   "psi: bad value for avg10: 'inf'");
+  expect_psi_error("some avg10=0.1 avg60=nan avg300=0.01 total=1\n",
+                   "psi: bad value for avg60: 'nan'");
+  expect_psi_error("some avg10=0.1 avg60=0.05 avg300=-0.5 total=1\n",
+                   "psi: bad value for avg300: '-0.5'");
+  EXPECT_FALSE(parse_psi("some avg10=1e999 avg60=0.05 avg300=0.01 total=1\n"));
+}
+
 TEST(ParsePsi, MissingFieldNamesTheLineAndField) {
   expect_psi_error("some avg10=0.12 avg60=0.05 avg300=0.01\n", "psi: 'some' line: total missing");
 }
