@@ -284,7 +284,7 @@ def main():
                     pass
             remove_cgroup(cg)
         if failures or not completed:
-            for name in ("ballastd.log", "prometheus.log"):
+            for name in ("ballastd.log", "coordinator.log", "prometheus.log"):
                 path = os.path.join(tmp, name)
                 if os.path.exists(path):
                     print(f"--- last lines of {name}", flush=True)
@@ -298,8 +298,10 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
         var_queries, panel_exprs, rule_exprs):
     # 3. the agent
     agent_port = free_port()
+    control_port = free_port()
     agent_cfg = os.path.join(tmp, "ballastd.json")
     json.dump({"metrics": {"listen": f"127.0.0.1:{agent_port}"},
+               "control": {"listen": f"127.0.0.1:{control_port}"},
                "journal": os.path.join(tmp, "journal"),
                "watch": {"include": ["/**"], "exclude": []},
                "policies": [{"name": "telemetry", "type": "telemetry", "interval": "1s"},
@@ -315,6 +317,17 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
     agent_url = f"http://127.0.0.1:{agent_port}/metrics"
     exposition = wait_for(lambda: http_get(agent_url), 10, "ballastd's /metrics", procs[-1])
     log(f"ballastd up on 127.0.0.1:{agent_port}")
+
+    # A coordinator driving that agent, for the fleet dashboard.
+    coordinator_port = free_port()
+    coordinator = os.path.join(os.path.dirname(ballastd), "ballast-coordinator")
+    procs.append(subprocess.Popen(
+        [coordinator, "--agents", f"127.0.0.1:{control_port}", "--listen", f"127.0.0.1:{free_port()}",
+         "--metrics", f"127.0.0.1:{coordinator_port}"],
+        stdout=open(os.path.join(tmp, "coordinator.log"), "w"), stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent))
+    wait_for(lambda: "ballast_coordinator_agent_up{agent" in (http_get(f"http://127.0.0.1:{coordinator_port}/metrics") or ""),
+             10, "the coordinator's /metrics", procs[-1])
 
     # The load: a new cgroup (cgroup_mkdir) with a process in it (attach) that
     # keeps exec'ing and exiting (exec, exit), and uses a little CPU and memory.
@@ -362,6 +375,12 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
     job["scrape_interval"] = "1s"
     job["scrape_timeout"] = "1s"
     job["static_configs"] = [{"targets": [f"127.0.0.1:{agent_port}"]}]
+    jobs = [j for j in cfg["scrape_configs"] if j["job_name"] == "ballast-coordinator"]
+    if len(jobs) != 1:
+        raise SystemExit("prometheus.yml: want exactly one job 'ballast-coordinator'")
+    jobs[0]["scrape_interval"] = "1s"
+    jobs[0]["scrape_timeout"] = "1s"
+    jobs[0]["static_configs"] = [{"targets": [f"127.0.0.1:{coordinator_port}"]}]
     prom_cfg = os.path.join(tmp, "prometheus.yml")
     json.dump(cfg, open(prom_cfg, "w"))  # JSON is YAML
     prom_log = open(os.path.join(tmp, "prometheus.log"), "w")
@@ -402,6 +421,7 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
 
     scraped = {s["metric"]["__name__"] for s in series('group by (__name__) ({job="ballast"})')}
     exposition = http_get(agent_url)
+    exposition += http_get(f"http://127.0.0.1:{coordinator_port}/metrics")
     exported = {line.split("{")[0].split()[0] for line in exposition.splitlines()
                 if line and not line.startswith("#")}
 
