@@ -22,6 +22,9 @@ PACKAGES=(cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zli
 # Deploy and prom tests: python3-yaml reads the manifests, prometheus is a
 # real server (and promtool) for the dashboards' queries.
 PACKAGES+=(python3-yaml prometheus)
+# Control and fleet tests: certificates from the openssl CLI, network
+# namespaces (ip, nsenter).
+PACKAGES+=(openssl iproute2 util-linux)
 # Fuzzing: clang++-14 and its runtimes (libFuzzer, ASan, UBSan).
 PACKAGES+=(clang-14 libclang-rt-14-dev)
 
