@@ -236,7 +236,7 @@ int run(caf::actor_system& sys, const options& o, control_actor remote) {
     if (cmd == "apply")
       return s.ask<apply_result>(on_apply, atom::apply_v, text);
     return s.ask<fleet_apply_result>([&](fleet_apply_result& r) {
-      json j = {{"rollout", r.rollout}, {"agents", json::array()}};
+      json j = {{"rollout", r.rollout}, {"elapsed_us", r.elapsed_us}, {"agents", json::array()}};
       std::string t = "rollout: " + r.rollout + "\n";
       for (auto& a : r.agents) {
         j["agents"].push_back({{"agent", a.agent}, {"outcome", a.outcome}, {"errors", a.errors}});

@@ -131,12 +131,13 @@ typename Inspector::result_type inspect(Inspector& f, agent_outcome& x) {
 
 struct fleet_apply_result {
   std::vector<agent_outcome> agents;
-  std::string rollout;  // applied, reverted, refused
+  std::string rollout;     // applied, reverted, refused
+  int64_t elapsed_us = 0;  // from the request to the last agent's answer
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fleet_apply_result& x) {
-  return f(caf::meta::type_name("ballast.fleet_apply_result"), x.agents, x.rollout);
+  return f(caf::meta::type_name("ballast.fleet_apply_result"), x.agents, x.rollout, x.elapsed_us);
 }
 
 } // namespace ballast

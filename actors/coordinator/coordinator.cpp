@@ -44,6 +44,7 @@ struct agent_link {
 // A staged rollout in progress.
 struct rollout_run {
   uint64_t id = 0;
+  clock::time_point started = clock::now();
   config::agent next;
   std::vector<std::string> canaries, rest;
   std::map<std::string, config::agent> previous;
@@ -227,6 +228,8 @@ void apply_to(coordinator_self self, std::vector<std::string> names, config::age
 void finish_rollout(coordinator_self self, const std::string& outcome) {
   auto& st = self->state;
   st.running->result.rollout = outcome;
+  st.running->result.elapsed_us =
+    std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - st.running->started).count();
   st.rollouts->Add({{"result", outcome}}).Increment();
   st.set_rollout(outcome == "reverted" ? "reverted" : "done");
   log::info("coordinator", "rollout ", st.running->id, ": ", outcome);
@@ -331,7 +334,7 @@ caf::result<fleet_apply_result> on_fleet_apply(coordinator_self self, fleet_appl
     rp.deliver(std::move(result));
     return rp;
   }
-  st.running = rollout_run{++st.next_rollout, std::move(*checked.value), {}, {}, {}, {}, result, rp};
+  st.running = rollout_run{++st.next_rollout, clock::now(), std::move(*checked.value), {}, {}, {}, {}, result, rp};
   auto& run = *st.running;
   size_t n = std::min<size_t>(req.canaries, targets.size());
   run.canaries.assign(targets.begin(), targets.begin() + n);
