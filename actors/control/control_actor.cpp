@@ -244,14 +244,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       });
       return rp;
     },
-    [=](atom::watch) {
-      auto client = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!client)
-        return false;
-      self->monitor(client);
-      self->state.watching->add(client);
-      return true;
-    },
+    [=](atom::watch) { return self->state.watching->add_sender(self); },
     [=](atom::tick) {},  // the coordinator's timer; nothing to do here
     [=](atom::tick, uint64_t) {},
     [=](atom::fleet) -> caf::result<fleet_status> {

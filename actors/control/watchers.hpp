@@ -20,6 +20,17 @@ struct watchers {
     std::lock_guard guard{mutex};
     clients.push_back(std::move(client));
   }
+  // The sender of the current message becomes a watcher, monitored so that
+  // it is dropped when it goes (drop() in the down handler).
+  template <class Self>
+  bool add_sender(Self* self) {
+    auto client = caf::actor_cast<caf::actor>(self->current_sender());
+    if (!client)
+      return false;
+    self->monitor(client);
+    add(std::move(client));
+    return true;
+  }
   void drop(const caf::actor_addr& client) {
     std::lock_guard guard{mutex};
     std::erase_if(clients, [&](auto& c) { return c.address() == client; });

@@ -518,14 +518,7 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
       });
       return rp;
     },
-    [=](atom::watch) {
-      auto client = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!client)
-        return false;
-      self->monitor(client);
-      self->state.watching->add(client);
-      return true;
-    },
+    [=](atom::watch) { return self->state.watching->add_sender(self); },
   };
 }
 

@@ -107,19 +107,12 @@ struct budget_state {
   budget_params params;  // in force (the budget file's entry, if any)
   std::optional<budget_ladder> ladder;
   std::unique_ptr<policy_series> series;
-  prometheus::Gauge* live = nullptr;
+  std::unique_ptr<policy_presence> presence;
   std::optional<timespec> file_mtime;
   bool holds_high = false;
   bool holds_freeze = false;
   bool refused = false;
   std::optional<clock::time_point> killed_at;  // the last kill, for the cool-down
-
-  ~budget_state() {
-    if (!live)
-      return;
-    live->Decrement();
-    env.metrics->actor_stopped(actor_type::policy);
-  }
 };
 
 using budget_actor = policy_actor::stateful_pointer<budget_state>;
@@ -266,9 +259,7 @@ policy_actor::behavior_type budget(budget_actor self, config::policy cfg, policy
                                    policy_env env) {
   auto& st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
-  st.live = &env.metrics->policy_actors(cfg.name);
-  st.live->Increment();
-  env.metrics->actor_started(actor_type::policy);
+  st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.base = st.params = parse(cfg.params, "").value;
   st.ladder.emplace(st.params.ladder);
   if (auto first = std::find_if(st.params.ladder.thresholds.begin(), st.params.ladder.thresholds.end(),
@@ -278,14 +269,7 @@ policy_actor::behavior_type budget(budget_actor self, config::policy cfg, policy
   st.cfg = std::move(cfg);
   st.target = std::move(target);
   st.env = std::move(env);
-  self->send(self, atom::tick_v);
-  return {
-    [=](atom::tick) {
-      step(self);
-      self->scheduled_send(self, next_aligned_tick(self->clock().now(), self->state.cfg.interval),
-                           atom::tick_v);
-    },
-  };
+  return step_on_interval(self, self->state.cfg.interval, step);
 }
 
 } // namespace

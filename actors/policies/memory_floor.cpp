@@ -41,15 +41,8 @@ struct floor_state {
   config::policy cfg;
   floor_params params;
   std::shared_ptr<agent_metrics> metrics;
-  prometheus::Gauge* live = nullptr;
+  std::unique_ptr<policy_presence> presence;
   std::map<uint64_t, member> members;  // cgroup id -> member
-
-  ~floor_state() {
-    if (!live)
-      return;
-    live->Decrement();
-    metrics->actor_stopped(actor_type::policy);
-  }
 };
 
 using floor_actor = group_policy_actor::stateful_pointer<floor_state>;
@@ -82,9 +75,7 @@ group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy 
   st.params = parse(cfg.params, "").value;
   st.cfg = std::move(cfg);
   st.metrics = metrics;
-  st.live = &metrics->policy_actors(st.cfg.name);
-  st.live->Increment();
-  metrics->actor_started(actor_type::policy);
+  st.presence = std::make_unique<policy_presence>(metrics, st.cfg.name);
   return {
     [=](atom::tick) {},
     [=](group_member& m) {

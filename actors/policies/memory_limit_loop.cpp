@@ -26,7 +26,7 @@ struct loop_state {
   limit_options opts;
   std::unique_ptr<policy_series> series;
   std::unique_ptr<psi_triggers::watch> trigger;
-  prometheus::Gauge* live = nullptr;
+  std::unique_ptr<policy_presence> presence;
   std::optional<memory_sample> last;
   clock::time_point last_at;
   caf::actor_clock::time_point next_tick;
@@ -34,13 +34,6 @@ struct loop_state {
   bool waiting = false;          // a claim or reclaim is unanswered
   bool refused = false;          // the last step declined to lower
   bool unreadable = false;       // the last sample failed (logged once)
-
-  ~loop_state() {
-    if (!live)
-      return;
-    live->Decrement();
-    env.metrics->actor_stopped(actor_type::policy);
-  }
 };
 
 using loop_actor = policy_actor::stateful_pointer<loop_state>;
@@ -142,9 +135,7 @@ policy_actor::behavior_type memory_limit_loop(loop_actor self, config::policy cf
                                               std::shared_ptr<limit_law> law, limit_options opts) {
   auto& st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
-  st.live = &env.metrics->policy_actors(cfg.name);
-  st.live->Increment();
-  env.metrics->actor_started(actor_type::policy);
+  st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.cfg = std::move(cfg);
   st.target = std::move(target);
   st.env = std::move(env);

@@ -72,6 +72,19 @@ inline caf::actor_clock::time_point next_aligned_tick(caf::actor_clock::time_poi
   return caf::actor_clock::time_point(since - since % step + step);
 }
 
+// The behavior of a policy that steps on its interval grid: a first step at
+// once, then one per interval. `step(self)` does the work.
+template <class Self, class Step>
+policy_actor::behavior_type step_on_interval(Self self, std::chrono::milliseconds interval, Step step) {
+  self->send(self, atom::tick_v);
+  return {
+    [=](atom::tick) {
+      step(self);
+      self->scheduled_send(self, next_aligned_tick(self->clock().now(), interval), atom::tick_v);
+    },
+  };
+}
+
 // Every policy type the agent knows, in one explicit table.
 const std::vector<policy_type>& policy_table();
 

@@ -11,6 +11,27 @@
 
 namespace ballast {
 
+// A live policy actor, as counted on /metrics: ballast_policy_actors{policy}
+// and ballast_actors{type="policy"} go up with it and down when it goes.
+class policy_presence {
+public:
+  policy_presence(std::shared_ptr<agent_metrics> metrics, const std::string& policy)
+    : metrics_(std::move(metrics)), live_(&metrics_->policy_actors(policy)) {
+    live_->Increment();
+    metrics_->actor_started(actor_type::policy);
+  }
+  ~policy_presence() {
+    live_->Decrement();
+    metrics_->actor_stopped(actor_type::policy);
+  }
+  policy_presence(const policy_presence&) = delete;
+  policy_presence& operator=(const policy_presence&) = delete;
+
+private:
+  std::shared_ptr<agent_metrics> metrics_;
+  prometheus::Gauge* live_;
+};
+
 class policy_series {
 public:
   policy_series(std::shared_ptr<agent_metrics> metrics, std::string policy, std::string cgroup);

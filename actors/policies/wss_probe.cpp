@@ -48,18 +48,15 @@ struct wss_state {
   wss_params params;
   std::optional<wss_search> search;
   std::unique_ptr<policy_series> series;
-  prometheus::Gauge* live = nullptr;
+  std::unique_ptr<policy_presence> presence;
   prometheus::Gauge* estimate = nullptr;
   uint64_t stall_base = 0;       // memory stall total when the last limit took hold
   bool waiting = false;          // a claim is unanswered
   clock::time_point next_probe;  // when the next search may start
 
   ~wss_state() {
-    if (!live)
-      return;
-    env.metrics->remove_series(env.metrics->wss_estimate(), estimate);
-    live->Decrement();
-    env.metrics->actor_stopped(actor_type::policy);
+    if (presence)
+      env.metrics->remove_series(env.metrics->wss_estimate(), estimate);
   }
 };
 
@@ -142,22 +139,13 @@ policy_actor::behavior_type wss_probe(wss_actor self, config::policy cfg, policy
                                       policy_env env) {
   auto& st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
-  st.live = &env.metrics->policy_actors(cfg.name);
-  st.live->Increment();
-  env.metrics->actor_started(actor_type::policy);
+  st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.params = parse(cfg.params, "").value;
   st.series->setpoint(double(st.params.search.stall_threshold_us) / 1e6);
   st.cfg = std::move(cfg);
   st.target = std::move(target);
   st.env = std::move(env);
-  self->send(self, atom::tick_v);
-  return {
-    [=](atom::tick) {
-      step(self);
-      self->scheduled_send(self, next_aligned_tick(self->clock().now(), self->state.cfg.interval),
-                           atom::tick_v);
-    },
-  };
+  return step_on_interval(self, self->state.cfg.interval, step);
 }
 
 } // namespace

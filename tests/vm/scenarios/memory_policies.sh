@@ -77,7 +77,7 @@ limit_phase() {
   eventually 30 "rmdir $cg" rmdir "$cg"
 }
 
-limit_phase senpai senpai '{"stall_target": "10ms", "max_probe": 0.05, "max_backoff": 0.25, "limit_min": "16M", "trigger_stall": "50ms", "trigger_window": "1s"}'
+limit_phase senpai senpai '{"stall_target": "10ms", "max_probe": 0.05, "max_backoff": 0.1, "limit_min": "16M", "trigger_stall": "50ms", "trigger_window": "1s"}'
 limit_phase pi pi_pressure '{"setpoint": 0.5, "max_step_down": 0.05, "limit_min": "16M"}'
 
 # wss_probe: per process; the estimate, then memory.high released.
