@@ -5,7 +5,10 @@
 #include "actors/cgroups/registry.hpp"
 #include "tests/actor/actor_fixture.hpp"
 
+#include <fcntl.h>
 #include <limits>
+#include <sys/stat.h>
+#include <thread>
 
 namespace ballast::test {
 
@@ -130,6 +133,39 @@ TEST_F(MemoryPolicyTest, SenpaiLowersMemoryHighWithoutStallAndBacksOffWithIt) {
   EXPECT_GE(metric("ballast_policy_decisions_total", {{"policy", "senpai"}, {"action", "raise"}}), 1);
   stop(cg);
   EXPECT_EQ(knob("/s", "memory.high"), "max");
+}
+
+// A write that stalls in the kernel (here: memory.reclaim is a FIFO nobody
+// reads, so opening it blocks, as a reclaim under pressure would) runs on
+// the knob writer: its cgroup actor and every other one keep answering.
+TEST_F(MemoryPolicyTest, AWriteStalledInTheKernelStallsNoActor) {
+  memory_cgroup("/slow", 0);
+  memory_cgroup("/fast", 0);
+  tree.write("/fast/cpu.weight", "100\n");
+  tree.remove("/slow/memory.reclaim");
+  ASSERT_EQ(::mkfifo(tree.path("/slow/memory.reclaim").c_str(), 0600), 0);
+  auto slow = spawn("/slow", {});
+  auto fast = spawn("/fast", {});
+  caf::scoped_actor self{*sys};
+  auto pending = self->request(slow, caf::infinite, action_request{"memory.reclaim", "4096", "test"});
+  std::this_thread::sleep_for(100ms);  // the writer is now blocked in open(2)
+  auto t0 = std::chrono::steady_clock::now();
+  self->request(slow, 2s, atom::status_v).receive([](cgroup_status&) {}, [](caf::error& e) {
+    ADD_FAILURE() << "the stalled cgroup's actor did not answer: " << to_string(e);
+  });
+  self->request(fast, 2s, claim_request{"cpu.weight", "50", 0, "test"})
+    .receive([](claim_reply&) {}, [](caf::error& e) { ADD_FAILURE() << to_string(e); });
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  EXPECT_EQ(knob("/fast", "cpu.weight"), "50");
+  // Unblock the write: the action completes and is answered.
+  int reader = ::open(tree.path("/slow/memory.reclaim").c_str(), O_RDONLY | O_NONBLOCK);
+  bool done = false;
+  pending.receive([&](bool performed) { done = performed; },
+                  [](caf::error& e) { ADD_FAILURE() << to_string(e); });
+  EXPECT_TRUE(done);
+  ::close(reader);
+  stop(slow);
+  stop(fast);
 }
 
 TEST_F(MemoryPolicyTest, MemoryFloorIsSplitOverMembersAndAgainWhenOneLeaves) {
