@@ -28,7 +28,7 @@ for exe in "$bin"/fuzz_*; do
     -artifact_prefix="$out/$name-" "$scratch/$name" "tests/fuzz/corpus/$name" >"$log" 2>&1 ||
     status=crash
   final_stat() { local v; v=$(sed -n "s/^stat::$1: *//p" "$log"); echo "${v:-null}"; }
-  last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
+  last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)  # none if a seed crashes
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corpus=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$last")

@@ -408,8 +408,9 @@ private:
 };
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag;
-// it keeps the position ("at line 3, column 7") and what was expected.
-std::string invalid_json_rule(const json::parse_error& e) {
+// it keeps the position ("at line 3, column 7") and what was expected. Any
+// json::exception: a number too large for a double is out_of_range (406).
+std::string invalid_json_rule(const json::exception& e) {
   const std::string_view what = e.what();
   const size_t tag_end = what.find("] ");
   return "invalid JSON: " + std::string(tag_end == what.npos ? what : what.substr(tag_end + 2));
@@ -473,7 +474,7 @@ parse_result parse(std::string_view json_text, const std::vector<std::string>& k
   json root;
   try {
     root = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     return {std::nullopt, {{"", invalid_json_rule(e)}}};
   }
   reader r(known_policy_types);

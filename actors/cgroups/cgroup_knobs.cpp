@@ -178,6 +178,7 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
   write_knob(self, write_kind::apply, req.knob, *now, req.reason, [=, knob = req.knob](status w) mutable {
     auto& st = self->state;
     if (w) {
+      st.publish_claims();  // before the reply: a client may look at once
       rp.deliver(reply());
       return;
     }

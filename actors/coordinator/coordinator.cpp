@@ -11,6 +11,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include <cmath>
 #include <map>
 
 namespace ballast {
@@ -149,6 +150,11 @@ void beat(coordinator_self self) {
       .then([=](agent_status& s) {
               auto& a = self->state.agents[n];
               a.asking = false;
+              // CAF 0.17 hangs serializing an infinite double, and this status
+              // goes on to ballastctl: a peer's non-finite values become 0.
+              for (double* d : {&s.uptime_s, &s.pressure})
+                if (!std::isfinite(*d))
+                  *d = 0;
               a.last = std::move(s);
             },
             [=](caf::error& e) {

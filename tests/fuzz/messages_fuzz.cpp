@@ -6,10 +6,10 @@
 // one, and the same bytes when serialized once more).
 //
 // CAF 0.17's serializer never returns on an infinite float or double
-// (detail::pack754 halves infinity until it is below 2) and converts NaN to
-// an integer (undefined behaviour), yet its deserializer makes both from an
-// all-ones exponent. That is CAF's bug, not this code's: a value holding one
-// is counted as refused here rather than hanging the target.
+// (detail::pack754 halves infinity until it is below 2; a NaN it casts to an
+// integer, undefined behaviour), yet its deserializer makes infinity from an
+// all-ones exponent. That is CAF's bug, not this code's: a value holding a
+// non-finite number is counted as refused here rather than hang the target.
 #include "messages/protocol.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 

@@ -11,10 +11,12 @@
 //   enqueue          release on the mailbox element (sender's writes)
 //   visitor(x)       acquire it, and acquire/release the actor around the
 //                    handler (its state moves between worker threads)
+//   bouncer(x)       acquire it: what an actor that quits drops unread
 //   activate         the same around the start of each resume (initialize)
 //   ref-count drops  release, then acquire (the last owner destroys)
 #include <caf/actor_control_block.hpp>
 #include <caf/blocking_actor.hpp>
+#include <caf/detail/sync_request_bouncer.hpp>
 #include <caf/ref_counted.hpp>
 #include <caf/scheduled_actor.hpp>
 
@@ -78,6 +80,13 @@ intrusive::task_result blocking_actor::mailbox_visitor::operator()(mailbox_eleme
   __tsan_acquire(&x);
   actor_turn turn(self);
   return f(this, x);
+}
+
+void detail::sync_request_bouncer::operator()(const mailbox_element& x) const {
+  using fn = void (*)(const sync_request_bouncer*, const mailbox_element&);
+  static const fn f = real<fn>("_ZNK3caf6detail20sync_request_bouncerclERKNS_15mailbox_elementE");
+  __tsan_acquire(const_cast<mailbox_element*>(&x));
+  f(this, x);
 }
 
 bool scheduled_actor::activate(execution_unit* ctx) {

@@ -112,6 +112,9 @@ const malformed malformed_cases[] = {
     {"ListenBadHostAndPort", R"({"metrics": {"listen": "256.0.0.1:x"}})",
      {R"(metrics.listen: host must be an IPv4 address or "localhost")",
       "metrics.listen: port must be an integer from 1 to 65535"}},
+    // Found by the config fuzzer: nlohmann throws out_of_range, not parse_error.
+    {"NumberBeyondDouble", R"({"ring_buffer_bytes": 1e999})",
+     {"invalid JSON: number overflow parsing '1e999'"}},
     {"ControlOffLoopbackWithoutTls", R"({"control": {"listen": "0.0.0.0:9465"}})",
      {"control.tls: is required to listen on 0.0.0.0 (certificate, key and ca): only loopback goes without TLS"}},
     {"ControlTlsIncomplete", R"({"control": {"listen": "127.0.0.1:9465", "tls": {"ca": "/etc/ca.pem"}}})",
