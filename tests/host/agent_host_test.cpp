@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <sys/stat.h>
 #include <thread>
@@ -65,6 +66,34 @@ TEST_F(AgentHostTest, ManyCyclesLoseNothingAndLeaveNoActors) {
   EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", "cgroup_mkdir"}}), 200);
   EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", "attach"}}), 200);
   EXPECT_GE(m.value("ballast_cgroup_events_total", {{"kind", "exec"}}), 200);
+}
+
+// Issue 7: a deliberately tiny ring buffer (4 KiB, about a dozen records)
+// under a burst of mkdirs and rmdirs. The kernel drops records; the agent
+// must count them, rescan, and end with one cgroup actor per directory the
+// tree really holds (here: the subtree and the 50 kept directories).
+TEST_F(AgentHostTest, ARingBufferOverflowIsCountedAndRepairedByARescan) {
+  auto json = config_json(port_, subtree_, journal_);
+  json.insert(1, R"("ring_buffer_bytes": 4096, )");
+  auto& agent = start(json);
+  double rescans = agent.metrics().value("ballast_rescans_total");
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2000; ++i) {
+    auto dir = root_ + subtree_ + "/b" + std::to_string(i);
+    make_cgroup_dir(dir);
+    if (i % 40 != 0)
+      remove_cgroup_dir(dir);
+  }
+  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+    return m.value("ballast_events_lost_total") > 0 && m.value("ballast_rescans_total") > rescans &&
+           m.value("ballast_actors", {{"type", "cgroup"}}) == 51;
+  })) << agent.metrics().text();
+  auto m = agent.metrics();
+  std::printf("overflow: %.0f records lost, %.0f rescans, settled %.2f s after the burst began\n",
+              m.value("ballast_events_lost_total"), m.value("ballast_rescans_total") - rescans,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  for (int i = 0; i < 2000; i += 40)
+    remove_cgroup_dir(root_ + subtree_ + "/b" + std::to_string(i));
 }
 
 TEST_F(AgentHostTest, ProcessesThatExistedBeforeTheAgentAreEnrolled) {
