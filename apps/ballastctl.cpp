@@ -72,15 +72,6 @@ std::optional<std::chrono::milliseconds> duration(const std::string& s) {
   return config::parse_duration(s);
 }
 
-// The string an agent put in its error, else CAF's rendering.
-std::string error_text(caf::actor_system& sys, const caf::error& e) {
-  auto& ctx = e.context();
-  for (size_t i = 0; i < ctx.size(); ++i)
-    if (ctx.match_element<std::string>(i))
-      return ctx.get_as<std::string>(i);
-  return sys.render(e);
-}
-
 bool is_unreachable(const caf::error& e) {
   return e == caf::sec::request_timeout || e == caf::sec::remote_linking_failed ||
          e == caf::sec::request_receiver_down || e == caf::sec::cannot_connect_to_node;

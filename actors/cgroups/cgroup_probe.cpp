@@ -25,18 +25,6 @@ std::string_view pressure_file(sys::psi_resource r) {
 
 } // namespace
 
-uint64_t cgroup_probe::kernel_counter::advance(prometheus::Family<prometheus::Counter>& family,
-                                               const prometheus::Labels& labels, uint64_t total,
-                                               double unit) {
-  if (!series)
-    series = &family.Add(labels);
-  uint64_t grown = total > seen ? total - seen : 0;
-  if (grown)
-    series->Increment(double(grown) * unit);
-  seen = total;
-  return grown;
-}
-
 cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics)
   : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/metrics/kernel_counter.hpp"
 #include "sys/cgroupfs.hpp"
 
 #include <chrono>
@@ -38,15 +39,6 @@ public:
   result<std::string> read(std::string_view file);
 
 private:
-  // A counter that mirrors a cumulative kernel count: the first sample adds
-  // the whole total, later ones the growth.
-  struct kernel_counter {
-    prometheus::Counter* series = nullptr;
-    uint64_t seen = 0;
-    uint64_t advance(prometheus::Family<prometheus::Counter>& family,
-                     const prometheus::Labels& labels, uint64_t total, double unit);
-  };
-
   void export_pressure();
   void export_cpu();
   void export_memory();

@@ -46,6 +46,14 @@ result<uint16_t> publish_control(caf::actor_system& sys, const control_actor& co
   return *r;
 }
 
+std::string error_text(caf::actor_system& sys, const caf::error& e) {
+  auto& ctx = e.context();
+  for (size_t i = 0; i < ctx.size(); ++i)
+    if (ctx.match_element<std::string>(i))
+      return ctx.get_as<std::string>(i);
+  return sys.render(e);
+}
+
 result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos)

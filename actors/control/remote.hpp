@@ -38,6 +38,10 @@ caf::io::middleman_actor remote_manager(caf::actor_system& sys, bool tls);
 result<uint16_t> publish_control(caf::actor_system& sys, const control_actor& control,
                                  const std::string& address, uint16_t port, bool tls);
 
+// The reason a remote peer put into its error (the string it was made
+// with), else CAF's rendering of it.
+std::string error_text(caf::actor_system& sys, const caf::error& e);
+
 // "host:port" (or "host", with the default port) → host and port.
 result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text);
 

@@ -207,12 +207,22 @@ void fan_out(coordinator_self self, const std::vector<std::string>& names, Each 
   }
 }
 
-std::string error_text(coordinator_self self, const caf::error& e) {
-  auto& ctx = e.context();
-  for (size_t i = 0; i < ctx.size(); ++i)
-    if (ctx.match_element<std::string>(i))
-      return ctx.get_as<std::string>(i);
-  return self->system().render(e);
+// Asks every live agent for a list and replies with the lists merged, each
+// item tagged with its agent by `tag(agent, item)`.
+template <class Item, class Request, class Tag>
+caf::typed_response_promise<std::vector<Item>> gather(coordinator_self self, Request request, Tag tag) {
+  auto rp = self->make_response_promise<std::vector<Item>>();
+  auto all = std::make_shared<std::vector<Item>>();
+  fan_out<std::vector<Item>>(self, up_agents(self),
+    [=](const std::string& n, caf::expected<std::vector<Item>> r) {
+      if (r)
+        for (auto& item : *r) {
+          tag(n, item);
+          all->push_back(std::move(item));
+        }
+    },
+    [=]() mutable { rp.deliver(std::move(*all)); }, request);
+  return rp;
 }
 
 // Applies `cfg` to `names`; records one outcome each under `applied_as`.
@@ -222,7 +232,7 @@ void apply_to(coordinator_self self, std::vector<std::string> names, config::age
   fan_out<apply_result>(self, names,
     [=](const std::string& n, caf::expected<apply_result> r) {
       if (!r)
-        out->agents.push_back({n, "unreachable", {error_text(self, r.error())}});
+        out->agents.push_back({n, "unreachable", {error_text(self->system(), r.error())}});
       else if (!r->applied)
         out->agents.push_back({n, "refused", r->errors});
       else
@@ -457,32 +467,14 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
       return caf::make_error(caf::sec::invalid_argument, "refused: ask an agent for its config");
     },
     [=](atom::cgroups) {
-      auto rp = self->make_response_promise<std::vector<cgroup_status>>();
-      auto all = std::make_shared<std::vector<cgroup_status>>();
-      fan_out<std::vector<cgroup_status>>(self, up_agents(self),
-        [=](const std::string& n, caf::expected<std::vector<cgroup_status>> r) {
-          if (r)
-            for (auto& c : *r) {
-              c.path = n + ":" + c.path;
-              all->push_back(std::move(c));
-            }
-        },
-        [=]() mutable { rp.deliver(std::move(*all)); }, atom::cgroups_v);
-      return rp;
+      return gather<cgroup_status>(self, atom::cgroups_v, [](const std::string& n, cgroup_status& c) {
+        c.path = n + ":" + c.path;
+      });
     },
     [=](atom::policies) {
-      auto rp = self->make_response_promise<std::vector<policy_info>>();
-      auto all = std::make_shared<std::vector<policy_info>>();
-      fan_out<std::vector<policy_info>>(self, up_agents(self),
-        [=](const std::string& n, caf::expected<std::vector<policy_info>> r) {
-          if (r)
-            for (auto& p : *r) {
-              p.name = n + "/" + p.name;
-              all->push_back(std::move(p));
-            }
-        },
-        [=]() mutable { rp.deliver(std::move(*all)); }, atom::policies_v);
-      return rp;
+      return gather<policy_info>(self, atom::policies_v, [](const std::string& n, policy_info& p) {
+        p.name = n + "/" + p.name;
+      });
     },
     [=](atom::dry_run) {
       bool all = true;
@@ -497,7 +489,7 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
         [=](const std::string& n, caf::expected<apply_result> r) {
           if (!r || !r->applied) {
             out->applied = false;
-            out->errors.push_back(n + ": " + (r ? r->errors.front() : error_text(self, r.error())));
+            out->errors.push_back(n + ": " + (r ? r->errors.front() : error_text(self->system(), r.error())));
           }
         },
         [=]() mutable { rp.deliver(*out); }, atom::dry_run_v, on);

@@ -1,5 +1,7 @@
 #include "actors/sources/psi_source.hpp"
 
+#include "actors/metrics/kernel_counter.hpp"
+
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
 #include "sys/psi.hpp"
@@ -18,7 +20,7 @@ struct psi_source_state {
   std::shared_ptr<agent_metrics> metrics;
   std::string proc_root;
   std::chrono::milliseconds period{};
-  std::map<std::string, uint64_t> seen;  // "memory/some" -> last total (us)
+  std::map<std::string, kernel_counter> totals;  // "memory/some" -> its counter
   bool unavailable_logged = false;
 
   ~psi_source_state() {
@@ -27,11 +29,8 @@ struct psi_source_state {
   }
 
   void advance(const std::string& resource, const char* kind, uint64_t total_us) {
-    auto& last = seen[resource + "/" + kind];
-    auto& c = metrics->system_pressure().Add({{"resource", resource}, {"kind", kind}});
-    if (total_us > last)
-      c.Increment(double(total_us - last) * 1e-6);
-    last = total_us;
+    totals[resource + "/" + kind].advance(metrics->system_pressure(),
+                                          {{"resource", resource}, {"kind", kind}}, total_us, 1e-6);
   }
 
   void sample() {

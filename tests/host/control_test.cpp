@@ -27,13 +27,6 @@ protected:
       s.pop_back();
     return s;
   }
-  bool eventually(const std::function<bool()>& pred) {
-    for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(20ms))
-      if (pred())
-        return true;
-    return false;
-  }
   std::string field(const std::string& json_text, const std::string& key) {
     auto at = json_text.find("\"" + key + "\": ");
     if (at == std::string::npos)

@@ -61,12 +61,15 @@ protected:
 
   // Polls the agent's /metrics until pred holds or 5 s pass.
   bool metrics_eventually(const std::function<bool(const scrape&)>& pred) {
-    auto until = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < until) {
-      if (pred(agent_->metrics()))
+    return eventually([&] { return pred(agent_->metrics()); });
+  }
+
+  // Polls pred every 20 ms until it holds or 5 s pass.
+  static bool eventually(const std::function<bool()>& pred) {
+    for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(20ms))
+      if (pred())
         return true;
-      std::this_thread::sleep_for(20ms);
-    }
     return false;
   }
 

@@ -1,0 +1,31 @@
+// A Prometheus counter that mirrors a cumulative count the kernel keeps (PSI
+// stall totals, cpu.stat usage, memory.events): the first sample adds the
+// whole total, later ones the growth, so rate() is exact however seldom it
+// is sampled. The series is added on the first sample.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+
+#include <cstdint>
+
+namespace ballast {
+
+struct kernel_counter {
+  prometheus::Counter* series = nullptr;
+  uint64_t seen = 0;
+
+  // Returns how much the kernel's count grew since the last sample.
+  uint64_t advance(prometheus::Family<prometheus::Counter>& family,
+                   const prometheus::Labels& labels, uint64_t total, double unit) {
+    if (!series)
+      series = &family.Add(labels);
+    uint64_t grown = total > seen ? total - seen : 0;
+    if (grown)
+      series->Increment(double(grown) * unit);
+    seen = total;
+    return grown;
+  }
+};
+
+} // namespace ballast
