@@ -1,5 +1,7 @@
 #include "actors/policies/memory_limit_loop.hpp"
 
+#include "actors/policies/memory_high_claim.hpp"
+
 #include "sys/cgroupfs.hpp"
 #include "sys/log.hpp"
 
@@ -57,30 +59,19 @@ void arm_trigger(loop_actor self) {
 void claim_limit(loop_actor self, const memory_sample& s, uint64_t next, const std::string& why) {
   auto& st = self->state;
   st.waiting = true;
-  auto claim = [=] {
-    self->request(self->state.env.cgroup, caf::infinite,
-                  claim_request{"memory.high", limit_text(next), self->state.opts.priority, why})
-      .then([=](claim_reply&) {
-        self->state.held = next;
-        self->state.waiting = false;
-      },
-      [=](caf::error& e) {
-        log::warn(self->state.cfg.name, "memory.high claim in ", self->state.target.cgroup_path,
-                  " refused: ", to_string(e));
-        self->state.waiting = false;
-      });
-  };
-  // Reclaim first: memory.high then lands on a cgroup already under it.
-  if (st.opts.use_reclaim && next < s.current && next < st.held.value_or(s.high)) {
-    self->request(st.env.cgroup, caf::infinite,
-                  action_request{"memory.reclaim", std::to_string(s.current - next), why})
-      .then([=](bool) { claim(); }, [=](caf::error&) {
-        self->state.opts.use_reclaim = false;  // an old kernel: memory.high alone
-        claim();
-      });
-    return;
-  }
-  claim();
+  memory_high_change change{next, s.current, st.held.value_or(s.high), st.opts.priority, why};
+  claim_memory_high(
+    self, st.env.cgroup, change, st.opts.use_reclaim,
+    [=] { self->state.opts.use_reclaim = false; },  // an old kernel: memory.high alone
+    [=](const caf::error& e) {
+      auto& st = self->state;
+      st.waiting = false;
+      if (!e)
+        st.held = next;
+      else
+        log::warn(st.cfg.name, "memory.high claim in ", st.target.cgroup_path, " refused: ",
+                  to_string(e));
+    });
 }
 
 void step(loop_actor self) {

@@ -7,6 +7,11 @@ void read_memory_limit_params(params_reader& r, memory_limit_params& out) {
   r.bytes("limit_max", out.limit_max);
   if (out.limit_min > out.limit_max)
     r.fail("limit_min", "must not be above limit_max");
+  double hold = out.floor_hold;
+  r.number("floor_hold", hold, 0, 1000);
+  if (hold != double(int(hold)))
+    r.fail("floor_hold", "must be a whole number of intervals");
+  out.floor_hold = int(hold);
   double priority = out.loop.priority;
   r.number("priority", priority, -1000, 1000);
   out.loop.priority = int32_t(priority);

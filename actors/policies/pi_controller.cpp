@@ -20,6 +20,12 @@ pi_step pi_controller::step(double measured_pct, double dt_s, uint64_t output, u
   out.error = e;
   out.change = change;
   out.output = next >= (long double) top ? top : std::max(s_.limit_min, (uint64_t) next);
+  // Above the setpoint the proportional term can still lower the limit (the
+  // stall fell, but not to the setpoint): the fresh floor holds it instead.
+  if (e > 0)
+    floor_.stalled(std::min(output, usage), s_.max_step_down);
+  if (change < 0)
+    out.output = floor_.lower_to(out.output, output);
   return out;
 }
 

@@ -25,6 +25,7 @@ params_result<pi_params> parse(const std::string& text, const std::string& path)
   read_memory_limit_params(r, out.value.limits);
   law.limit_min = out.value.limits.limit_min;
   law.limit_max = out.value.limits.limit_max;
+  law.floor_hold = out.value.limits.floor_hold;
   out.errors = r.finish();
   return out;
 }

@@ -2,8 +2,12 @@
 // memory stall time with a small target. Below it, memory.high is lowered by
 // a probe step proportional to the gap; above it, raised by a backoff step
 // proportional to the excess. Both steps are bounded, the limit stays within
-// [limit_min, limit_max]. Pure logic: the policy actor reads and writes.
+// [limit_min, limit_max]. One addition to Meta's law: a stall sets a probe
+// floor (probe_floor.hpp) one max_probe step above the level that stalled.
+// Pure logic: the policy actor reads and writes.
 #pragma once
+
+#include "actors/policies/probe_floor.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +22,7 @@ struct senpai_settings {
   double max_probe = 0.01;            // ... at most 1 % of the limit
   double coeff_backoff = 20;          // backoff step = excess share * coeff, ...
   double max_backoff = 1.0;           // ... at most 100 % of the limit
+  int floor_hold = 10;                // steps a stall's probe floor holds; 0 = none
   uint64_t limit_min = 0;
   uint64_t limit_max = std::numeric_limits<uint64_t>::max();
 };
@@ -30,19 +35,21 @@ struct senpai_step {
 
 class senpai_controller {
 public:
-  explicit senpai_controller(senpai_settings s) : s_(s) {}
+  explicit senpai_controller(senpai_settings s) : s_(s), floor_(s.floor_hold) {}
 
   // stall_us of memory stall over `elapsed`; usage is memory.current and
   // limit the memory.high in force (max() when unlimited). A probe starts
   // from the lower of the limit and the usage, so an unlimited cgroup is
   // probed from what it uses, not from infinity.
   senpai_step step(uint64_t stall_us, std::chrono::microseconds elapsed, uint64_t usage,
-                   uint64_t limit) const;
+                   uint64_t limit);
 
   const senpai_settings& settings() const { return s_; }
+  uint64_t floor_level() const { return floor_.level(); }
 
 private:
   senpai_settings s_;
+  probe_floor floor_;
 };
 
 } // namespace ballast

@@ -1,5 +1,6 @@
 #include "actors/policies/wss_probe.hpp"
 
+#include "actors/policies/memory_high_claim.hpp"
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy_series.hpp"
@@ -18,6 +19,7 @@ struct wss_params {
   wss_settings search;
   std::chrono::milliseconds repeat{0};
   int32_t priority = 0;
+  bool use_reclaim = true;
 };
 
 params_result<wss_params> parse(const std::string& text, const std::string& path) {
@@ -32,6 +34,7 @@ params_result<wss_params> parse(const std::string& text, const std::string& path
   p.search.stall_threshold_us = uint64_t(stall.count()) * 1000;
   r.bytes("floor", p.search.floor);
   r.duration("repeat", p.repeat);
+  r.flag("reclaim", p.use_reclaim);
   double priority = 0;
   r.number("priority", priority, -1000, 1000);
   p.priority = int32_t(priority);
@@ -51,6 +54,8 @@ struct wss_state {
   std::unique_ptr<policy_presence> presence;
   prometheus::Gauge* estimate = nullptr;
   uint64_t stall_base = 0;       // memory stall total when the last limit took hold
+  uint64_t held = no_limit;      // the memory.high this probe holds
+  bool use_reclaim = true;       // memory.reclaim before each step down
   bool waiting = false;          // a claim is unanswered
   clock::time_point next_probe;  // when the next search may start
 
@@ -62,32 +67,38 @@ struct wss_state {
 
 using wss_actor = policy_actor::stateful_pointer<wss_state>;
 
-void hold(wss_actor self, uint64_t limit) {
+// Holds `limit` (reclaiming down to it first, so the workload's own stall
+// measures its working set, not the reclaim of its cold memory).
+// `stall` is what the last limit cost, for the log.
+void hold(wss_actor self, uint64_t limit, const memory_sample& s, uint64_t stall) {
   auto& st = self->state;
   st.waiting = true;
   st.series->output(double(limit));
-  self->request(st.env.cgroup, caf::infinite,
-                claim_request{"memory.high", limit_text(limit), st.params.priority,
-                              st.cfg.name + ": probing the working set of pid " +
-                                std::to_string(st.target.pid)})
-    .then([=](claim_reply&) {
+  memory_high_change change{limit, s.current, st.held, st.params.priority,
+                            st.cfg.name + ": probing the working set of pid " +
+                              std::to_string(st.target.pid) + ", " + std::to_string(stall) +
+                              " us stall under the last limit"};
+  claim_memory_high(
+    self, st.env.cgroup, change, st.use_reclaim, [=] { self->state.use_reclaim = false; },
+    [=](const caf::error& e) {
       auto& st = self->state;
       st.waiting = false;
-      // Stall is measured from here: the limit holds now.
-      if (auto s = read_memory_sample(*st.env.probe, st.env.proc_root))
-        st.stall_base = s->stall_some_us;
-    },
-    [=](caf::error& e) {
-      auto& st = self->state;
+      if (!e) {
+        st.held = limit;
+        // Stall is measured from here: the limit holds now.
+        if (auto now = read_memory_sample(*st.env.probe, st.env.proc_root))
+          st.stall_base = now->stall_some_us;
+        return;
+      }
       log::warn(st.cfg.name, "memory.high claim in ", st.target.cgroup_path, " refused: ",
                 to_string(e), "; probe abandoned");
-      st.waiting = false;
       st.search.reset();
+      st.held = no_limit;
       self->send(st.env.cgroup, atom::release_v, std::string("memory.high"));
     });
 }
 
-void finish(wss_actor self) {
+void finish(wss_actor self, uint64_t stall) {
   auto& st = self->state;
   auto estimate = *st.search->estimate();
   if (!st.estimate)
@@ -96,10 +107,12 @@ void finish(wss_actor self) {
        {"pid", std::to_string(st.target.pid)}});
   st.estimate->Set(double(estimate));
   log::info(st.cfg.name, "pid ", st.target.pid, " in ", st.target.cgroup_path,
-            ": working set about ", estimate, " bytes; releasing memory.high");
+            ": working set about ", estimate, " bytes (", stall, " us stall under the next step",
+            "); releasing memory.high");
   st.series->decision("estimate");
   st.series->output(0);
   st.search.reset();
+  st.held = no_limit;
   self->send(st.env.cgroup, atom::release_v, std::string("memory.high"));
   st.next_probe = st.params.repeat.count() ? clock::now() + st.params.repeat : clock::time_point::max();
 }
@@ -122,16 +135,16 @@ void step(wss_actor self) {
     }
     st.search.emplace(st.params.search);
     st.series->decision("start");
-    hold(self, st.search->start(s->current));
+    hold(self, st.search->start(s->current), *s, 0);
     return;
   }
   uint64_t stall = s->stall_some_us - std::min(s->stall_some_us, st.stall_base);
   st.series->measured(double(stall) / 1e6);
   if (auto next = st.search->step(stall)) {
     st.series->decision("lower");
-    hold(self, *next);
+    hold(self, *next, *s, stall);
   } else {
-    finish(self);
+    finish(self, stall);
   }
 }
 
@@ -141,6 +154,7 @@ policy_actor::behavior_type wss_probe(wss_actor self, config::policy cfg, policy
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.params = parse(cfg.params, "").value;
+  st.use_reclaim = st.params.use_reclaim;
   st.series->setpoint(double(st.params.search.stall_threshold_us) / 1e6);
   st.cfg = std::move(cfg);
   st.target = std::move(target);

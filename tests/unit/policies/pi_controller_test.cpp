@@ -56,13 +56,34 @@ TEST(PiController, OutputStaysWithinBounds) {
 // away the output comes off the bound on the very next step (nothing was
 // integrated while saturated).
 TEST(PiController, AntiWindupLeavesTheBoundAtOnce) {
-  pi_controller c(defaults());
+  auto s = defaults();
+  s.floor_hold = 0;  // the probe floor would hold it there: not what is tested
+  pi_controller c(s);
   uint64_t out = 2048 * MiB;
   for (int i = 0; i < 200; ++i)
     out = c.step(20.0, 1.0, out, out).output;
   ASSERT_EQ(out, 2048 * MiB);
   out = c.step(0.0, 1.0, out, out).output;
   EXPECT_LT(out, 2048 * MiB);
+}
+
+TEST(PiController, AStallHoldsLaterDecreasesAboveTheLevelThatStalled) {
+  auto s = defaults();
+  s.floor_hold = 3;
+  pi_controller c(s);
+  c.step(30.0, 1.0, 500 * MiB, 480 * MiB);  // stalled with 480 MiB in use
+  const auto floor = uint64_t(480 * MiB * (1 + s.max_step_down));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(c.step(0.0, 1.0, 900 * MiB, 480 * MiB).output, floor) << i;
+  EXPECT_LT(c.step(0.0, 1.0, 900 * MiB, 480 * MiB).output, floor);
+}
+
+TEST(PiController, NoDecreaseWhileThePressureIsAboveTheSetpoint) {
+  pi_controller c(defaults());
+  c.step(30.0, 1.0, 500 * MiB, 480 * MiB);
+  // The stall fell a lot but is still above the setpoint: the proportional
+  // term alone would take the limit under the 480 MiB in use.
+  EXPECT_EQ(c.step(2.0, 1.0, 600 * MiB, 480 * MiB).output, uint64_t(480 * MiB * 1.05));
 }
 
 TEST(PiController, DecreasesStartFromUsageWhenTheLimitIsFarAbove) {

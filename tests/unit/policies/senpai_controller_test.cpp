@@ -68,22 +68,42 @@ TEST(SenpaiController, LimitStaysWithinBounds) {
   EXPECT_EQ(c.step(10'000'000, 6s, 1, std::numeric_limits<uint64_t>::max()).limit, 4096 * MiB);
 }
 
+TEST(SenpaiController, AStallSetsAProbeFloorForFloorHoldSteps) {
+  senpai_controller c(defaults());
+  EXPECT_EQ(c.floor_level(), 0u);
+  c.step(1'000'000, 6s, 500 * MiB, 500 * MiB);  // stalled at 500 MiB
+  const auto floor = uint64_t(500 * MiB * 1.01);
+  EXPECT_EQ(c.floor_level(), floor);
+  // Backed off to 600 MiB, probing from the 500 MiB in use would go to 495;
+  // it stops at the floor ten times...
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(c.step(0, 6s, 500 * MiB, 600 * MiB).limit, floor) << i;
+  // ... then the floor is gone and the probe goes on.
+  EXPECT_EQ(c.floor_level(), 0u);
+  EXPECT_NEAR(double(c.step(0, 6s, 500 * MiB, 600 * MiB).limit), 500 * MiB * 0.99, 1);
+}
+
 // A workload with a 300 MiB working set whose stall grows with the deficit
 // (1.5 ms per interval per MiB under it). From 1 GiB, senpai comes down and
 // then holds the limit around the working set: over the last 200 intervals
-// the median limit is within 20 % above it and it never goes far below.
+// the median limit is within 20 % above it and it never goes far below, and
+// once the floor is learned it stalls in at most one step in ten.
 TEST(SenpaiController, StepResponseSettlesAboveTheWorkingSet) {
   senpai_controller c(defaults());
   const uint64_t wss = 300 * MiB;
   uint64_t limit = 1024 * MiB;
   std::vector<uint64_t> settled;
+  int stalled = 0;
   for (int i = 0; i < 600; ++i) {
     uint64_t stall = limit >= wss ? 0 : (wss - limit) * 1500 / MiB;
     limit = c.step(stall, 6s, std::min(limit, wss + 100 * MiB), limit).limit;
-    if (i >= 400)
+    if (i >= 400) {
       settled.push_back(limit);
+      stalled += stall > 0;
+    }
   }
   std::sort(settled.begin(), settled.end());
+  EXPECT_LE(stalled, 20);
   EXPECT_GE(settled.front(), wss * 95 / 100);
   EXPECT_LE(settled[settled.size() / 2], wss * 120 / 100);
 }

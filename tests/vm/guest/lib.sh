@@ -169,6 +169,17 @@ hog_rate() {
     sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
 }
 
+# stall_us CGROUP: the "some" total of its memory.pressure, in microseconds.
+stall_us() {
+  sed -n 's/^some .*total=\([0-9]*\)$/\1/p' "$1/memory.pressure"
+}
+
+# stall_share CGROUP STALL_US T0: the share of the time since T0 (from now)
+# that CGROUP was stalled on memory, STALL_US being stall_us at T0.
+stall_share() {
+  awk -v s="$(($(stall_us "$1") - $2))" -v t="$(since "$3")" 'BEGIN { printf "%.3f", s / (t * 1e6) }'
+}
+
 # hog_lines LOG: per-second lines printed so far.
 hog_lines() {
   grep -c ' t=' "$1" || true
