@@ -3,12 +3,15 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,16 +76,17 @@ bool parse_number(std::string_view s, T& out, int base = 10) {
 
 } // namespace
 
-std::string format_record(const journal_record& r) {
-  std::string body = std::string(r.kind == journal_record::op::claim ? "claim" : "release") +
-                     '\t' + std::to_string(r.cgroup_id) + '\t' + escape(r.knob) + '\t' +
+std::string format_record(uint64_t seq, const journal_record& r) {
+  std::string body = std::to_string(seq) + '\t' +
+                     (r.kind == journal_record::op::claim ? "claim" : "release") + '\t' +
+                     std::to_string(r.cgroup_id) + '\t' + escape(r.knob) + '\t' +
                      escape(r.value) + '\t' + escape(r.path);
   char crc[9];
   std::snprintf(crc, sizeof crc, "%08x", crc_of(body));
   return std::string(crc) + '\t' + body + '\n';
 }
 
-std::optional<journal_record> parse_record(std::string_view line) {
+std::optional<journal_entry> parse_record(std::string_view line) {
   if (!line.empty() && line.back() == '\n')
     line.remove_suffix(1);
   auto tab = line.find('\t');
@@ -93,59 +97,102 @@ std::optional<journal_record> parse_record(std::string_view line) {
   if (crc_of(body) != crc)
     return std::nullopt;
   auto f = split_tabs(body);
-  if (f.size() != 5 || (f[0] != "claim" && f[0] != "release"))
+  if (f.size() != 6 || (f[1] != "claim" && f[1] != "release"))
     return std::nullopt;
-  journal_record r;
-  r.kind = f[0] == "claim" ? journal_record::op::claim : journal_record::op::release;
-  auto knob = unescape(f[2]), value = unescape(f[3]), path = unescape(f[4]);
-  if (!parse_number(f[1], r.cgroup_id) || !knob || !value || !path || knob->empty())
+  journal_entry e;
+  auto& r = e.record;
+  r.kind = f[1] == "claim" ? journal_record::op::claim : journal_record::op::release;
+  auto knob = unescape(f[3]), value = unescape(f[4]), path = unescape(f[5]);
+  if (!parse_number(f[0], e.seq) || !parse_number(f[2], r.cgroup_id) || !knob || !value ||
+      !path || knob->empty())
     return std::nullopt;
   r.knob = std::move(*knob);
   r.value = std::move(*value);
   r.path = std::move(*path);
-  return r;
+  return e;
 }
 
-replay_plan plan_replay(std::string_view text) {
-  replay_plan plan;
-  // (cgroup id, knob) -> index into plan.restores of the open claim
-  std::map<std::pair<uint64_t, std::string>, size_t> open;
-  std::vector<bool> closed;
+namespace {
+
+using knob_key = std::pair<uint64_t, std::string>;  // (cgroup id, knob)
+
+knob_key key_of(const journal_record& r) { return {r.cgroup_id, r.knob}; }
+
+// The valid records in sequence order, with what was wrong on the way.
+std::vector<journal_entry> read_entries(std::string_view text, replay_plan& plan) {
+  std::vector<journal_entry> entries;
+  uint64_t highest = 0;
   size_t start = 0;
   while (start < text.size()) {
     auto end = text.find('\n', start);
     bool torn = end == std::string_view::npos;  // last line without newline
     auto line = text.substr(start, torn ? std::string_view::npos : end - start);
     start = torn ? text.size() : end + 1;
-    auto r = torn ? std::nullopt : parse_record(line);
-    if (!r) {
+    auto e = torn ? std::nullopt : parse_record(line);
+    if (!e) {
       ++plan.bad_lines;
       continue;
     }
-    auto key = std::make_pair(r->cgroup_id, r->knob);
-    auto it = open.find(key);
-    if (r->kind == journal_record::op::claim && it == open.end()) {
-      open.emplace(key, plan.restores.size());
-      plan.restores.push_back(std::move(*r));
+    plan.out_of_order += e->seq < highest;
+    highest = std::max(highest, e->seq);
+    entries.push_back(std::move(*e));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  return entries;
+}
+
+// Knobs named by two different records with one sequence number.
+std::set<knob_key> conflicting_knobs(const std::vector<journal_entry>& sorted) {
+  std::set<knob_key> out;
+  for (size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i].seq == sorted[i - 1].seq && !(sorted[i].record == sorted[i - 1].record)) {
+      out.insert(key_of(sorted[i].record));
+      out.insert(key_of(sorted[i - 1].record));
+    }
+  return out;
+}
+
+} // namespace
+
+replay_plan plan_replay(std::string_view text) {
+  replay_plan plan;
+  auto entries = read_entries(text, plan);
+  auto conflicts = conflicting_knobs(entries);
+  // (cgroup id, knob) -> index into `claims` of the open claim
+  std::map<knob_key, size_t> open;
+  std::vector<journal_record> claims;
+  std::vector<bool> closed;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0 && entries[i] == entries[i - 1])
+      continue;  // the same record twice (a journal copied onto itself)
+    auto& r = entries[i].record;
+    auto it = open.find(key_of(r));
+    if (r.kind == journal_record::op::claim && it == open.end()) {
+      open.emplace(key_of(r), claims.size());
+      claims.push_back(std::move(r));
       closed.push_back(false);
-    } else if (r->kind == journal_record::op::release && it != open.end()) {
+    } else if (r.kind == journal_record::op::release && it != open.end()) {
       closed[it->second] = true;
       open.erase(it);
     }
     // A second claim on an open knob carries no new original; a release with
     // no open claim has nothing to close.
   }
-  std::vector<journal_record> still_open;
-  for (size_t i = 0; i < plan.restores.size(); ++i)
+  for (size_t i = 0; i < claims.size(); ++i)
     if (!closed[i])
-      still_open.push_back(std::move(plan.restores[i]));
-  plan.restores = std::move(still_open);
+      (conflicts.count(key_of(claims[i])) ? plan.ambiguous : plan.restores)
+          .push_back(std::move(claims[i]));
   return plan;
 }
 
-journal::journal(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+journal::journal(int fd, std::string path, uint64_t next_seq)
+    : fd_(fd), path_(std::move(path)), append_lock_(std::make_unique<std::mutex>()),
+      next_seq_(next_seq) {}
 
-journal::journal(journal&& o) noexcept : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)) {}
+journal::journal(journal&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)),
+      append_lock_(std::move(o.append_lock_)), next_seq_(o.next_seq_) {}
 
 journal& journal::operator=(journal&& o) noexcept {
   if (this != &o) {
@@ -153,6 +200,8 @@ journal& journal::operator=(journal&& o) noexcept {
       ::close(fd_);
     fd_ = std::exchange(o.fd_, -1);
     path_ = std::move(o.path_);
+    append_lock_ = std::move(o.append_lock_);
+    next_seq_ = o.next_seq_;
   }
   return *this;
 }
@@ -174,14 +223,37 @@ result<journal> journal::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return errno_error(errno, "open journal", path);
-  return journal(fd, path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    ::close(fd);
+    return e == EWOULDBLOCK ? error{e, "journal " + path + " is in use by another agent (locked)"}
+                            : errno_error(e, "lock journal", path);
+  }
+  journal j(fd, path, 1);
+  auto text = j.read_all();
+  if (!text)
+    return text.err();
+  replay_plan ignored;
+  for (auto& e : read_entries(*text, ignored))
+    j.next_seq_ = std::max(j.next_seq_, e.seq + 1);
+  return j;
 }
 
 status journal::append(const journal_record& r) {
-  auto line = format_record(r);
-  ssize_t n = ::write(fd_, line.data(), line.size());
-  if (n != ssize_t(line.size()))
-    return n < 0 ? errno_error(errno, "append to journal", path_)
+  ssize_t n = 0;
+  size_t size = 0;
+  int write_errno = 0;
+  {
+    std::lock_guard lock(*append_lock_);
+    auto line = format_record(next_seq_, r);
+    size = line.size();
+    n = ::write(fd_, line.data(), line.size());
+    write_errno = errno;
+    if (n == ssize_t(size))
+      ++next_seq_;
+  }
+  if (n != ssize_t(size))
+    return n < 0 ? errno_error(write_errno, "append to journal", path_)
                  : error{EIO, "short write to journal " + path_};
   if (::fdatasync(fd_) != 0)
     return errno_error(errno, "sync journal", path_);

@@ -6,14 +6,20 @@
 // not ours to touch).
 //
 // One record per line, tab-separated, with a CRC32 of the rest of the line
-// first, so a torn or corrupt line is recognised and skipped, never applied:
-//   <crc32 hex>\t<claim|release>\t<cgroup id>\t<knob>\t<value>\t<cgroup path>
+// first, so a torn or corrupt line is recognised and skipped, never applied,
+// then a sequence number, so records out of order (a journal edited, merged
+// or copied) are replayed in the order they were written:
+//   <crc32 hex>\t<seq>\t<claim|release>\t<cgroup id>\t<knob>\t<value>\t<cgroup path>
 // Tabs, newlines and backslashes in fields are escaped as \t \n \\.
+// Two different records with one sequence number leave no way to know which
+// came first: their knobs are not restored at all, rather than maybe wrongly.
 #pragma once
 
 #include "sys/result.hpp"
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,14 +37,22 @@ struct journal_record {
   bool operator==(const journal_record&) const = default;
 };
 
-std::string format_record(const journal_record& r);
+struct journal_entry {
+  uint64_t seq = 0;
+  journal_record record;
+  bool operator==(const journal_entry&) const = default;
+};
+
+std::string format_record(uint64_t seq, const journal_record& r);
 
 // nullopt for a line that is torn, corrupt or not a record.
-std::optional<journal_record> parse_record(std::string_view line);
+std::optional<journal_entry> parse_record(std::string_view line);
 
 struct replay_plan {
-  std::vector<journal_record> restores;  // claims still open, oldest first
-  size_t bad_lines = 0;                  // skipped as corrupt
+  std::vector<journal_record> restores;   // claims still open, oldest first
+  size_t bad_lines = 0;                   // skipped as corrupt
+  size_t out_of_order = 0;                // records after one with a higher seq
+  std::vector<journal_record> ambiguous;  // open claims not restored: seq conflicts
 };
 
 // The originals an agent that died left changed. Only the first claim of a
@@ -46,7 +60,9 @@ struct replay_plan {
 replay_plan plan_replay(std::string_view text);
 
 // The journal file. Appends are one write(2) each on an O_APPEND fd followed
-// by fdatasync, so a record is on disk before the knob is written.
+// by fdatasync, so a record is on disk before the knob is written; sequence
+// numbers go on from the highest in the file. The file is locked (flock) for
+// as long as it is open: two agents on one journal would mix their records.
 class journal {
 public:
   // Creates the parent directory (0700) and the file (0600) if missing.
@@ -68,9 +84,13 @@ public:
   const std::string& path() const { return path_; }
 
 private:
-  journal(int fd, std::string path);
+  journal(int fd, std::string path, uint64_t next_seq);
   int fd_ = -1;
   std::string path_;
+  // Held from taking a sequence number to its write, so the file's order is
+  // the sequence's; a pointer keeps the journal movable.
+  std::unique_ptr<std::mutex> append_lock_;
+  uint64_t next_seq_ = 1;
 };
 
 } // namespace ballast

@@ -21,6 +21,15 @@ replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_
   if (plan.bad_lines > 0)
     log::warn("journal", j.path(), ": ", plan.bad_lines,
               " corrupt or torn line(s) skipped; every valid record was replayed");
+  if (plan.out_of_order > 0)
+    log::warn("journal", j.path(), ": ", plan.out_of_order,
+              " record(s) out of order; replayed in the order they were written");
+  for (auto& r : plan.ambiguous) {
+    ++out.skipped;
+    metrics.journal_error();
+    log::warn("journal", "not restoring ", r.knob, " of ", r.path,
+              ": two different records share a sequence number, its original is unknown");
+  }
   for (auto& r : plan.restores) {
     auto dir = sys::cgroup_dir::open(cgroup_root, r.path);
     if (!dir || dir->id() != r.cgroup_id) {

@@ -13,7 +13,8 @@ namespace ballast {
 
 struct replay_outcome {
   size_t restored = 0;
-  size_t skipped = 0;   // the cgroup is gone or is another cgroup now
+  size_t skipped = 0;   // the cgroup is gone or is another cgroup now, or the
+                        // original is unknown (records conflict)
   size_t failed = 0;    // the write failed although the cgroup exists
   size_t bad_lines = 0;
 };

@@ -48,8 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ++lines;
     if (auto r = ballast::parse_record(line)) {
       ++parsed;
-      check(!r->knob.empty(), "a record names its knob");
-      const auto again = ballast::parse_record(ballast::format_record(*r));
+      check(!r->record.knob.empty(), "a record names its knob");
+      const auto again = ballast::parse_record(ballast::format_record(r->seq, r->record));
       check(again && *again == *r, "format -> parse gives the record back");
     }
     if (nl == std::string_view::npos) break;
@@ -58,11 +58,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const auto plan = ballast::plan_replay(text);
   check(plan.bad_lines <= lines, "no more bad lines than lines");
-  check(plan.restores.size() <= parsed, "a restore comes from a parsed line");
+  check(plan.restores.size() + plan.ambiguous.size() <= parsed, "a restore comes from a parsed line");
+  check(plan.out_of_order <= parsed, "no more records out of order than records");
   std::set<std::pair<uint64_t, std::string>> keys;
-  for (const auto& r : plan.restores) {
-    check(r.kind == ballast::journal_record::op::claim, "only claims are restored");
-    check(keys.emplace(r.cgroup_id, r.knob).second, "one restore per (cgroup, knob)");
-  }
+  for (const auto* list : {&plan.restores, &plan.ambiguous})
+    for (const auto& r : *list) {
+      check(r.kind == ballast::journal_record::op::claim, "only claims are restored");
+      check(keys.emplace(r.cgroup_id, r.knob).second,
+            "one restore per (cgroup, knob), and none for an ambiguous one");
+    }
   return 0;
 }

@@ -252,7 +252,7 @@ TEST_F(JournalReplay, CorruptLineIsCountedAndNeverApplied) {
   append(claim("/a", "cpu.weight", "100"));
   // A claim whose value was corrupted on disk ("max" -> "mbx"): its CRC no
   // longer matches, so it must not be written.
-  auto bad = format_record(claim("/a", "memory.high", "max"));
+  auto bad = format_record(1, claim("/a", "memory.high", "max"));
   const auto at = bad.find("\tmax\t");
   ASSERT_NE(at, std::string::npos);
   bad[at + 2] = 'b';
@@ -270,10 +270,43 @@ TEST_F(JournalReplay, CorruptLineIsCountedAndNeverApplied) {
   EXPECT_EQ(journal_text(), "");
 }
 
+// A journal whose lines were put out of order: memory.high of /a was claimed
+// at max, released, set to 4G by someone else and claimed again; the lines
+// come last-first. The replay puts back 4G, not max.
+TEST_F(JournalReplay, AReorderedJournalRestoresTheLatestOriginal) {
+  tree_.make_cgroup("/a");
+  tree_.write("/a/memory.high", "1G");
+  append_raw(format_record(3, claim("/a", "memory.high", "4G")) +
+             format_record(2, release("/a", "memory.high", "max")) +
+             format_record(1, claim("/a", "memory.high", "max")));
+  const auto out = replay();
+  EXPECT_EQ(out.restored, 1u);
+  EXPECT_EQ(out.bad_lines, 0u);
+  EXPECT_EQ(tree_.read("/a/memory.high"), "4G");
+  EXPECT_EQ(journal_text(), "");
+}
+
+// Two different records with one sequence number for memory.high: it keeps
+// whatever it holds; cpu.weight, not in doubt, is restored.
+TEST_F(JournalReplay, ConflictingRecordsLeaveTheirKnobAlone) {
+  tree_.make_cgroup("/a");
+  tree_.write("/a/memory.high", "1G");
+  tree_.write("/a/cpu.weight", "10");
+  append_raw(format_record(1, claim("/a", "memory.high", "max")) +
+             format_record(1, claim("/a", "memory.high", "4G")) +
+             format_record(2, claim("/a", "cpu.weight", "100")));
+  const auto out = replay();
+  EXPECT_EQ(out.restored, 1u);
+  EXPECT_EQ(out.skipped, 1u);
+  EXPECT_EQ(tree_.read("/a/memory.high"), "1G");
+  EXPECT_EQ(tree_.read("/a/cpu.weight"), "100");
+  EXPECT_EQ(metric_value(metrics_, journal_errors), 1.0);
+}
+
 TEST_F(JournalReplay, TornLastLineIsCountedAndNotApplied) {
   tree_.make_cgroup("/a");
   tree_.write("/a/memory.high", "4G");
-  const auto line = format_record(claim("/a", "memory.high", "max"));
+  const auto line = format_record(1, claim("/a", "memory.high", "max"));
   append_raw(line.substr(0, line.size() - 1));  // the newline never made it
   const auto out = replay();
   EXPECT_EQ(out.bad_lines, 1u);

@@ -27,6 +27,11 @@ namespace ballast {
       << " knob='" << r.knob << "' value='" << r.value << "' path='" << r.path << "'}";
 }
 
+[[maybe_unused]] static void PrintTo(const journal_entry& e, std::ostream* os) {
+  *os << "#" << e.seq << " ";
+  PrintTo(e.record, os);
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -60,12 +65,18 @@ std::string with_crc(std::string_view body) {
   return std::string(crc) + '\t' + std::string(body) + '\n';
 }
 
+// A journal line for body with sequence number 1 in front and a correct CRC.
+std::string record_line(std::string_view body) { return with_crc("1\t" + std::string(body)); }
+
+// The records as a journal writes them: sequence numbers 1, 2, ...
 std::string lines(const std::vector<journal_record>& rs) {
   std::string out;
-  for (const auto& r : rs)
-    out += format_record(r);
+  for (size_t i = 0; i < rs.size(); ++i)
+    out += format_record(i + 1, rs[i]);
   return out;
 }
+
+journal_entry first(journal_record r) { return {1, std::move(r)}; }
 
 TEST(JournalCrc, HelperMatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32_of("123456789"), 0xcbf43926u);
@@ -73,20 +84,20 @@ TEST(JournalCrc, HelperMatchesTheStandardCheckValue) {
 
 // --- format / parse -------------------------------------------------------
 
-TEST(JournalFormat, LineIsCrcThenFiveTabSeparatedFields) {
-  const auto line = format_record(claim(42, "cpu.max", "max 100000", "/system.slice/a.service"));
-  EXPECT_EQ(line, with_crc("claim\t42\tcpu.max\tmax 100000\t/system.slice/a.service"));
-  EXPECT_EQ(format_record(release(7, "memory.high", "max", "/")),
-            with_crc("release\t7\tmemory.high\tmax\t/"));
+TEST(JournalFormat, LineIsCrcThenSixTabSeparatedFields) {
+  const auto line = format_record(1, claim(42, "cpu.max", "max 100000", "/system.slice/a.service"));
+  EXPECT_EQ(line, with_crc("1\tclaim\t42\tcpu.max\tmax 100000\t/system.slice/a.service"));
+  EXPECT_EQ(format_record(18, release(7, "memory.high", "max", "/")),
+            with_crc("18\trelease\t7\tmemory.high\tmax\t/"));
 }
 
 TEST(JournalFormat, EscapesTabsNewlinesAndBackslashes) {
-  const auto line = format_record(claim(1, "k\\n", "a\tb\nc\\d", "/p q\t"));
-  EXPECT_EQ(line, with_crc("claim\t1\tk\\\\n\ta\\tb\\nc\\\\d\t/p q\\t"));
+  const auto line = format_record(1, claim(1, "k\\n", "a\tb\nc\\d", "/p q\t"));
+  EXPECT_EQ(line, record_line("claim\t1\tk\\\\n\ta\\tb\\nc\\\\d\t/p q\\t"));
   // One record is one line, whatever the fields hold.
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
   EXPECT_EQ(line.back(), '\n');
-  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 5);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 6);
 }
 
 TEST(JournalFormat, RoundTripsAwkwardValues) {
@@ -103,20 +114,21 @@ TEST(JournalFormat, RoundTripsAwkwardValues) {
     claim(UINT64_MAX, "cgroup.freeze", "0", "/max-id"),
     claim(0, "k\tnob", "v", "/zero-id"),
   };
+  uint64_t seq = UINT64_MAX - records.size();
   for (const auto& r : records) {
-    const auto line = format_record(r);
+    const auto line = format_record(++seq, r);
     const auto back = parse_record(line);
     ASSERT_TRUE(back) << line;
-    EXPECT_EQ(*back, r) << line;
+    EXPECT_EQ(*back, (journal_entry{seq, r})) << line;
     // The line without its newline (as plan_replay hands it over) parses too.
     const auto bare = parse_record(std::string_view(line).substr(0, line.size() - 1));
     ASSERT_TRUE(bare) << line;
-    EXPECT_EQ(*bare, r) << line;
+    EXPECT_EQ(*bare, (journal_entry{seq, r})) << line;
   }
 }
 
 TEST(JournalParse, AnyFlippedByteIsRejected) {
-  const auto line = format_record(claim(123456, "cpu.max", "max 100000", "/a\tb/c\\d"));
+  const auto line = format_record(1, claim(123456, "cpu.max", "max 100000", "/a\tb/c\\d"));
   ASSERT_TRUE(parse_record(line));
   for (size_t i = 0; i < line.size(); ++i) {
     for (int bit = 0; bit < 8; ++bit) {
@@ -132,7 +144,7 @@ TEST(JournalParse, AnyFlippedByteIsRejected) {
 }
 
 TEST(JournalParse, EveryReplacedByteIsRejected) {
-  const auto line = format_record(release(9, "memory.high", "max", "/x"));
+  const auto line = format_record(1, release(9, "memory.high", "max", "/x"));
   for (size_t i = 0; i + 1 < line.size(); ++i) {  // the newline is optional
     for (int v = 0; v < 256; ++v) {
       if (char(v) == line[i])
@@ -147,7 +159,7 @@ TEST(JournalParse, EveryReplacedByteIsRejected) {
 }
 
 TEST(JournalParse, TruncatedOrExtendedLinesAreRejected) {
-  const auto line = format_record(claim(5, "cpu.weight", "100", "/a"));
+  const auto line = format_record(1, claim(5, "cpu.weight", "100", "/a"));
   for (size_t n = 0; n + 1 < line.size(); ++n)
     EXPECT_EQ(parse_record(line.substr(0, n)), std::nullopt) << n;
   EXPECT_EQ(parse_record(line.substr(0, line.size() - 1) + "x\n"), std::nullopt);
@@ -161,9 +173,9 @@ TEST(JournalParse, GarbageAndEmptyLinesAreRejected) {
         std::string("hello\tclaim\t1\tk\tv\t/a"), std::string("zzzzzzzz\tclaim\t1\tk\tv\t/a"),
         std::string(8, '\0') + "\tclaim\t1\tk\tv\t/a",
         // CRC field of the wrong width, though the value would match.
-        with_crc("claim\t1\tk\tv\t/a").substr(1), "0" + with_crc("claim\t1\tk\tv\t/a"),
+        record_line("claim\t1\tk\tv\t/a").substr(1), "0" + record_line("claim\t1\tk\tv\t/a"),
         // Spaces instead of tabs.
-        with_crc("claim 1 k v /a")})
+        record_line("claim 1 k v /a")})
     EXPECT_EQ(parse_record(bad), std::nullopt) << bad;
 }
 
@@ -171,31 +183,39 @@ TEST(JournalParse, WrongFieldCountIsRejectedEvenWithAValidCrc) {
   for (const char* body : {"claim", "claim\t1", "claim\t1\tk", "claim\t1\tk\tv",
                            "claim\t1\tk\tv\t/a\textra", "claim\t1\tk\tv\t/a\t",
                            "\tclaim\t1\tk\tv\t/a", ""})
-    EXPECT_EQ(parse_record(with_crc(body)), std::nullopt) << body;
+    EXPECT_EQ(parse_record(record_line(body)), std::nullopt) << body;
   // Control: the same helper makes a line that parses.
-  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\tv\t/a")), claim(1, "k", "v", "/a"));
+  EXPECT_EQ(parse_record(record_line("claim\t1\tk\tv\t/a")), first(claim(1, "k", "v", "/a")));
 }
 
 TEST(JournalParse, BadOpIsRejectedEvenWithAValidCrc) {
   for (const char* o : {"Claim", "CLAIM", "claims", "releases", "restore", "", " claim", "claim "})
-    EXPECT_EQ(parse_record(with_crc(std::string(o) + "\t1\tk\tv\t/a")), std::nullopt) << o;
-  EXPECT_EQ(parse_record(with_crc("release\t1\tk\tv\t/a")), release(1, "k", "v", "/a"));
+    EXPECT_EQ(parse_record(record_line(std::string(o) + "\t1\tk\tv\t/a")), std::nullopt) << o;
+  EXPECT_EQ(parse_record(record_line("release\t1\tk\tv\t/a")), first(release(1, "k", "v", "/a")));
+}
+
+TEST(JournalParse, BadOrMissingSequenceNumberIsRejectedEvenWithAValidCrc) {
+  for (const char* seq : {"", "x", "-1", "+1", " 1", "0x10", "18446744073709551616"})
+    EXPECT_EQ(parse_record(with_crc(std::string(seq) + "\tclaim\t1\tk\tv\t/a")), std::nullopt)
+        << seq;
+  // A record of the format before sequence numbers.
+  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\tv\t/a")), std::nullopt);
 }
 
 TEST(JournalParse, BadIdIsRejectedEvenWithAValidCrc) {
   for (const char* id : {"", "x", "-1", "+1", " 1", "1 ", "0x10", "1.5",
                          "18446744073709551616"})  // UINT64_MAX + 1
-    EXPECT_EQ(parse_record(with_crc(std::string("claim\t") + id + "\tk\tv\t/a")), std::nullopt)
+    EXPECT_EQ(parse_record(record_line(std::string("claim\t") + id + "\tk\tv\t/a")), std::nullopt)
         << id;
 }
 
 TEST(JournalParse, EmptyKnobOrBadEscapeIsRejectedEvenWithAValidCrc) {
-  EXPECT_EQ(parse_record(with_crc("claim\t1\t\tv\t/a")), std::nullopt);
+  EXPECT_EQ(parse_record(record_line("claim\t1\t\tv\t/a")), std::nullopt);
   for (const char* body : {"claim\t1\tk\\x\tv\t/a", "claim\t1\tk\tv\\\t/a", "claim\t1\tk\tv\t/a\\",
                            "claim\t1\tk\t\\r\t/a", "claim\t1\tk\tv\t\\0"})
-    EXPECT_EQ(parse_record(with_crc(body)), std::nullopt) << body;
+    EXPECT_EQ(parse_record(record_line(body)), std::nullopt) << body;
   // Empty value and path are records.
-  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\t\t")), claim(1, "k", "", ""));
+  EXPECT_EQ(parse_record(record_line("claim\t1\tk\t\t")), first(claim(1, "k", "", "")));
 }
 
 // --- plan_replay ------------------------------------------------------------
@@ -271,7 +291,7 @@ TEST(PlanReplay, ClaimReleaseCyclesEndClosed) {
 }
 
 TEST(PlanReplay, TruncatedLastLineIsBadAndIgnored) {
-  const auto whole = format_record(claim(2, "cpu.weight", "100", "/b"));
+  const auto whole = format_record(1, claim(2, "cpu.weight", "100", "/b"));
   // Even a complete record is not trusted without its newline.
   for (size_t cut : {size_t(1), size_t(20), whole.size() - 1}) {
     const auto text = lines({claim(1, "memory.high", "max")}) + whole.substr(0, cut);
@@ -283,7 +303,7 @@ TEST(PlanReplay, TruncatedLastLineIsBadAndIgnored) {
 }
 
 TEST(PlanReplay, TruncatedReleaseLeavesTheClaimOpen) {
-  const auto rel = format_record(release(1, "memory.high", "max"));
+  const auto rel = format_record(1, release(1, "memory.high", "max"));
   const auto plan =
       plan_replay(lines({claim(1, "memory.high", "max")}) + rel.substr(0, rel.size() - 1));
   EXPECT_EQ(plan.bad_lines, 1u);
@@ -300,19 +320,66 @@ TEST(PlanReplay, ReleaseBeforeClaimDoesNotCloseIt) {
 }
 
 TEST(PlanReplay, GarbageInTheMiddleIsSkippedAndCounted) {
-  auto flipped = format_record(release(1, "memory.high", "max"));
+  auto flipped = format_record(4, release(1, "memory.high", "max"));
   flipped[12] = char(flipped[12] ^ 0x04);
-  std::string text = format_record(claim(1, "memory.high", "max"));
+  std::string text = format_record(1, claim(1, "memory.high", "max"));
   text += "garbage\n";
-  text += format_record(claim(2, "cpu.weight", "100", "/b"));
+  text += format_record(3, claim(2, "cpu.weight", "100", "/b"));
   text += "\n";     // an empty line
   text += flipped;  // a release that must not count
-  text += format_record(claim(3, "pids.max", "max", "/c"));
-  text += format_record(release(2, "cpu.weight", "100", "/b"));
+  text += format_record(5, claim(3, "pids.max", "max", "/c"));
+  text += format_record(6, release(2, "cpu.weight", "100", "/b"));
   const auto plan = plan_replay(text);
   EXPECT_EQ(plan.bad_lines, 3u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max"),
                                                         claim(3, "pids.max", "max", "/c")}));
+}
+
+// Records out of order (a journal edited, merged or restored from a copy)
+// are replayed in the order they were written. Here memory.high was claimed
+// at max, released, set to 16G by someone else and claimed again: 16G is the
+// original, whatever order the lines are in.
+TEST(PlanReplay, ReorderedRecordsAreReplayedInSequenceOrder) {
+  const auto claimed = format_record(1, claim(1, "memory.high", "max"));
+  const auto released = format_record(2, release(1, "memory.high", "max"));
+  const auto again = format_record(3, claim(1, "memory.high", "16G"));
+  const auto other = format_record(4, claim(2, "cpu.weight", "100", "/b"));
+  const std::vector<std::pair<std::string, size_t>> orders = {
+    {claimed + released + again + other, 0},
+    {other + again + released + claimed, 3},
+    {released + other + claimed + again, 2},
+    {again + claimed + other + released, 2},
+  };
+  for (const auto& [text, out_of_order] : orders) {
+    const auto plan = plan_replay(text);
+    EXPECT_EQ(plan.bad_lines, 0u) << text;
+    EXPECT_EQ(plan.out_of_order, out_of_order) << text;
+    EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "16G"),
+                                                          claim(2, "cpu.weight", "100", "/b")}))
+        << text;
+    EXPECT_TRUE(plan.ambiguous.empty());
+  }
+}
+
+TEST(PlanReplay, ARecordTwiceCountsOnce) {
+  const auto claimed = format_record(1, claim(1, "memory.high", "max"));
+  const auto released = format_record(2, release(1, "memory.high", "max"));
+  const auto plan = plan_replay(claimed + released + claimed + released);
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_TRUE(plan.restores.empty());
+  EXPECT_TRUE(plan.ambiguous.empty());
+}
+
+// Two different records with one sequence number: which came first is
+// unknown, so neither knob's original is trusted; others are restored.
+TEST(PlanReplay, ConflictingRecordsWithOneSequenceNumberRestoreNeitherKnob) {
+  const auto plan =
+      plan_replay(lines({claim(1, "memory.high", "max"), release(1, "memory.high", "max")}) +
+                  format_record(2, claim(1, "memory.high", "16G")) +
+                  format_record(3, claim(2, "cpu.weight", "100", "/b")));
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(2, "cpu.weight", "100", "/b")}));
+  EXPECT_EQ(plan.ambiguous, (std::vector<journal_record>{claim(1, "memory.high", "16G")}));
 }
 
 TEST(PlanReplay, OnlyGarbageIsAllBad) {
@@ -393,10 +460,11 @@ TEST_F(JournalFile, AppendReadAllTruncate) {
   EXPECT_EQ(*j.read_all(), "");
   EXPECT_EQ(fs::file_size(path), 0u);
 
-  // Appends after a truncate start at the beginning again (O_APPEND).
+  // Appends after a truncate start at the beginning again (O_APPEND); the
+  // sequence goes on, so no record is ever older than one before it.
   ASSERT_TRUE(j.append(records[0]));
-  EXPECT_EQ(*j.read_all(), format_record(records[0]));
-  EXPECT_EQ(tree_.read("/j/journal"), format_record(records[0]));
+  EXPECT_EQ(*j.read_all(), format_record(4, records[0]));
+  EXPECT_EQ(tree_.read("/j/journal"), format_record(4, records[0]));
 }
 
 TEST_F(JournalFile, ReopenKeepsWhatWasWritten) {
@@ -408,6 +476,15 @@ TEST_F(JournalFile, ReopenKeepsWhatWasWritten) {
   journal j = open_journal(path);
   ASSERT_TRUE(j.append(claim(2, "cpu.weight", "100")));
   EXPECT_EQ(*j.read_all(), lines({claim(1, "memory.high", "max"), claim(2, "cpu.weight", "100")}));
+}
+
+TEST_F(JournalFile, ASecondOpenWhileTheFirstHoldsItIsRefused) {
+  const std::string path = tree_.path("/journal");
+  journal j = open_journal(path);
+  const auto second = journal::open(path);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.err().message.find("in use by another agent"), std::string::npos)
+      << second.err().message;
 }
 
 TEST_F(JournalFile, ReadAllSeesLinesWrittenByOthers) {
