@@ -6,11 +6,15 @@
 //                                      R attaches per second (paced)
 //   agent_bench churn   [--cycles N]   mkdir+attach+exec+exit+rmdir as fast as
 //                                      possible, without then with the agent
+//   agent_bench soak    [--cycles N] [--warmup W]
+//                                      issue 7's soak: N lifecycle cycles (W of
+//                                      them warm-up): actors, events, RSS, fds
 //   agent_bench scale   [--cgroups N] [--seconds S]
 //                                      N cgroups each with an enrolled process
 //                                      at 1 Hz: RSS, CPU, scrape time, SIGTERM
 #include "tests/support/agent_process.hpp"
 #include "tests/support/cgroup_workload.hpp"
+#include "tests/support/soak.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -182,6 +186,42 @@ json churn(int cycles) {
   return out;
 }
 
+json soak(int cycles, int warmup) {
+  std::string root = cgroup2_root(), subtree = "/ballast-bench-soak";
+  make_cgroup_dir(root + subtree);
+  auto agent = start_agent(subtree, "1s");
+  auto r = run_soak(*agent, root + subtree, cycles, warmup);
+  double exclusive_generated = 0, exclusive_seen = 0;
+  for (auto kind : soak_exclusive_kinds) {
+    exclusive_generated += r.generated[kind];
+    exclusive_seen += r.seen[kind];
+  }
+  json out = {{"benchmark", "soak"},
+              {"cycles", cycles},
+              {"warmup_cycles", warmup},
+              {"cycles_per_s", (cycles - warmup) / r.cycle_seconds},
+              {"drained", r.drained},
+              {"rss_mib_after_warmup", r.after_warmup.rss_bytes / 1048576},
+              {"rss_mib_after", r.after.rss_bytes / 1048576},
+              {"rss_growth_kib", (r.after.rss_bytes - r.after_warmup.rss_bytes) / 1024},
+              {"fds_after_warmup", r.after_warmup.fds},
+              {"fds_after", r.after.fds},
+              {"cgroup_actors_before", r.cgroup_actors_before},
+              {"cgroup_actors_after", r.cgroup_actors_after},
+              {"policy_actors_before", r.policy_actors_before},
+              {"policy_actors_after", r.policy_actors_after},
+              {"events_generated", r.generated},
+              {"events_seen", r.seen},
+              {"events_lost", r.lost},
+              // mkdir, attach and rmdir come only from the cycles: seen + lost
+              // must equal generated (exec and exit also come from the host).
+              {"cgroup_events_unaccounted", exclusive_generated - exclusive_seen - r.lost},
+              {"targets", {{"rss_growth_kib", 1024}, {"cgroup_events_unaccounted", 0}}}};
+  agent.reset();
+  remove_cgroup_dir(root + subtree);
+  return out;
+}
+
 json scale(int n, int secs) {
   std::string root = cgroup2_root(), subtree = "/ballast-bench-scale";
   make_cgroup_dir(root + subtree);
@@ -252,10 +292,12 @@ int main(int argc, char** argv) {
       out = latency(flag(argc, argv, "--events", 10000), flag(argc, argv, "--rate", 500));
     else if (what == "churn")
       out = churn(flag(argc, argv, "--cycles", 10000));
+    else if (what == "soak")
+      out = soak(flag(argc, argv, "--cycles", 100000), flag(argc, argv, "--warmup", 10000));
     else if (what == "scale")
       out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30));
     else {
-      std::fprintf(stderr, "usage: agent_bench latency|churn|scale [options] (see the source)\n");
+      std::fprintf(stderr, "usage: agent_bench latency|churn|soak|scale [options] (see the source)\n");
       return 2;
     }
     std::cout << out.dump() << std::endl;
