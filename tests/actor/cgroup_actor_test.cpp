@@ -190,7 +190,11 @@ TEST_F(CgroupActorTest, TelemetryExportsTheCgroupsMemoryCpuAndOomKills) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();
   caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
-  ASSERT_TRUE(eventually([&] { return metric("ballast_cgroup_memory_bytes", {{"cgroup", "/app"}}) == 8388608; }));
+  // One sample sets the series one after another: wait for the last of them.
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_cgroup_memory_bytes", {{"cgroup", "/app"}}) == 8388608 &&
+           metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) >= 0;
+  }));
   EXPECT_DOUBLE_EQ(metric("ballast_cgroup_cpu_seconds_total", {{"cgroup", "/app"}}), 2.5);
   EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 0);
   // The kernel kills twice in the cgroup; the next sample (every 5 s) counts them.

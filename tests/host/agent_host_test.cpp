@@ -73,7 +73,13 @@ TEST_F(AgentHostTest, ASoakLeavesNoActorsFdsOrUncountedEvents) {
   std::printf("soak: %d cycles in %.1f s after the warm-up; RSS %.1f -> %.1f MiB (%+.0f KiB); fds %d -> %d\n",
               r.cycles - r.warmup, r.cycle_seconds, r.after_warmup.rss_bytes / 1048576,
               r.after.rss_bytes / 1048576, growth / 1024, r.after_warmup.fds, r.after.fds);
+#ifdef __SANITIZE_ADDRESS__
+  // ASan keeps freed memory in quarantine (up to 256 MiB), so RSS says
+  // nothing about leaks there.
+  std::printf("soak: RSS growth not checked under AddressSanitizer\n");
+#else
   EXPECT_LE(growth, 1048576);
+#endif
 }
 
 // Issue 7: a deliberately tiny ring buffer (4 KiB, about a dozen records)
@@ -92,10 +98,12 @@ TEST_F(AgentHostTest, ARingBufferOverflowIsCountedAndRepairedByARescan) {
     if (i % 40 != 0)
       remove_cgroup_dir(dir);
   }
+  // 60 s: the same test runs inside the TCG VM too, where the burst alone
+  // takes seconds.
   EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
     return m.value("ballast_events_lost_total") > 0 && m.value("ballast_rescans_total") > rescans &&
            m.value("ballast_actors", {{"type", "cgroup"}}) == 51;
-  })) << agent.metrics().text();
+  }, 60s)) << agent.metrics().text();
   auto m = agent.metrics();
   std::printf("overflow: %.0f records lost, %.0f rescans, settled %.2f s after the burst began\n",
               m.value("ballast_events_lost_total"), m.value("ballast_rescans_total") - rescans,

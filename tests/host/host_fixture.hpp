@@ -59,14 +59,15 @@ protected:
 
   agent_process& start() { return start(config_json(port_, subtree_, journal_)); }
 
-  // Polls the agent's /metrics until pred holds or 5 s pass.
-  bool metrics_eventually(const std::function<bool(const scrape&)>& pred) {
-    return eventually([&] { return pred(agent_->metrics()); });
+  // Polls the agent's /metrics until pred holds or `limit` passes.
+  bool metrics_eventually(const std::function<bool(const scrape&)>& pred,
+                          std::chrono::seconds limit = 5s) {
+    return eventually([&] { return pred(agent_->metrics()); }, limit);
   }
 
-  // Polls pred every 20 ms until it holds or 5 s pass.
-  static bool eventually(const std::function<bool()>& pred) {
-    for (auto until = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < until;
+  // Polls pred every 20 ms until it holds or `limit` passes.
+  static bool eventually(const std::function<bool()>& pred, std::chrono::seconds limit = 5s) {
+    for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;
          std::this_thread::sleep_for(20ms))
       if (pred())
         return true;
