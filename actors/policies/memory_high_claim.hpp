@@ -12,6 +12,8 @@
 
 #include <caf/all.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <string>
 
@@ -27,7 +29,7 @@ struct memory_high_change {
 
 // Reclaims (when `reclaim` is set and the limit is below both the usage and
 // the limit in force), then claims. `reclaim_unsupported` runs when the
-// kernel refuses memory.reclaim (before 5.19): the caller stops asking.
+// kernel has no memory.reclaim (before 5.19): the caller stops asking.
 // `done` gets the claim's error, or none.
 template <class Self, class Cgroup>
 void claim_memory_high(Self self, const Cgroup& cgroup, const memory_high_change& c,
@@ -44,8 +46,11 @@ void claim_memory_high(Self self, const Cgroup& cgroup, const memory_high_change
   }
   self->request(cgroup, caf::infinite,
                 action_request{"memory.reclaim", std::to_string(c.usage - c.limit), c.why})
-    .then([=](bool) { claim(); }, [=](caf::error&) {
-      reclaim_unsupported();
+    .then([=](bool) { claim(); }, [=](caf::error& e) {
+      // EAGAIN (the kernel could not reclaim all of it) is normal near the
+      // working set; only a missing file means a kernel without it.
+      if (to_string(e).find(std::strerror(ENOENT)) != std::string::npos)
+        reclaim_unsupported();
       claim();
     });
 }

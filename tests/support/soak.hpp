@@ -34,9 +34,8 @@ struct soak_result {
 // Cycles rotate over 64 directories under `base` (absolute path).
 soak_result run_soak(agent_process& agent, const std::string& base, int cycles, int warmup);
 
-// The kinds the agent's counters get only from these cycles (nothing else on
-// the host makes cgroups or moves processes); exec and exit also come from
-// every other process on the host.
+// The kinds the agent's counters get, on a quiet host, only from these cycles
+// (the agent counts events host-wide; exec and exit come from every process).
 inline const char* const soak_exclusive_kinds[] = {"cgroup_mkdir", "attach", "cgroup_rmdir"};
 
 } // namespace ballast::test

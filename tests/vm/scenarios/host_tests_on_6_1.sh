@@ -8,8 +8,11 @@
 # Not the soak: under TCG its 3,000 cycles take 75 s, and the agent's RSS
 # grew 1.9 MiB there over 2,000 cycles (12-56 KiB on the host, 332 KiB over
 # 100,000 in bench/agent_bench soak): not understood yet, see the closing
-# note of issue 7. It runs on the host kernel.
-BALLASTD_PATH=/usr/local/bin/ballastd host_tests --gtest_filter='AgentHostTest.*:-AgentHostTest.ASoak*' \
+# note of issue 7. It runs on the host kernel. Nor the ring-buffer overflow:
+# under TCG the burst is slow enough that even a 4 KiB ring never fills (0
+# records lost, seen in CI), so there is nothing to repair.
+BALLASTD_PATH=/usr/local/bin/ballastd host_tests \
+  --gtest_filter='AgentHostTest.*:-AgentHostTest.ASoak*:AgentHostTest.ARingBufferOverflow*' \
   --gtest_color=no >/tmp/host_tests.log 2>&1
 rc=$?
 grep -v '^20..-' /tmp/host_tests.log
