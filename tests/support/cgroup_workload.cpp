@@ -85,4 +85,9 @@ void lifecycle_cycle(const std::string& cgroup_dir) {
   remove_cgroup_dir(cgroup_dir);
 }
 
+void lifecycle_cycles(const std::string& base, int from, int to) {
+  for (int i = from; i < to; ++i)
+    lifecycle_cycle(base + "/c" + std::to_string(i % 64));
+}
+
 } // namespace ballast::test

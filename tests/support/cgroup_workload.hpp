@@ -16,6 +16,10 @@ pid_t spawn_in_cgroup(const std::string& cgroup_dir, const std::vector<std::stri
 // One full lifecycle: mkdir, attach, exec /bin/true, exit, rmdir.
 void lifecycle_cycle(const std::string& cgroup_dir);
 
+// Cycles number from to to-1, each in directory "c<number % 64>" under base
+// (absolute path).
+void lifecycle_cycles(const std::string& base, int from, int to);
+
 // Kills and reaps.
 void kill_and_reap(pid_t pid);
 

@@ -44,11 +44,6 @@ process_footprint quiet_footprint(pid_t pid) {
   return f;
 }
 
-void cycles(const std::string& base, int from, int to) {
-  for (int i = from; i < to; ++i)
-    lifecycle_cycle(base + "/s" + std::to_string(i % 64));
-}
-
 } // namespace
 
 process_footprint footprint(pid_t pid) {
@@ -77,12 +72,12 @@ soak_result run_soak(agent_process& agent, const std::string& base, int n, int w
   r.policy_actors_before = before.value("ballast_actors", {{"type", "policy"}});
   double rmdir0 = before.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}});
 
-  cycles(base, 0, warmup);
+  lifecycle_cycles(base, 0, warmup);
   drain(agent, rmdir0 + warmup, r.cgroup_actors_before, r.policy_actors_before);
   r.after_warmup = quiet_footprint(agent.pid());
 
   auto t0 = clock_type::now();
-  cycles(base, warmup, n);
+  lifecycle_cycles(base, warmup, n);
   r.cycle_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   r.drained = drain(agent, rmdir0 + n, r.cgroup_actors_before, r.policy_actors_before);
   r.after = quiet_footprint(agent.pid());

@@ -31,7 +31,7 @@ struct soak_result {
 
 // Runs `warmup` cycles, waits for the agent to drain them, takes the
 // footprint, runs the remaining cycles and takes it again once drained.
-// Cycles rotate over 64 directories under `base` (absolute path).
+// Cycles as lifecycle_cycles, under `base` (absolute path).
 soak_result run_soak(agent_process& agent, const std::string& base, int cycles, int warmup);
 
 // The kinds the agent's counters get, on a quiet host, only from these cycles
