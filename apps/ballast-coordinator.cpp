@@ -4,6 +4,7 @@
 // state) for Prometheus.
 #include "actors/control/remote.hpp"
 #include "actors/coordinator/coordinator.hpp"
+#include "sys/cookie.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
 #include "sys/text.hpp"
@@ -13,6 +14,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <unistd.h>
 
 namespace {
 
@@ -32,6 +34,12 @@ options:
   --metrics HOST:PORT  Prometheus metrics, default 127.0.0.1:9467
   --tls-cert FILE --tls-key FILE --tls-ca FILE
                        mutual TLS to the agents (and on --listen)
+  --cookie FILE        without TLS, changes (rollout, apply, freeze, ...) need
+                       the secret written here at start, mode 0640 root:GROUP;
+                       default /run/ballast/coordinator.cookie
+  --group NAME         who besides root may read it, default ballast
+  --agent-cookie FILE  the cookie of agents on this host that run without TLS
+                       (read at each connect), e.g. /run/ballast/control.cookie
   --log-level LEVEL    debug, info (default), warn or error
 signals: SIGTERM/SIGINT stop.
 )";
@@ -60,6 +68,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> agents;
   std::string listen = "127.0.0.1:9466", metrics = "127.0.0.1:9467";
   tls_files tls;
+  std::string cookie = "/run/ballast/coordinator.cookie", group = "ballast", agent_cookie;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -86,6 +95,12 @@ int main(int argc, char** argv) {
       tls.key = *v;
     } else if (a == "--tls-ca" && (v = value())) {
       tls.ca = *v;
+    } else if (a == "--cookie" && (v = value())) {
+      cookie = *v;
+    } else if (a == "--group" && (v = value())) {
+      group = *v;
+    } else if (a == "--agent-cookie" && (v = value())) {
+      agent_cookie = *v;
     } else if (a == "--log-level" && (v = value())) {
       using ballast::log::level;
       auto l = *v == "debug" ? level::debug : *v == "warn" ? level::warn : *v == "error" ? level::error : level::info;
@@ -124,7 +139,15 @@ int main(int argc, char** argv) {
     log::error("coordinator", "cannot serve metrics on ", metrics, ": ", e.what());
     std::_Exit(1);
   }
-  auto coordinator = spawn_coordinator(sys, {agents, tls.enabled(), registry});
+  auto secret = sys::write_cookie(cookie, group);
+  if (!secret) {
+    log::error("coordinator", "control: ", secret.err().message, ": no change could be authorized");
+    std::_Exit(1);
+  }
+  if (!secret->warning.empty())
+    log::warn("coordinator", "control: ", secret->warning);
+  control_gate gate{secret->secret, cookie, group, tls.enabled(), true};
+  auto coordinator = spawn_coordinator(sys, {agents, tls.enabled(), gate, agent_cookie, registry});
   auto port = publish_control(sys, coordinator, where->first, where->second, tls.enabled());
   if (!port) {
     log::error("coordinator", port.err().message);
@@ -135,6 +158,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&set, &sig);
   log::info("coordinator", "stopping");
+  ::unlink(cookie.c_str());
   std::fflush(nullptr);
   std::_Exit(0);
 }

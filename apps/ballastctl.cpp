@@ -4,6 +4,7 @@
 #include "actors/control/remote.hpp"
 #include "messages/protocol.hpp"
 #include "config/config.hpp"
+#include "sys/cookie.hpp"
 #include "sys/procfs.hpp"
 #include "sys/text.hpp"
 
@@ -13,6 +14,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,7 +33,8 @@ commands (an agent, or a coordinator for its fleet):
   dry-run [on|off]       show, or switch, dry-run
   apply FILE             apply a config (JSON file, - for stdin); refused with
                          every error if invalid, the running config kept
-  freeze PATH            freeze a cgroup (held until thaw or the agent stops)
+  freeze PATH            freeze a cgroup (held until thaw or the agent stops);
+                         in dry-run: "dry-run: not written", exit 0
   thaw PATH              thaw it
   release PATH           release every claim on a cgroup (knobs back)
   watch                  stream events (writes, restores, decisions, lost
@@ -45,6 +48,10 @@ options:
   --host HOST[:PORT]     default 127.0.0.1:9465 (the local agent)
   --tls-cert FILE --tls-key FILE --tls-ca FILE
                          mutual TLS (all three); needed for a non-loopback agent
+  --cookie FILE          the agent's control cookie, sent with every request:
+                         without TLS changes need it (root and group ballast
+                         can read it); default /run/ballast/control.cookie
+                         (a coordinator's: /run/ballast/coordinator.cookie)
   -o json                JSON instead of tables
   --timeout DURATION     per request, default 5s ("500ms", "10s")
 exit codes: 0 done, 1 refused, 2 usage, 3 unreachable or timed out
@@ -55,6 +62,7 @@ enum exit_code { done = 0, refused = 1, usage_error = 2, unreachable = 3 };
 struct options {
   std::string host = "127.0.0.1:" + std::to_string(default_control_port);
   tls_files tls;
+  std::string cookie = "/run/ballast/control.cookie";
   bool json_out = false;
   std::chrono::milliseconds timeout{5000};
   std::vector<std::string> args;
@@ -111,20 +119,40 @@ std::string apply_table(const apply_result& r) {
   return out;
 }
 
+// Live policy actors ("telemetry:1234", one per process) counted per
+// policy: "telemetry ×71 senpai ". The full list is in -o json.
+std::string policy_summary(const std::vector<std::string>& live) {
+  std::map<std::string, size_t> count;
+  for (auto& p : live)
+    ++count[p.substr(0, p.find(':'))];
+  std::string out;
+  for (auto& [name, n] : count)
+    out += name + (n > 1 ? " \u00d7" + std::to_string(n) : "") + " ";
+  return out;
+}
+
 // Runs one request and prints its reply; returns the exit code.
 class session {
 public:
   session(caf::actor_system& sys, const options& o, control_actor remote)
-    : sys_(sys), o_(o), remote_(std::move(remote)), self_(sys) {}
+    : sys_(sys), o_(o), remote_(std::move(remote)), self_(sys) {
+    if (auto secret = sys::read_cookie(o.cookie))
+      cred_.cookie = std::move(*secret);
+    else
+      cookie_problem_ = secret.err().message;
+  }
 
   // One request; on_reply(Reply&) returns the exit code.
   template <class Reply, class OnReply, class... Request>
   int ask(OnReply on_reply, Request... request) {
     int code = done;
-    self_->request(remote_, o_.timeout, request...)
+    self_->request(remote_, o_.timeout, cred_, request...)
       .receive([&](Reply& reply) { code = on_reply(reply); },
                [&](caf::error& e) {
-                 std::fprintf(stderr, "ballastctl: %s\n", error_text(sys_, e).c_str());
+                 auto why = error_text(sys_, e);
+                 std::fprintf(stderr, "ballastctl: %s\n", why.c_str());
+                 if (why.find("not authorized") != std::string::npos && !cookie_problem_.empty())
+                   std::fprintf(stderr, "ballastctl: (%s)\n", cookie_problem_.c_str());
                  code = is_unreachable(e) ? unreachable : refused;
                });
     return code;
@@ -157,6 +185,8 @@ private:
   const options& o_;
   control_actor remote_;
   caf::scoped_actor self_;
+  credential cred_;
+  std::string cookie_problem_;  // why the cookie could not be read
 };
 
 int run(caf::actor_system& sys, const options& o, control_actor remote) {
@@ -172,9 +202,7 @@ int run(caf::actor_system& sys, const options& o, control_actor remote) {
       std::string t = "CGROUP                                   PIDS  POLICIES / CLAIMS\n";
       for (auto& c : all) {
         json claims = json::array();
-        std::string line;
-        for (auto& p : c.policies)
-          line += p + " ";
+        std::string line = policy_summary(c.policies);
         for (auto& cl : c.claims) {
           claims.push_back({{"knob", cl.knob}, {"value", cl.value}, {"priority", cl.priority}});
           line += cl.knob + "=" + cl.value + " ";
@@ -238,7 +266,11 @@ int run(caf::actor_system& sys, const options& o, control_actor remote) {
     }, fleet_apply{text, o.agents, o.canaries, o.window.count()});
   }
   if ((cmd == "freeze" || cmd == "thaw") && need(1)) {
-    auto ok = [&](bool) { print(o, {{cmd, o.args[1]}}, cmd + " " + o.args[1] + ": done\n"); return done; };
+    auto ok = [&](bool written) {
+      print(o, {{cmd, o.args[1]}, {"written", written}},
+            cmd + " " + o.args[1] + (written ? ": done\n" : ": dry-run: not written\n"));
+      return done;
+    };
     return cmd == "freeze" ? s.ask<bool>(ok, atom::freeze_v, o.args[1]) : s.ask<bool>(ok, atom::thaw_v, o.args[1]);
   }
   if (cmd == "release" && need(1))
@@ -294,6 +326,8 @@ int main(int argc, char** argv) {
       o.tls.key = *v;
     } else if (a == "--tls-ca" && (v = value())) {
       o.tls.ca = *v;
+    } else if (a == "--cookie" && (v = value())) {
+      o.cookie = *v;
     } else if (a == "-o" && (v = value())) {
       if (*v != "json")
         return fail_usage("-o takes only json");

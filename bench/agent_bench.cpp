@@ -221,14 +221,31 @@ json soak(int cycles, int warmup) {
   return out;
 }
 
+// The scale benchmark's cgroups and sleeping processes, removed on every
+// way out (an agent that does not start, an exception, the normal end).
+struct sleeper_tree {
+  std::vector<std::string> dirs;  // parents first
+  std::vector<pid_t> pids;
+  sleeper_tree() = default;
+  sleeper_tree(const sleeper_tree&) = delete;
+  ~sleeper_tree() {
+    for (auto pid : pids)
+      kill_and_reap(pid);
+    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d)
+      remove_cgroup_dir(*d);
+  }
+};
+
 json scale(int n, int secs) {
   std::string root = cgroup2_root(), subtree = "/ballast-bench-scale";
+  sleeper_tree tree;
   make_cgroup_dir(root + subtree);
-  std::vector<pid_t> pids;
+  tree.dirs.push_back(root + subtree);
   for (int i = 0; i < n; ++i) {
     auto dir = root + subtree + "/c" + std::to_string(i);
     make_cgroup_dir(dir);
-    pids.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "100000"}));
+    tree.dirs.push_back(dir);
+    tree.pids.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "100000"}));
   }
   auto agent = start_agent(subtree, "1s");
   bool all = wait_for(*agent, [&](const scrape& m) {
@@ -266,11 +283,6 @@ json scale(int n, int secs) {
               {"sigterm_to_exit_ms", stop_ms},
               {"exit_code", code.value_or(-1)},
               {"targets", {{"rss_mib", 40}, {"cpu_percent", 1}, {"scrape_ms", 20}, {"sigterm_ms", 190}}}};
-  for (auto pid : pids)
-    kill_and_reap(pid);
-  for (int i = 0; i < n; ++i)
-    remove_cgroup_dir(root + subtree + "/c" + std::to_string(i));
-  remove_cgroup_dir(root + subtree);
   return out;
 }
 
@@ -286,6 +298,7 @@ int flag(int argc, char** argv, const char* name, int fallback) {
 int main(int argc, char** argv) {
   std::string what = argc > 1 ? argv[1] : "";
   try {
+    ballastd_path();  // a usage error before any cgroup or process is made
     json out;
     if (what == "latency")
       out = latency(flag(argc, argv, "--events", 10000), flag(argc, argv, "--rate", 500));

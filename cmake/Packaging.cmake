@@ -41,6 +41,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # /etc/ballast/ballastd.json is the operator's: dpkg keeps their edits on upgrade.
 set(BALLAST_DEB_CONFFILES "${CMAKE_CURRENT_BINARY_DIR}/deb/conffiles")
 file(WRITE "${BALLAST_DEB_CONFFILES}" "/etc/ballast/ballastd.json\n")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${BALLAST_DEB_CONFFILES}")
+# postinst creates the control group (members may change what the agent does).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA "${BALLAST_DEB_CONFFILES};${PROJECT_SOURCE_DIR}/deploy/debian/postinst")
 # Only the runtime: no tests or benchmarks end up in the package (they have no install rules).
 include(CPack)

@@ -55,6 +55,12 @@ struct agent {
   std::string tls_certificate;  // PEM files; all three or none
   std::string tls_key;
   std::string tls_ca;
+  // Who may change things without TLS: root and members of control_group,
+  // the readers of the cookie file the agent writes at start. Reads (status,
+  // cgroups, policies, watch) are open to every local user unless closed.
+  std::string control_cookie = "/run/ballast/control.cookie";
+  std::string control_group = "ballast";
+  bool control_open_reads = true;
   bool operator==(const agent&) const = default;
 };
 

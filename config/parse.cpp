@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
+#include "config/strict_json.hpp"
 
 namespace ballast::config {
 namespace {
@@ -330,10 +331,14 @@ private:
                            }}});
   }
 
-  // "control": {"listen": "host:port", "tls": {"certificate", "key", "ca"}}.
-  // Only loopback may go without TLS: the control interface changes knobs.
+  // "control": {"listen": "host:port", "tls": {"certificate", "key", "ca"},
+  // "cookie": FILE, "group": NAME, "open_reads": BOOL}. Only loopback may go
+  // without TLS: the control interface changes knobs.
   void read_control(const json& n, const std::string& path, agent& a) {
     read_object(n, path, {
+        {"cookie", assign(a.control_cookie, &reader::checked<absolute_path_problem>)},
+        {"group", assign(a.control_group, &reader::checked<name_problem>)},
+        {"open_reads", assign(a.control_open_reads, &reader::boolean)},
         {"listen", [&](const json& v, const std::string& p) {
            if (auto e = listen(v, p)) {
              a.control_address = std::move(e->address);
@@ -458,7 +463,10 @@ json canonical(const agent& a) {
           {"policies", std::move(policies)},
           {"control_address", a.control_address},
           {"control_port", a.control_port},
-          {"tls", {a.tls_certificate, a.tls_key, a.tls_ca}}};
+          {"tls", {a.tls_certificate, a.tls_key, a.tls_ca}},
+          {"control_cookie", a.control_cookie},
+          {"control_group", a.control_group},
+          {"control_open_reads", a.control_open_reads}};
 }
 
 // 64-bit FNV-1a: tiny, and the same on every build and run (std::hash is not).
@@ -472,14 +480,16 @@ uint64_t fnv1a(std::string_view bytes) {
 
 parse_result parse(std::string_view json_text, const std::vector<std::string>& known_policy_types) {
   json root;
+  std::vector<config_error> duplicates;
   try {
-    root = json::parse(json_text.begin(), json_text.end());
+    root = parse_strict(json_text, duplicates);
   } catch (const json::exception& e) {
     return {std::nullopt, {{"", invalid_json_rule(e)}}};
   }
   reader r(known_policy_types);
   agent a = r.read(root);
-  auto errors = r.take_errors();
+  auto errors = std::move(duplicates);
+  for (auto& e : r.take_errors()) errors.push_back(std::move(e));
   if (!errors.empty()) return {std::nullopt, std::move(errors)};
   return {std::move(a), {}};
 }

@@ -12,6 +12,18 @@
 
 namespace ballast {
 
+// What a client proves about itself with each request: the secret from the
+// agent's cookie file (readable by root and the control group only), or
+// nothing. Over TLS the client's certificate is the proof and this is empty.
+struct credential {
+  std::string cookie;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, credential& x) {
+  return f(caf::meta::type_name("ballast.credential"), x.cookie);
+}
+
 // One agent at a glance.
 struct agent_status {
   std::string version;

@@ -69,6 +69,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballast, (ballast::fleet_apply))
   CAF_ADD_TYPE_ID(ballast, (ballast::agent_outcome))
   CAF_ADD_TYPE_ID(ballast, (ballast::fleet_apply_result))
+  CAF_ADD_TYPE_ID(ballast, (ballast::credential))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -156,33 +157,37 @@ using source_actor = caf::typed_actor<
 
 // The control interface of an agent, and of a coordinator for its fleet:
 // ballastctl speaks it to both. Paths are cgroup paths relative to the
-// agent's cgroup2 root; anything leading outside it is refused.
+// agent's cgroup2 root; anything leading outside it is refused. Every
+// request starts with the client's credential: a change (apply, dry-run
+// on/off, freeze, thaw, release, rollout) is refused without one the
+// agent accepts, reads only when the config closes them.
 using control_actor = caf::typed_actor<
-  caf::replies_to<atom::status>::with<agent_status>,
+  caf::replies_to<credential, atom::status>::with<agent_status>,
   // Watched cgroups with their live policies and claims.
-  caf::replies_to<atom::cgroups>::with<std::vector<cgroup_status>>,
-  caf::replies_to<atom::policies>::with<std::vector<policy_info>>,
-  caf::replies_to<atom::dry_run>::with<bool>,
-  caf::replies_to<atom::dry_run, bool>::with<apply_result>,
+  caf::replies_to<credential, atom::cgroups>::with<std::vector<cgroup_status>>,
+  caf::replies_to<credential, atom::policies>::with<std::vector<policy_info>>,
+  caf::replies_to<credential, atom::dry_run>::with<bool>,
+  caf::replies_to<credential, atom::dry_run, bool>::with<apply_result>,
   // A config as JSON text: validated, applied or refused with its errors.
-  caf::replies_to<atom::apply, std::string>::with<apply_result>,
+  caf::replies_to<credential, atom::apply, std::string>::with<apply_result>,
   // The config in force, and a config as data (a coordinator's revert).
-  caf::replies_to<atom::config>::with<config::agent>,
-  caf::replies_to<atom::apply, config::agent>::with<apply_result>,
-  // Freeze (held by the control interface until thawed) or thaw a cgroup.
-  caf::replies_to<atom::freeze, std::string>::with<bool>,
-  caf::replies_to<atom::thaw, std::string>::with<bool>,
+  caf::replies_to<credential, atom::config>::with<config::agent>,
+  caf::replies_to<credential, atom::apply, config::agent>::with<apply_result>,
+  // Freeze (held by the control interface until thawed) or thaw a cgroup;
+  // true when written, false in dry-run (nothing written).
+  caf::replies_to<credential, atom::freeze, std::string>::with<bool>,
+  caf::replies_to<credential, atom::thaw, std::string>::with<bool>,
   // Release every claim on a cgroup; replies how many were released.
-  caf::replies_to<atom::release, std::string>::with<uint64_t>,
+  caf::replies_to<credential, atom::release, std::string>::with<uint64_t>,
   // The sender gets control_event messages until it goes away.
-  caf::replies_to<atom::watch>::with<bool>,
+  caf::replies_to<credential, atom::watch>::with<bool>,
   // The coordinator's own timers (heartbeats; the end of a rollout's
-  // window); an agent ignores them.
+  // window); ignored unless the actor sent them to itself.
   caf::reacts_to<atom::tick>,
   caf::reacts_to<atom::tick, uint64_t>,
   // Coordinator only (an agent refuses): the fleet, and a fleet-wide apply.
-  caf::replies_to<atom::fleet>::with<fleet_status>,
-  caf::replies_to<fleet_apply>::with<fleet_apply_result>>;
+  caf::replies_to<credential, atom::fleet>::with<fleet_status>,
+  caf::replies_to<credential, fleet_apply>::with<fleet_apply_result>>;
 
 // The supervisor: spawns and monitors the others.
 using supervisor_actor = caf::typed_actor<

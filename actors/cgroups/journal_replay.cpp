@@ -6,7 +6,8 @@
 
 namespace ballast {
 
-replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics) {
+replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics,
+                              bool dry_run) {
   replay_outcome out;
   auto text = j.read_all();
   if (!text) {
@@ -38,6 +39,12 @@ replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_
                 ": the cgroup is gone or was re-created");
       continue;
     }
+    if (dry_run) {
+      ++out.would_restore;
+      log::info("journal", "dry-run: would restore ", r.knob, "=", r.value, " in ", r.path,
+                " (not written; the journal is kept)");
+      continue;
+    }
     if (auto w = dir->write(r.knob, r.value); !w) {
       ++out.failed;
       metrics.knob_restore_failed();
@@ -50,8 +57,9 @@ replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_
     log::info("journal", "restored ", r.knob, "=", r.value, " in ", r.path,
               " (left changed by an agent that did not stop cleanly)");
   }
-  // A failed restore stays in the journal so the next start tries again.
-  if (out.failed == 0) {
+  // A failed restore stays in the journal so the next start tries again;
+  // so does everything a dry-run did not restore.
+  if (out.failed == 0 && out.would_restore == 0) {
     if (auto t = j.truncate(); !t)
       log::error("journal", t.err().message);
   }

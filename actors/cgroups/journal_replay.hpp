@@ -2,6 +2,8 @@
 // process) may have left knobs changed. Before any actor starts, the
 // journal's open claims are written back to their originals — only where
 // the cgroup still exists with the same id — and the journal is emptied.
+// In dry-run nothing is written: each restore is logged as what would be
+// done, and the journal is kept for an agent that may write.
 #pragma once
 
 #include "actors/cgroups/journal.hpp"
@@ -17,8 +19,10 @@ struct replay_outcome {
                         // original is unknown (records conflict)
   size_t failed = 0;    // the write failed although the cgroup exists
   size_t bad_lines = 0;
+  size_t would_restore = 0;  // dry-run: restores logged, not written
 };
 
-replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics);
+replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics,
+                              bool dry_run);
 
 } // namespace ballast

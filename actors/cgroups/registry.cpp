@@ -175,6 +175,7 @@ void reconcile(registry_self self) {
   }
   log::info("registry", "scan: ", st.cgroups.size(), " cgroups watched, ", st.pid_cgroup.size(),
             " processes");
+  st.ctx->metrics->ready();
 }
 
 void apply_config(registry_self self, config::agent cfg) {

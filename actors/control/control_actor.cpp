@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include <mutex>
+#include <tuple>
 
 namespace ballast {
 
@@ -65,7 +66,7 @@ void with_config(control_self self, Promise rp, F then) {
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
 }
 
-// Runs `then(cgroup_actor)` for a confined, watched path; errors go to rp.
+// Runs `then(cgroup_actor, dry_run)` for a confined, watched path; errors go to rp.
 template <class Promise, class F>
 void with_cgroup(control_self self, Promise rp, const std::string& path, F then) {
   auto confined = sys::confine_cgroup_path(self->state.env.cgroup_root, path);
@@ -73,9 +74,9 @@ void with_cgroup(control_self self, Promise rp, const std::string& path, F then)
     rp.deliver(caf::make_error(caf::sec::invalid_argument, "refused: " + confined.err().message));
     return;
   }
-  with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
+  with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::find_v, path)
-      .then([=](caf::actor& cg) mutable { then(caf::actor_cast<cgroup_actor>(cg)); },
+      .then([=](caf::actor& cg) mutable { then(caf::actor_cast<cgroup_actor>(cg), cfg.dry_run); },
             [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
   });
 }
@@ -83,15 +84,13 @@ void with_cgroup(control_self self, Promise rp, const std::string& path, F then)
 // Validates and applies `next` through the supervisor. The control settings
 // in force stay: they change with a restart only.
 apply_result apply(control_self self, config::agent running, config::agent next) {
-  if (next.control_address != running.control_address || next.control_port != running.control_port ||
-      next.tls_certificate != running.tls_certificate || next.tls_key != running.tls_key ||
-      next.tls_ca != running.tls_ca)
-    log::warn("control", "the new config changes the control listener or TLS: that takes a restart");
-  next.control_address = running.control_address;
-  next.control_port = running.control_port;
-  next.tls_certificate = running.tls_certificate;
-  next.tls_key = running.tls_key;
-  next.tls_ca = running.tls_ca;
+  auto control_of = [](auto& a) {
+    return std::tie(a.control_address, a.control_port, a.tls_certificate, a.tls_key, a.tls_ca,
+                    a.control_cookie, a.control_group, a.control_open_reads);
+  };
+  if (control_of(next) != control_of(running))
+    log::warn("control", "the new config changes the control listener, TLS or access: that takes a restart");
+  control_of(next) = control_of(running);
   auto hash = config::config_hash(next);
   log::info("control", "applying config ", hash, " (", next.policies.size(), " policies",
             next.dry_run ? ", dry-run" : "", ")");
@@ -99,8 +98,7 @@ apply_result apply(control_self self, config::agent running, config::agent next)
   return {true, {}, hash};
 }
 
-caf::result<agent_status> status(control_self self) {
-  auto rp = self->make_response_promise<agent_status>();
+void status(control_self self, caf::typed_response_promise<agent_status> rp) {
   with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::list_v)
       .then([=](std::vector<cgroup_status>& all) mutable {
@@ -120,11 +118,9 @@ caf::result<agent_status> status(control_self self) {
             },
             [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
   });
-  return rp;
 }
 
-caf::result<std::vector<policy_info>> policies(control_self self) {
-  auto rp = self->make_response_promise<std::vector<policy_info>>();
+void policies(control_self self, caf::typed_response_promise<std::vector<policy_info>> rp) {
   with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::list_v)
       .then([=](std::vector<cgroup_status>& all) mutable {
@@ -143,7 +139,6 @@ caf::result<std::vector<policy_info>> policies(control_self self) {
             },
             [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
   });
-  return rp;
 }
 
 control_actor::behavior_type control(control_self self, supervisor_actor supervisor,
@@ -158,32 +153,48 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
              std::string(source), std::string(text)});
   });
   self->set_down_handler([=](caf::down_msg& dm) { self->state.watching->drop(dm.source); });
+
   return {
-    [=](atom::status) { return status(self); },
-    [=](atom::cgroups) {
+    [=](const credential& who, atom::status) {
+      auto rp = self->make_response_promise<agent_status>();
+      if (!self->state.env.gate.refuse(rp, who, access::read, "status"))
+        status(self, rp);
+      return rp;
+    },
+    [=](const credential& who, atom::cgroups) {
       auto rp = self->make_response_promise<std::vector<cgroup_status>>();
-      with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
-        rp.delegate(reg, atom::list_v);
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::read, "cgroups"))
+        with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
+          rp.delegate(reg, atom::list_v);
+        });
       return rp;
     },
-    [=](atom::policies) { return policies(self); },
-    [=](atom::dry_run) {
+    [=](const credential& who, atom::policies) {
+      auto rp = self->make_response_promise<std::vector<policy_info>>();
+      if (!self->state.env.gate.refuse(rp, who, access::read, "policies"))
+        policies(self, rp);
+      return rp;
+    },
+    [=](const credential& who, atom::dry_run) {
       auto rp = self->make_response_promise<bool>();
-      with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(cfg.dry_run); });
+      if (!self->state.env.gate.refuse(rp, who, access::read, "dry-run"))
+        with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(cfg.dry_run); });
       return rp;
     },
-    [=](atom::dry_run, bool on) {
+    [=](const credential& who, atom::dry_run, bool on) {
       auto rp = self->make_response_promise<apply_result>();
-      with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
-        auto next = cfg;
-        next.dry_run = on;
-        rp.deliver(apply(self, std::move(cfg), std::move(next)));
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, on ? "dry-run on" : "dry-run off"))
+        with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
+          auto next = cfg;
+          next.dry_run = on;
+          rp.deliver(apply(self, std::move(cfg), std::move(next)));
+        });
       return rp;
     },
-    [=](atom::apply, std::string& text) {
+    [=](const credential& who, atom::apply, std::string& text) {
       auto rp = self->make_response_promise<apply_result>();
+      if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
+        return rp;
       auto checked = check_config(text);
       if (!checked.value) {
         apply_result refused;
@@ -199,13 +210,16 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       });
       return rp;
     },
-    [=](atom::config) {
+    [=](const credential& who, atom::config) {
       auto rp = self->make_response_promise<config::agent>();
-      with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(std::move(cfg)); });
+      if (!self->state.env.gate.refuse(rp, who, access::read, "config"))
+        with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(std::move(cfg)); });
       return rp;
     },
-    [=](atom::apply, config::agent& next) {
+    [=](const credential& who, atom::apply, config::agent& next) {
       auto rp = self->make_response_promise<apply_result>();
+      if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
+        return rp;
       if (auto errors = check_policies(next); !errors.empty()) {
         apply_result refused;
         for (auto& e : errors)
@@ -218,39 +232,46 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       });
       return rp;
     },
-    [=](atom::freeze, std::string& path) {
+    [=](const credential& who, atom::freeze, std::string& path) {
       auto rp = self->make_response_promise<bool>();
-      with_cgroup(self, rp, path, [=](cgroup_actor cg) mutable {
-        self->request(cg, internal_timeout,
-                      claim_request{"cgroup.freeze", "1", control_priority, "control: freeze"})
-          .then([=](claim_reply&) mutable { rp.deliver(true); },
-                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, "freeze"))
+        with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
+          self->request(cg, internal_timeout,
+                        claim_request{"cgroup.freeze", "1", control_priority, "control: freeze"})
+            .then([=](claim_reply& r) mutable { rp.deliver(!r.dry_run); },
+                  [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        });
       return rp;
     },
-    [=](atom::thaw, std::string& path) {
+    [=](const credential& who, atom::thaw, std::string& path) {
       auto rp = self->make_response_promise<bool>();
-      with_cgroup(self, rp, path, [=](cgroup_actor cg) mutable {
-        self->send(cg, atom::release_v, std::string("cgroup.freeze"));
-        rp.deliver(true);
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
+        with_cgroup(self, rp, path, [=](cgroup_actor cg, bool dry_run) mutable {
+          self->send(cg, atom::release_v, std::string("cgroup.freeze"));
+          rp.deliver(!dry_run);
+        });
       return rp;
     },
-    [=](atom::release, std::string& path) {
+    [=](const credential& who, atom::release, std::string& path) {
       auto rp = self->make_response_promise<uint64_t>();
-      with_cgroup(self, rp, path, [=](cgroup_actor cg) mutable {
-        log::info("control", "releasing every claim on ", path);
-        rp.delegate(cg, atom::release_v, atom::all_v);
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, "release"))
+        with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
+          log::info("control", "releasing every claim on ", path);
+          rp.delegate(cg, atom::release_v, atom::all_v);
+        });
       return rp;
     },
-    [=](atom::watch) { return self->state.watching->add_sender(self); },
+    [=](const credential& who, atom::watch) -> caf::result<bool> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "watch"))
+        return refusal;
+      return self->state.watching->add_sender(self);
+    },
     [=](atom::tick) {},  // the coordinator's timer; nothing to do here
     [=](atom::tick, uint64_t) {},
-    [=](atom::fleet) -> caf::result<fleet_status> {
+    [=](const credential&, atom::fleet) -> caf::result<fleet_status> {
       return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
     },
-    [=](fleet_apply&) -> caf::result<fleet_apply_result> {
+    [=](const credential&, fleet_apply&) -> caf::result<fleet_apply_result> {
       return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
     },
   };

@@ -7,6 +7,7 @@
 // agent's log lines at info and above to watching clients as control_events.
 #pragma once
 
+#include "actors/control/control_gate.hpp"
 #include "messages/protocol.hpp"
 
 #include <chrono>
@@ -18,6 +19,7 @@ struct control_env {
   std::string cgroup_root;  // request paths are confined to it
   std::string proc_root;    // for /proc/pressure
   std::chrono::steady_clock::time_point started;
+  control_gate gate;        // who may read and change
 };
 
 control_actor spawn_control(caf::actor_system& sys, supervisor_actor supervisor, control_env env);

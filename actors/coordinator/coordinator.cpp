@@ -4,6 +4,7 @@
 #include "actors/control/watchers.hpp"
 #include "actors/policies/policy.hpp"
 #include "ballast_version.hpp"
+#include "sys/cookie.hpp"
 #include "sys/log.hpp"
 
 #include <caf/all.hpp>
@@ -32,6 +33,7 @@ struct agent_link {
   std::string host;
   uint16_t port = 0;
   control_actor handle;  // invalid while down
+  credential cred;       // what this agent is sent (its cookie, read at connect)
   caf::actor relay;      // watches the agent, relays its events
   bool connecting = false;
   bool asking = false;   // a heartbeat is unanswered
@@ -80,9 +82,9 @@ struct coordinator_state {
 using coordinator_self = control_actor::stateful_pointer<coordinator_state>;
 
 // Subscribes to one agent's events and relays them, tagged, to our watchers.
-caf::behavior relay(caf::event_based_actor* self, control_actor agent, std::string name,
-                    std::shared_ptr<watchers> w) {
-  self->request(agent, caf::infinite, atom::watch_v).then([](bool) {});
+caf::behavior relay(caf::event_based_actor* self, control_actor agent, credential cred,
+                    std::string name, std::shared_ptr<watchers> w) {
+  self->request(agent, caf::infinite, std::move(cred), atom::watch_v).then([](bool) {});
   return {
     [=](control_event& ev) {
       ev.agent = name;
@@ -105,6 +107,17 @@ void mark_down(coordinator_self self, agent_link& a, const std::string& why) {
   a.backoff = std::min(a.backoff * 2, max_backoff);
 }
 
+// An agent without TLS on this host wants its cookie; over TLS the
+// coordinator's certificate is enough.
+credential agent_credential(const coordinator_env& env) {
+  if (env.agent_cookie.empty())
+    return {};
+  auto secret = sys::read_cookie(env.agent_cookie);
+  if (!secret)
+    log::warn("coordinator", "agent cookie: ", secret.err().message, ": changes will be refused");
+  return {secret ? *secret : std::string()};
+}
+
 void connect(coordinator_self self, agent_link& a) {
   a.connecting = true;
   auto name = a.name;
@@ -119,8 +132,9 @@ void connect(coordinator_self self, agent_link& a) {
           return;
         }
         a.handle = caf::actor_cast<control_actor>(std::move(ptr));
+        a.cred = agent_credential(self->state.env);
         self->monitor(a.handle);
-        a.relay = self->system().spawn(relay, a.handle, name, self->state.watching);
+        a.relay = self->system().spawn(relay, a.handle, a.cred, name, self->state.watching);
         a.backoff = first_backoff;
         a.error.clear();
         a.up_series->Set(1);
@@ -146,7 +160,7 @@ void beat(coordinator_self self) {
       continue;
     a.asking = true;
     auto n = name;
-    self->request(a.handle, answer_within, atom::status_v)
+    self->request(a.handle, answer_within, a.cred, atom::status_v)
       .then([=](agent_status& s) {
               auto& a = self->state.agents[n];
               a.asking = false;
@@ -193,7 +207,7 @@ void fan_out(coordinator_self self, const std::vector<std::string>& names, Each 
         (*finish)();
       continue;
     }
-    self->request(a.handle, request_timeout, request...)
+    self->request(a.handle, request_timeout, a.cred, request...)
       .then([=](Reply& r) mutable {
               each(n, caf::expected<Reply>(std::move(r)));
               if (--*pending == 0)
@@ -370,7 +384,13 @@ caf::result<fleet_apply_result> on_fleet_apply(coordinator_self self, fleet_appl
   return rp;
 }
 
-// "agent:/path" -> the agent's handle and the path; errors go to rp.
+// Timers are our own: a client that sends a tick neither beats nor ends a
+// rollout's window early.
+bool from_self(coordinator_self self) {
+  return self->current_sender() == self->ctrl();
+}
+
+// "agent:/path" -> the agent's handle, credential and the path; errors go to rp.
 template <class Promise, class F>
 void on_agent_path(coordinator_self self, Promise rp, const std::string& where, F then) {
   auto colon = where.find(":/");
@@ -381,7 +401,7 @@ void on_agent_path(coordinator_self self, Promise rp, const std::string& where, 
                                "refused: '" + where + "' is not AGENT:/path for an agent that is up"));
     return;
   }
-  then(it->second.handle, where.substr(colon + 1));
+  then(it->second.handle, it->second.cred, where.substr(colon + 1));
 }
 
 control_actor::behavior_type coordinator(coordinator_self self, coordinator_env env) {
@@ -412,16 +432,21 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
         mark_down(self, a, "connection lost (" + self->system().render(dm.reason) + ")");
   });
   self->send(self, atom::tick_v);
+
   return {
     [=](atom::tick) {
+      if (!from_self(self))
+        return;
       beat(self);
       self->delayed_send(self, heartbeat, atom::tick_v);
     },
     [=](atom::tick, uint64_t id) {
-      if (self->state.running && self->state.running->id == id)
+      if (from_self(self) && self->state.running && self->state.running->id == id)
         judge_canaries(self);
     },
-    [=](atom::status) {
+    [=](const credential& who, atom::status) -> caf::result<agent_status> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "status"))
+        return refusal;
       auto& st = self->state;
       agent_status s;
       s.version = BALLAST_VERSION;
@@ -439,17 +464,25 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
       }
       return s;
     },
-    [=](atom::fleet) {
+    [=](const credential& who, atom::fleet) -> caf::result<fleet_status> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "fleet"))
+        return refusal;
       fleet_status f;
       for (auto& [name, a] : self->state.agents)
         f.agents.push_back({name, bool(a.handle), a.last, a.error});
       f.rollout = self->state.rollout;
       return f;
     },
-    [=](fleet_apply& req) { return on_fleet_apply(self, std::move(req)); },
-    [=](atom::apply, std::string& text) {
+    [=](const credential& who, fleet_apply& req) -> caf::result<fleet_apply_result> {
+      if (auto refusal = self->state.env.gate.check(who, access::change, "rollout"))
+        return refusal;
+      return on_fleet_apply(self, std::move(req));
+    },
+    [=](const credential& who, atom::apply, std::string& text) {
       auto rp = self->make_response_promise<apply_result>();
-      self->request(caf::actor_cast<control_actor>(self), caf::infinite, fleet_apply{text, {}, 0, 0})
+      if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
+        return rp;
+      self->request(caf::actor_cast<control_actor>(self), caf::infinite, who, fleet_apply{text, {}, 0, 0})
         .then([=](fleet_apply_result& r) mutable {
                 apply_result out{r.rollout == "applied", {}, ""};
                 for (auto& a : r.agents)
@@ -460,30 +493,38 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
               [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
-    [=](atom::apply, config::agent&) -> caf::result<apply_result> {
+    [=](const credential&, atom::apply, config::agent&) -> caf::result<apply_result> {
       return caf::make_error(caf::sec::invalid_argument, "refused: send a coordinator JSON (apply or rollout)");
     },
-    [=](atom::config) -> caf::result<config::agent> {
+    [=](const credential&, atom::config) -> caf::result<config::agent> {
       return caf::make_error(caf::sec::invalid_argument, "refused: ask an agent for its config");
     },
-    [=](atom::cgroups) {
+    [=](const credential& who, atom::cgroups) -> caf::result<std::vector<cgroup_status>> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "cgroups"))
+        return refusal;
       return gather<cgroup_status>(self, atom::cgroups_v, [](const std::string& n, cgroup_status& c) {
         c.path = n + ":" + c.path;
       });
     },
-    [=](atom::policies) {
+    [=](const credential& who, atom::policies) -> caf::result<std::vector<policy_info>> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "policies"))
+        return refusal;
       return gather<policy_info>(self, atom::policies_v, [](const std::string& n, policy_info& p) {
         p.name = n + "/" + p.name;
       });
     },
-    [=](atom::dry_run) {
+    [=](const credential& who, atom::dry_run) -> caf::result<bool> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "dry-run"))
+        return refusal;
       bool all = true;
       for (auto& [name, a] : self->state.agents)
         all = all && (!a.handle || a.last.dry_run);
       return all;
     },
-    [=](atom::dry_run, bool on) {
+    [=](const credential& who, atom::dry_run, bool on) {
       auto rp = self->make_response_promise<apply_result>();
+      if (self->state.env.gate.refuse(rp, who, access::change, on ? "dry-run on" : "dry-run off"))
+        return rp;
       auto out = std::make_shared<apply_result>(apply_result{true, {}, ""});
       fan_out<apply_result>(self, up_agents(self),
         [=](const std::string& n, caf::expected<apply_result> r) {
@@ -495,28 +536,35 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
         [=]() mutable { rp.deliver(*out); }, atom::dry_run_v, on);
       return rp;
     },
-    [=](atom::freeze, std::string& where) {
+    [=](const credential& who, atom::freeze, std::string& where) {
       auto rp = self->make_response_promise<bool>();
-      on_agent_path(self, rp, where, [=](control_actor a, std::string path) mutable {
-        rp.delegate(a, atom::freeze_v, std::move(path));
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, "freeze"))
+        on_agent_path(self, rp, where, [=](control_actor a, credential c, std::string path) mutable {
+          rp.delegate(a, std::move(c), atom::freeze_v, std::move(path));
+        });
       return rp;
     },
-    [=](atom::thaw, std::string& where) {
+    [=](const credential& who, atom::thaw, std::string& where) {
       auto rp = self->make_response_promise<bool>();
-      on_agent_path(self, rp, where, [=](control_actor a, std::string path) mutable {
-        rp.delegate(a, atom::thaw_v, std::move(path));
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
+        on_agent_path(self, rp, where, [=](control_actor a, credential c, std::string path) mutable {
+          rp.delegate(a, std::move(c), atom::thaw_v, std::move(path));
+        });
       return rp;
     },
-    [=](atom::release, std::string& where) {
+    [=](const credential& who, atom::release, std::string& where) {
       auto rp = self->make_response_promise<uint64_t>();
-      on_agent_path(self, rp, where, [=](control_actor a, std::string path) mutable {
-        rp.delegate(a, atom::release_v, std::move(path));
-      });
+      if (!self->state.env.gate.refuse(rp, who, access::change, "release"))
+        on_agent_path(self, rp, where, [=](control_actor a, credential c, std::string path) mutable {
+          rp.delegate(a, std::move(c), atom::release_v, std::move(path));
+        });
       return rp;
     },
-    [=](atom::watch) { return self->state.watching->add_sender(self); },
+    [=](const credential& who, atom::watch) -> caf::result<bool> {
+      if (auto refusal = self->state.env.gate.check(who, access::read, "watch"))
+        return refusal;
+      return self->state.watching->add_sender(self);
+    },
   };
 }
 

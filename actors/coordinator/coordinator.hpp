@@ -11,6 +11,7 @@
 // previous config back and the rest never receive the new one.
 #pragma once
 
+#include "actors/control/control_gate.hpp"
 #include "messages/protocol.hpp"
 
 #include <prometheus/registry.h>
@@ -24,6 +25,8 @@ namespace ballast {
 struct coordinator_env {
   std::vector<std::string> agents;  // host:port
   bool tls = false;                 // connect to the agents with TLS
+  control_gate gate;                // who may read and change the fleet
+  std::string agent_cookie;         // an agent's cookie file, for agents without TLS
   std::shared_ptr<prometheus::Registry> metrics;
 };
 

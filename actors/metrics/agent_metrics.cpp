@@ -106,6 +106,9 @@ agent_metrics::agent_metrics()
     rescans_(BuildCounter().Name("ballast_rescans_total")
                .Help("Full cgroupfs scans (start, source restart, lost events)")
                .Register(*registry_).Add({})),
+    ready_(BuildGauge().Name("ballast_ready")
+             .Help("1 once the start-up scan has handed every cgroup and process to its actor")
+             .Register(*registry_).Add({})),
     reloads_(BuildCounter().Name("ballast_config_reloads_total")
                .Help("Config reloads by result").Register(*registry_)),
     process_cpu_(BuildCounter().Name("ballast_process_cpu_seconds_total")
@@ -201,6 +204,7 @@ void agent_metrics::unwatched_event() { unwatched_events_.Increment(); }
 void agent_metrics::proc_read_failed() { proc_read_errors_.Increment(); }
 void agent_metrics::journal_error() { journal_errors_.Increment(); }
 void agent_metrics::rescan() { rescans_.Increment(); }
+void agent_metrics::ready() { ready_.Set(1); }
 void agent_metrics::config_reload(bool ok) { reloads_.Add({{"result", ok ? "ok" : "refused"}}).Increment(); }
 
 } // namespace ballast

@@ -54,6 +54,9 @@ public:
   void proc_read_failed();
   void journal_error();
   void rescan();
+  // ballast_ready: 0 until the start-up scan has handed every cgroup and
+  // process to its actor, then 1.
+  void ready();
   void config_reload(bool ok);
   // ballast_policy_decisions_total{policy,action}, ..._refusals_total{policy,reason}.
   void policy_decision(const std::string& policy, const std::string& action);
@@ -110,6 +113,7 @@ private:
   prometheus::Counter& proc_read_errors_;
   prometheus::Counter& journal_errors_;
   prometheus::Counter& rescans_;
+  prometheus::Gauge& ready_;
   prometheus::Family<prometheus::Counter>& reloads_;
   prometheus::Family<prometheus::Counter>& process_cpu_;
   prometheus::Family<prometheus::Gauge>& process_rss_;

@@ -8,6 +8,7 @@
 #include "actors/sources/cgroup_source.hpp"
 #include "actors/supervisor/supervisor.hpp"
 #include "ballast_version.hpp"
+#include "sys/cookie.hpp"
 #include "sys/log.hpp"
 #include "sys/mountinfo.hpp"
 
@@ -16,6 +17,7 @@
 
 #include <csignal>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace ballast {
 
@@ -93,7 +95,8 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
 // policy actors to wind down or for the HTTP server to join its threads
 // (up to 2 s), which would overrun the shutdown deadline.
 [[noreturn]] void run_actors(const agent_options& opts, config::agent& cfg,
-                std::shared_ptr<const cgroup_context> ctx, const sigset_t& set) {
+                std::shared_ptr<const cgroup_context> ctx, const sigset_t& set,
+                const std::string& secret) {
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::ballast>();
   tls_files tls{cfg.tls_certificate, cfg.tls_key, cfg.tls_ca};
@@ -116,7 +119,9 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
       ::kill(::getpid(), SIGTERM);  // the main loop shuts down as on a signal
     }};
   auto sup = spawn_supervisor(sys, cfg, env);
-  auto control = spawn_control(sys, sup, {ctx->cgroup_root, ctx->proc.root(), std::chrono::steady_clock::now()});
+  control_gate gate{secret, cfg.control_cookie, cfg.control_group, tls.enabled(), cfg.control_open_reads};
+  auto control = spawn_control(sys, sup, {ctx->cgroup_root, ctx->proc.root(),
+                                          std::chrono::steady_clock::now(), std::move(gate)});
   if (auto port = publish_control(sys, control, cfg.control_address, cfg.control_port, tls.enabled())) {
     log::info("agent", "control on ", cfg.control_address, ":", *port, tls.enabled() ? " (TLS)" : "");
   } else {
@@ -133,6 +138,7 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
   }
   log::info("agent", "stopping: restoring knobs (deadline ", cfg.shutdown_deadline.count(), " ms)");
   bool in_time = shutdown(sys, sup, cfg.shutdown_deadline);
+  ::unlink(cfg.control_cookie.c_str());  // nobody can prove anything to a stopped agent
   if (in_time)
     log::info("agent", "stopped");
   std::fflush(nullptr);
@@ -165,7 +171,16 @@ int run_agent(agent_options opts) {
     log::error("agent", j.err().message, ": without a journal knob restores are not crash-safe");
     return 1;
   }
-  auto replayed = replay_journal(*j, *root, *metrics);
+  // The secret that a change over the control interface must carry: only
+  // root and the control group can read the file (see sys/cookie.hpp).
+  auto cookie = sys::write_cookie(cfg.control_cookie, cfg.control_group);
+  if (!cookie) {
+    log::error("agent", "control: ", cookie.err().message, ": no change could be authorized");
+    return 1;
+  }
+  if (!cookie->warning.empty())
+    log::warn("agent", "control: ", cookie->warning);
+  auto replayed = replay_journal(*j, *root, *metrics, cfg.dry_run);
   ctx->knob_journal = std::make_shared<journal>(std::move(*j));
   ctx->writer = std::make_shared<knob_writer>(knob_writer_threads);
   if (auto t = psi_triggers::start())
@@ -178,7 +193,7 @@ int run_agent(agent_options opts) {
             cfg.dry_run ? ", dry-run (no knob is written)" : "", ", journal replay restored ",
             replayed.restored);
 
-  run_actors(opts, cfg, ctx, set);
+  run_actors(opts, cfg, ctx, set, cookie->secret);
 }
 
 } // namespace ballast

@@ -32,6 +32,8 @@ done
 
 dpkg-deb -e "$deb" "$tmp/control"
 grep -qx /etc/ballast/ballastd.json "$tmp/control/conffiles" || fail "/etc/ballast/ballastd.json is not a conffile"
+[ -x "$tmp/control/postinst" ] && grep -q "groupadd --system ballast" "$tmp/control/postinst" ||
+  fail "postinst does not create the ballast group"
 
 root=$tmp/root
 dpkg-deb -x "$deb" "$root"

@@ -93,7 +93,7 @@ class Fleet:
         p = self.tmp
         return {"metrics": {"listen": "127.0.0.1:9464"},
                 "journal": f"{p}/journal-{i}",
-                "control": {"listen": self.agent(i),
+                "control": {"listen": self.agent(i), "cookie": f"{p}/control-{i}.cookie",
                             "tls": {"certificate": f"{p}/agent.pem", "key": f"{p}/agent.key", "ca": f"{p}/ca.pem"}},
                 "watch": {"include": [self.subtree(i) + "/**"]},
                 "policies": policies if policies is not None else
@@ -123,7 +123,8 @@ class Fleet:
         log = open(f"{self.tmp}/coordinator.log", "w")
         self.coordinator = subprocess.Popen(
             [f"{self.build}/apps/ballast-coordinator", "--agents", agents,
-             "--listen", f"127.0.0.1:{self.ctl_port}", "--metrics", f"127.0.0.1:{self.ctl_port + 1}"]
+             "--listen", f"127.0.0.1:{self.ctl_port}", "--metrics", f"127.0.0.1:{self.ctl_port + 1}",
+             "--cookie", f"{self.tmp}/coordinator.cookie"]
             + self.tls(), stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     # -- talking to it -----------------------------------------------------

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 namespace ballast::test {
 
@@ -16,9 +17,16 @@ namespace {
 
 class ControlTest : public AgentHostTest {
 protected:
+  // ballastctl as root, with the agent's cookie.
   command_result ctl(const std::string& args, const std::string& tls = "") {
-    return run_command(ballastctl_path() + " --timeout 3s --host 127.0.0.1:" +
-                       std::to_string(agent_->control_port()) + " " + tls + " " + args);
+    return ctl_as("", "--cookie " + agent_->cookie_path() + " " + tls + " " + args);
+  }
+  // ballastctl as another user (runuser -u USER), or as root without the
+  // cookie when user is "".
+  command_result ctl_as(const std::string& user, const std::string& args) {
+    return run_command((user.empty() ? "" : "runuser -u " + user + " -- ") + ballastctl_path() +
+                       " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
+                       " " + args);
   }
   std::string read(const std::string& file) {
     std::ifstream f(file);
@@ -68,6 +76,39 @@ TEST_F(ControlTest, ABadConfigIsRefusedWithItsErrorsAndTheRunningOneKept) {
   EXPECT_TRUE(eventually([&] { return field(ctl("-o json status").output, "config_hash") == applied; }));
 }
 
+// Chosen and documented: the config file is the source of truth; what was
+// applied over the control interface ends with the process.
+TEST_F(ControlTest, ARemotelyAppliedConfigLastsUntilTheRestart) {
+  start();
+  auto from_file = field(ctl("-o json status").output, "config_hash");
+  temp_tree dir;
+  dir.write("/other.json", config_json(port_, subtree_, journal_, "250ms"));
+  auto applied = field(ctl("-o json apply " + dir.path("/other.json")).output, "config_hash");
+  ASSERT_NE(applied, from_file);
+  ASSERT_TRUE(eventually([&] { return field(ctl("-o json status").output, "config_hash") == applied; }));
+  agent_->signal(SIGTERM);
+  ASSERT_EQ(agent_->wait_exit(5s), 0);
+  start();
+  auto after = field(ctl("-o json status").output, "config_hash");
+  EXPECT_NE(after, applied);
+  auto file = run_command(ballastd_path() + " --check-config " + agent_->config_path());
+  EXPECT_NE(file.output.find(after.substr(1, 16)), std::string::npos) << file.output;
+}
+
+TEST_F(ControlTest, FreezeInDryRunSaysItWasNotWritten) {
+  auto dir = root_ + subtree_ + "/job";
+  make_cgroup_dir(dir);
+  start(config_json(port_, subtree_, journal_), {"--dry-run"});
+  auto f = ctl("freeze " + subtree_ + "/job");
+  EXPECT_EQ(f.code, 0) << f.output;
+  EXPECT_EQ(f.output, "freeze " + subtree_ + "/job: dry-run: not written\n");
+  EXPECT_NE(ctl("cgroups").output.find("cgroup.freeze=1"), std::string::npos) << "the claim is shown";
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(read(dir + "/cgroup.freeze"), "0");
+  EXPECT_EQ(ctl("thaw " + subtree_ + "/job").output, "thaw " + subtree_ + "/job: dry-run: not written\n");
+  remove_cgroup_dir(dir);
+}
+
 TEST_F(ControlTest, DryRunIsSwitchedRemotely) {
   start();
   EXPECT_EQ(ctl("dry-run").output, "off\n");
@@ -93,6 +134,68 @@ TEST_F(ControlTest, FreezeAndThawARealCgroupAndSigtermThaws) {
   EXPECT_EQ(read(dir + "/cgroup.freeze"), "0") << "SIGTERM must thaw what the control interface froze";
   kill_and_reap(pid);
   remove_cgroup_dir(dir);
+}
+
+// The hole this closes: any local user could switch dry-run or apply a
+// budget that kills everything. Every change from a user who cannot read
+// the cookie is refused, with the reason and exit 1, and changes nothing;
+// reads stay open.
+TEST_F(ControlTest, AnUnprivilegedUserChangesNothing) {
+  auto dir = root_ + subtree_ + "/job";
+  make_cgroup_dir(dir);
+  start();
+  auto before = field(ctl("-o json status").output, "config_hash");
+  // A config nobody can read, as an attacker would bring it.
+  auto kill_all = "/tmp" + subtree_ + "-kill-all.json";
+  std::ofstream(kill_all) << R"({"policies": [{"name": "k", "type": "budget", "interval": "100ms",
+    "select": {"cgroups": ["/**"]}, "params": {"kill": "1M"}}]})";
+  ::chmod(kill_all.c_str(), 0644);
+  for (const std::string& change : std::vector<std::string>{"dry-run on", "apply " + kill_all, "freeze " + subtree_ + "/job",
+                             "thaw " + subtree_ + "/job", "release " + subtree_ + "/job"}) {
+    auto r = ctl_as("nobody", change);
+    EXPECT_EQ(r.code, 1) << change << ": " << r.output;
+    EXPECT_NE(r.output.find("refused: not authorized: " + change.substr(0, change.find(' ', 3))),
+              std::string::npos) << change << ": " << r.output;
+    EXPECT_NE(r.output.find("group 'ballast'"), std::string::npos) << r.output;
+    // Root without the cookie (or with a wrong one) is refused the same way.
+    EXPECT_EQ(ctl_as("", "--cookie /etc/hostname " + change).code, 1) << change;
+  }
+  EXPECT_EQ(ctl("dry-run").output, "off\n");
+  EXPECT_EQ(field(ctl("-o json status").output, "config_hash"), before) << agent_->log();
+  EXPECT_EQ(read(dir + "/cgroup.freeze"), "0");
+  EXPECT_EQ(ctl_as("nobody", "status").code, 0) << "reads are open by default";
+  EXPECT_EQ(ctl_as("nobody", "cgroups").code, 0);
+  EXPECT_NE(agent_->log().find("refused dry-run on from a client without the control cookie"),
+            std::string::npos) << agent_->log();
+  ::unlink(kill_all.c_str());
+  remove_cgroup_dir(dir);
+}
+
+// Members of the configured group may change things: here the group is
+// nobody's own, and the cookie sits where the group can reach it.
+TEST_F(ControlTest, AMemberOfTheControlGroupMayChangeAndClosedReadsNeedTheCookie) {
+  auto cookie_dir = "/tmp" + subtree_ + "-run";
+  ASSERT_EQ(::mkdir(cookie_dir.c_str(), 0755), 0);
+  auto json = config_json(port_, subtree_, journal_);
+  json.insert(1, R"("control": {"listen": "127.0.0.1:)" + std::to_string(port_ + 10000) +
+                   R"(", "cookie": ")" + cookie_dir + R"(/control.cookie", "group": "nogroup", "open_reads": false}, )");
+  start(json);
+  struct stat st {};
+  ASSERT_EQ(::stat((cookie_dir + "/control.cookie").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(st.st_uid, 0u);
+  auto member = "--cookie " + cookie_dir + "/control.cookie ";
+  auto r = ctl_as("nobody", member + "dry-run on");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(eventually([&] { return ctl_as("nobody", member + "dry-run").output == "on\n"; }));
+  auto closed = ctl_as("", "--cookie /nonexistent status");
+  EXPECT_EQ(closed.code, 1) << closed.output;
+  EXPECT_NE(closed.output.find("refused: not authorized: status"), std::string::npos) << closed.output;
+  EXPECT_NE(closed.output.find("/nonexistent"), std::string::npos) << "the client says why it had no cookie";
+  agent_->signal(SIGTERM);
+  EXPECT_EQ(agent_->wait_exit(5s), 0);
+  EXPECT_NE(::access((cookie_dir + "/control.cookie").c_str(), F_OK), 0) << "a stopped agent leaves no cookie";
+  ::rmdir(cookie_dir.c_str());
 }
 
 TEST_F(ControlTest, PathsLeadingOutOfTheRootAreRefused) {
@@ -129,7 +232,7 @@ TEST_F(ControlTest, WatchStreamsKnobWrites) {
   start();
   temp_tree out;
   auto cmd = ballastctl_path() + " --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
-             " watch >" + out.path("/watch") + " 2>&1 &";
+             " --cookie " + agent_->cookie_path() + " watch >" + out.path("/watch") + " 2>&1 &";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(ctl("freeze " + subtree_ + "/job").code, 0);

@@ -301,7 +301,8 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
     control_port = free_port()
     agent_cfg = os.path.join(tmp, "ballastd.json")
     json.dump({"metrics": {"listen": f"127.0.0.1:{agent_port}"},
-               "control": {"listen": f"127.0.0.1:{control_port}"},
+               "control": {"listen": f"127.0.0.1:{control_port}",
+                           "cookie": os.path.join(tmp, "control.cookie")},
                "journal": os.path.join(tmp, "journal"),
                "watch": {"include": ["/**"], "exclude": []},
                "policies": [{"name": "telemetry", "type": "telemetry", "interval": "1s"},
@@ -323,7 +324,9 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
     coordinator = os.path.join(os.path.dirname(ballastd), "ballast-coordinator")
     procs.append(subprocess.Popen(
         [coordinator, "--agents", f"127.0.0.1:{control_port}", "--listen", f"127.0.0.1:{free_port()}",
-         "--metrics", f"127.0.0.1:{coordinator_port}"],
+         "--metrics", f"127.0.0.1:{coordinator_port}",
+         "--cookie", os.path.join(tmp, "coordinator.cookie"),
+         "--agent-cookie", os.path.join(tmp, "control.cookie")],
         stdout=open(os.path.join(tmp, "coordinator.log"), "w"), stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent))
     wait_for(lambda: "ballast_coordinator_agent_up{agent" in (http_get(f"http://127.0.0.1:{coordinator_port}/metrics") or ""),

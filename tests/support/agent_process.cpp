@@ -151,13 +151,16 @@ std::optional<std::string> http_get(uint16_t port, const std::string& path) {
   return resp.substr(body + 4);
 }
 
-std::string with_control_port(const std::string& config_json, uint16_t port) {
-  if (config_json.find("\"control\"") != std::string::npos)
-    return config_json;
+std::string with_test_control(const std::string& config_json, uint16_t port, const std::string& cookie) {
+  auto cookie_field = R"("cookie": ")" + cookie + R"(", )";
+  if (auto control = config_json.find(R"("control": {)"); control != std::string::npos)
+    return config_json.find(R"("cookie")") != std::string::npos
+             ? config_json
+             : config_json.substr(0, control + 12) + cookie_field + config_json.substr(control + 12);
   auto brace = config_json.find('{');
   if (brace == std::string::npos)
     return config_json;  // not an object: the agent's own error is the point
-  return config_json.substr(0, brace + 1) + R"("control": {"listen": "127.0.0.1:)" +
+  return config_json.substr(0, brace + 1) + R"("control": {)" + cookie_field + R"("listen": "127.0.0.1:)" +
          std::to_string(port) + R"("}, )" + config_json.substr(brace + 1);
 }
 
@@ -185,7 +188,7 @@ agent_process::agent_process(const std::string& ballastd, const std::string& con
   dir_ = tmpl;
   config_path_ = dir_ + "/config.json";
   log_path_ = dir_ + "/stderr.log";
-  std::ofstream(config_path_) << with_control_port(config_json, control_port());
+  std::ofstream(config_path_) << with_test_control(config_json, control_port(), cookie_path());
   std::vector<std::string> args = {ballastd, "--config", config_path_};
   args.insert(args.end(), extra_args);
   pid_ = ::fork();
@@ -221,7 +224,7 @@ std::string agent_process::log() const {
 bool agent_process::wait_ready(std::chrono::milliseconds limit) {
   auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
-    if (auto text = http_get(port_); text && scrape(*text).value("ballast_rescans_total") >= 1)
+    if (auto text = http_get(port_); text && scrape(*text).value("ballast_ready") == 1)
       return true;
     if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
       pid_ = -1;

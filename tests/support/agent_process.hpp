@@ -54,6 +54,9 @@ public:
   uint16_t control_port() const { return uint16_t(port_ + 10000); }
   const std::string& config_path() const { return config_path_; }
   const std::string& dir() const { return dir_; }
+  // Its control cookie (in dir(), so only root reads it): what ballastctl
+  // --cookie is given for a change.
+  std::string cookie_path() const { return dir_ + "/control.cookie"; }
   std::string log() const;
 
   // Waits until /metrics answers and the start scan is done.
@@ -72,9 +75,10 @@ private:
   pid_t pid_ = -1;
 };
 
-// config_json with "control": {"listen": "127.0.0.1:PORT"} added, unless it
-// has a "control" key already.
-std::string with_control_port(const std::string& config_json, uint16_t port);
+// config_json with "control": {"listen": "127.0.0.1:PORT", "cookie": COOKIE}
+// added; where it has a "control" object already, only the cookie (unless
+// it names one).
+std::string with_test_control(const std::string& config_json, uint16_t port, const std::string& cookie);
 
 // A shell command's exit code and output (stdout and stderr).
 struct command_result {

@@ -66,7 +66,7 @@ protected:
     return {journal_record::op::release, tree_.inode(rel), std::move(knob), std::move(value), rel};
   }
   std::string journal_text() { return *journal_->read_all(); }
-  replay_outcome replay() { return replay_journal(*journal_, tree_.root(), metrics_); }
+  replay_outcome replay(bool dry_run = false) { return replay_journal(*journal_, tree_.root(), metrics_, dry_run); }
 
   // The cgroup root. Its knobs are plain files; cgroup_dir::write opens them
   // with O_TRUNC, so after a restore the file reads exactly the original.
@@ -113,6 +113,23 @@ TEST_F(JournalReplay, OpenClaimOfAnExistingCgroupIsWrittenBack) {
   EXPECT_EQ(metric_value(metrics_, restore_failures), 0.0);
   EXPECT_EQ(metric_value(metrics_, journal_errors), 0.0);
   EXPECT_EQ(journal_text(), "");
+}
+
+TEST_F(JournalReplay, InDryRunNothingIsWrittenAndTheJournalIsKept) {
+  tree_.make_cgroup("/a");
+  tree_.write("/a/cpu.max", "20000");
+  append(claim("/a", "cpu.max", "max 100000"));
+  auto before = journal_text();
+
+  const auto out = replay(true);
+  EXPECT_EQ(out.would_restore, 1u);
+  EXPECT_EQ(out.restored, 0u);
+  EXPECT_EQ(tree_.read("/a/cpu.max"), "20000");
+  EXPECT_EQ(journal_text(), before) << "an agent that writes restores it later";
+  EXPECT_EQ(metric_value(metrics_, restores, by_journal), 0.0);
+
+  EXPECT_EQ(replay(false).restored, 1u);
+  EXPECT_EQ(tree_.read("/a/cpu.max"), "max 100000");
 }
 
 TEST_F(JournalReplay, EveryOpenClaimIsRestoredAcrossCgroups) {
