@@ -97,6 +97,9 @@ using cgroup_actor = caf::typed_actor<
   caf::replies_to<action_request>::with<bool>,
   // A write handed to the knob writer finished (from its thread).
   caf::reacts_to<write_done>,
+  // Delayed self-message: start a failed policy again (policy, pid; 0 for a
+  // policy on the whole cgroup).
+  caf::reacts_to<atom::restart, std::string, int32_t>,
   // Drop every claim now (knobs back to their originals); policies go on.
   caf::replies_to<atom::release, atom::all>::with<uint64_t>,
   // A policy drops its claim on one knob before it ends.

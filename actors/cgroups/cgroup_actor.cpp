@@ -19,6 +19,33 @@ bool is_shutdown(const caf::error& reason) {
          reason == caf::exit_reason::normal;
 }
 
+// A failed policy is started again after a backoff that doubles from the
+// first to the last; after `max_policy_failures` failures in a row it is
+// parked. A policy that ran for `policy_stable_after` before failing starts
+// a new row.
+using namespace std::chrono_literals;
+constexpr auto first_policy_backoff = std::chrono::milliseconds(100);
+constexpr auto max_policy_backoff = std::chrono::milliseconds(10s);
+constexpr unsigned max_policy_failures = 5;
+constexpr auto policy_stable_after = std::chrono::milliseconds(60s);
+
+bool is_parked(cgroup_self self, const std::string& policy, int32_t pid) {
+  return self->state.parked.count({policy, pid}) > 0;
+}
+
+// Forgets the failures of pid's policies (the process is gone), or of all
+// of them (pid < 0: a new config): parked ones may run again.
+void forget_failures(cgroup_self self, int32_t pid) {
+  auto& st = self->state;
+  std::erase_if(st.failed, [&](auto& f) { return pid < 0 || f.first.second == pid; });
+  std::erase_if(st.parked, [&](auto& p) {
+    bool drop = pid < 0 || p.second == pid;
+    if (drop)
+      st.ctx->metrics->policy_parked(p.first, -1);
+    return drop;
+  });
+}
+
 // --- policies and processes ----------------------------------------------
 
 void end_policy(cgroup_self self, const enrolled_policy& p) {
@@ -32,6 +59,7 @@ void forget_process(cgroup_self self, int32_t pid) {
   for (auto& p : it->second)
     end_policy(self, p);
   self->state.procs.erase(it);
+  forget_failures(self, pid);
 }
 
 policy_actor spawn_policy(cgroup_self self, const config::policy& cfg, policy_target target) {
@@ -40,6 +68,8 @@ policy_actor spawn_policy(cgroup_self self, const config::policy& cfg, policy_ta
                  caf::actor_cast<cgroup_actor>(self), st.probe, st.ctx->triggers};
   auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
   self->monitor(handle);
+  if (st.ctx->policy_spawned)
+    st.ctx->policy_spawned(cfg.name, handle);
   return handle;
 }
 
@@ -50,7 +80,8 @@ void start_cgroup_policies(cgroup_self self) {
     if (find_policy_type(cfg.type)->scope != policy_scope::cgroup)
       continue;
     if (std::any_of(st.cgroup_policies.begin(), st.cgroup_policies.end(),
-                    [&](auto& p) { return p.name == cfg.name; }))
+                    [&](auto& p) { return p.name == cfg.name; }) ||
+        is_parked(self, cfg.name, 0))
       continue;
     auto handle = spawn_policy(self, cfg, {0, {}, st.spec.path, st.spec.id, monotonic_ns()});
     st.cgroup_policies.push_back({cfg.name, handle});
@@ -99,7 +130,7 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event*
     if (find_policy_type(cfg.type)->scope != policy_scope::process)
       continue;
     auto it = std::find_if(mine.begin(), mine.end(), [&](auto& p) { return p.name == cfg.name; });
-    bool want = st.selectors[i].matches(*info);
+    bool want = st.selectors[i].matches(*info) && !is_parked(self, cfg.name, pid);
     if (want && it == mine.end()) {
       auto handle = spawn_policy(self, cfg, {pid, info->comm, st.spec.path, st.spec.id, ktime_ns});
       st.policy_pid[handle->id()] = pid;
@@ -111,24 +142,77 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event*
   }
 }
 
+// A policy failed: start it again after a backoff, or park it after too
+// many failures in a row. Its claims were restored already.
+void after_failure(cgroup_self self, const std::string& policy, int32_t pid) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto& f = st.failed[{policy, pid}];
+  if (f.count > 0 && now - f.last_start >= policy_stable_after)
+    f.count = 0;
+  ++f.count;
+  auto target = pid ? "pid " + std::to_string(pid) : std::string("the cgroup");
+  if (f.count >= max_policy_failures) {
+    st.parked.insert({policy, pid});
+    st.ctx->metrics->policy_parked(policy, 1);
+    log::error("cgroup", "policy ", policy, " for ", target, " in ", st.spec.path, " failed ", f.count,
+               " times in a row: parked until the config changes or the process goes");
+    return;
+  }
+  auto backoff = std::min(max_policy_backoff, first_policy_backoff * (1 << (f.count - 1)));
+  log::warn("cgroup", "policy ", policy, " for ", target, " in ", st.spec.path, " failed (", f.count,
+            " in a row): restarting in ", backoff.count(), " ms");
+  self->delayed_send(self, backoff, atom::restart_v, policy, pid);
+}
+
+// The delayed restart of a failed policy, if its target is still here and
+// it is still wanted (enrol and start_cgroup_policies decide that).
+void restart_policy(cgroup_self self, const std::string& policy, int32_t pid) {
+  auto& st = self->state;
+  auto f = st.failed.find({policy, pid});
+  if (f == st.failed.end() || is_parked(self, policy, pid))
+    return;  // forgotten meanwhile: the process went or the config changed
+  f->second.last_start = self->clock().now();
+  st.ctx->metrics->actor_restarted(actor_type::policy);
+  if (pid == 0)
+    start_cgroup_policies(self);
+  else if (st.procs.count(pid))
+    enrol(self, pid, monotonic_ns(), nullptr);
+}
+
 void on_down(cgroup_self self, const caf::down_msg& dm) {
   auto& st = self->state;
   auto id = dm.source.id();
-  auto reason = is_shutdown(dm.reason) ? restore_reason::policy_ended
-                                       : restore_reason::policy_failed;
-  if (reason == restore_reason::policy_failed)
+  bool failed = !is_shutdown(dm.reason);
+  if (failed)
     log::warn("cgroup", "a policy in ", st.spec.path, " failed: ", to_string(dm.reason));
   for (auto& c : st.ledger.release_owner(id))
-    apply_restore(self, c, reason);
+    apply_restore(self, c, failed ? restore_reason::policy_failed : restore_reason::policy_ended);
   st.publish_claims();
-  std::erase_if(st.cgroup_policies, [&](auto& p) { return p.handle.address() == dm.source; });
+  auto is_it = [&](auto& p) { return p.handle.address() == dm.source; };
+  if (auto c = std::find_if(st.cgroup_policies.begin(), st.cgroup_policies.end(), is_it);
+      c != st.cgroup_policies.end()) {
+    auto name = c->name;
+    st.cgroup_policies.erase(c);
+    if (failed)
+      after_failure(self, name, 0);
+    return;
+  }
   auto it = st.policy_pid.find(id);
   if (it == st.policy_pid.end())
     return;
-  auto proc = st.procs.find(it->second);
-  if (proc != st.procs.end())
-    std::erase_if(proc->second, [&](auto& p) { return p.handle.address() == dm.source; });
+  auto pid = it->second;
   st.policy_pid.erase(it);
+  auto proc = st.procs.find(pid);
+  if (proc == st.procs.end())
+    return;
+  auto p = std::find_if(proc->second.begin(), proc->second.end(), is_it);
+  if (p == proc->second.end())
+    return;
+  auto name = p->name;
+  proc->second.erase(p);
+  if (failed)
+    after_failure(self, name, pid);
 }
 
 void on_members(cgroup_self self, const cgroup_members& m) {
@@ -161,6 +245,7 @@ void on_policies(cgroup_self self, std::vector<config::policy> all) {
   std::erase_if(st.cgroup_policies, [&](auto& p) { return !unchanged(p); });
   st.spec.policies = std::move(next);
   st.compile_selectors();
+  forget_failures(self, -1);  // a new config: parked policies get a new chance
   start_cgroup_policies(self);
   std::vector<int32_t> pids;
   for (auto& [pid, _] : st.procs)
@@ -262,6 +347,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
         apply_restore(self, *c, restore_reason::released);
       self->state.publish_claims();
     },
+    [=](atom::restart, std::string& policy, int32_t pid) { restart_policy(self, policy, pid); },
     [=](atom::status) { return make_status(self); },
     [=](atom::stop) { return shutdown(self); },
   };

@@ -7,8 +7,10 @@
 #include "actors/cgroups/knob_writer.hpp"
 #include "actors/metrics/agent_metrics.hpp"
 #include "actors/sources/psi_triggers.hpp"
+#include "messages/protocol.hpp"
 #include "sys/procfs.hpp"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +23,9 @@ struct cgroup_context {
   std::shared_ptr<knob_writer> writer;    // writes that may block; null: in the actor
   std::shared_ptr<psi_triggers> triggers; // for policies that react to pressure; may be null
   sys::procfs proc;
+  // Told of every policy actor a cgroup actor spawns (policy name, handle):
+  // how actor tests reach a policy to make it fail. Unset in the agent.
+  std::function<void(const std::string&, const policy_actor&)> policy_spawned;
 };
 
 } // namespace ballast

@@ -111,6 +111,47 @@ void cgroup_state::publish_claims() {
   published_claims = std::move(now);
 }
 
+void cgroup_state::restore_after_failure() {
+  auto changes = ledger.release_all();
+  publish_claims();
+  if (changes.empty() || spec.dry_run)
+    return;  // stopped cleanly, nothing claimed, or nothing was written
+  writes_cancelled->store(true);
+  log::warn("cgroup", spec.path, ": its actor ended without being stopped, holding ", changes.size(),
+            " claimed knob(s): restoring them");
+  for (auto& c : changes) {
+    // Through the knob writer where it writes this knob, so the restore
+    // lands after any write of this cgroup still queued there.
+    auto restore = [ctx = ctx, path = spec.path, id = spec.id, c] {
+      auto dir = sys::cgroup_dir::open(ctx->cgroup_root, path);
+      auto r = dir ? dir->write(c.knob, c.value) : status(dir.err());
+      if (!r) {
+        log::error("cgroup", "restore of ", c.knob, "=", c.value, " in ", path, " failed: ",
+                   r.err().message, "; the journal keeps it for the next start");
+        if (dir)
+          ctx->metrics->knob_restore_failed();
+        return;
+      }
+      log::info("cgroup", "wrote ", c.knob, "=", c.value, " in ", path, " (restore: actor_failed)");
+      ctx->metrics->knob_restored(restore_reason::actor_failed);
+      if (c.to_original && ctx->knob_journal)
+        (void) ctx->knob_journal->append({journal_record::op::release, id, c.knob, c.value, path});
+    };
+    if (write_may_block(c.knob) && ctx->writer)
+      ctx->writer->submit(spec.id, restore);
+    else
+      restore();
+  }
+}
+
+void cgroup_state::end_policies_after_failure() {
+  for (auto& [pid, mine] : procs)
+    for (auto& p : mine)
+      caf::anon_send_exit(p.handle, caf::exit_reason::user_shutdown);
+  for (auto& p : cgroup_policies)
+    caf::anon_send_exit(p.handle, caf::exit_reason::user_shutdown);
+}
+
 void on_write_done(cgroup_self self, const write_done& w) {
   auto& st = self->state;
   auto it = st.writes_in_flight.find(w.seq);

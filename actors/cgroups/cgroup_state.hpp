@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 namespace ballast::cgroup_internal {
@@ -45,16 +46,33 @@ struct cgroup_state {
   std::shared_ptr<std::atomic<bool>> writes_cancelled = std::make_shared<std::atomic<bool>>(false);
   std::optional<caf::typed_response_promise<atom::done>> stopping;  // replied once writes are done
 
+  // A policy that failed: how often in a row, and when it was last started.
+  struct failures {
+    unsigned count = 0;
+    caf::actor_clock::time_point last_start;
+  };
+  std::map<std::pair<std::string, int32_t>, failures> failed;  // (policy, pid or 0)
+  std::set<std::pair<std::string, int32_t>> parked;             // not restarted any more
+
   ~cgroup_state() {
     if (!ctx)
       return;
-    ledger = {};
+    restore_after_failure();
+    end_policies_after_failure();
+    for (auto& p : parked)
+      ctx->metrics->policy_parked(p.first, -1);
     publish_claims();
     ctx->metrics->actor_stopped(actor_type::cgroup);
   }
 
   // Moves ballast_claims{knob} by what changed in this cgroup's ledger.
   void publish_claims();
+
+  // An actor that ends without its stop (an exception, a kill) still puts
+  // every claimed knob back and ends its policies: here, from the state's
+  // destructor, which CAF runs however the actor ended.
+  void restore_after_failure();
+  void end_policies_after_failure();
 
   void compile_selectors() {
     selectors.clear();

@@ -29,6 +29,8 @@ struct registry_state {
   std::shared_ptr<const cgroup_context> ctx;
   std::unordered_map<uint64_t, watched_cgroup> cgroups;  // cgroup id -> actor
   std::unordered_map<int32_t, uint64_t> pid_cgroup;      // watched pid -> cgroup id
+  // Cgroup actors that failed, by cgroup id: respawned up to a limit.
+  std::unordered_map<uint64_t, unsigned> cgroup_failures;
   // Group policies by name, with the config they were started with.
   std::map<std::string, std::pair<config::policy, group_policy_actor>> groups;
 
@@ -52,6 +54,7 @@ void start_watching(registry_self self, uint64_t id, const std::string& path) {
   auto& st = self->state;
   cgroup_spec spec{path, id, policies_for(st.cfg.policies, path), st.cfg.dry_run};
   auto handle = spawn_cgroup_actor(self->system(), std::move(spec), st.ctx);
+  self->monitor(handle);  // a failed one is respawned (on_cgroup_down)
   st.cgroups[id] = {path, handle};
   for (auto& [name, g] : st.groups)
     if (selects_cgroup(g.first, path))
@@ -84,6 +87,8 @@ void sync_groups(registry_self self) {
     st.groups[name] = {p, handle};
   }
 }
+
+constexpr unsigned max_cgroup_failures = 5;
 
 void stop_watching(registry_self self, uint64_t id) {
   auto it = self->state.cgroups.find(id);
@@ -140,6 +145,46 @@ void route(registry_self self, cgroup_event& ev) {
   }
 }
 
+// Tells a cgroup's actor its member processes as cgroup.procs lists them.
+void send_members(registry_self self, uint64_t id, const std::string& path, uint64_t now) {
+  auto& st = self->state;
+  auto procs = sys::read_small_file(sys::join_cgroup_path(st.ctx->cgroup_root, path) + "/" +
+                                    std::string(sys::files::procs));
+  cgroup_members m{procs ? sys::parse_pid_list(*procs) : std::vector<int>{}, now};
+  for (auto pid : m.pids)
+    st.pid_cgroup[pid] = id;
+  self->send(st.cgroups[id].handle, std::move(m));
+}
+
+// A cgroup actor ended. One the registry stopped is no longer in the map;
+// one that quit by itself found its cgroup gone. One that failed (an
+// exception, a kill) restored its knobs as it ended: a new one takes the
+// cgroup over, and its processes enrol again.
+void on_cgroup_down(registry_self self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = std::find_if(st.cgroups.begin(), st.cgroups.end(),
+                         [&](auto& kv) { return kv.second.handle.address() == dm.source; });
+  if (it == st.cgroups.end())
+    return;
+  auto id = it->first;
+  auto path = it->second.path;
+  stop_watching(self, id);
+  if (!dm.reason || dm.reason == caf::exit_reason::normal || dm.reason == caf::exit_reason::user_shutdown)
+    return;
+  auto dir = sys::cgroup_dir::open(st.ctx->cgroup_root, path);
+  if (!dir || dir->id() != id)
+    return;
+  if (++st.cgroup_failures[id] > max_cgroup_failures) {
+    log::error("registry", "the actor of ", path, " failed ", max_cgroup_failures,
+               " times: the cgroup is no longer watched until the next config or restart");
+    return;
+  }
+  log::warn("registry", "the actor of ", path, " failed (", to_string(dm.reason), "): starting a new one");
+  st.ctx->metrics->actor_restarted(actor_type::cgroup);
+  start_watching(self, id, path);
+  send_members(self, id, path, monotonic_ns());
+}
+
 // Brings the actors and their members in line with cgroupfs as it is now.
 void reconcile(registry_self self) {
   auto& st = self->state;
@@ -166,12 +211,7 @@ void reconcile(registry_self self) {
       continue;
     if (!st.cgroups.count(e.id))
       start_watching(self, e.id, e.path);
-    auto procs = sys::read_small_file(sys::join_cgroup_path(st.ctx->cgroup_root, e.path) + "/" +
-                                      std::string(sys::files::procs));
-    cgroup_members m{procs ? sys::parse_pid_list(*procs) : std::vector<int>{}, now};
-    for (auto pid : m.pids)
-      st.pid_cgroup[pid] = e.id;
-    self->send(st.cgroups[e.id].handle, std::move(m));
+    send_members(self, e.id, e.path, now);
   }
   log::info("registry", "scan: ", st.cgroups.size(), " cgroups watched, ", st.pid_cgroup.size(),
             " processes");
@@ -181,6 +221,7 @@ void reconcile(registry_self self) {
 void apply_config(registry_self self, config::agent cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.cgroup_failures.clear();
   for (auto& [id, cg] : st.cgroups) {
     self->send(cg.handle, atom::reload_v, st.cfg.policies);
     self->send(cg.handle, atom::reload_v, st.cfg.dry_run);
@@ -213,6 +254,7 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
   self->state.cfg = std::move(cfg);
   self->state.ctx = ctx;
   ctx->metrics->actor_started(actor_type::registry);
+  self->set_down_handler([=](caf::down_msg& dm) { on_cgroup_down(self, dm); });
   sync_groups(self);
   return {
     [=](event_batch& batch) {

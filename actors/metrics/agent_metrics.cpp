@@ -43,6 +43,7 @@ const char* to_string(restore_reason r) {
     case restore_reason::released: return "released";
     case restore_reason::shutdown: return "shutdown";
     case restore_reason::journal: return "journal";
+    case restore_reason::actor_failed: return "actor_failed";
   }
   return "unknown";
 }
@@ -88,6 +89,12 @@ agent_metrics::agent_metrics()
     knob_restores_(BuildCounter().Name("ballast_knob_restores_total")
                      .Help("Knobs put back to their original value or the next standing claim, by reason")
                      .Register(*registry_)),
+    actor_restarts_(BuildCounter().Name("ballast_actor_restarts_total")
+                      .Help("Actors that failed (exception, kill) and were started again, by type")
+                      .Register(*registry_)),
+    policies_parked_(BuildGauge().Name("ballast_policies_parked")
+                       .Help("Policy actors not restarted after failing too often in a row")
+                       .Register(*registry_)),
     restores_failed_(BuildCounter().Name("ballast_knob_restore_failures_total")
                        .Help("Restores that could not be written (the cgroup still exists)")
                        .Register(*registry_).Add({})),
@@ -162,7 +169,8 @@ agent_metrics::agent_metrics()
   for (size_t i = 0; i < actor_type_names.size(); ++i)
     actors_by_type_[i] = &actors_.Add({{"type", actor_type_names[i]}});
   for (auto r : {restore_reason::policy_ended, restore_reason::policy_failed,
-                 restore_reason::released, restore_reason::shutdown, restore_reason::journal})
+                 restore_reason::released, restore_reason::shutdown, restore_reason::journal,
+                 restore_reason::actor_failed})
     restores_by_reason_[size_t(r)] = &knob_restores_.Add({{"reason", to_string(r)}});
   reloads_.Add({{"result", "ok"}});
   reloads_.Add({{"result", "refused"}});
@@ -180,6 +188,12 @@ void agent_metrics::events_lost_total(uint64_t total) {
 }
 void agent_metrics::actor_started(actor_type t) { actors_by_type_[size_t(t)]->Increment(); }
 void agent_metrics::actor_stopped(actor_type t) { actors_by_type_[size_t(t)]->Decrement(); }
+void agent_metrics::actor_restarted(actor_type t) {
+  actor_restarts_.Add({{"type", actor_type_names[size_t(t)]}}).Increment();
+}
+void agent_metrics::policy_parked(const std::string& policy, double delta) {
+  policies_parked_.Add({{"policy", policy}}).Increment(delta);
+}
 void agent_metrics::policy_decision(const std::string& policy, const std::string& action) {
   policy_decisions_.Add({{"policy", policy}, {"action", action}}).Increment();
 }

@@ -22,7 +22,7 @@ namespace ballast {
 enum class actor_type { supervisor, source, registry, cgroup, policy };
 
 // Why a knob went back: label values of ballast_knob_restores_total{reason}.
-enum class restore_reason { policy_ended, policy_failed, released, shutdown, journal };
+enum class restore_reason { policy_ended, policy_failed, released, shutdown, journal, actor_failed };
 
 const char* to_string(restore_reason r);
 
@@ -37,6 +37,11 @@ public:
   void events_lost_total(uint64_t total);  // mirrors the kernel counter
   void actor_started(actor_type t);
   void actor_stopped(actor_type t);
+  // ballast_actor_restarts_total{type}: actors that failed and were started again.
+  void actor_restarted(actor_type t);
+  // ballast_policies_parked{policy}: policy actors that failed too often in a
+  // row and are not restarted (until the config changes or the process goes).
+  void policy_parked(const std::string& policy, double delta);
   // The live-actor gauge of one configured policy; callers keep the
   // reference (the series is never removed: policies are few).
   prometheus::Gauge& policy_actors(const std::string& policy);
@@ -106,7 +111,9 @@ private:
   prometheus::Counter& writes_failed_;
   prometheus::Family<prometheus::Gauge>& claims_;
   prometheus::Family<prometheus::Counter>& knob_restores_;
-  std::array<prometheus::Counter*, 5> restores_by_reason_{};
+  std::array<prometheus::Counter*, 6> restores_by_reason_{};
+  prometheus::Family<prometheus::Counter>& actor_restarts_;
+  prometheus::Family<prometheus::Gauge>& policies_parked_;
   prometheus::Counter& restores_failed_;
   prometheus::Counter& source_restarts_;
   prometheus::Counter& unwatched_events_;

@@ -33,6 +33,13 @@ protected:
   // A real process (sleep) to enrol; killed and reaped at the end.
   pid_t start_sleeper();
 
+  // A stand-in policy: claims knob=value at priority on cg, then waits.
+  // Sent "boom" its handler throws; sent "quit" it quits.
+  caf::actor claimant(const cgroup_actor& cg, std::string knob, std::string value, int32_t priority = 0);
+
+  // Claims in the journal that no release closed.
+  size_t open_journal_claims();
+
   // A telemetry policy selecting every process whose comm is "sleep".
   static config::policy telemetry_for_sleep(const std::string& name = "telemetry");
 

@@ -23,29 +23,6 @@ protected:
     return spawn_cgroup_actor(*sys, std::move(spec), ctx);
   }
 
-  // A stand-in policy: claims knob=value at priority, then waits. "boom"
-  // makes its handler throw.
-  caf::actor claimant(const cgroup_actor& cg, std::string knob, std::string value,
-                      int32_t priority = 0) {
-    auto replied = std::make_shared<std::atomic<bool>>(false);
-    // The claim travels as a spawn argument: CAF 0.17 dereferences a null
-    // argument tuple when a function actor is spawned without any (UBSan).
-    auto a = sys->spawn([=](caf::event_based_actor* self, claim_request req) -> caf::behavior {
-      self->request(cg, 2s, std::move(req))
-        .then([=](claim_reply&) { *replied = true; });
-      return {
-        [=](const std::string& cmd) {
-          if (cmd == "boom")
-            throw std::runtime_error("policy bug");
-          if (cmd == "quit")
-            self->quit();
-        },
-      };
-    }, claim_request{knob, value, priority, "test"});
-    EXPECT_TRUE(eventually([&] { return replied->load(); }));
-    return a;
-  }
-
   std::string knob(const std::string& path, const std::string& file = "cpu.weight") {
     return tree.read(path + "/" + file);
   }
@@ -62,10 +39,6 @@ protected:
     EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", reason}}) == 1; }));
     EXPECT_TRUE(eventually([&] { return open_journal_claims() == 0u; }));
     EXPECT_TRUE(status_of(cg).claims.empty());
-  }
-
-  size_t open_journal_claims() {
-    return plan_replay(*ctx->knob_journal->read_all()).restores.size();
   }
 };
 
