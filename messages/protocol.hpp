@@ -100,7 +100,8 @@ using cgroup_actor = caf::typed_actor<
   // Delayed self-message: start a failed policy again (policy, pid; 0 for a
   // policy on the whole cgroup).
   caf::reacts_to<atom::restart, std::string, int32_t>,
-  // Drop every claim now (knobs back to their originals); policies go on.
+  // Drop every claim now (knobs back to their originals) and start the
+  // cgroup's policies afresh: each claims again from its first step.
   caf::replies_to<atom::release, atom::all>::with<uint64_t>,
   // A policy drops its claim on one knob before it ends.
   caf::reacts_to<atom::release, std::string>,
@@ -144,6 +145,10 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<atom::reload, config::agent>,
   // Status of every cgroup actor.
   caf::replies_to<atom::list>::with<std::vector<cgroup_status>>,
+  // An operator's release of a watched cgroup (by path): its actor drops
+  // every claim and restarts its policies, and the group policies that
+  // select it split again; replies how many claims were dropped.
+  caf::replies_to<atom::release, std::string>::with<uint64_t>,
   // The cgroup_actor of a watched cgroup, by path (an error if it is not
   // watched). Untyped in the reply: handles get no type ID of their own.
   caf::replies_to<atom::find, std::string>::with<caf::actor>,

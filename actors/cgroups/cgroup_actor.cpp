@@ -227,6 +227,17 @@ void on_members(cgroup_self self, const cgroup_members& m) {
       enrol(self, pid, m.ktime_ns, nullptr);
 }
 
+// Starts what is wanted and not running: the cgroup's own policies, and
+// those of every member process.
+void enrol_all(cgroup_self self) {
+  start_cgroup_policies(self);
+  std::vector<int32_t> pids;
+  for (auto& [pid, _] : self->state.procs)
+    pids.push_back(pid);
+  for (auto pid : pids)
+    enrol(self, pid, monotonic_ns(), nullptr);
+}
+
 void on_policies(cgroup_self self, std::vector<config::policy> all) {
   auto& st = self->state;
   auto next = policies_for(all, st.spec.path);
@@ -246,12 +257,23 @@ void on_policies(cgroup_self self, std::vector<config::policy> all) {
   st.spec.policies = std::move(next);
   st.compile_selectors();
   forget_failures(self, -1);  // a new config: parked policies get a new chance
-  start_cgroup_policies(self);
-  std::vector<int32_t> pids;
-  for (auto& [pid, _] : st.procs)
-    pids.push_back(pid);
-  for (auto pid : pids)
-    enrol(self, pid, monotonic_ns(), nullptr);
+  enrol_all(self);
+}
+
+// After an operator's release: every policy of this cgroup starts again as
+// a fresh actor, from a known state, and claims anew from its first step.
+void restart_policies(cgroup_self self) {
+  auto& st = self->state;
+  for (auto& [pid, mine] : st.procs) {
+    for (auto& p : mine)
+      end_policy(self, p);
+    mine.clear();
+  }
+  for (auto& p : st.cgroup_policies)
+    end_policy(self, p);
+  st.cgroup_policies.clear();
+  st.policy_pid.clear();
+  enrol_all(self);
 }
 
 
@@ -339,6 +361,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
       for (auto& c : changes)
         apply_restore(self, c, restore_reason::released);
       self->state.publish_claims();
+      restart_policies(self);
       return uint64_t(changes.size());
     },
     [=](atom::release, std::string& knob) {

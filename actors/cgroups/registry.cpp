@@ -268,6 +268,27 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
     },
     [=](atom::scan) { reconcile(self); },
     [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
+    [=](atom::release, std::string& path) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      auto it = std::find_if(st.cgroups.begin(), st.cgroups.end(),
+                             [&](auto& kv) { return kv.second.path == path; });
+      if (it == st.cgroups.end())
+        return caf::make_error(caf::sec::runtime_error, "cgroup " + path + " is not watched");
+      auto rp = self->make_response_promise<uint64_t>();
+      auto id = it->first;
+      auto handle = it->second.handle;
+      self->request(handle, caf::infinite, atom::release_v, atom::all_v)
+        .then([=](uint64_t released) mutable {
+                for (auto& [name, g] : self->state.groups)
+                  if (selects_cgroup(g.first, path)) {
+                    self->send(g.second, atom::release_v, id);
+                    self->send(g.second, group_member{id, path, handle});
+                  }
+                rp.deliver(released);
+              },
+              [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
     [=](atom::find, std::string& path) -> caf::result<caf::actor> {
       for (auto& [id, cg] : self->state.cgroups)
         if (cg.path == path)

@@ -66,14 +66,20 @@ void with_config(control_self self, Promise rp, F then) {
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
 }
 
+// Refuses a path that leads outside the cgroup2 root; true when refused.
+template <class Promise>
+bool refuse_outside_root(control_self self, Promise& rp, const std::string& path) {
+  auto confined = sys::confine_cgroup_path(self->state.env.cgroup_root, path);
+  if (!confined)
+    rp.deliver(caf::make_error(caf::sec::invalid_argument, "refused: " + confined.err().message));
+  return !confined;
+}
+
 // Runs `then(cgroup_actor, dry_run)` for a confined, watched path; errors go to rp.
 template <class Promise, class F>
 void with_cgroup(control_self self, Promise rp, const std::string& path, F then) {
-  auto confined = sys::confine_cgroup_path(self->state.env.cgroup_root, path);
-  if (!confined) {
-    rp.deliver(caf::make_error(caf::sec::invalid_argument, "refused: " + confined.err().message));
+  if (refuse_outside_root(self, rp, path))
     return;
-  }
   with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::find_v, path)
       .then([=](caf::actor& cg) mutable { then(caf::actor_cast<cgroup_actor>(cg), cfg.dry_run); },
@@ -254,11 +260,13 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
     },
     [=](const credential& who, atom::release, std::string& path) {
       auto rp = self->make_response_promise<uint64_t>();
-      if (!self->state.env.gate.refuse(rp, who, access::change, "release"))
-        with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
-          log::info("control", "releasing every claim on ", path);
-          rp.delegate(cg, atom::release_v, atom::all_v);
-        });
+      if (self->state.env.gate.refuse(rp, who, access::change, "release") ||
+          refuse_outside_root(self, rp, path))
+        return rp;
+      with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
+        log::info("control", "releasing every claim on ", path, "; its policies start afresh");
+        rp.delegate(reg, atom::release_v, path);
+      });
       return rp;
     },
     [=](const credential& who, atom::watch) -> caf::result<bool> {

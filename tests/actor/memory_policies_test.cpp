@@ -188,5 +188,29 @@ TEST_F(MemoryPolicyTest, MemoryFloorIsSplitOverMembersAndAgainWhenOneLeaves) {
   EXPECT_EQ(knob("/g1", "memory.min"), "0");
 }
 
+// An operator's release puts the knob back, and the group policy, told its
+// member anew, claims it again from a known state.
+TEST_F(MemoryPolicyTest, AReleasedMemberOfTheFloorIsClaimedAgain) {
+  tree.make_cgroup("/");
+  for (auto m : {"/g1", "/g2"})
+    memory_cgroup(m, 0);
+  config::agent cfg;
+  cfg.policies = {policy("floor", "memory_floor", R"({"floor": "90M"})", {"/g*"})};
+  auto reg = spawn_registry(*sys, cfg, ctx);
+  caf::anon_send(reg, atom::scan_v);
+  ASSERT_TRUE(eventually([&] { return knob("/g1", "memory.min") == std::to_string(45 * MiB); }));
+  caf::scoped_actor self{*sys};
+  uint64_t released = 0;
+  self->request(reg, 2s, atom::release_v, std::string("/g1"))
+    .receive([&](uint64_t n) { released = n; }, [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
+  EXPECT_EQ(released, 1u);
+  EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", "released"}}) == 1; }));
+  EXPECT_TRUE(eventually([&] { return knob("/g1", "memory.min") == std::to_string(45 * MiB); }));
+  self->request(reg, 2s, atom::release_v, std::string("/nope"))
+    .receive([](uint64_t) { ADD_FAILURE() << "an unwatched cgroup was released"; },
+             [&](caf::error& e) { EXPECT_NE(sys->render(e).find("not watched"), std::string::npos); });
+  self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+}
+
 } // namespace
 } // namespace ballast::test

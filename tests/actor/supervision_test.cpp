@@ -106,6 +106,28 @@ TEST_F(SupervisionTest, AFailingPolicyIsRestartedWithBackoffThenParkedUntilTheCo
   self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
 }
 
+// Release is a reset: the claims go, and every policy of the cgroup starts
+// again as a fresh actor that claims from its first step.
+TEST_F(SupervisionTest, AReleaseStartsTheCgroupsPoliciesAfresh) {
+  tree.make_cgroup("/app");
+  tree.write("/app/cpu.weight", "100\n");
+  auto pid = start_sleeper();
+  cgroup_spec spec{"/app", tree.inode("/app"), {telemetry_for_sleep()}, false};
+  auto cg = spawn_cgroup_actor(*sys, spec, ctx);
+  caf::anon_send(cg, cgroup_members{{pid}, monotonic_ns()});
+  ASSERT_TRUE(eventually([&] { return spawned() == 1; }));
+  auto first = last_spawned();
+  auto holder = claimant(cg, "cpu.weight", "50");
+  caf::scoped_actor self{*sys};
+  self->request(cg, 2s, atom::release_v, atom::all_v).receive([](uint64_t n) { EXPECT_EQ(n, 1u); },
+                                                              [](caf::error&) { FAIL(); });
+  EXPECT_EQ(tree.read("/app/cpu.weight"), "100");
+  EXPECT_TRUE(eventually([&] { return spawned() == 2 && last_spawned() != first; }));
+  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  caf::anon_send_exit(holder, caf::exit_reason::kill);
+  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+}
+
 } // namespace
 
 } // namespace ballast::test
