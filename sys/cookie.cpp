@@ -2,6 +2,7 @@
 #include "sys/cookie.hpp"
 
 #include "sys/procfs.hpp"
+#include "sys/replace_file.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -63,40 +64,20 @@ result<written_cookie> write_cookie(const std::string& path, const std::string& 
   auto dir = parent_of(path);
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return errno_error(errno, "create", dir);
-  auto tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return errno_error(errno, "create", tmp);
-  auto fail = [&](const char* what) {
-    int e = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return errno_error(e, what, tmp);
-  };
-  // The mode first, whatever the umask did; the group only once it is 0600.
-  if (::fchmod(fd, 0600) != 0)
-    return fail("chmod");
-  std::string text = *secret + "\n";
-  if (::write(fd, text.data(), text.size()) != ssize_t(text.size()))
-    return fail("write");
-  if (struct group* g = ::getgrnam(group.c_str())) {
-    if (::fchown(fd, ::geteuid(), g->gr_gid) != 0 || ::fchmod(fd, 0640) != 0)
-      return fail("chown");
-    out.warning = unreachable_warning(dir, g->gr_gid, group);
-  } else {
-    out.warning = "group '" + group + "' does not exist: only root can use the control cookie " +
-                  path + " (create it with: groupadd --system " + group + ")";
-  }
-  if (::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return errno_error(e, "close", tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return errno_error(e, "rename to", path);
-  }
+  auto fd = replace_file(path, *secret + "\n", [&](int fd) -> status {
+    if (struct group* g = ::getgrnam(group.c_str())) {
+      if (::fchown(fd, ::geteuid(), g->gr_gid) != 0 || ::fchmod(fd, 0640) != 0)
+        return errno_error(errno, "chown", path);
+      out.warning = unreachable_warning(dir, g->gr_gid, group);
+    } else {
+      out.warning = "group '" + group + "' does not exist: only root can use the control cookie " +
+                    path + " (create it with: groupadd --system " + group + ")";
+    }
+    return success();
+  });
+  if (!fd)
+    return fd.err();
+  ::close(*fd);
   return out;
 }
 

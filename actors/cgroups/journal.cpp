@@ -1,6 +1,8 @@
 // Journal records: format, parse with CRC check, replay planning, file I/O.
 #include "actors/cgroups/journal.hpp"
 
+#include "sys/replace_file.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 #include <sys/file.h>
@@ -18,6 +21,9 @@
 namespace ballast {
 
 namespace {
+
+// The journal is compacted no smaller than this (see journal.hpp).
+constexpr uint64_t min_compact_bytes = 32 * 1024;
 
 std::string escape(std::string_view s) {
   std::string out;
@@ -97,6 +103,11 @@ std::optional<journal_entry> parse_record(std::string_view line) {
   if (crc_of(body) != crc)
     return std::nullopt;
   auto f = split_tabs(body);
+  // The format before sequence numbers had no seq field: such a record is
+  // read with seq 0, and numbered by its place in the file (read_entries).
+  bool legacy = f.size() == 5;
+  if (legacy)
+    f.insert(f.begin(), "0");
   if (f.size() != 6 || (f[1] != "claim" && f[1] != "release"))
     return std::nullopt;
   journal_entry e;
@@ -104,7 +115,7 @@ std::optional<journal_entry> parse_record(std::string_view line) {
   r.kind = f[1] == "claim" ? journal_record::op::claim : journal_record::op::release;
   auto knob = unescape(f[3]), value = unescape(f[4]), path = unescape(f[5]);
   if (!parse_number(f[0], e.seq) || !parse_number(f[2], r.cgroup_id) || !knob || !value ||
-      !path || knob->empty())
+      !path || knob->empty() || (e.seq == 0) != legacy)
     return std::nullopt;
   r.knob = std::move(*knob);
   r.value = std::move(*value);
@@ -119,9 +130,12 @@ using knob_key = std::pair<uint64_t, std::string>;  // (cgroup id, knob)
 knob_key key_of(const journal_record& r) { return {r.cgroup_id, r.knob}; }
 
 // The valid records in sequence order, with what was wrong on the way.
+// Records of the format without sequence numbers come first, numbered 1, 2,
+// ... in file order: they were written before any numbered one (journal
+// appends number on from the highest, so the numbers agree at every read).
 std::vector<journal_entry> read_entries(std::string_view text, replay_plan& plan) {
   std::vector<journal_entry> entries;
-  uint64_t highest = 0;
+  uint64_t highest = 0, legacy = 0;
   size_t start = 0;
   while (start < text.size()) {
     auto end = text.find('\n', start);
@@ -133,6 +147,8 @@ std::vector<journal_entry> read_entries(std::string_view text, replay_plan& plan
       ++plan.bad_lines;
       continue;
     }
+    if (e->seq == 0)
+      e->seq = ++legacy;
     plan.out_of_order += e->seq < highest;
     highest = std::max(highest, e->seq);
     entries.push_back(std::move(*e));
@@ -151,6 +167,36 @@ std::set<knob_key> conflicting_knobs(const std::vector<journal_entry>& sorted) {
       out.insert(key_of(sorted[i - 1].record));
     }
   return out;
+}
+
+// The entries of knobs whose last record leaves them claimed (or whose
+// records conflict): what a compacted journal keeps, renumbered from 1 in
+// order, so a replay of it plans the same restores.
+std::vector<journal_entry> still_open(std::string_view text) {
+  replay_plan plan;
+  auto entries = read_entries(text, plan);
+  auto conflicts = conflicting_knobs(entries);
+  std::map<knob_key, bool> open;
+  for (auto& e : entries) {
+    auto& r = e.record;
+    bool is_open = open.count(key_of(r)) && open[key_of(r)];
+    if (r.kind == journal_record::op::claim && !is_open)
+      open[key_of(r)] = true;
+    else if (r.kind == journal_record::op::release && is_open)
+      open[key_of(r)] = false;
+  }
+  std::vector<journal_entry> kept;
+  for (auto& e : entries)
+    if (open[key_of(e.record)] || conflicts.count(key_of(e.record)))
+      kept.push_back(e);
+  // Records that shared a number share the new one: a conflict stays one.
+  uint64_t next = 0, previous = 0;
+  for (auto& e : kept) {
+    if (next == 0 || e.seq != previous)
+      ++next;
+    previous = std::exchange(e.seq, next);
+  }
+  return kept;
 }
 
 } // namespace
@@ -192,7 +238,8 @@ journal::journal(int fd, std::string path, uint64_t next_seq)
 
 journal::journal(journal&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)),
-      append_lock_(std::move(o.append_lock_)), next_seq_(o.next_seq_) {}
+      append_lock_(std::move(o.append_lock_)), next_seq_(o.next_seq_), size_(o.size_),
+      compact_at_(o.compact_at_) {}
 
 journal& journal::operator=(journal&& o) noexcept {
   if (this != &o) {
@@ -202,6 +249,8 @@ journal& journal::operator=(journal&& o) noexcept {
     path_ = std::move(o.path_);
     append_lock_ = std::move(o.append_lock_);
     next_seq_ = o.next_seq_;
+    size_ = o.size_;
+    compact_at_ = o.compact_at_;
   }
   return *this;
 }
@@ -236,27 +285,77 @@ result<journal> journal::open(const std::string& path) {
   replay_plan ignored;
   for (auto& e : read_entries(*text, ignored))
     j.next_seq_ = std::max(j.next_seq_, e.seq + 1);
+  j.size_ = text->size();
+  // A torn last line (a crash mid-append) is ended here: the next record
+  // must start a line of its own, not complete that one.
+  if (!text->empty() && text->back() != '\n')
+    if (auto w = j.write_line("\n"); !w)
+      return w.err();
+  j.compact_at_ = std::max(min_compact_bytes, 2 * j.size_);
   return j;
 }
 
-status journal::append(const journal_record& r) {
-  ssize_t n = 0;
-  size_t size = 0;
-  int write_errno = 0;
-  {
-    std::lock_guard lock(*append_lock_);
-    auto line = format_record(next_seq_, r);
-    size = line.size();
-    n = ::write(fd_, line.data(), line.size());
-    write_errno = errno;
-    if (n == ssize_t(size))
-      ++next_seq_;
+// One write of a whole line; a short one is cut off again, so that what
+// follows starts a line. Called with the append lock held (or at open).
+status journal::write_line(const std::string& line) {
+  ssize_t n = ::write(fd_, line.data(), line.size());
+  if (n == ssize_t(line.size())) {
+    size_ += line.size();
+    return success();
   }
-  if (n != ssize_t(size))
-    return n < 0 ? errno_error(write_errno, "append to journal", path_)
-                 : error{EIO, "short write to journal " + path_};
+  int e = n < 0 ? errno : EIO;
+  if (n > 0 && ::ftruncate(fd_, off_t(size_)) != 0)
+    return errno_error(errno, "cut a short write off journal", path_);
+  return n < 0 ? errno_error(e, "append to journal", path_)
+               : error{EIO, "short write to journal " + path_ + " (cut off again)"};
+}
+
+status journal::append(const journal_record& r) {
+  std::lock_guard lock(*append_lock_);
+  if (next_seq_ == std::numeric_limits<uint64_t>::max())
+    (void) compact_locked();  // renumbers from 1
+  if (auto w = write_line(format_record(next_seq_, r)); !w)
+    return w;
+  ++next_seq_;
+  // A failed compaction keeps the file as it is, still correct; it is tried
+  // again once the file has doubled.
+  if (size_ > compact_at_ && !compact_locked())
+    compact_at_ = 2 * size_;
+  // Under the lock: a compaction may swap the fd.
   if (::fdatasync(fd_) != 0)
     return errno_error(errno, "sync journal", path_);
+  return success();
+}
+
+status journal::compact() {
+  std::lock_guard lock(*append_lock_);
+  return compact_locked();
+}
+
+status journal::compact_locked() {
+  auto text = read_all();
+  if (!text)
+    return text.err();
+  std::string kept;
+  uint64_t next = 1;
+  for (auto& e : still_open(*text)) {
+    kept += format_record(e.seq, e.record);
+    next = std::max(next, e.seq + 1);
+  }
+  // Locked before it takes the name: a second agent opening the path meets
+  // the lock on whichever file it finds.
+  auto fd = sys::replace_file(path_, kept, [&](int fd) -> status {
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
+      return errno_error(errno, "lock the compacted", path_);
+    return success();
+  });
+  if (!fd)
+    return fd.err();
+  ::close(fd_);
+  fd_ = *fd;
+  size_ = kept.size();
+  next_seq_ = next;
+  compact_at_ = std::max(min_compact_bytes, 2 * size_);
   return success();
 }
 
@@ -275,8 +374,10 @@ result<std::string> journal::read_all() const {
 }
 
 status journal::truncate() {
+  std::lock_guard lock(*append_lock_);
   if (::ftruncate(fd_, 0) != 0)
     return errno_error(errno, "truncate journal", path_);
+  size_ = 0;
   return success();
 }
 

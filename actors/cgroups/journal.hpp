@@ -63,6 +63,12 @@ replay_plan plan_replay(std::string_view text);
 // by fdatasync, so a record is on disk before the knob is written; sequence
 // numbers go on from the highest in the file. The file is locked (flock) for
 // as long as it is open: two agents on one journal would mix their records.
+// A line is never left half-written before another: a short write is cut
+// off again, and a torn last line found at open is ended first. The file
+// stays bounded: once it has grown to twice its size after the last
+// compaction (and past 32 KiB), it is rewritten with only the records of
+// knobs still claimed, renumbered from 1 (so numbers never run out either).
+// Records of the format before sequence numbers are read as well.
 class journal {
 public:
   // Creates the parent directory (0700) and the file (0600) if missing.
@@ -81,16 +87,27 @@ public:
   // Empties the file (after a replay has restored everything).
   status truncate();
 
+  // Rewrites the file with only what a replay would need (see above),
+  // atomically: a new file renamed over the old one, locked first.
+  status compact();
+
+  // Bytes in the file now.
+  uint64_t size() const { return size_; }
+
   const std::string& path() const { return path_; }
 
 private:
   journal(int fd, std::string path, uint64_t next_seq);
+  status compact_locked();
+  status write_line(const std::string& line);
   int fd_ = -1;
   std::string path_;
   // Held from taking a sequence number to its write, so the file's order is
   // the sequence's; a pointer keeps the journal movable.
   std::unique_ptr<std::mutex> append_lock_;
   uint64_t next_seq_ = 1;
+  uint64_t size_ = 0;
+  uint64_t compact_at_ = 0;  // set at open and after each compaction
 };
 
 } // namespace ballast

@@ -4,6 +4,10 @@
 #include "tests/support/temp_tree.hpp"
 
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <limits>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -198,8 +202,9 @@ TEST(JournalParse, BadOrMissingSequenceNumberIsRejectedEvenWithAValidCrc) {
   for (const char* seq : {"", "x", "-1", "+1", " 1", "0x10", "18446744073709551616"})
     EXPECT_EQ(parse_record(with_crc(std::string(seq) + "\tclaim\t1\tk\tv\t/a")), std::nullopt)
         << seq;
-  // A record of the format before sequence numbers.
-  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\tv\t/a")), std::nullopt);
+  // Not a bad number: a record of the format before sequence numbers, read
+  // as such (RecordsOfTheFormatWithoutSequenceNumbersAreRead).
+  EXPECT_EQ(parse_record(with_crc("claim\t1\tk\tv\t/a"))->seq, 0u);
 }
 
 TEST(JournalParse, BadIdIsRejectedEvenWithAValidCrc) {
@@ -509,6 +514,127 @@ TEST_F(JournalFile, MovedJournalKeepsWorking) {
   EXPECT_EQ(third.path(), path);
   ASSERT_TRUE(third.append(claim(2, "k", "v")));
   EXPECT_EQ(*third.read_all(), lines({claim(1, "k", "v"), claim(2, "k", "v")}));
+}
+
+// --- format before sequence numbers, torn writes, compaction --------------
+
+// A line as the journal wrote it before sequence numbers: CRC, five fields.
+std::string legacy_line(const journal_record& r) {
+  auto numbered = format_record(1, r);  // "<crc>\t1\t<rest>\n"
+  return with_crc(numbered.substr(11, numbered.size() - 12));
+}
+
+TEST(JournalParse, RecordsOfTheFormatWithoutSequenceNumbersAreRead) {
+  auto r = claim(7, "memory.high", "max", "/svc");
+  auto e = parse_record(legacy_line(r));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->record, r);
+  EXPECT_EQ(e->seq, 0u);
+  // Numbered from 1 in file order: a release after its claim closes it.
+  auto plan = plan_replay(legacy_line(claim(1, "k", "orig")) + legacy_line(claim(2, "k", "o2")) +
+                          legacy_line(release(1, "k", "orig")));
+  EXPECT_EQ(plan.bad_lines, 0u);
+  EXPECT_EQ(plan.out_of_order, 0u);
+  EXPECT_TRUE(plan.ambiguous.empty());
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(2, "k", "o2")}));
+}
+
+TEST_F(JournalFile, AJournalOfTheOldFormatIsReadAndAppendedTo) {
+  tree_.write("/journal", legacy_line(claim(1, "cpu.weight", "100")) + legacy_line(claim(2, "cpu.weight", "200")));
+  journal j = open_journal(tree_.path("/journal"));
+  ASSERT_TRUE(j.append(release(1, "cpu.weight", "100")));
+  EXPECT_NE(j.read_all()->find(format_record(3, release(1, "cpu.weight", "100"))), std::string::npos)
+      << "numbers go on after the old records";
+  EXPECT_EQ(plan_replay(*j.read_all()).restores, (std::vector<journal_record>{claim(2, "cpu.weight", "200")}));
+}
+
+// A replay of text skips bad_lines lines and restores exactly `restores`.
+void expect_plan(const std::string& text, size_t bad_lines, const std::vector<journal_record>& restores) {
+  auto plan = plan_replay(text);
+  EXPECT_EQ(plan.bad_lines, bad_lines) << text;
+  EXPECT_EQ(plan.restores, restores) << text;
+}
+
+TEST_F(JournalFile, ATornLastLineDoesNotSwallowTheNextRecord) {
+  auto whole = format_record(1, claim(1, "cpu.weight", "100"));
+  tree_.write("/journal", whole + format_record(2, claim(2, "cpu.max", "max")).substr(0, 20));
+  journal j = open_journal(tree_.path("/journal"));
+  ASSERT_TRUE(j.append(claim(3, "memory.high", "max")));
+  expect_plan(*j.read_all(), 1, {claim(1, "cpu.weight", "100"), claim(3, "memory.high", "max")});
+}
+
+TEST_F(JournalFile, AShortWriteIsCutOffSoTheNextRecordStartsALine) {
+  journal j = open_journal(tree_.path("/journal"));
+  ASSERT_TRUE(j.append(claim(1, "cpu.weight", "100")));
+  auto before = *j.read_all();
+  // The file may grow by 10 bytes only: the next append writes part of its line.
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{}, small{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  small = old;
+  small.rlim_cur = before.size() + 10;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto failed = j.append(claim(2, "memory.high", "max"));
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.err().message.find("short write"), std::string::npos) << failed.err().message;
+  EXPECT_EQ(*j.read_all(), before) << "the partial line is gone";
+  ASSERT_TRUE(j.append(claim(3, "cpu.max", "max")));
+  expect_plan(*j.read_all(), 0, {claim(1, "cpu.weight", "100"), claim(3, "cpu.max", "max")});
+}
+
+TEST_F(JournalFile, ChurnIsCompactedAwayWhileOpenClaimsStay) {
+  journal j = open_journal(tree_.path("/journal"));
+  ASSERT_TRUE(j.append(claim(1, "memory.high", "max", "/long-lived")));
+  uint64_t largest = 0;
+  for (uint64_t id = 2; id < 5000; ++id) {
+    ASSERT_TRUE(j.append(claim(id, "memory.high", "max", "/churn/c" + std::to_string(id))));
+    ASSERT_TRUE(j.append(release(id, "memory.high", "max", "/churn/c" + std::to_string(id))));
+    largest = std::max(largest, j.size());
+  }
+  EXPECT_LT(largest, 64u * 1024) << "bounded under churn";
+  auto text = *j.read_all();
+  EXPECT_EQ(j.size(), text.size());
+  expect_plan(text, 0, {claim(1, "memory.high", "max", "/long-lived")});
+  EXPECT_EQ(tree_.read("/journal"), text) << "the compacted file took the journal's name";
+  // Still locked, still appendable.
+  EXPECT_FALSE(journal::open(tree_.path("/journal")));
+  ASSERT_TRUE(j.append(release(1, "memory.high", "max", "/long-lived")));
+  EXPECT_TRUE(plan_replay(*j.read_all()).restores.empty());
+}
+
+TEST_F(JournalFile, CompactionKeepsConflictsAndTheOrderOfWhatIsOpen) {
+  // Out of order on disk; a conflict on knob k of cgroup 9.
+  tree_.write("/journal", format_record(5, claim(2, "b", "2")) + format_record(3, claim(1, "a", "1")) +
+                              format_record(4, claim(3, "c", "3")) + format_record(6, release(3, "c", "3")) +
+                              format_record(7, claim(9, "k", "x")) + format_record(7, claim(9, "k", "y")));
+  journal j = open_journal(tree_.path("/journal"));
+  auto before = plan_replay(*j.read_all());
+  ASSERT_TRUE(j.compact());
+  auto text = *j.read_all();
+  auto after = plan_replay(text);
+  EXPECT_EQ(after.restores, before.restores);
+  EXPECT_EQ(after.ambiguous, before.ambiguous);
+  EXPECT_EQ(after.ambiguous.size(), 1u);
+  EXPECT_EQ(after.out_of_order, 0u);
+  EXPECT_EQ(text.find("\t3\tc\t"), std::string::npos) << "a closed knob is dropped";
+  EXPECT_EQ(text.substr(9, 2), "1\t") << "renumbered from 1";
+}
+
+TEST_F(JournalFile, SequenceNumbersDoNotWrap) {
+  auto top = std::numeric_limits<uint64_t>::max() - 1;
+  tree_.write("/journal", format_record(top, claim(1, "cpu.weight", "100")));
+  journal j = open_journal(tree_.path("/journal"));
+  // The next number would be the last one: the journal renumbers first.
+  ASSERT_TRUE(j.append(claim(2, "cpu.max", "max")));
+  ASSERT_TRUE(j.append(claim(3, "memory.high", "max")));
+  auto text = *j.read_all();
+  EXPECT_EQ(text.find(std::to_string(top)), std::string::npos) << text;
+  auto plan = plan_replay(text);
+  EXPECT_EQ(plan.out_of_order, 0u);
+  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "cpu.weight", "100"), claim(2, "cpu.max", "max"),
+                                                        claim(3, "memory.high", "max")}));
 }
 
 } // namespace
