@@ -9,6 +9,10 @@
 //   agent_bench soak    [--cycles N] [--warmup W]
 //                                      issue 7's soak: N lifecycle cycles (W of
 //                                      them warm-up): actors, events, RSS, fds
+//   agent_bench event_path [--cycles N]
+//                                      the same churn seen by bare_consumer (a
+//                                      bare libbpf ring-buffer consumer), then
+//                                      by the agent: event latency p99 of both
 //   agent_bench scale   [--cgroups N] [--seconds S]
 //                                      N cgroups each with an enrolled process
 //                                      at 1 Hz: RSS, CPU, scrape time, SIGTERM
@@ -23,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sys/wait.h>
@@ -142,22 +147,40 @@ double run_cycles(const std::string& base, int cycles) {
   return cycles / seconds(clock_type::now() - t0);
 }
 
+// `cycles` lifecycle cycles under base with the agent watching: its metrics
+// before, the generator's rate, and whether (and when) every rmdir was handled.
+struct watched_churn {
+  scrape before;
+  double cycles_per_s = 0;
+  bool drained = false;
+  double handled_s = 0;
+};
+
+watched_churn churn_watched(agent_process& agent, const std::string& base, int cycles) {
+  watched_churn w{agent.metrics()};
+  double rmdir0 = w.before.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}});
+  auto t0 = clock_type::now();
+  w.cycles_per_s = run_cycles(base, cycles);
+  w.drained = wait_for(agent, [&](const scrape& m) {
+    return m.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}}) >= rmdir0 + cycles;
+  }, 120s);
+  w.handled_s = seconds(clock_type::now() - t0);
+  return w;
+}
+
 json churn(int cycles) {
   std::string root = cgroup2_root(), subtree = "/ballast-bench-churn";
   make_cgroup_dir(root + subtree);
   double rate_without = run_cycles(root + subtree, cycles);
   auto agent = start_agent(subtree, "1s");
-  auto before = agent->metrics();
+  auto w = churn_watched(*agent, root + subtree, cycles);
+  auto& before = w.before;
   double actors_before = before.value("ballast_actors", {{"type", "cgroup"}});
   double policies_before = before.value("ballast_actors", {{"type", "policy"}});
-  double rmdir0 = before.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}});
   double events0 = before.sum("ballast_cgroup_events_total");
-  auto t0 = clock_type::now();
-  double rate_with = run_cycles(root + subtree, cycles);
-  bool drained = wait_for(*agent, [&](const scrape& m) {
-    return m.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}}) >= rmdir0 + cycles;
-  }, 120s);
-  auto handled_in = seconds(clock_type::now() - t0);
+  double rate_with = w.cycles_per_s;
+  bool drained = w.drained;
+  auto handled_in = w.handled_s;
   wait_for(*agent, [&](const scrape& m) {
     return m.value("ballast_actors", {{"type", "cgroup"}}) == actors_before &&
            m.value("ballast_actors", {{"type", "policy"}}) == policies_before;
@@ -180,6 +203,66 @@ json churn(int cycles) {
               {"event_handling_p99_us",
                histogram_quantile(0.99, before.buckets("ballast_event_handling_seconds"),
                                   after.buckets("ballast_event_handling_seconds")) * 1e6}};
+  agent.reset();
+  remove_cgroup_dir(root + subtree);
+  return out;
+}
+
+// bare_consumer (beside this binary) while `cycles` lifecycle cycles run;
+// its JSON report.
+json bare_consumer_under_churn(const std::string& base, int cycles) {
+  auto bare = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "bare_consumer";
+  int out[2];
+  if (::pipe(out) != 0)
+    throw std::runtime_error("pipe");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::close(out[0]);
+    ::execl(bare.c_str(), bare.c_str(), nullptr);
+    _exit(127);
+  }
+  ::close(out[1]);
+  std::this_thread::sleep_for(2s);  // loaded and attached
+  double rate = run_cycles(base, cycles);
+  std::this_thread::sleep_for(500ms);  // the last records drained
+  ::kill(pid, SIGTERM);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;)
+    text.append(buf, size_t(n));
+  ::close(out[0]);
+  ::waitpid(pid, nullptr, 0);
+  auto report = json::parse(text.empty() ? "{}" : text);
+  report["generator_cycles_per_s"] = rate;
+  return report;
+}
+
+// Issue 11's event path: one churn seen by the bare consumer, the same churn
+// seen by the agent, in one run; the agent's p99 against the reference's.
+json event_path(int cycles) {
+  std::string root = cgroup2_root(), subtree = "/ballast-bench-events";
+  make_cgroup_dir(root + subtree);
+  auto bare = bare_consumer_under_churn(root + subtree, cycles);
+  auto agent = start_agent(subtree, "1s");
+  auto w = churn_watched(*agent, root + subtree, cycles);
+  auto after = agent->metrics();
+  auto quantile = [&](double q) {
+    return histogram_quantile(q, w.before.buckets("ballast_event_handling_seconds"),
+                              after.buckets("ballast_event_handling_seconds")) * 1e6;
+  };
+  double agent_p99 = quantile(0.99);
+  double bare_p99 = bare.value("p99_us_as_histogram", 0.0);
+  json out = {{"benchmark", "event_path"},
+              {"cycles", cycles},
+              {"bare_consumer", bare},
+              {"agent", {{"generator_cycles_per_s", w.cycles_per_s},
+                         {"p50_us", quantile(0.5)},
+                         {"p99_us", agent_p99},
+                         {"lost", after.value("ballast_events_lost_total")},
+                         {"drained", w.drained}}},
+              {"p99_ratio_agent_to_bare", bare_p99 > 0 ? agent_p99 / bare_p99 : 0},
+              {"targets", {{"agent_p99_us", 1000}, {"p99_ratio", 2}, {"lost", 0}}}};
   agent.reset();
   remove_cgroup_dir(root + subtree);
   return out;
@@ -306,10 +389,12 @@ int main(int argc, char** argv) {
       out = churn(flag(argc, argv, "--cycles", 10000));
     else if (what == "soak")
       out = soak(flag(argc, argv, "--cycles", 100000), flag(argc, argv, "--warmup", 10000));
+    else if (what == "event_path")
+      out = event_path(flag(argc, argv, "--cycles", 20000));
     else if (what == "scale")
       out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30));
     else {
-      std::fprintf(stderr, "usage: agent_bench latency|churn|soak|scale [options] (see the source)\n");
+      std::fprintf(stderr, "usage: agent_bench latency|churn|event_path|soak|scale [options] (see the source)\n");
       return 2;
     }
     std::cout << out.dump() << std::endl;

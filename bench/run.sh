@@ -6,7 +6,7 @@ set -euo pipefail
 build=${1:-build}
 runs=${RUNS:-3}
 export BALLASTD_PATH="$build/apps/ballastd"
-for b in latency churn soak scale; do
+for b in latency churn event_path soak scale; do
   for ((i = 1; i <= runs; i++)); do
     "$build/bench/agent_bench" "$b"
   done

@@ -73,6 +73,24 @@ policy_actor spawn_policy(cgroup_self self, const config::policy& cfg, policy_ta
   return handle;
 }
 
+// memory.events is read whenever the kernel changes it, so every OOM kill
+// is logged and counted whether or not a policy samples the cgroup (the
+// last process killed takes its policies with it). Where the memory
+// controller is off there is no file, and nothing to watch.
+void watch_memory_events(cgroup_self self) {
+  auto& st = self->state;
+  if (!st.ctx->files || !st.probe)
+    return;
+  st.probe->memory_events_changed();  // the counts so far: kills before are not news
+  auto file = sys::join_cgroup_path(st.ctx->cgroup_root, st.spec.path) + "/" +
+              std::string(sys::files::memory_events);
+  auto w = st.ctx->files->add(file, [probe = st.probe] { probe->memory_events_changed(); });
+  if (w)
+    st.memory_events_watch = std::move(*w);
+  else if (w.err().code != ENOENT)
+    log::warn("cgroup", w.err().message, ": OOM kills in ", st.spec.path, " are seen only when sampled");
+}
+
 // Starts the policies that act on the whole cgroup and are not running.
 void start_cgroup_policies(cgroup_self self) {
   auto& st = self->state;
@@ -335,6 +353,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
   // threads, and the actor's writer fds are never shared.
   if (auto reader = sys::cgroup_dir::open(ctx->cgroup_root, st.spec.path))
     st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics);
+  watch_memory_events(self);
   st.compile_selectors();
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   start_cgroup_policies(self);

@@ -6,6 +6,7 @@
 #include "actors/cgroups/journal.hpp"
 #include "actors/cgroups/knob_writer.hpp"
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/sources/file_watch.hpp"
 #include "actors/sources/psi_triggers.hpp"
 #include "messages/protocol.hpp"
 #include "sys/procfs.hpp"
@@ -22,6 +23,7 @@ struct cgroup_context {
   std::shared_ptr<journal> knob_journal;  // appends are one write(2): shareable
   std::shared_ptr<knob_writer> writer;    // writes that may block; null: in the actor
   std::shared_ptr<psi_triggers> triggers; // for policies that react to pressure; may be null
+  std::shared_ptr<file_watch> files;      // memory.events changes; may be null
   sys::procfs proc;
   // Told of every policy actor a cgroup actor spawns (policy name, handle):
   // how actor tests reach a policy to make it fail. Unset in the agent.

@@ -100,6 +100,15 @@ void cgroup_probe::export_memory() {
       memory_ = &metrics_->cgroup_memory().Add({{"cgroup", path_}});
     memory_->Set(double(*bytes));
   }
+  export_memory_events();
+}
+
+void cgroup_probe::memory_events_changed() {
+  std::lock_guard guard{mutex_};
+  export_memory_events();
+}
+
+void cgroup_probe::export_memory_events() {
   auto events = dir_.read(sys::files::memory_events);
   if (!events)
     return;

@@ -35,6 +35,10 @@ public:
   // them; a growing oom_kill count is logged. Thread-safe.
   void export_stats(std::chrono::steady_clock::duration period);
 
+  // memory.events read now and exported, a grown oom_kill logged: called
+  // when the kernel says the file changed (file_watch). Thread-safe.
+  void memory_events_changed();
+
   // One control file, read now through the cached fds. Thread-safe.
   result<std::string> read(std::string_view file);
 
@@ -42,6 +46,7 @@ private:
   void export_pressure();
   void export_cpu();
   void export_memory();
+  void export_memory_events();
 
   std::mutex mutex_;
   sys::cgroup_dir dir_;

@@ -33,6 +33,7 @@ struct cgroup_state {
   std::shared_ptr<const cgroup_context> ctx;
   std::optional<sys::cgroup_dir> dir;
   std::shared_ptr<cgroup_probe> probe;
+  std::unique_ptr<file_watch::handle> memory_events_watch;  // OOM kills seen as they happen
   std::vector<compiled_selector> selectors;  // parallel to spec.policies
   claims_ledger ledger;
   std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies

@@ -183,6 +183,10 @@ int run_agent(agent_options opts) {
   auto replayed = replay_journal(*j, *root, *metrics, cfg.dry_run);
   ctx->knob_journal = std::make_shared<journal>(std::move(*j));
   ctx->writer = std::make_shared<knob_writer>(knob_writer_threads);
+  if (auto w = file_watch::start())
+    ctx->files = std::move(*w);
+  else
+    log::warn("agent", w.err().message, ": OOM kills are seen only when a policy samples the cgroup");
   if (auto t = psi_triggers::start())
     ctx->triggers = std::move(*t);
   else

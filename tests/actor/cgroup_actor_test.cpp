@@ -180,6 +180,33 @@ TEST_F(CgroupActorTest, TelemetryExportsTheCgroupsMemoryCpuAndOomKills) {
   EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 7);
 }
 
+// The kernel's "file modified" event on memory.events (inotify here, on a
+// fixture file) is enough: no policy samples the cgroup, as when the OOM
+// killer took its last process, and the kill is still counted.
+TEST_F(CgroupActorTest, AnOomKillIsCountedWhenTheFileChangesWithNoPolicySampling) {
+  ctx->files = *file_watch::start();
+  auto cg = spawn("/app");
+  // The counts at start are the baseline.
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 0;
+  }));
+  tree.write("/app/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 1;
+  }));
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 3);
+  EXPECT_TRUE(status_of(cg).policies.empty());
+  caf::scoped_actor self{*sys};
+  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  // Its series go with the actor; a change after that is nobody's.
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == -1;
+  }));
+  tree.write("/app/memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\n");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), -1);
+}
+
 TEST_F(CgroupActorTest, PressureSeriesGoWhenTheCgroupActorAndItsPoliciesAreGone) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();

@@ -212,6 +212,6 @@ JSON
 # agent_ready [ARGS]: agent_start /run/ballast.json, then waits for its first scan.
 agent_ready() {
   agent_start /run/ballast.json "$@"
-  ready() { agent_scrape && metric_is ballast_rescans_total '' '>=' 1; }
+  ready() { agent_scrape && metric_is ballast_ready '' '==' 1; }
   eventually 60 "ballastd answers on /metrics after its start-up scan" ready
 }

@@ -2,7 +2,9 @@
 # VM scenario 2: with the memory and cpu controllers present, telemetry reports
 # memory.current and cpu.stat of a cgroup with memory.max = 32M, and a kernel OOM
 # kill inside it (a busybox memory hog) shows up as the agent's counter of
-# memory.events oom_kill and as a warning in its log. SIGTERM then exits 0.
+# memory.events oom_kill and as a warning in its log. A cgroup whose only
+# process is OOM-killed, which no policy samples, is counted and logged all
+# the same (memory.events is watched for its changes). SIGTERM then exits 0.
 . /usr/lib/ballast-vm.sh
 
 TOP=/sys/fs/cgroup/vmmem
@@ -13,7 +15,7 @@ cat >/run/ballast.json <<'JSON'
  "journal": "/run/ballast/journal",
  "watch": {"include": ["/vmmem/**"]},
  "policies": [{"name": "telemetry", "type": "telemetry", "interval": "500ms",
-               "select": {"cgroups": ["/vmmem/**"]}}]}
+               "select": {"cgroups": ["/vmmem/hog"]}}]}
 JSON
 
 mkdir "$TOP" || fail "cannot create $TOP"
@@ -64,6 +66,24 @@ eventually 60 "ballast_cgroup_memory_events_total{$HOG,event=\"oom_kill\"} >= 1"
 figure oom_counted_s "$(since "$t3")"
 eventually 30 "the agent logs the oom kill" grep -qi "oom kill" "$AGENT_LOG"
 grep -i "oom kill" "$AGENT_LOG"
+
+# The last (only) process of a cgroup no policy samples, OOM-killed.
+LONE=$TOP/lonely
+mkdir "$LONE" || fail "cannot create $LONE"
+echo 32M >"$LONE/memory.max" || fail "cannot set $LONE/memory.max"
+[ -e "$LONE/memory.swap.max" ] && echo 0 >"$LONE/memory.swap.max"
+t4=$(now)
+sh -c "echo \$\$ >$LONE/cgroup.procs && head -c 48m /dev/zero | tail >/dev/null"
+lone_counted() {
+  agent_scrape &&
+    metric_is ballast_cgroup_memory_events_total 'cgroup="/vmmem/lonely",event="oom_kill"' '>=' 1
+}
+eventually 60 "the OOM kill of /vmmem/lonely's last process is counted" lone_counted
+figure lonely_oom_counted_s "$(since "$t4")"
+eventually 30 "the agent logs it" grep -q "/vmmem/lonely: .* oom kill" "$AGENT_LOG"
+metric_is ballast_policy_actors 'policy="telemetry"' '==' 1 ||
+  fail "a policy sampled /vmmem/lonely: the test proves nothing"
+eventually 30 "rmdir $LONE" rmdir "$LONE"
 
 kill "$pid"
 wait "$pid" 2>/dev/null || true
