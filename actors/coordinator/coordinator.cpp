@@ -11,6 +11,7 @@
 #include <caf/io/all.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 
 #include <cmath>
 #include <map>
@@ -71,6 +72,7 @@ struct coordinator_state {
   prometheus::Family<prometheus::Gauge>* agent_up = nullptr;
   prometheus::Family<prometheus::Gauge>* rollout_state = nullptr;
   prometheus::Family<prometheus::Counter>* rollouts = nullptr;
+  prometheus::Histogram* heartbeat_seconds = nullptr;
 
   void set_rollout(const std::string& s) {
     for (auto st : {"idle", "canary", "applying", "reverted", "done"})
@@ -160,10 +162,13 @@ void beat(coordinator_self self) {
       continue;
     a.asking = true;
     auto n = name;
+    auto asked = clock::now();
     self->request(a.handle, answer_within, a.cred, atom::status_v)
       .then([=](agent_status& s) {
               auto& a = self->state.agents[n];
               a.asking = false;
+              self->state.heartbeat_seconds->Observe(
+                std::chrono::duration<double>(clock::now() - asked).count());
               // CAF 0.17 hangs serializing an infinite double, and this status
               // goes on to ballastctl: a peer's non-finite values become 0.
               for (double* d : {&s.uptime_s, &s.pressure})
@@ -416,6 +421,11 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
                    .Help("Fleet applies by result: applied, reverted, refused").Register(*st.env.metrics);
   for (auto r : {"applied", "reverted", "refused"})
     st.rollouts->Add({{"result", r}});
+  st.heartbeat_seconds = &prometheus::BuildHistogram().Name("ballast_coordinator_heartbeat_seconds")
+                            .Help("From a heartbeat's status request to the agent's answer")
+                            .Register(*st.env.metrics)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{
+                                       0.5e-3, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1});
   st.set_rollout("idle");
   for (auto& name : st.env.agents) {
     auto hp = parse_host_port(name);

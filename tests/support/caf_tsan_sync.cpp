@@ -13,7 +13,8 @@
 //                    handler (its state moves between worker threads)
 //   bouncer(x)       acquire it: what an actor that quits drops unread
 //   activate         the same around the start of each resume (initialize)
-//   ref-count drops  release, then acquire (the last owner destroys)
+//   ref-count drops  release, then acquire (the last owner destroys), for
+//                    strong and weak references alike
 #include <caf/actor_control_block.hpp>
 #include <caf/blocking_actor.hpp>
 #include <caf/detail/sync_request_bouncer.hpp>
@@ -99,6 +100,17 @@ bool scheduled_actor::activate(execution_unit* ctx) {
 void intrusive_ptr_release(actor_control_block* x) {
   using fn = void (*)(actor_control_block*);
   static const fn f = real<fn>("_ZN3caf21intrusive_ptr_releaseEPNS_19actor_control_blockE");
+  __tsan_release(x);
+  __tsan_acquire(x);
+  f(x);
+}
+
+// The weak count too: the last weak reference (a monitor's attachable, on
+// whichever worker drops it) frees the storage of an actor whose destructor
+// ran on another thread, after its strong count reached zero there.
+void intrusive_ptr_release_weak(actor_control_block* x) {
+  using fn = void (*)(actor_control_block*);
+  static const fn f = real<fn>("_ZN3caf26intrusive_ptr_release_weakEPNS_19actor_control_blockE");
   __tsan_release(x);
   __tsan_acquire(x);
   f(x);
