@@ -143,6 +143,8 @@ using registry_actor = caf::typed_actor<
   caf::reacts_to<atom::scan>,
   // A new config: watch globs and policies.
   caf::reacts_to<atom::reload, config::agent>,
+  // Delayed self-message: start the group policies that failed again.
+  caf::reacts_to<atom::restart>,
   // Status of every cgroup actor.
   caf::replies_to<atom::list>::with<std::vector<cgroup_status>>,
   // An operator's release of a watched cgroup (by path): its actor drops

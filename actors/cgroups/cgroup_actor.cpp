@@ -19,16 +19,6 @@ bool is_shutdown(const caf::error& reason) {
          reason == caf::exit_reason::normal;
 }
 
-// A failed policy is started again after a backoff that doubles from the
-// first to the last; after `max_policy_failures` failures in a row it is
-// parked. A policy that ran for `policy_stable_after` before failing starts
-// a new row.
-using namespace std::chrono_literals;
-constexpr auto first_policy_backoff = std::chrono::milliseconds(100);
-constexpr auto max_policy_backoff = std::chrono::milliseconds(10s);
-constexpr unsigned max_policy_failures = 5;
-constexpr auto policy_stable_after = std::chrono::milliseconds(60s);
-
 bool is_parked(cgroup_self self, const std::string& policy, int32_t pid) {
   return self->state.parked.count({policy, pid}) > 0;
 }
@@ -69,7 +59,7 @@ policy_actor spawn_policy(cgroup_self self, const config::policy& cfg, policy_ta
   auto handle = find_policy_type(cfg.type)->spawn(self->system(), cfg, target, env);
   self->monitor(handle);
   if (st.ctx->policy_spawned)
-    st.ctx->policy_spawned(cfg.name, handle);
+    st.ctx->policy_spawned(cfg.name, caf::actor_cast<caf::actor>(handle));
   return handle;
 }
 
@@ -164,23 +154,19 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event*
 // many failures in a row. Its claims were restored already.
 void after_failure(cgroup_self self, const std::string& policy, int32_t pid) {
   auto& st = self->state;
-  auto now = self->clock().now();
   auto& f = st.failed[{policy, pid}];
-  if (f.count > 0 && now - f.last_start >= policy_stable_after)
-    f.count = 0;
-  ++f.count;
+  auto backoff = f.failed(self->clock().now());
   auto target = pid ? "pid " + std::to_string(pid) : std::string("the cgroup");
-  if (f.count >= max_policy_failures) {
+  if (!backoff) {
     st.parked.insert({policy, pid});
     st.ctx->metrics->policy_parked(policy, 1);
-    log::error("cgroup", "policy ", policy, " for ", target, " in ", st.spec.path, " failed ", f.count,
-               " times in a row: parked until the config changes or the process goes");
+    log::error("cgroup", "policy ", policy, " for ", target, " in ", st.spec.path, " failed ",
+               f.in_a_row(), " times in a row: parked until the config changes or the process goes");
     return;
   }
-  auto backoff = std::min(max_policy_backoff, first_policy_backoff * (1 << (f.count - 1)));
-  log::warn("cgroup", "policy ", policy, " for ", target, " in ", st.spec.path, " failed (", f.count,
-            " in a row): restarting in ", backoff.count(), " ms");
-  self->delayed_send(self, backoff, atom::restart_v, policy, pid);
+  log::warn("cgroup", "policy ", policy, " for ", target, " in ", st.spec.path, " failed (",
+            f.in_a_row(), " in a row): restarting in ", backoff->count(), " ms");
+  self->delayed_send(self, *backoff, atom::restart_v, policy, pid);
 }
 
 // The delayed restart of a failed policy, if its target is still here and
@@ -190,7 +176,7 @@ void restart_policy(cgroup_self self, const std::string& policy, int32_t pid) {
   auto f = st.failed.find({policy, pid});
   if (f == st.failed.end() || is_parked(self, policy, pid))
     return;  // forgotten meanwhile: the process went or the config changed
-  f->second.last_start = self->clock().now();
+  f->second.started(self->clock().now());
   st.ctx->metrics->actor_restarted(actor_type::policy);
   if (pid == 0)
     start_cgroup_policies(self);

@@ -25,9 +25,10 @@ struct cgroup_context {
   std::shared_ptr<psi_triggers> triggers; // for policies that react to pressure; may be null
   std::shared_ptr<file_watch> files;      // memory.events changes; may be null
   sys::procfs proc;
-  // Told of every policy actor a cgroup actor spawns (policy name, handle):
-  // how actor tests reach a policy to make it fail. Unset in the agent.
-  std::function<void(const std::string&, const policy_actor&)> policy_spawned;
+  // Told of every policy actor spawned (policy name, handle), by a cgroup
+  // actor or, for group policies, the registry: how actor tests reach a
+  // policy to make it fail. Unset in the agent.
+  std::function<void(const std::string&, const caf::actor&)> policy_spawned;
 };
 
 } // namespace ballast

@@ -8,6 +8,7 @@
 #include "actors/cgroups/cgroup_probe.hpp"
 #include "actors/cgroups/claims_ledger.hpp"
 #include "actors/cgroups/selector.hpp"
+#include "actors/policies/restart_backoff.hpp"
 #include "sys/cgroupfs.hpp"
 
 #include <caf/all.hpp>
@@ -47,12 +48,8 @@ struct cgroup_state {
   std::shared_ptr<std::atomic<bool>> writes_cancelled = std::make_shared<std::atomic<bool>>(false);
   std::optional<caf::typed_response_promise<atom::done>> stopping;  // replied once writes are done
 
-  // A policy that failed: how often in a row, and when it was last started.
-  struct failures {
-    unsigned count = 0;
-    caf::actor_clock::time_point last_start;
-  };
-  std::map<std::pair<std::string, int32_t>, failures> failed;  // (policy, pid or 0)
+  // Policies that failed, by (policy, pid or 0), and those parked.
+  std::map<std::pair<std::string, int32_t>, restart_backoff> failed;
   std::set<std::pair<std::string, int32_t>> parked;             // not restarted any more
 
   ~cgroup_state() {

@@ -3,6 +3,7 @@
 
 #include "actors/cgroups/cgroup_actor.hpp"
 #include "actors/policies/policy.hpp"
+#include "actors/policies/restart_backoff.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
@@ -10,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,6 +33,9 @@ struct registry_state {
   std::unordered_map<int32_t, uint64_t> pid_cgroup;      // watched pid -> cgroup id
   // Cgroup actors that failed, by cgroup id: respawned up to a limit.
   std::unordered_map<uint64_t, unsigned> cgroup_failures;
+  // Group policies that failed (restarted with a backoff), and parked ones.
+  std::map<std::string, restart_backoff> group_failures;
+  std::set<std::string> groups_parked;
   // Group policies by name, with the config they were started with.
   std::map<std::string, std::pair<config::policy, group_policy_actor>> groups;
 
@@ -80,7 +85,12 @@ void sync_groups(registry_self self) {
     it = st.groups.erase(it);
   }
   for (auto& [name, p] : wanted) {
+    if (st.groups_parked.count(name))
+      continue;
     auto handle = find_policy_type(p.type)->spawn_group(self->system(), p, st.ctx->metrics);
+    self->monitor(handle);  // a failed one is restarted (on_group_down)
+    if (st.ctx->policy_spawned)
+      st.ctx->policy_spawned(name, caf::actor_cast<caf::actor>(handle));
     for (auto& [id, cg] : st.cgroups)
       if (selects_cgroup(p, cg.path))
         self->send(handle, group_member{id, cg.path, cg.handle});
@@ -156,12 +166,42 @@ void send_members(registry_self self, uint64_t id, const std::string& path, uint
   self->send(st.cgroups[id].handle, std::move(m));
 }
 
+// A group policy ended. One the registry ended is no longer in the map; one
+// that failed is started again after a backoff (sync_groups starts what is
+// configured and missing), or parked after too many failures in a row.
+// Returns false if dm is not about a group policy.
+bool on_group_down(registry_self self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = std::find_if(st.groups.begin(), st.groups.end(),
+                         [&](auto& kv) { return kv.second.second.address() == dm.source; });
+  if (it == st.groups.end())
+    return false;
+  auto name = it->first;
+  st.groups.erase(it);
+  if (!dm.reason || dm.reason == caf::exit_reason::normal || dm.reason == caf::exit_reason::user_shutdown)
+    return true;
+  auto backoff = st.group_failures[name].failed(self->clock().now());
+  if (!backoff) {
+    st.groups_parked.insert(name);
+    st.ctx->metrics->policy_parked(name, 1);
+    log::error("registry", "group policy ", name, " failed ", restart_backoff::park_after,
+               " times in a row: parked until the config changes");
+    return true;
+  }
+  log::warn("registry", "group policy ", name, " failed (", to_string(dm.reason), "): restarting in ",
+            backoff->count(), " ms");
+  self->delayed_send(self, *backoff, atom::restart_v);
+  return true;
+}
+
 // A cgroup actor ended. One the registry stopped is no longer in the map;
 // one that quit by itself found its cgroup gone. One that failed (an
 // exception, a kill) restored its knobs as it ended: a new one takes the
 // cgroup over, and its processes enrol again.
 void on_cgroup_down(registry_self self, const caf::down_msg& dm) {
   auto& st = self->state;
+  if (on_group_down(self, dm))
+    return;
   auto it = std::find_if(st.cgroups.begin(), st.cgroups.end(),
                          [&](auto& kv) { return kv.second.handle.address() == dm.source; });
   if (it == st.cgroups.end())
@@ -222,6 +262,10 @@ void apply_config(registry_self self, config::agent cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.cgroup_failures.clear();
+  st.group_failures.clear();
+  for (auto& name : st.groups_parked)
+    st.ctx->metrics->policy_parked(name, -1);
+  st.groups_parked.clear();
   for (auto& [id, cg] : st.cgroups) {
     self->send(cg.handle, atom::reload_v, st.cfg.policies);
     self->send(cg.handle, atom::reload_v, st.cfg.dry_run);
@@ -267,6 +311,13 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
       reconcile(self);
     },
     [=](atom::scan) { reconcile(self); },
+    [=](atom::restart) {
+      for (auto& [name, f] : self->state.group_failures)
+        if (!self->state.groups.count(name))
+          f.started(self->clock().now());
+      self->state.ctx->metrics->actor_restarted(actor_type::policy);
+      sync_groups(self);
+    },
     [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
     [=](atom::release, std::string& path) -> caf::result<uint64_t> {
       auto& st = self->state;

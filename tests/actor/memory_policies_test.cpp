@@ -5,6 +5,8 @@
 #include "actors/cgroups/registry.hpp"
 #include "tests/actor/actor_fixture.hpp"
 
+#include <mutex>
+
 #include <fcntl.h>
 #include <limits>
 #include <sys/stat.h>
@@ -20,6 +22,7 @@ constexpr uint64_t MiB = 1ull << 20;
 
 class MemoryPolicyTest : public ActorTest {
 protected:
+  registry_actor floor_over_two();
   // A cgroup with the memory files a policy reads, its usage at `usage`.
   void memory_cgroup(const std::string& path, uint64_t usage) {
     tree.make_cgroup(path);
@@ -188,9 +191,8 @@ TEST_F(MemoryPolicyTest, MemoryFloorIsSplitOverMembersAndAgainWhenOneLeaves) {
   EXPECT_EQ(knob("/g1", "memory.min"), "0");
 }
 
-// An operator's release puts the knob back, and the group policy, told its
-// member anew, claims it again from a known state.
-TEST_F(MemoryPolicyTest, AReleasedMemberOfTheFloorIsClaimedAgain) {
+// A 90M memory_floor over /g1 and /g2 (45M each once split), on a registry.
+registry_actor MemoryPolicyTest::floor_over_two() {
   tree.make_cgroup("/");
   for (auto m : {"/g1", "/g2"})
     memory_cgroup(m, 0);
@@ -198,6 +200,13 @@ TEST_F(MemoryPolicyTest, AReleasedMemberOfTheFloorIsClaimedAgain) {
   cfg.policies = {policy("floor", "memory_floor", R"({"floor": "90M"})", {"/g*"})};
   auto reg = spawn_registry(*sys, cfg, ctx);
   caf::anon_send(reg, atom::scan_v);
+  return reg;
+}
+
+// An operator's release puts the knob back, and the group policy, told its
+// member anew, claims it again from a known state.
+TEST_F(MemoryPolicyTest, AReleasedMemberOfTheFloorIsClaimedAgain) {
+  auto reg = floor_over_two();
   ASSERT_TRUE(eventually([&] { return knob("/g1", "memory.min") == std::to_string(45 * MiB); }));
   caf::scoped_actor self{*sys};
   uint64_t released = 0;
@@ -210,6 +219,34 @@ TEST_F(MemoryPolicyTest, AReleasedMemberOfTheFloorIsClaimedAgain) {
     .receive([](uint64_t) { ADD_FAILURE() << "an unwatched cgroup was released"; },
              [&](caf::error& e) { EXPECT_NE(sys->render(e).find("not watched"), std::string::npos); });
   self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+}
+
+// A group policy that fails lets go of its claims (each cgroup actor
+// monitors it) and the registry starts it again after a backoff.
+TEST_F(MemoryPolicyTest, AFailedGroupPolicyIsRestartedAndClaimsAgain) {
+  std::mutex mutex;
+  std::vector<caf::actor> floors;
+  ctx->policy_spawned = [&](const std::string& name, const caf::actor& a) {
+    std::lock_guard guard{mutex};
+    if (name == "floor")
+      floors.push_back(a);
+  };
+  auto spawned = [&] {
+    std::lock_guard guard{mutex};
+    return floors.size();
+  };
+  auto reg = floor_over_two();
+  ASSERT_TRUE(eventually([&] { return knob("/g1", "memory.min") == std::to_string(45 * MiB); }));
+  ASSERT_EQ(spawned(), 1u);
+  caf::anon_send_exit(floors.front(), caf::exit_reason::kill);
+  EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", "policy_failed"}}) == 2; }));
+  EXPECT_TRUE(eventually([&] { return spawned() == 2; }));
+  EXPECT_TRUE(eventually([&] { return metric("ballast_actor_restarts_total", {{"type", "policy"}}) == 1; }));
+  for (auto m : {"/g1", "/g2"})
+    EXPECT_TRUE(eventually([&] { return knob(m, "memory.min") == std::to_string(45 * MiB); })) << m;
+  caf::scoped_actor self{*sys};
+  self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  ctx->policy_spawned = nullptr;
 }
 
 } // namespace

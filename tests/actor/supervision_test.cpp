@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 class SupervisionTest : public ActorTest {
 protected:
   SupervisionTest() {
-    ctx->policy_spawned = [this](const std::string&, const policy_actor& p) {
+    ctx->policy_spawned = [this](const std::string&, const caf::actor& p) {
       std::lock_guard guard{mutex_};
       spawned_.push_back(p);
     };
@@ -26,7 +26,7 @@ protected:
     std::lock_guard guard{mutex_};
     return spawned_.size();
   }
-  policy_actor last_spawned() {
+  caf::actor last_spawned() {
     std::lock_guard guard{mutex_};
     return spawned_.back();
   }
@@ -40,7 +40,7 @@ protected:
 
 private:
   std::mutex mutex_;
-  std::vector<policy_actor> spawned_;
+  std::vector<caf::actor> spawned_;
 };
 
 TEST_F(SupervisionTest, AKilledCgroupActorRestoresItsKnobsAndIsReplaced) {
