@@ -260,6 +260,7 @@ void reconcile(registry_self self) {
 
 void apply_config(registry_self self, config::agent cfg) {
   auto& st = self->state;
+  bool same_watch = cfg.watch_include == st.cfg.watch_include && cfg.watch_exclude == st.cfg.watch_exclude;
   st.cfg = std::move(cfg);
   st.cgroup_failures.clear();
   st.group_failures.clear();
@@ -271,7 +272,11 @@ void apply_config(registry_self self, config::agent cfg) {
     self->send(cg.handle, atom::reload_v, st.cfg.dry_run);
   }
   sync_groups(self);
-  reconcile(self);  // stops what is no longer watched, starts what now is
+  // Stops what is no longer watched, starts what now is. With the same
+  // globs the watched set is what the events kept it: no scan of the whole
+  // tree for a config that changes policies only.
+  if (!same_watch)
+    reconcile(self);
 }
 
 // Asks every cgroup actor the same request and delivers the collected
