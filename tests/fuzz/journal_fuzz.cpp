@@ -49,8 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto r = ballast::parse_record(line)) {
       ++parsed;
       check(!r->record.knob.empty(), "a record names its knob");
-      const auto again = ballast::parse_record(ballast::format_record(r->seq, r->record));
-      check(again && *again == *r, "format -> parse gives the record back");
+      // A record of the format without numbers (seq 0) is written numbered.
+      const uint64_t seq = r->seq == 0 ? 1 : r->seq;
+      const auto again = ballast::parse_record(ballast::format_record(seq, r->record));
+      check(again && again->record == r->record && again->seq == seq,
+            "format -> parse gives the record back");
     }
     if (nl == std::string_view::npos) break;
     all.remove_prefix(nl + 1);
