@@ -243,7 +243,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       if (!self->state.env.gate.refuse(rp, who, access::change, "freeze"))
         with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
           self->request(cg, internal_timeout,
-                        claim_request{"cgroup.freeze", "1", control_priority, "control: freeze"})
+                        claim_request{std::string(sys::files::freeze), "1", control_priority, "control: freeze"})
             .then([=](claim_reply& r) mutable { rp.deliver(!r.dry_run); },
                   [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
         });
@@ -253,7 +253,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       auto rp = self->make_response_promise<bool>();
       if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
         with_cgroup(self, rp, path, [=](cgroup_actor cg, bool dry_run) mutable {
-          self->send(cg, atom::release_v, std::string("cgroup.freeze"));
+          self->send(cg, atom::release_v, std::string(sys::files::freeze));
           rp.deliver(!dry_run);
         });
       return rp;
