@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config cfg;
   cfg.add_message_types<caf::id_block::ballast>();
-  if (auto r = configure_remote(cfg, tls); !r)
+  if (auto r = configure_remote(cfg, tls, coordinator_peer_silence); !r)
     return fail_usage(r.err().message);
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};

@@ -373,7 +373,7 @@ int main(int argc, char** argv) {
     return fail_usage("--host: " + hp.err().message);
   caf::actor_system_config cfg;
   cfg.add_message_types<caf::id_block::ballast>();
-  if (auto r = configure_remote(cfg, o.tls); !r)
+  if (auto r = configure_remote(cfg, o.tls, o.timeout); !r)
     return fail_usage(r.err().message);
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};

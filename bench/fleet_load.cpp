@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   caf::actor_system_config cfg;
   cfg.add_message_types<caf::id_block::ballast>();
-  if (auto r = configure_remote(cfg, {}); !r) {
+  if (auto r = configure_remote(cfg, {}, agent_peer_silence); !r) {
     std::fprintf(stderr, "fleet_load: %s\n", r.err().message.c_str());
     return 2;
   }

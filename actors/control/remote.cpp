@@ -13,10 +13,11 @@ namespace ballast {
 
 using namespace std::chrono_literals;
 
-status configure_remote(caf::actor_system_config& cfg, const tls_files& tls) {
+status configure_remote(caf::actor_system_config& cfg, const tls_files& tls,
+                        caf::timespan peer_silence) {
   cfg.load<caf::io::middleman>();
   cfg.set("middleman.heartbeat-interval", caf::timespan{200ms});
-  cfg.set("middleman.connection-timeout", caf::timespan{1s});
+  cfg.set("middleman.connection-timeout", peer_silence);
   if (!tls.enabled())
     return success();
   if (tls.certificate.empty() || tls.key.empty() || tls.ca.empty())

@@ -1,8 +1,8 @@
 // Remote actors for the control interface, the same for the agent, the
 // coordinator and ballastctl: the middleman (plain, or OpenSSL with mutual
-// certificates), heartbeats so a hung peer is noticed within ~1 s, and an
-// asynchronous connect with a timeout (the middleman actor's connect, so a
-// host that does not answer never blocks a thread).
+// certificates), heartbeats so a hung peer is noticed, and an asynchronous
+// connect with a timeout (the middleman actor's connect, so a host that does
+// not answer never blocks a thread).
 #pragma once
 
 #include "messages/protocol.hpp"
@@ -26,10 +26,20 @@ struct tls_files {
   bool enabled() const { return !certificate.empty() || !key.empty() || !ca.empty(); }
 };
 
+// How long a peer may stay silent (heartbeats every 200 ms) before its
+// connection is dropped. Each side judges the other by its own figure: the
+// coordinator's is short, so a hung agent is reported within 2 s; an agent's
+// is long, so a host busy for a second does not cut ballastctl or the
+// coordinator off (the coordinator notices a hung agent on its own side);
+// ballastctl's is its request timeout.
+inline constexpr caf::timespan coordinator_peer_silence = std::chrono::seconds(1);
+inline constexpr caf::timespan agent_peer_silence = std::chrono::seconds(10);
+
 // Loads the middleman (and OpenSSL when tls is enabled) into cfg. Refuses
 // what would make CAF abort or silently go anonymous: a CA without a
 // certificate and key, a certificate without a CA, unreadable files.
-status configure_remote(caf::actor_system_config& cfg, const tls_files& tls);
+status configure_remote(caf::actor_system_config& cfg, const tls_files& tls,
+                        caf::timespan peer_silence);
 
 // The middleman actor to publish and connect with (OpenSSL's with TLS).
 caf::io::middleman_actor remote_manager(caf::actor_system& sys, bool tls);

@@ -100,7 +100,7 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::ballast>();
   tls_files tls{cfg.tls_certificate, cfg.tls_key, cfg.tls_ca};
-  if (auto r = configure_remote(sys_cfg, tls); !r) {
+  if (auto r = configure_remote(sys_cfg, tls, agent_peer_silence); !r) {
     log::error("agent", "control: ", r.err().message);
     std::_Exit(1);
   }
