@@ -13,6 +13,10 @@
 //                                      the same churn seen by bare_consumer (a
 //                                      bare libbpf ring-buffer consumer), then
 //                                      by the agent: event latency p99 of both
+//   agent_bench journal [--cycles N]  the trust issue's journal soak: N × (mkdir,
+//                                      memory_floor claims memory.min on it and
+//                                      a standing cgroup, rmdir): journal size
+//                                      (needs the memory controller: the VM)
 //   agent_bench scale   [--cgroups N] [--seconds S]
 //                                      N cgroups each with an enrolled process
 //                                      at 1 Hz: RSS, CPU, scrape time, SIGTERM
@@ -369,6 +373,84 @@ json scale(int n, int secs) {
   return out;
 }
 
+uintmax_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
+// Each cycle makes a cgroup, waits for memory_floor's split to reach it (a
+// claim on it and on the standing cgroup beside it, both journalled), then
+// removes it. The journal must stay bounded: compaction drops the records of
+// knobs that are back at their originals or whose cgroup is gone.
+json journal_soak(int cycles) {
+  std::string root = cgroup2_root(), subtree = "/ballast-bench-journal";
+  const std::string journal = "/tmp/ballast-bench-journal-soak";
+  std::filesystem::remove(journal);
+  sleeper_tree tree;
+  make_cgroup_dir(root + subtree);
+  tree.dirs.push_back(root + subtree);
+  std::ofstream(root + subtree + "/cgroup.subtree_control") << "+memory";
+  auto standing = root + subtree + "/standing";
+  make_cgroup_dir(standing);
+  tree.dirs.push_back(standing);
+  if (!std::filesystem::exists(standing + "/memory.min"))
+    throw std::runtime_error("no memory controller in " + root + subtree +
+                             " (run it in the VM: bench/vm_bench.sh journal)");
+  const uint64_t floor = 64 << 20;
+  std::string cfg = R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
+  "journal": ")" + journal + R"(", "watch": {"include": [")" + subtree + R"(/**"]},
+  "policies": [{"name": "floor", "type": "memory_floor", "select": {"cgroups": [")" + subtree +
+                    R"(/*"]}, "params": {"floor": ")" + std::to_string(floor) + R"("}}]})";
+  agent_process agent(ballastd_path(), cfg, port);
+  if (!agent.wait_ready())
+    throw std::runtime_error("ballastd did not start: " + agent.log());
+  auto reaches = [](const std::string& file, uint64_t want, std::chrono::milliseconds limit) {
+    auto until = clock_type::now() + limit;
+    while (clock_type::now() < until) {
+      if (read_trimmed(file) == std::to_string(want))
+        return true;
+      std::this_thread::sleep_for(200us);
+    }
+    return false;
+  };
+  if (!reaches(standing + "/memory.min", floor, 10s))
+    throw std::runtime_error("memory_floor never claimed memory.min on " + standing + ": " + agent.log());
+  uintmax_t largest = 0, at_warmup = 0;
+  int missed = 0;
+  auto t0 = clock_type::now();
+  for (int i = 0; i < cycles; ++i) {
+    auto dir = root + subtree + "/c" + std::to_string(i);
+    make_cgroup_dir(dir);
+    if (!reaches(dir + "/memory.min", floor / 2, 5s))
+      ++missed;
+    remove_cgroup_dir(dir);
+    largest = std::max(largest, file_size_or_zero(journal));
+    if (i == cycles / 10)
+      at_warmup = file_size_or_zero(journal);
+  }
+  double secs = seconds(clock_type::now() - t0);
+  reaches(standing + "/memory.min", floor, 10s);  // the split back to one member
+  auto m = agent.metrics();
+  auto at_end = file_size_or_zero(journal);
+  agent.signal(SIGTERM);
+  auto code = agent.wait_exit(10s);
+  json out = {{"benchmark", "journal_soak"},
+              {"cycles", cycles},
+              {"cycles_per_s", cycles / secs},
+              {"claims_not_seen", missed},
+              {"knob_writes", m.value("ballast_knob_writes_total", {{"mode", "write"}, {"result", "ok"}})},
+              {"journal_errors", m.value("ballast_journal_errors_total")},
+              {"journal_bytes_after_tenth", at_warmup},
+              {"journal_bytes_largest", largest},
+              {"journal_bytes_at_end", at_end},
+              {"journal_bytes_after_exit", file_size_or_zero(journal)},
+              {"standing_memory_min_after_exit", read_trimmed(standing + "/memory.min")},
+              {"exit_code", code.value_or(-1)},
+              {"targets", {{"journal_bytes_largest", 65536}, {"standing_memory_min_after_exit", "0"}}}};
+  return out;
+}
+
 int flag(int argc, char** argv, const char* name, int fallback) {
   for (int i = 2; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], name) == 0)
@@ -391,10 +473,12 @@ int main(int argc, char** argv) {
       out = soak(flag(argc, argv, "--cycles", 100000), flag(argc, argv, "--warmup", 10000));
     else if (what == "event_path")
       out = event_path(flag(argc, argv, "--cycles", 20000));
+    else if (what == "journal")
+      out = journal_soak(flag(argc, argv, "--cycles", 100000));
     else if (what == "scale")
       out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30));
     else {
-      std::fprintf(stderr, "usage: agent_bench latency|churn|event_path|soak|scale [options] (see the source)\n");
+      std::fprintf(stderr, "usage: agent_bench latency|churn|event_path|soak|journal|scale [options] (see the source)\n");
       return 2;
     }
     std::cout << out.dump() << std::endl;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ballast {
@@ -101,10 +102,13 @@ typename Inspector::result_type inspect(Inspector& f, claim_reply& x) {
            x.dry_run);
 }
 
+// The action that is no file: SIGKILL to one process of the cgroup.
+inline constexpr std::string_view kill_process_action = "kill";
+
 // A policy asks its cgroup actor for a one-off action, with nothing to
-// restore afterwards: "memory.reclaim" (value: bytes), "cgroup.kill"
-// (value "1"), or "kill" (value: a pid of the cgroup, sent SIGKILL). The
-// reply is true once done, false in dry-run (logged, not done).
+// restore afterwards: an action of the knob table (memory.reclaim, value
+// bytes; cgroup.kill, value "1") or kill_process_action (value: a pid of the
+// cgroup). The reply is true once done, false in dry-run (logged, not done).
 struct action_request {
   std::string action;
   std::string value;
@@ -117,15 +121,16 @@ typename Inspector::result_type inspect(Inspector& f, action_request& x) {
 }
 
 // A knob write done on a knob_writer thread, back to the cgroup actor that
-// asked for it; error is empty on success.
+// asked for it; error is empty on success, code its errno (0 if none).
 struct write_done {
   uint64_t seq = 0;
   std::string error;
+  int32_t code = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_done& x) {
-  return f(caf::meta::type_name("ballast.write_done"), x.seq, x.error);
+  return f(caf::meta::type_name("ballast.write_done"), x.seq, x.error, x.code);
 }
 
 // One standing claim, as reported by a cgroup actor.

@@ -15,14 +15,10 @@
 
 namespace ballast::sys {
 
-// Control-file names, so knob names are never spelled twice.
+// The control files the agent reads (those it writes are in sys/knobs.hpp).
 namespace files {
 inline constexpr std::string_view procs = "cgroup.procs";
-inline constexpr std::string_view freeze = "cgroup.freeze";
-inline constexpr std::string_view kill = "cgroup.kill";
 inline constexpr std::string_view events = "cgroup.events";
-inline constexpr std::string_view max_descendants = "cgroup.max.descendants";
-inline constexpr std::string_view max_depth = "cgroup.max.depth";
 inline constexpr std::string_view cpu_pressure = "cpu.pressure";
 inline constexpr std::string_view memory_pressure = "memory.pressure";
 inline constexpr std::string_view io_pressure = "io.pressure";

@@ -5,6 +5,8 @@
 // continuations run here when write_done comes back.
 #include "actors/cgroups/cgroup_state.hpp"
 
+#include "messages/refusal.hpp"
+#include "sys/knobs.hpp"
 #include "sys/log.hpp"
 #include "sys/text.hpp"
 
@@ -45,7 +47,7 @@ void write_knob(cgroup_self self, write_kind kind, const std::string& knob,
     then(success());
     return;
   }
-  if (!write_may_block(knob) || !st.ctx->writer) {
+  if (!knobs::write_may_block(knob) || !st.ctx->writer) {
     then(account(self, knob, value, why, st.dir->write(knob, value)));
     return;
   }
@@ -58,12 +60,12 @@ void write_knob(cgroup_self self, write_kind kind, const std::string& knob,
   st.ctx->writer->submit(st.spec.id, [me, seq, root = st.ctx->cgroup_root, path = st.spec.path,
                                       knob, value, droppable, cancelled = st.writes_cancelled] {
     if (droppable && cancelled->load()) {
-      caf::anon_send(me, write_done{seq, "not written: the cgroup actor is stopping"});
+      caf::anon_send(me, write_done{seq, "not written: the cgroup actor is stopping", ECANCELED});
       return;
     }
     auto dir = sys::cgroup_dir::open(root, path);
     auto r = dir ? dir->write(knob, value) : status(dir.err());
-    caf::anon_send(me, write_done{seq, r ? std::string() : r.err().message});
+    caf::anon_send(me, r ? write_done{seq, {}, 0} : write_done{seq, r.err().message, r.err().code});
   });
 }
 
@@ -137,7 +139,7 @@ void cgroup_state::restore_after_failure() {
       if (c.to_original && ctx->knob_journal)
         (void) ctx->knob_journal->append({journal_record::op::release, id, c.knob, c.value, path});
     };
-    if (write_may_block(c.knob) && ctx->writer)
+    if (knobs::write_may_block(c.knob) && ctx->writer)
       ctx->writer->submit(spec.id, restore);
     else
       restore();
@@ -159,7 +161,7 @@ void on_write_done(cgroup_self self, const write_done& w) {
     return;
   auto then = std::move(it->second);
   st.writes_in_flight.erase(it);
-  then(w.error.empty() ? success() : status(error{0, w.error}));
+  then(w.error.empty() ? success() : status(error{w.code, w.error}));
   if (st.stopping && st.writes_in_flight.empty()) {
     st.stopping->deliver(atom::done_v);
     self->quit();
@@ -189,15 +191,18 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
     return caf::make_error(caf::sec::invalid_argument, "claim without a sender");
   if (st.stopping)
     return caf::make_error(caf::sec::runtime_error, "claim refused: the cgroup actor is stopping");
-  if (req.knob.empty() || req.knob.front() == '.' || req.knob.find('/') != std::string::npos)
-    return caf::make_error(caf::sec::invalid_argument, "bad knob name: " + req.knob);
+  auto* k = knobs::find(req.knob);
+  if (!k || k->scope != knobs::scope::cgroup || k->effect != knobs::effect::setting)
+    return caf::make_error(caf::sec::invalid_argument, "not a cgroup knob ballast claims: " + req.knob);
+  if (auto v = knobs::check_value(*k, req.value); !v)
+    return refusal(caf::sec::invalid_argument, v.err());
   auto owner = sender->id();
   if (!st.ledger.holds(owner) && !st.policy_pid.count(owner))
     self->monitor(caf::actor_cast<caf::actor>(sender));
   if (!st.ledger.knows(req.knob)) {
     auto original = st.dir->read(req.knob);
     if (!original)
-      return caf::make_error(caf::sec::runtime_error, original.err().message);
+      return refusal(caf::sec::runtime_error, original.err());
     auto value = *original;
     while (!value.empty() && value.back() == '\n')
       value.pop_back();
@@ -228,26 +233,30 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
     if (auto back = st.ledger.release(owner, knob); back && back->to_original)
       (void) journal(self, journal_record::op::release, back->knob, back->value);
     st.publish_claims();
-    rp.deliver(caf::make_error(caf::sec::runtime_error, w.err().message));
+    rp.deliver(refusal(caf::sec::runtime_error, w.err()));
   });
   return rp;
 }
 
 caf::result<bool> on_action(cgroup_self self, const action_request& req) {
   auto& st = self->state;
-  bool reclaim = req.action == "memory.reclaim";
-  if (!reclaim && req.action != "cgroup.kill" && req.action != "kill")
+  bool kill_process = req.action == kill_process_action;
+  auto* k = knobs::find(req.action);
+  if (!kill_process && (!k || k->scope != knobs::scope::cgroup || k->effect != knobs::effect::action))
     return caf::make_error(caf::sec::invalid_argument, "unknown action: " + req.action);
+  if (k)
+    if (auto v = knobs::check_value(*k, req.value); !v)
+      return refusal(caf::sec::invalid_argument, v.err());
   if (st.spec.dry_run) {
     log::info("cgroup", "dry-run: would ", req.action, " ", req.value, " in ", st.spec.path,
               " (", req.reason, ")");
     st.ctx->metrics->knob_written(true);
     return false;
   }
-  if (req.action == "kill") {
+  if (kill_process) {
     auto r = kill_member(self, req.value);
     if (!r)
-      return caf::make_error(caf::sec::runtime_error, r.err().message);
+      return refusal(caf::sec::runtime_error, r.err());
     log::info("cgroup", "killed pid ", req.value, " in ", st.spec.path, " (", req.reason, ")");
     return true;
   }
@@ -256,7 +265,7 @@ caf::result<bool> on_action(cgroup_self self, const action_request& req) {
     if (r)
       rp.deliver(true);
     else
-      rp.deliver(caf::make_error(caf::sec::runtime_error, r.err().message));
+      rp.deliver(refusal(caf::sec::runtime_error, r.err()));
   });
   return rp;
 }

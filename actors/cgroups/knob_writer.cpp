@@ -4,10 +4,6 @@
 
 namespace ballast {
 
-bool write_may_block(std::string_view knob) {
-  return knob == "memory.high" || knob == "memory.max" || knob == "memory.reclaim";
-}
-
 knob_writer::knob_writer(size_t threads) {
   for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) {
     auto l = std::make_unique<lane>();

@@ -3,7 +3,8 @@
 // to memory.reclaim, reclaim memory inside write(2), which can take seconds
 // under pressure. The cgroup actor hands those writes here so that the CAF
 // worker threads keep serving every other cgroup; the result comes back to
-// it as a message. Jobs with the same key (the cgroup id) run on the same
+// it as a message. Which writes come here is the knob table's may_block
+// (sys/knobs.hpp). Jobs with the same key (the cgroup id) run on the same
 // thread, in order, so a restore never overtakes an earlier lowering.
 // Bounded: a fixed number of threads, whatever the number of cgroups.
 #pragma once
@@ -18,9 +19,6 @@
 #include <vector>
 
 namespace ballast {
-
-// True for the control files whose writes may reclaim memory.
-bool write_may_block(std::string_view knob);
 
 class knob_writer {
 public:

@@ -5,6 +5,7 @@
 #include "actors/policies/policy.hpp"
 #include "ballast_version.hpp"
 #include "sys/cgroupfs.hpp"
+#include "sys/knobs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
 #include "sys/psi.hpp"
@@ -243,7 +244,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       if (!self->state.env.gate.refuse(rp, who, access::change, "freeze"))
         with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
           self->request(cg, internal_timeout,
-                        claim_request{std::string(sys::files::freeze), "1", control_priority, "control: freeze"})
+                        claim_request{std::string(knobs::cgroup_freeze.name), "1", control_priority, "control: freeze"})
             .then([=](claim_reply& r) mutable { rp.deliver(!r.dry_run); },
                   [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
         });
@@ -253,7 +254,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       auto rp = self->make_response_promise<bool>();
       if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
         with_cgroup(self, rp, path, [=](cgroup_actor cg, bool dry_run) mutable {
-          self->send(cg, atom::release_v, std::string(sys::files::freeze));
+          self->send(cg, atom::release_v, std::string(knobs::cgroup_freeze.name));
           rp.deliver(!dry_run);
         });
       return rp;

@@ -4,6 +4,7 @@
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy_series.hpp"
+#include "sys/knobs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
 
@@ -183,12 +184,12 @@ int32_t largest_member(budget_actor self) {
 void kill(budget_actor self, const std::string& why) {
   auto& st = self->state;
   st.killed_at = clock::now();
-  action_request req{"cgroup.kill", "1", why};
+  action_request req{std::string(knobs::cgroup_kill.name), "1", why};
   if (st.params.kill_mode == "largest") {
     auto pid = largest_member(self);
     if (!pid)
       return;
-    req = {"kill", std::to_string(pid), why + ", largest process " + std::to_string(pid)};
+    req = {std::string(kill_process_action), std::to_string(pid), why + ", largest process " + std::to_string(pid)};
   }
   self->request(st.env.cgroup, caf::infinite, req)
     .then([](bool) {}, [=](caf::error& e) {
@@ -203,18 +204,18 @@ void enforce(budget_actor self, budget_level level, const memory_sample& s, cons
   bool want_high = level >= budget_level::throttle && st.params.ladder.thresholds[1] && s.reclaimable();
   if (want_high && !st.holds_high) {
     uint64_t high = st.params.throttle_high.value_or(*st.params.ladder.thresholds[1]);
-    claim(self, "memory.high", limit_text(high), why);
+    claim(self, std::string(knobs::memory_high.name), limit_text(high), why);
     st.series->output(double(high));
   } else if (!want_high && st.holds_high) {
-    release(self, "memory.high");
+    release(self, std::string(knobs::memory_high.name));
     st.series->output(0);
   }
   st.holds_high = want_high;
   bool want_freeze = level >= budget_level::freeze;
   if (want_freeze && !st.holds_freeze)
-    claim(self, "cgroup.freeze", "1", why);
+    claim(self, std::string(knobs::cgroup_freeze.name), "1", why);
   else if (!want_freeze && st.holds_freeze)
-    release(self, "cgroup.freeze");
+    release(self, std::string(knobs::cgroup_freeze.name));
   st.holds_freeze = want_freeze;
   if (level == budget_level::kill &&
       (!st.killed_at || clock::now() - *st.killed_at >= st.params.ladder.cooldown))

@@ -2,6 +2,7 @@
 
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy_series.hpp"
+#include "sys/knobs.hpp"
 #include "sys/log.hpp"
 
 #include <caf/all.hpp>
@@ -61,7 +62,7 @@ void split(floor_actor self) {
     m.series->setpoint(double(st.params.floor));
     m.series->output(double(share));
     self->request(m.who.handle, caf::infinite,
-                  claim_request{"memory.min", std::to_string(share), st.params.priority, why})
+                  claim_request{std::string(knobs::memory_min.name), std::to_string(share), st.params.priority, why})
       .then([](claim_reply&) {}, [=, path = m.who.path](caf::error& e) {
         log::warn(self->state.cfg.name, "memory.min claim in ", path, " refused: ", to_string(e));
       });

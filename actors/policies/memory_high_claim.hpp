@@ -9,11 +9,12 @@
 #include "actors/policies/memory_sample.hpp"
 #include "messages/events.hpp"
 #include "messages/protocol.hpp"
+#include "messages/refusal.hpp"
+#include "sys/knobs.hpp"
 
 #include <caf/all.hpp>
 
 #include <cerrno>
-#include <cstring>
 #include <functional>
 #include <string>
 
@@ -37,7 +38,7 @@ void claim_memory_high(Self self, const Cgroup& cgroup, const memory_high_change
                        std::function<void(const caf::error&)> done) {
   auto claim = [=] {
     self->request(cgroup, caf::infinite,
-                  claim_request{"memory.high", limit_text(c.limit), c.priority, c.why})
+                  claim_request{std::string(knobs::memory_high.name), limit_text(c.limit), c.priority, c.why})
       .then([=](claim_reply&) { done(caf::error{}); }, [=](caf::error& e) { done(e); });
   };
   if (!reclaim || c.limit >= c.usage || c.limit >= c.in_force) {
@@ -45,11 +46,11 @@ void claim_memory_high(Self self, const Cgroup& cgroup, const memory_high_change
     return;
   }
   self->request(cgroup, caf::infinite,
-                action_request{"memory.reclaim", std::to_string(c.usage - c.limit), c.why})
+                action_request{std::string(knobs::memory_reclaim.name), std::to_string(c.usage - c.limit), c.why})
     .then([=](bool) { claim(); }, [=](caf::error& e) {
       // EAGAIN (the kernel could not reclaim all of it) is normal near the
       // working set; only a missing file means a kernel without it.
-      if (to_string(e).find(std::strerror(ENOENT)) != std::string::npos)
+      if (errno_of(e) == ENOENT)
         reclaim_unsupported();
       claim();
     });

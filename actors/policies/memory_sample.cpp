@@ -1,6 +1,7 @@
 #include "actors/policies/memory_sample.hpp"
 
 #include "sys/cgroupfs.hpp"
+#include "sys/knobs.hpp"
 #include "sys/procfs.hpp"
 #include "sys/psi.hpp"
 #include "sys/text.hpp"
@@ -42,7 +43,7 @@ result<memory_sample> read_memory_sample(cgroup_probe& probe, const std::string&
   if (!current)
     return current.err();
   s.current = parse_limit(*current).value_or(0);
-  if (auto high = probe.read("memory.high"))
+  if (auto high = probe.read(knobs::memory_high.name))
     s.high = parse_limit(*high).value_or(no_limit);
   auto pressure = probe.read(sys::files::memory_pressure);
   auto psi = pressure ? sys::parse_psi(*pressure) : result<sys::psi_reading>(pressure.err());

@@ -279,7 +279,8 @@ TEST_F(CgroupActorTest, AClaimOnARemovedCgroupIsRefusedWithAReason) {
 }
 
 // A fixture file accepts any value (and root ignores file modes), so this
-// one runs on a real cgroup, whose kernel refuses a bad value with EINVAL.
+// one runs on a real cgroup, whose kernel refuses a value the knob table
+// lets through (a count beyond int) with ERANGE.
 TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding) {
   if (::geteuid() != 0)
     GTEST_SKIP() << "needs root to make a real cgroup";
@@ -294,8 +295,8 @@ TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding)
     auto cg = spawn_cgroup_actor(*sys, {rel, st.st_ino, {}, false}, ctx);
     caf::scoped_actor self{*sys};
     std::string why;
-    self->request(cg, 2s, claim_request{"cgroup.max.descendants", "lots", 0, "test"})
-      .receive([](claim_reply&) { ADD_FAILURE() << "the kernel took 'lots'"; },
+    self->request(cg, 2s, claim_request{"cgroup.max.descendants", "99999999999", 0, "test"})
+      .receive([](claim_reply&) { ADD_FAILURE() << "the kernel took 99999999999"; },
                [&](caf::error& e) { why = sys->render(e); });
     EXPECT_NE(why.find("cgroup.max.descendants"), std::string::npos) << why;
     EXPECT_TRUE(status_of(cg).claims.empty());
@@ -306,13 +307,29 @@ TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding)
   EXPECT_EQ(::rmdir((*root + rel).c_str()), 0);
 }
 
-TEST_F(CgroupActorTest, ABadKnobNameIsRefused) {
+// The knob table decides what may be claimed: a file not in it, an action
+// claimed as a setting, or a value its row refuses never reaches the file.
+TEST_F(CgroupActorTest, WhatTheKnobTableRefusesIsNeitherJournalledNorWritten) {
   auto cg = spawn("/app");
   caf::scoped_actor self{*sys};
-  bool refused = false;
-  self->request(cg, 2s, claim_request{"../escape", "1", 0, "test"})
-    .receive([](claim_reply&) {}, [&](caf::error&) { refused = true; });
-  EXPECT_TRUE(refused);
+  struct refused_claim {
+    const char *knob, *value, *reason;
+  };
+  for (auto [knob, value, reason] : std::vector<refused_claim>{
+           {"../escape", "1", "not a cgroup knob"},
+           {"memory.stat", "1", "not a cgroup knob"},
+           {"cgroup.kill", "1", "not a cgroup knob"},
+           {"cpu.weight", "0", "cpu.weight: '0' is not a weight"}}) {
+    std::string why;
+    self->request(cg, 2s, claim_request{knob, value, 0, "test"})
+      .receive([&](claim_reply&) { ADD_FAILURE() << knob << "=" << value << " accepted"; },
+               [&](caf::error& e) { why = sys->render(e); });
+    EXPECT_NE(why.find(reason), std::string::npos) << knob << ": " << why;
+  }
+  EXPECT_EQ(tree.read("/app/cpu.weight"), "100\n");
+  EXPECT_TRUE(status_of(cg).claims.empty());
+  EXPECT_EQ(open_journal_claims(), 0u);
+  EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "write"}, {"result", "ok"}}), 0);
 }
 
 } // namespace

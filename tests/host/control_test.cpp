@@ -28,13 +28,7 @@ protected:
                        " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
                        " " + args);
   }
-  std::string read(const std::string& file) {
-    std::ifstream f(file);
-    std::string s((std::istreambuf_iterator<char>(f)), {});
-    while (!s.empty() && s.back() == '\n')
-      s.pop_back();
-    return s;
-  }
+  static std::string read(const std::string& file) { return read_trimmed(file); }
   std::string field(const std::string& json_text, const std::string& key) {
     auto at = json_text.find("\"" + key + "\": ");
     if (at == std::string::npos)

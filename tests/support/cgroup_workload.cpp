@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -88,6 +89,14 @@ void lifecycle_cycle(const std::string& cgroup_dir) {
 void lifecycle_cycles(const std::string& base, int from, int to) {
   for (int i = from; i < to; ++i)
     lifecycle_cycle(base + "/c" + std::to_string(i % 64));
+}
+
+std::string read_trimmed(const std::string& path) {
+  std::ifstream in(path);
+  std::string s((std::istreambuf_iterator<char>(in)), {});
+  while (!s.empty() && s.back() == '\n')
+    s.pop_back();
+  return s;
 }
 
 } // namespace ballast::test

@@ -28,4 +28,7 @@ void kill_and_reap(pid_t pid);
 void make_cgroup_dir(const std::string& dir);
 void remove_cgroup_dir(const std::string& dir);
 
+// A file's content without its trailing newlines ("" if it cannot be read).
+std::string read_trimmed(const std::string& path);
+
 } // namespace ballast::test

@@ -3,6 +3,7 @@
 // fd, errors naming the file and cgroup, exists() after removal, and the
 // order and ids of a tree scan.
 #include "sys/cgroupfs.hpp"
+#include "sys/knobs.hpp"
 
 #include "tests/support/temp_tree.hpp"
 
@@ -41,8 +42,8 @@ TEST(ParsePidList, ReadsOnePidPerLineAndSkipsJunk) {
   EXPECT_TRUE(parse_pid_list("").empty());
 }
 
-// The fixture path of a control file: control("/a", files::freeze) is
-// "/a/cgroup.freeze", control("/", files::max_depth) "/cgroup.max.depth".
+// The fixture path of a control file: control("/a", knobs::cgroup_freeze.name) is
+// "/a/cgroup.freeze", control("/", knobs::cgroup_max_depth.name) "/cgroup.max.depth".
 std::string control(std::string_view rel, std::string_view file) {
   return (rel == "/" ? std::string() : std::string(rel)) + "/" + std::string(file);
 }
@@ -134,19 +135,19 @@ TEST_F(CgroupFixture, ReadOfAMissingOrBadFileIsAnError) {
 
 TEST_F(CgroupFixture, WriteWritesTheValue) {
   tree_.make_cgroup("/a");
-  tree_.write(control("/a", files::freeze), "");
+  tree_.write(control("/a", knobs::cgroup_freeze.name), "");
   cgroup_dir dir = open_cgroup("/a");
-  const auto written = dir.write(files::freeze, "1");
+  const auto written = dir.write(knobs::cgroup_freeze.name, "1");
   ASSERT_TRUE(written) << written.err().message;
-  EXPECT_EQ(tree_.read(control("/a", files::freeze)), "1");
+  EXPECT_EQ(tree_.read(control("/a", knobs::cgroup_freeze.name)), "1");
 }
 
 TEST_F(CgroupFixture, EachWriteReplacesTheWholeValue) {
-  tree_.write(control("/", files::max_depth), "max\n");
+  tree_.write(control("/", knobs::cgroup_max_depth.name), "max\n");
   cgroup_dir dir = open_cgroup("/");
-  ASSERT_TRUE(dir.write(files::max_depth, "10"));
-  ASSERT_TRUE(dir.write(files::max_depth, "5"));
-  EXPECT_EQ(tree_.read(control("/", files::max_depth)), "5");
+  ASSERT_TRUE(dir.write(knobs::cgroup_max_depth.name, "10"));
+  ASSERT_TRUE(dir.write(knobs::cgroup_max_depth.name, "5"));
+  EXPECT_EQ(tree_.read(control("/", knobs::cgroup_max_depth.name)), "5");
 }
 
 TEST_F(CgroupFixture, WriteToAMissingFileNamesTheFileAndCgroup) {

@@ -1,0 +1,127 @@
+#include "sys/knobs.hpp"
+
+#include "sys/text.hpp"
+
+#include <array>
+#include <cerrno>
+#include <vector>
+
+namespace ballast::knobs {
+
+namespace {
+
+constexpr std::array rows = {memory_high,     memory_max,  memory_low,  memory_min,
+                             memory_reclaim,  cgroup_freeze, cgroup_kill,
+                             cgroup_max_descendants, cgroup_max_depth, cpu_weight,
+                             cpu_max,         cpuset_cpus, vm_swappiness,
+                             vm_watermark_scale_factor, cpufreq_min, cpufreq_max};
+
+using sys::text::parse_number;
+
+bool is_count(std::string_view v) { return parse_number<uint64_t>(v).has_value(); }
+
+bool in_range(std::string_view v, int64_t lo, int64_t hi) {
+  auto n = parse_number<int64_t>(v);
+  return n && *n >= lo && *n <= hi;
+}
+
+// "QUOTA [PERIOD]" as cpu.max takes it.
+bool is_cpu_max(std::string_view v) {
+  std::vector<std::string_view> words;
+  sys::text::split_words(v, words);
+  if (words.empty() || words.size() > 2)
+    return false;
+  if (words[0] != "max" && !in_range(words[0], 1000, INT64_MAX))
+    return false;
+  return words.size() == 1 || in_range(words[1], 1000, 1000000);
+}
+
+// "" or comma-separated CPUs and ascending ranges: "0-3,5".
+bool is_cpu_list(std::string_view v) {
+  v = sys::text::trim(v);
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto item = v.substr(0, comma);
+    auto dash = item.find('-');
+    auto lo = parse_number<unsigned>(item.substr(0, dash));
+    if (!lo)
+      return false;
+    if (dash != std::string_view::npos) {
+      auto hi = parse_number<unsigned>(item.substr(dash + 1));
+      if (!hi || *hi < *lo)
+        return false;
+    }
+    if (comma == std::string_view::npos)
+      break;
+    v.remove_prefix(comma + 1);
+    if (v.empty())
+      return false;  // a trailing comma
+  }
+  return true;
+}
+
+std::string expected(const knob& k) {
+  switch (k.value) {
+    case value_kind::bytes_or_max: return "\"max\" or a byte count";
+    case value_kind::count_or_max: return "\"max\" or a count";
+    case value_kind::flag: return "0 or 1";
+    case value_kind::bytes: return "a byte count";
+    case value_kind::weight: return "a weight 1..10000";
+    case value_kind::cpu_max: return "\"QUOTA [PERIOD]\" (QUOTA max or >= 1000 us, PERIOD 1000..1000000 us)";
+    case value_kind::cpu_list: return "a CPU list such as 0-3,5 (or empty)";
+    case value_kind::range: return "an integer " + std::to_string(k.min) + ".." + std::to_string(k.max);
+    case value_kind::khz: return "a frequency in kHz";
+  }
+  return "?";
+}
+
+bool accepts(const knob& k, std::string_view v) {
+  switch (k.value) {
+    case value_kind::bytes_or_max:
+    case value_kind::count_or_max: return v == "max" || is_count(v);
+    case value_kind::flag: return v == "0" || v == "1";
+    case value_kind::bytes: return is_count(v);
+    case value_kind::weight: return in_range(v, 1, 10000);
+    case value_kind::cpu_max: return is_cpu_max(v);
+    case value_kind::cpu_list: return is_cpu_list(v);
+    case value_kind::range: return in_range(v, k.min, k.max);
+    case value_kind::khz: return in_range(v, 1, INT64_MAX);
+  }
+  return false;
+}
+
+} // namespace
+
+std::span<const knob> table() { return rows; }
+
+const knob* find(std::string_view name) {
+  for (auto& k : rows)
+    if (k.name == name)
+      return &k;
+  return nullptr;
+}
+
+status check_value(const knob& k, std::string_view value) {
+  if (accepts(k, value))
+    return success();
+  return error{EINVAL, std::string(k.name) + ": '" + std::string(value) + "' is not " + expected(k)};
+}
+
+result<std::string> system_path(const knob& k, std::optional<unsigned> n) {
+  if (k.scope != scope::system)
+    return error{EINVAL, std::string(k.name) + " is a cgroup file, not a system one"};
+  std::string path(k.path);
+  auto hole = path.find("{}");
+  if ((hole == std::string::npos) != !n)
+    return error{EINVAL, std::string(k.name) + (n ? " takes no number" : " needs a number")};
+  if (n)
+    path.replace(hole, 2, std::to_string(*n));
+  return path;
+}
+
+bool write_may_block(std::string_view name) {
+  auto* k = find(name);
+  return k && k->may_block;
+}
+
+} // namespace ballast::knobs

@@ -1,0 +1,103 @@
+// The knob table: every file the agent may write, and the one place a knob's
+// name is spelled. Each row says where the file lives (in every cgroup, or
+// one system-wide procfs/sysfs path, with "{}" for a CPU or cpufreq policy
+// number), what a value must look like, whether a write may block in the
+// kernel, and what putting it back means. A claim or an action naming a file
+// not in this table is refused, as is a value its row does not accept.
+#pragma once
+
+#include "sys/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ballast::knobs {
+
+enum class scope {
+  cgroup,  // a control file in each cgroup directory
+  system,  // one procfs/sysfs file of the host
+};
+
+enum class effect {
+  setting,  // claimed and held; restored to the value read before the first claim
+  action,   // written once (kill, reclaim): nothing to restore
+};
+
+enum class value_kind {
+  bytes_or_max,  // "max" or a byte count
+  count_or_max,  // "max" or a count
+  flag,          // "0" or "1"
+  bytes,         // a byte count (memory.reclaim)
+  weight,        // 1..10000 (cpu.weight)
+  cpu_max,       // "QUOTA [PERIOD]": QUOTA "max" or µs, PERIOD 1000..1000000 µs
+  cpu_list,      // "" (inherit) or "0-3,5"
+  range,         // an integer within [min, max] (sysctls)
+  khz,           // a frequency in kHz (the hardware's own limits are checked by the owner)
+};
+
+struct knob {
+  std::string_view name;  // "memory.high"; a system knob: "vm.swappiness"
+  enum scope scope;
+  enum effect effect;
+  value_kind value;
+  bool may_block;         // the write can reclaim memory inside write(2)
+  std::string_view path;  // system knobs: the file, "{}" for a number
+  int64_t min = 0, max = 0;  // value_kind::range
+};
+
+constexpr knob cgroup_setting(std::string_view name, value_kind v, bool may_block = false) {
+  return {name, scope::cgroup, effect::setting, v, may_block, ""};
+}
+constexpr knob cgroup_action(std::string_view name, value_kind v, bool may_block) {
+  return {name, scope::cgroup, effect::action, v, may_block, ""};
+}
+constexpr knob system_setting(std::string_view name, value_kind v, std::string_view path,
+                              int64_t min = 0, int64_t max = 0) {
+  return {name, scope::system, effect::setting, v, false, path, min, max};
+}
+
+// Lowering memory.high or memory.max below the usage reclaims inside write(2).
+inline constexpr knob memory_high = cgroup_setting("memory.high", value_kind::bytes_or_max, true);
+inline constexpr knob memory_max = cgroup_setting("memory.max", value_kind::bytes_or_max, true);
+inline constexpr knob memory_low = cgroup_setting("memory.low", value_kind::bytes_or_max);
+inline constexpr knob memory_min = cgroup_setting("memory.min", value_kind::bytes_or_max);
+inline constexpr knob memory_reclaim = cgroup_action("memory.reclaim", value_kind::bytes, true);
+inline constexpr knob cgroup_freeze = cgroup_setting("cgroup.freeze", value_kind::flag);
+inline constexpr knob cgroup_kill = cgroup_action("cgroup.kill", value_kind::flag, false);
+inline constexpr knob cgroup_max_descendants =
+    cgroup_setting("cgroup.max.descendants", value_kind::count_or_max);
+inline constexpr knob cgroup_max_depth = cgroup_setting("cgroup.max.depth", value_kind::count_or_max);
+inline constexpr knob cpu_weight = cgroup_setting("cpu.weight", value_kind::weight);
+inline constexpr knob cpu_max = cgroup_setting("cpu.max", value_kind::cpu_max);
+// "" restores "inherit the parent's CPUs".
+inline constexpr knob cpuset_cpus = cgroup_setting("cpuset.cpus", value_kind::cpu_list);
+inline constexpr knob vm_swappiness =
+    system_setting("vm.swappiness", value_kind::range, "/proc/sys/vm/swappiness", 0, 200);
+inline constexpr knob vm_watermark_scale_factor = system_setting(
+    "vm.watermark_scale_factor", value_kind::range, "/proc/sys/vm/watermark_scale_factor", 1, 3000);
+inline constexpr knob cpufreq_min = system_setting(
+    "cpufreq.scaling_min_freq", value_kind::khz, "/sys/devices/system/cpu/cpufreq/policy{}/scaling_min_freq");
+inline constexpr knob cpufreq_max = system_setting(
+    "cpufreq.scaling_max_freq", value_kind::khz, "/sys/devices/system/cpu/cpufreq/policy{}/scaling_max_freq");
+
+// Every row, in the order above.
+std::span<const knob> table();
+
+// The row named name, or nullptr.
+const knob* find(std::string_view name);
+
+// Whether value is one the knob accepts; the error names the knob and says
+// what it takes ("cpu.weight: '0' is not a weight 1..10000").
+status check_value(const knob& k, std::string_view value);
+
+// A system knob's file, with n in place of "{}" (a path without "{}" takes
+// no number).
+result<std::string> system_path(const knob& k, std::optional<unsigned> n = std::nullopt);
+
+// Whether a write of this file may block in the kernel (unknown: no).
+bool write_may_block(std::string_view name);
+
+} // namespace ballast::knobs

@@ -1,0 +1,68 @@
+#include "sys/knobs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace ballast::knobs {
+namespace {
+
+TEST(KnobTable, NamesAreUniqueAndFound) {
+  std::set<std::string_view> names;
+  for (auto& k : table()) {
+    EXPECT_TRUE(names.insert(k.name).second) << k.name;
+    EXPECT_EQ(find(k.name), &k) << k.name;
+    EXPECT_EQ(k.scope == scope::system, !k.path.empty()) << k.name << ": a path is for system knobs";
+  }
+  EXPECT_EQ(find("memory.stat"), nullptr);
+  EXPECT_EQ(find("../escape"), nullptr);
+}
+
+TEST(KnobTable, OnlyReclaimingWritesMayBlock) {
+  EXPECT_TRUE(write_may_block("memory.high"));
+  EXPECT_TRUE(write_may_block("memory.max"));
+  EXPECT_TRUE(write_may_block("memory.reclaim"));
+  EXPECT_FALSE(write_may_block("memory.min"));
+  EXPECT_FALSE(write_may_block("cgroup.freeze"));
+  EXPECT_FALSE(write_may_block("no.such"));
+}
+
+struct value_case {
+  const knob& k;
+  std::vector<std::string_view> good, bad;
+};
+
+TEST(KnobTable, EachValueKindAcceptsWhatItsFileTakes) {
+  const value_case cases[] = {
+      {memory_high, {"max", "0", "8388608"}, {"", "-1", "8M", "maxx", "1 2"}},
+      {cgroup_max_descendants, {"max", "10"}, {"lots", "-3"}},
+      {cgroup_freeze, {"0", "1"}, {"2", "", "yes"}},
+      {memory_reclaim, {"0", "4096"}, {"max", "-1"}},
+      {cpu_weight, {"1", "100", "10000"}, {"0", "10001", "default"}},
+      {cpu_max, {"max", "50000", "max 100000", "20000 100000"}, {"", "999", "max 999", "1 2 3", "x 100000"}},
+      {cpuset_cpus, {"", "0", "0-3", "0-3,5,7-8"}, {"3-1", "0,", ",1", "a", "0-"}},
+      {vm_swappiness, {"0", "60", "200"}, {"201", "-1", "x"}},
+      {cpufreq_max, {"800000"}, {"0", "fast"}},
+  };
+  for (auto& c : cases) {
+    for (auto v : c.good)
+      EXPECT_TRUE(check_value(c.k, v).ok()) << c.k.name << " '" << v << "'";
+    for (auto v : c.bad) {
+      auto r = check_value(c.k, v);
+      ASSERT_FALSE(r.ok()) << c.k.name << " '" << v << "'";
+      EXPECT_EQ(r.err().message.rfind(std::string(c.k.name) + ": '", 0), 0u) << r.err().message;
+    }
+  }
+  EXPECT_EQ(check_value(cpu_weight, "0").err().message, "cpu.weight: '0' is not a weight 1..10000");
+}
+
+TEST(KnobTable, SystemPathsFillTheirNumber) {
+  EXPECT_EQ(*system_path(vm_swappiness), "/proc/sys/vm/swappiness");
+  EXPECT_EQ(*system_path(cpufreq_min, 3), "/sys/devices/system/cpu/cpufreq/policy3/scaling_min_freq");
+  EXPECT_FALSE(system_path(cpufreq_min).ok());
+  EXPECT_FALSE(system_path(vm_swappiness, 1).ok());
+  EXPECT_FALSE(system_path(memory_high).ok());
+}
+
+} // namespace
+} // namespace ballast::knobs
