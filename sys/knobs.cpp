@@ -107,6 +107,14 @@ status check_value(const knob& k, std::string_view value) {
   return error{EINVAL, std::string(k.name) + ": '" + std::string(value) + "' is not " + expected(k)};
 }
 
+status check_cgroup_write(std::string_view name, effect e, std::string_view value) {
+  auto* k = find(name);
+  if (!k || k->scope != scope::cgroup || k->effect != e)
+    return error{EINVAL, (e == effect::setting ? "not a cgroup knob ballast claims: "
+                                               : "unknown action: ") + std::string(name)};
+  return check_value(*k, value);
+}
+
 result<std::string> system_path(const knob& k, std::optional<unsigned> n) {
   if (k.scope != scope::system)
     return error{EINVAL, std::string(k.name) + " is a cgroup file, not a system one"};

@@ -93,6 +93,11 @@ const knob* find(std::string_view name);
 // what it takes ("cpu.weight: '0' is not a weight 1..10000").
 status check_value(const knob& k, std::string_view value);
 
+// The check every claim (effect::setting) and action (effect::action) on a
+// cgroup passes: name is a cgroup file of that effect and value one its row
+// accepts. The error says which rule failed, with EINVAL.
+status check_cgroup_write(std::string_view name, effect e, std::string_view value);
+
 // A system knob's file, with n in place of "{}" (a path without "{}" takes
 // no number).
 result<std::string> system_path(const knob& k, std::optional<unsigned> n = std::nullopt);

@@ -191,10 +191,7 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
     return caf::make_error(caf::sec::invalid_argument, "claim without a sender");
   if (st.stopping)
     return caf::make_error(caf::sec::runtime_error, "claim refused: the cgroup actor is stopping");
-  auto* k = knobs::find(req.knob);
-  if (!k || k->scope != knobs::scope::cgroup || k->effect != knobs::effect::setting)
-    return caf::make_error(caf::sec::invalid_argument, "not a cgroup knob ballast claims: " + req.knob);
-  if (auto v = knobs::check_value(*k, req.value); !v)
+  if (auto v = knobs::check_cgroup_write(req.knob, knobs::effect::setting, req.value); !v)
     return refusal(caf::sec::invalid_argument, v.err());
   auto owner = sender->id();
   if (!st.ledger.holds(owner) && !st.policy_pid.count(owner))
@@ -240,12 +237,9 @@ caf::result<claim_reply> on_claim(cgroup_self self, const claim_request& req) {
 
 caf::result<bool> on_action(cgroup_self self, const action_request& req) {
   auto& st = self->state;
-  bool kill_process = req.action == kill_process_action;
-  auto* k = knobs::find(req.action);
-  if (!kill_process && (!k || k->scope != knobs::scope::cgroup || k->effect != knobs::effect::action))
-    return caf::make_error(caf::sec::invalid_argument, "unknown action: " + req.action);
-  if (k)
-    if (auto v = knobs::check_value(*k, req.value); !v)
+  bool kill_process = req.action == kill_process_action;  // a pid, checked by kill_member
+  if (!kill_process)
+    if (auto v = knobs::check_cgroup_write(req.action, knobs::effect::action, req.value); !v)
       return refusal(caf::sec::invalid_argument, v.err());
   if (st.spec.dry_run) {
     log::info("cgroup", "dry-run: would ", req.action, " ", req.value, " in ", st.spec.path,

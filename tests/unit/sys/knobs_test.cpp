@@ -56,6 +56,19 @@ TEST(KnobTable, EachValueKindAcceptsWhatItsFileTakes) {
   EXPECT_EQ(check_value(cpu_weight, "0").err().message, "cpu.weight: '0' is not a weight 1..10000");
 }
 
+TEST(KnobTable, ACgroupWriteMustBeACgroupFileOfItsEffect) {
+  EXPECT_TRUE(check_cgroup_write("cpu.weight", effect::setting, "50").ok());
+  EXPECT_TRUE(check_cgroup_write("memory.reclaim", effect::action, "4096").ok());
+  EXPECT_EQ(check_cgroup_write("cgroup.kill", effect::setting, "1").err().message,
+            "not a cgroup knob ballast claims: cgroup.kill");
+  EXPECT_EQ(check_cgroup_write("cpu.weight", effect::action, "50").err().message,
+            "unknown action: cpu.weight");
+  EXPECT_EQ(check_cgroup_write("vm.swappiness", effect::setting, "10").err().message,
+            "not a cgroup knob ballast claims: vm.swappiness");
+  EXPECT_EQ(check_cgroup_write("cpu.weight", effect::setting, "0").err().message,
+            "cpu.weight: '0' is not a weight 1..10000");
+}
+
 TEST(KnobTable, SystemPathsFillTheirNumber) {
   EXPECT_EQ(*system_path(vm_swappiness), "/proc/sys/vm/swappiness");
   EXPECT_EQ(*system_path(cpufreq_min, 3), "/sys/devices/system/cpu/cpufreq/policy3/scaling_min_freq");
