@@ -66,7 +66,7 @@ void cgroup_probe::export_pressure() {
     auto resource = std::string(to_string(r));
     auto advance = [&](const char* kind, uint64_t total_us) {
       pressure_[resource + "/" + kind].advance(
-        metrics_->cgroup_pressure(), {{"cgroup", path_}, {"resource", resource}, {"kind", kind}},
+        *metrics_, metrics_->cgroup_pressure(), {{"cgroup", path_}, {"resource", resource}, {"kind", kind}},
         total_us, 1e-6);
     };
     advance("some", psi->some.total_us);
@@ -81,7 +81,7 @@ void cgroup_probe::export_cpu() {
     return;
   for (auto& [key, value] : sys::parse_flat_keyed(*text))
     if (key == "usage_usec")
-      cpu_.advance(metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
+      cpu_.advance(*metrics_, metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
 }
 
 void cgroup_probe::export_memory() {
@@ -97,7 +97,7 @@ void cgroup_probe::export_memory() {
   memory_absent_.reset();
   if (auto bytes = sys::text::parse_number<uint64_t>(sys::text::trim(*text))) {
     if (!memory_)
-      memory_ = &metrics_->cgroup_memory().Add({{"cgroup", path_}});
+      memory_ = &metrics_->add_series(metrics_->cgroup_memory(), {{"cgroup", path_}});
     memory_->Set(double(*bytes));
   }
   export_memory_events();
@@ -114,7 +114,7 @@ void cgroup_probe::export_memory_events() {
     return;
   for (auto& [event, count] : sys::parse_flat_keyed(*events)) {
     bool seen_before = memory_events_.count(event) > 0;  // kills before we watched are not news
-    auto grown = memory_events_[event].advance(metrics_->cgroup_memory_events(),
+    auto grown = memory_events_[event].advance(*metrics_, metrics_->cgroup_memory_events(),
                                                {{"cgroup", path_}, {"event", event}}, count, 1);
     if (event == "oom_kill" && grown > 0 && seen_before)
       log::warn("cgroup", path_, ": ", grown, " oom kill(s) by the kernel (memory.events)");

@@ -15,7 +15,9 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 namespace ballast {
 
@@ -67,14 +69,34 @@ public:
   void policy_decision(const std::string& policy, const std::string& action);
   void policy_refused(const std::string& policy, const std::string& reason);
 
-  // Removes one series, unless the agent is stopping: the process exit takes
-  // every series then, and prometheus-cpp's Remove is a linear search, so
-  // thousands of actors each removing theirs would cost O(series^2) and
-  // overrun the shutdown deadline.
+  // Adds a series its owner takes away with remove_series. prometheus-cpp
+  // hands out one object per label set, so two owners of the same labels
+  // (a policy started afresh while its predecessor is still ending) share
+  // it: it is counted, and removed with the last of them, not the first.
+  template <class T>
+  T& add_series(prometheus::Family<T>& family, const prometheus::Labels& labels) {
+    std::lock_guard guard{series_mutex_};
+    T& series = family.Add(labels);
+    ++series_owners_[&series];
+    return series;
+  }
+
+  // Drops one owner of a series from add_series; the last one removes it,
+  // unless the agent is stopping: the process exit takes every series then,
+  // and prometheus-cpp's Remove is a linear search, so thousands of actors
+  // each removing theirs would cost O(series^2) and overrun the shutdown
+  // deadline.
   template <class T>
   void remove_series(prometheus::Family<T>& family, T* series) {
-    if (series && !stopping_.load(std::memory_order_relaxed))
-      family.Remove(series);
+    if (!series || stopping_.load(std::memory_order_relaxed))
+      return;
+    std::lock_guard guard{series_mutex_};
+    auto owner = series_owners_.find(series);
+    if (owner != series_owners_.end() && --owner->second > 0)
+      return;
+    if (owner != series_owners_.end())
+      series_owners_.erase(owner);
+    family.Remove(series);
   }
   void stopping() { stopping_ = true; }
 
@@ -100,6 +122,8 @@ private:
   prometheus::Counter& events_lost_;
   uint64_t lost_seen_ = 0;  // only the registry reports losses
   std::atomic<bool> stopping_{false};
+  std::mutex series_mutex_;  // add_series/remove_series: counting and Add/Remove as one step
+  std::unordered_map<const void*, size_t> series_owners_;
   prometheus::Family<prometheus::Gauge>& actors_;
   std::array<prometheus::Gauge*, 5> actors_by_type_{};
   prometheus::Family<prometheus::Gauge>& policy_actors_;

@@ -16,7 +16,7 @@ policy_series::~policy_series() {
 void policy_series::set(prometheus::Family<prometheus::Gauge>& family, prometheus::Gauge*& g,
                         double v) {
   if (!g)
-    g = &family.Add({{"policy", policy_}, {"cgroup", cgroup_}});
+    g = &metrics_->add_series(family, {{"policy", policy_}, {"cgroup", cgroup_}});
   g->Set(v);
 }
 

@@ -61,8 +61,8 @@ struct telemetry_state {
   void add_series() {
     prometheus::Labels labels = {{"policy", policy}, {"cgroup", target.cgroup_path},
                                  {"pid", std::to_string(target.pid)}, {"comm", target.comm}};
-    cpu = &metrics->process_cpu().Add(labels);
-    rss = &metrics->process_rss().Add(labels);
+    cpu = &metrics->add_series(metrics->process_cpu(), labels);
+    rss = &metrics->add_series(metrics->process_rss(), labels);
   }
 
   void remove_series() {

@@ -103,7 +103,7 @@ void finish(wss_actor self, uint64_t stall) {
   auto& st = self->state;
   auto estimate = *st.search->estimate();
   if (!st.estimate)
-    st.estimate = &st.env.metrics->wss_estimate().Add(
+    st.estimate = &st.env.metrics->add_series(st.env.metrics->wss_estimate(),
       {{"policy", st.cfg.name}, {"cgroup", st.target.cgroup_path},
        {"pid", std::to_string(st.target.pid)}});
   st.estimate->Set(double(estimate));
