@@ -36,6 +36,14 @@ struct policy {
   bool operator==(const policy&) const = default;
 };
 
+// A system-wide knob of the knob table held at a value while the agent runs
+// (and put back when it stops): "host": {"settings": {"vm.swappiness": 10}}.
+struct host_setting {
+  std::string knob;   // "vm.swappiness", "cpufreq.scaling_max_freq:0"
+  std::string value;
+  bool operator==(const host_setting&) const = default;
+};
+
 struct agent {
   std::string metrics_address = "127.0.0.1";
   uint16_t metrics_port = 9464;
@@ -48,6 +56,7 @@ struct agent {
   std::vector<std::string> watch_include = {"/**"};
   std::vector<std::string> watch_exclude;
   std::vector<policy> policies;
+  std::vector<host_setting> host_settings;  // sorted by knob
   // The control interface (ballastctl, a coordinator): loopback by default;
   // any other address needs TLS with certificate, key and CA (mutual).
   std::string control_address = "127.0.0.1";

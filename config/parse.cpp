@@ -24,6 +24,7 @@
 
 #include "config/config.hpp"
 #include "config/strict_json.hpp"
+#include "sys/knobs.hpp"
 
 namespace ballast::config {
 namespace {
@@ -140,6 +141,7 @@ public:
     }
     read_object(root, "", {
         {"dry_run", assign(a.dry_run, &reader::boolean)},
+        {"host", [&](const json& n, const std::string& p) { read_host(n, p, a); }},
         {"journal", assign(a.journal_path, &reader::checked<absolute_path_problem>)},
         {"control", [&](const json& n, const std::string& p) { read_control(n, p, a); }},
         {"metrics", [&](const json& n, const std::string& p) { read_metrics(n, p, a); }},
@@ -360,6 +362,30 @@ private:
                                    " (certificate, key and ca): only loopback goes without TLS");
   }
 
+  // "host": {"settings": {KNOB: VALUE}}: system knobs of the knob table,
+  // each value a string or a non-negative integer its row accepts.
+  void read_host(const json& n, const std::string& path, agent& a) {
+    read_object(n, path, {{"settings", [&](const json& v, const std::string& p) {
+                             if (!expect(v, object_kind, p)) return;
+                             for (const auto& item : v.items())
+                               if (auto s = host_setting_of(item.key(), item.value(), child(p, item.key())))
+                                 a.host_settings.push_back(std::move(*s));
+                           }}});
+  }
+
+  std::optional<host_setting> host_setting_of(const std::string& knob, const json& v, const std::string& path) {
+    if (!v.is_string() && !v.is_number_unsigned()) {
+      fail(path, "must be a string or a non-negative integer");
+      return std::nullopt;
+    }
+    auto value = v.is_string() ? v.get<std::string>() : std::to_string(v.get<uint64_t>());
+    if (auto s = knobs::check_write(knobs::scope::system, knob, knobs::effect::setting, value); !s) {
+      fail(path, s.err().message);
+      return std::nullopt;
+    }
+    return host_setting{knob, value};
+  }
+
   void read_watch(const json& n, const std::string& path, agent& a) {
     read_object(n, path, {
         {"exclude", assign(a.watch_exclude, &reader::globs, emptiness::allowed)},
@@ -452,6 +478,8 @@ json canonical(const policy& p) {
 json canonical(const agent& a) {
   json policies = json::array();
   for (const auto& p : a.policies) policies.push_back(canonical(p));
+  json host_settings = json::object();
+  for (const auto& h : a.host_settings) host_settings[h.knob] = h.value;
   return {{"metrics_address", a.metrics_address},
           {"metrics_port", a.metrics_port},
           {"journal_path", a.journal_path},
@@ -466,7 +494,8 @@ json canonical(const agent& a) {
           {"tls", {a.tls_certificate, a.tls_key, a.tls_ca}},
           {"control_cookie", a.control_cookie},
           {"control_group", a.control_group},
-          {"control_open_reads", a.control_open_reads}};
+          {"control_open_reads", a.control_open_reads},
+          {"host_settings", host_settings}};
 }
 
 // 64-bit FNV-1a: tiny, and the same on every build and run (std::hash is not).

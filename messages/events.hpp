@@ -73,10 +73,11 @@ typename Inspector::result_type inspect(Inspector& f, cgroup_members& x) {
   return f(caf::meta::type_name("ballast.cgroup_members"), x.pids, x.ktime_ns);
 }
 
-// A policy asks its cgroup actor to hold knob at value. The highest priority
-// wins; among equals, the latest claim.
+// A policy (or the control interface, or the config) asks the knob's owner —
+// its cgroup's actor, or the host actor for a system knob — to hold knob at
+// value. The highest priority wins; among equals, the latest claim.
 struct claim_request {
-  std::string knob;      // control file name, e.g. "memory.high"
+  std::string knob;      // a knob table name: "memory.high", "vm.swappiness"
   std::string value;
   int32_t priority = 0;
   std::string reason;    // logged with the write
@@ -102,13 +103,10 @@ typename Inspector::result_type inspect(Inspector& f, claim_reply& x) {
            x.dry_run);
 }
 
-// The action that is no file: SIGKILL to one process of the cgroup.
-inline constexpr std::string_view kill_process_action = "kill";
-
 // A policy asks its cgroup actor for a one-off action, with nothing to
 // restore afterwards: an action of the knob table (memory.reclaim, value
-// bytes; cgroup.kill, value "1") or kill_process_action (value: a pid of the
-// cgroup). The reply is true once done, false in dry-run (logged, not done).
+// bytes; cgroup.kill, value "1"; kill, value a pid of the cgroup). The reply
+// is true once done, false in dry-run (logged, not done).
 struct action_request {
   std::string action;
   std::string value;
@@ -120,8 +118,8 @@ typename Inspector::result_type inspect(Inspector& f, action_request& x) {
   return f(caf::meta::type_name("ballast.action_request"), x.action, x.value, x.reason);
 }
 
-// A knob write done on a knob_writer thread, back to the cgroup actor that
-// asked for it; error is empty on success, code its errno (0 if none).
+// A knob write done on a knob_writer thread, back to the actor that owns the
+// knob; error is empty on success, code its errno (0 if none).
 struct write_done {
   uint64_t seq = 0;
   std::string error;

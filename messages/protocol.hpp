@@ -50,6 +50,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(ballast, (ballast::claim_request))
   CAF_ADD_TYPE_ID(ballast, (ballast::claim_reply))
   CAF_ADD_TYPE_ID(ballast, (ballast::claim_info))
+  CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::claim_info>))
+  CAF_ADD_TYPE_ID(ballast, (ballast::config::host_setting))
+  CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::host_setting>))
   CAF_ADD_TYPE_ID(ballast, (ballast::action_request))
   CAF_ADD_TYPE_ID(ballast, (ballast::write_done))
   CAF_ADD_TYPE_ID(ballast, (ballast::group_member))
@@ -89,8 +92,9 @@ using cgroup_actor = caf::typed_actor<
   caf::reacts_to<cgroup_members>,
   // A new list of policies: end what is gone or changed, enrol again.
   caf::reacts_to<atom::reload, std::vector<config::policy>>,
-  // Switch dry-run on or off; on→off writes nothing until the next claim.
-  caf::reacts_to<atom::reload, bool>,
+  // Switch dry-run on or off: on puts every claimed knob back, off applies
+  // the standing claims.
+  caf::reacts_to<atom::dry_run, bool>,
   // A policy claims a knob; the sender is the owner and is monitored.
   caf::replies_to<claim_request>::with<claim_reply>,
   // A one-off action (reclaim, kill); true when done, false in dry-run.
@@ -108,6 +112,21 @@ using cgroup_actor = caf::typed_actor<
   // Snapshot of pids, live policies and standing claims.
   caf::replies_to<atom::status>::with<cgroup_status>,
   // Restore every knob, end every policy, reply, then quit.
+  caf::replies_to<atom::stop>::with<atom::done>>;
+
+// The host actor: the only writer of system-wide knobs (procfs, sysfs).
+using host_actor = caf::typed_actor<
+  // A new config: dry-run, and the host settings it holds (its own claims).
+  caf::reacts_to<atom::reload, config::agent>,
+  // A claim on a system knob; the sender is the owner and is monitored.
+  caf::replies_to<claim_request>::with<claim_reply>,
+  // A write handed to the knob writer finished (from its thread).
+  caf::reacts_to<write_done>,
+  // The sender drops its claim on one knob.
+  caf::reacts_to<atom::release, std::string>,
+  // The standing claims.
+  caf::replies_to<atom::status>::with<std::vector<claim_info>>,
+  // Restore every knob, reply, then quit.
   caf::replies_to<atom::stop>::with<atom::done>>;
 
 // A cgroup that belongs to a group policy's group, with the actor that owns

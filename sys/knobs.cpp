@@ -11,7 +11,7 @@ namespace ballast::knobs {
 namespace {
 
 constexpr std::array rows = {memory_high,     memory_max,  memory_low,  memory_min,
-                             memory_reclaim,  cgroup_freeze, cgroup_kill,
+                             memory_reclaim,  cgroup_freeze, cgroup_kill, kill_member,
                              cgroup_max_descendants, cgroup_max_depth, cpu_weight,
                              cpu_max,         cpuset_cpus, vm_swappiness,
                              vm_watermark_scale_factor, cpufreq_min, cpufreq_max};
@@ -71,6 +71,7 @@ std::string expected(const knob& k) {
     case value_kind::cpu_list: return "a CPU list such as 0-3,5 (or empty)";
     case value_kind::range: return "an integer " + std::to_string(k.min) + ".." + std::to_string(k.max);
     case value_kind::khz: return "a frequency in kHz";
+    case value_kind::pid: return "a process id";
   }
   return "?";
 }
@@ -86,6 +87,7 @@ bool accepts(const knob& k, std::string_view v) {
     case value_kind::cpu_list: return is_cpu_list(v);
     case value_kind::range: return in_range(v, k.min, k.max);
     case value_kind::khz: return in_range(v, 1, INT64_MAX);
+    case value_kind::pid: return in_range(v, 1, INT32_MAX);
   }
   return false;
 }
@@ -107,12 +109,34 @@ status check_value(const knob& k, std::string_view value) {
   return error{EINVAL, std::string(k.name) + ": '" + std::string(value) + "' is not " + expected(k)};
 }
 
-status check_cgroup_write(std::string_view name, effect e, std::string_view value) {
-  auto* k = find(name);
-  if (!k || k->scope != scope::cgroup || k->effect != e)
-    return error{EINVAL, (e == effect::setting ? "not a cgroup knob ballast claims: "
-                                               : "unknown action: ") + std::string(name)};
-  return check_value(*k, value);
+result<instance> find_instance(std::string_view name) {
+  auto colon = name.rfind(':');
+  instance in{find(name.substr(0, colon)), std::nullopt};
+  if (colon != std::string_view::npos) {
+    in.n = parse_number<unsigned>(name.substr(colon + 1));
+    if (!in.n)
+      return error{EINVAL, "bad knob number in '" + std::string(name) + "'"};
+  }
+  if (!in.row)
+    return error{EINVAL, "not a knob ballast writes: " + std::string(name)};
+  if (in.row->scope == scope::system) {
+    if (auto p = system_path(*in.row, in.n); !p)
+      return p.err();
+  } else if (in.n) {
+    return error{EINVAL, std::string(in.row->name) + " takes no number"};
+  }
+  return in;
+}
+
+status check_write(enum scope s, std::string_view name, effect e, std::string_view value) {
+  auto in = find_instance(name);
+  if (!in || in->row->scope != s || in->row->effect != e) {
+    auto what = e == effect::action ? "unknown action: "
+                : s == scope::cgroup ? "not a cgroup knob ballast claims: "
+                                     : "not a system knob ballast claims: ";
+    return error{EINVAL, what + std::string(name) + (in ? "" : " (" + in.err().message + ")")};
+  }
+  return check_value(*in->row, value);
 }
 
 result<std::string> system_path(const knob& k, std::optional<unsigned> n) {
@@ -125,6 +149,13 @@ result<std::string> system_path(const knob& k, std::optional<unsigned> n) {
   if (n)
     path.replace(hole, 2, std::to_string(*n));
   return path;
+}
+
+result<std::string> system_path(std::string_view name) {
+  auto in = find_instance(name);
+  if (!in)
+    return in.err();
+  return system_path(*in->row, in->n);
 }
 
 bool write_may_block(std::string_view name) {

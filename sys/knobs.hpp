@@ -3,7 +3,9 @@
 // one system-wide procfs/sysfs path, with "{}" for a CPU or cpufreq policy
 // number), what a value must look like, whether a write may block in the
 // kernel, and what putting it back means. A claim or an action naming a file
-// not in this table is refused, as is a value its row does not accept.
+// not in this table is refused, as is a value its row does not accept. One
+// row is no file: "kill", SIGKILL to one member process of a cgroup, so that
+// it goes the way of every other action (checked, logged, dry-run).
 #pragma once
 
 #include "sys/result.hpp"
@@ -36,6 +38,7 @@ enum class value_kind {
   cpu_list,      // "" (inherit) or "0-3,5"
   range,         // an integer within [min, max] (sysctls)
   khz,           // a frequency in kHz (the hardware's own limits are checked by the owner)
+  pid,           // a process id (> 0)
 };
 
 struct knob {
@@ -67,6 +70,7 @@ inline constexpr knob memory_min = cgroup_setting("memory.min", value_kind::byte
 inline constexpr knob memory_reclaim = cgroup_action("memory.reclaim", value_kind::bytes, true);
 inline constexpr knob cgroup_freeze = cgroup_setting("cgroup.freeze", value_kind::flag);
 inline constexpr knob cgroup_kill = cgroup_action("cgroup.kill", value_kind::flag, false);
+inline constexpr knob kill_member = cgroup_action("kill", value_kind::pid, false);
 inline constexpr knob cgroup_max_descendants =
     cgroup_setting("cgroup.max.descendants", value_kind::count_or_max);
 inline constexpr knob cgroup_max_depth = cgroup_setting("cgroup.max.depth", value_kind::count_or_max);
@@ -93,14 +97,28 @@ const knob* find(std::string_view name);
 // what it takes ("cpu.weight: '0' is not a weight 1..10000").
 status check_value(const knob& k, std::string_view value);
 
-// The check every claim (effect::setting) and action (effect::action) on a
-// cgroup passes: name is a cgroup file of that effect and value one its row
+// One knob as claimed: a row, and for a system path with "{}" the number in
+// it. Spelled "vm.swappiness" or, with a number, "cpufreq.scaling_max_freq:0".
+struct instance {
+  const knob* row = nullptr;
+  std::optional<unsigned> n;
+};
+
+// The instance a name spells; an error names what is wrong with it.
+result<instance> find_instance(std::string_view name);
+
+// The check every claim (effect::setting) and action (effect::action) passes
+// before it reaches the journal: name is a knob of that scope and effect (a
+// system knob with its number where its path has one) and value one its row
 // accepts. The error says which rule failed, with EINVAL.
-status check_cgroup_write(std::string_view name, effect e, std::string_view value);
+status check_write(enum scope s, std::string_view name, effect e, std::string_view value);
 
 // A system knob's file, with n in place of "{}" (a path without "{}" takes
 // no number).
 result<std::string> system_path(const knob& k, std::optional<unsigned> n = std::nullopt);
+
+// The file of a system knob instance ("cpufreq.scaling_max_freq:0").
+result<std::string> system_path(std::string_view name);
 
 // Whether a write of this file may block in the kernel (unknown: no).
 bool write_may_block(std::string_view name);

@@ -119,6 +119,17 @@ result<std::string> parse_proc_cgroup_v2(std::string_view content) {
   return error{0, "proc cgroup: no cgroup v2 line ('0::')"};
 }
 
+status write_small_file(const std::string& path, std::string_view value) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, "open", path);
+  const ssize_t n = ::write(fd, value.data(), value.size());
+  const int code = n < 0 ? errno : 0;
+  ::close(fd);
+  if (n == static_cast<ssize_t>(value.size())) return success();
+  if (code != 0) return errno_error(code, "write '" + std::string(value) + "' to", path);
+  return error{EIO, "short write of " + std::to_string(n) + " bytes to " + path};
+}
+
 result<std::string> read_small_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_error(errno, "open", path);

@@ -48,6 +48,10 @@ struct process_info {
 // Reads whole small files (under 64 KiB) with one open/read/close.
 result<std::string> read_small_file(const std::string& path);
 
+// One write(2) of value to an existing file (procfs and sysfs knobs: no
+// O_CREAT, so a mistyped path fails instead of making a file).
+status write_small_file(const std::string& path, std::string_view value);
+
 // /proc/PID/stat kept open for periodic sampling: each read is one pread.
 // The fd is tied to the process, so once it exits (even if its pid is
 // reused) reads fail with ESRCH instead of reading another process.

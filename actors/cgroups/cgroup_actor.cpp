@@ -1,18 +1,74 @@
 // The cgroup actor: process membership and enrolment, the end of policies
-// (monitoring) and of the cgroup itself, and the behavior. Knobs — claims,
-// journal, effector, dry-run — are in cgroup_knobs.cpp.
+// (monitoring) and of the cgroup itself, and the behavior. Its knobs —
+// claims, journal, writes, dry-run — are its effector's.
 #include "actors/cgroups/cgroup_actor.hpp"
 
-#include "actors/cgroups/cgroup_state.hpp"
+#include "actors/cgroups/cgroup_probe.hpp"
+#include "actors/cgroups/selector.hpp"
+#include "actors/effector/owner.hpp"
 #include "actors/policies/policy.hpp"
+#include "actors/policies/restart_backoff.hpp"
 #include "config/config.hpp"
 #include "sys/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
 
 namespace ballast {
 
 namespace {
 
-using namespace cgroup_internal;
+struct enrolled_policy {
+  std::string name;
+  policy_actor handle;
+};
+
+struct cgroup_state {
+  static constexpr const char* name = "cgroup";
+
+  cgroup_spec spec;
+  std::shared_ptr<const cgroup_context> ctx;
+  knob_owner owner;
+  std::shared_ptr<cgroup_probe> probe;
+  std::unique_ptr<file_watch::handle> memory_events_watch;  // OOM kills seen as they happen
+  std::vector<compiled_selector> selectors;  // parallel to spec.policies
+  std::map<int32_t, std::vector<enrolled_policy>> procs;  // pid -> its policies
+  std::unordered_map<caf::actor_id, int32_t> policy_pid;  // live policy -> pid
+  std::vector<enrolled_policy> cgroup_policies;  // policies acting on the whole cgroup
+
+  // Policies that failed, by (policy, pid or 0), and those parked.
+  std::map<std::pair<std::string, int32_t>, restart_backoff> failed;
+  std::set<std::pair<std::string, int32_t>> parked;             // not restarted any more
+
+  // CAF runs this however the actor ended: one that ended without its stop
+  // (an exception, a kill) still puts every claimed knob back (the
+  // effector's destructor) and ends its policies.
+  ~cgroup_state() {
+    if (!ctx)
+      return;
+    owner.knobs.reset();
+    for (auto& [pid, mine] : procs)
+      for (auto& p : mine)
+        caf::anon_send_exit(p.handle, caf::exit_reason::user_shutdown);
+    for (auto& p : cgroup_policies)
+      caf::anon_send_exit(p.handle, caf::exit_reason::user_shutdown);
+    for (auto& p : parked)
+      ctx->metrics->policy_parked(p.first, -1);
+    ctx->metrics->actor_stopped(actor_type::cgroup);
+  }
+
+  void compile_selectors() {
+    selectors.clear();
+    for (auto& p : spec.policies)
+      selectors.emplace_back(p.select);
+  }
+};
+
+using cgroup_self = cgroup_actor::stateful_pointer<cgroup_state>;
 
 bool is_shutdown(const caf::error& reason) {
   return !reason || reason == caf::exit_reason::user_shutdown ||
@@ -190,9 +246,7 @@ void on_down(cgroup_self self, const caf::down_msg& dm) {
   bool failed = !is_shutdown(dm.reason);
   if (failed)
     log::warn("cgroup", "a policy in ", st.spec.path, " failed: ", to_string(dm.reason));
-  for (auto& c : st.ledger.release_owner(id))
-    apply_restore(self, c, failed ? restore_reason::policy_failed : restore_reason::policy_ended);
-  st.publish_claims();
+  st.owner.knobs->release_owner(id, failed ? restore_reason::policy_failed : restore_reason::policy_ended);
   auto is_it = [&](auto& p) { return p.handle.address() == dm.source; };
   if (auto c = std::find_if(st.cgroup_policies.begin(), st.cgroup_policies.end(), is_it);
       c != st.cgroup_policies.end()) {
@@ -283,7 +337,7 @@ void restart_policies(cgroup_self self) {
 
 cgroup_status make_status(cgroup_self self) {
   auto& st = self->state;
-  cgroup_status s{st.spec.path, st.spec.id, {}, {}, {}};
+  cgroup_status s{st.spec.path, st.spec.id, {}, {}, st.owner.knobs->standing_claims()};
   for (auto& [pid, mine] : st.procs) {
     s.pids.push_back(pid);
     for (auto& p : mine)
@@ -291,22 +345,13 @@ cgroup_status make_status(cgroup_self self) {
   }
   for (auto& p : st.cgroup_policies)
     s.policies.push_back(p.name + ":cgroup");
-  for (auto& [knob, k] : st.ledger.knobs())
-    for (auto& c : k.claims)
-      s.claims.push_back({knob, c.value, c.priority, c.owner});
   return s;
 }
 
-// Restores every knob and ends every policy; replies done once the knob
+// Ends every policy and restores every knob; replies done once the knob
 // writer has finished the restores handed to it.
 caf::result<atom::done> shutdown(cgroup_self self) {
   auto& st = self->state;
-  if (st.stopping)
-    return *st.stopping;
-  st.writes_cancelled->store(true);
-  for (auto& c : st.ledger.release_all())
-    apply_restore(self, c, restore_reason::shutdown);
-  st.publish_claims();
   for (auto& [pid, mine] : st.procs)
     for (auto& p : mine)
       end_policy(self, p);
@@ -314,27 +359,23 @@ caf::result<atom::done> shutdown(cgroup_self self) {
     end_policy(self, p);
   st.procs.clear();
   st.cgroup_policies.clear();
-  if (st.writes_in_flight.empty()) {
-    self->quit();
-    return atom::done_v;
-  }
-  st.stopping = self->make_response_promise<atom::done>();
-  return *st.stopping;
+  return stop_owner(self, st.owner);
 }
 
 cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
                                             std::shared_ptr<const cgroup_context> ctx) {
   auto& st = self->state;
-  auto dir = sys::cgroup_dir::open(ctx->cgroup_root, spec.path);
+  auto target = cgroup_target::open(ctx->cgroup_root, spec.path);
   st.spec = std::move(spec);
   st.ctx = ctx;
   ctx->metrics->actor_started(actor_type::cgroup);
-  if (!dir) {
-    log::debug("cgroup", "cgroup ", st.spec.path, " is gone: ", dir.err().message);
+  if (!target) {
+    log::debug("cgroup", "cgroup ", st.spec.path, " is gone: ", target.err().message);
     self->quit();
     return cgroup_actor::behavior_type::make_empty_behavior();
   }
-  st.dir.emplace(std::move(*dir));
+  st.owner.knobs.emplace(effector_deps{ctx->metrics, ctx->knob_journal, ctx->writer}, knobs::scope::cgroup,
+                   std::move(*target), st.spec.dry_run, post_to(self));
   // The probe has fds of its own: policies read through it from their own
   // threads, and the actor's writer fds are never shared.
   if (auto reader = sys::cgroup_dir::open(ctx->cgroup_root, st.spec.path))
@@ -353,27 +394,27 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
     },
     [=](cgroup_members& m) { on_members(self, m); },
     [=](atom::reload, std::vector<config::policy>& all) { on_policies(self, std::move(all)); },
-    [=](atom::reload, bool dry_run) { set_dry_run(self, dry_run); },
-    [=](claim_request& req) -> caf::result<claim_reply> {
-      auto r = on_claim(self, req);
-      self->state.publish_claims();
-      return r;
+    [=](atom::dry_run, bool on) { self->state.owner.knobs->set_dry_run(on); },
+    // Policies spawned here are monitored already; others (control) not.
+    [=](claim_request& req) {
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      return claim_by_sender(self, st.owner, req, sender && st.policy_pid.count(sender->id()));
     },
-    [=](action_request& req) { return on_action(self, req); },
-    [=](write_done& w) { on_write_done(self, w); },
+    [=](action_request& req) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      self->state.owner.knobs->action(req, reply_to(rp));
+      return rp;
+    },
+    [=](write_done& w) { on_write_done(self, self->state.owner, w); },
     [=](atom::release, atom::all) {
-      auto changes = self->state.ledger.release_all();
-      for (auto& c : changes)
-        apply_restore(self, c, restore_reason::released);
-      self->state.publish_claims();
+      auto changed = self->state.owner.knobs->release_all(restore_reason::released);
       restart_policies(self);
-      return uint64_t(changes.size());
+      return uint64_t(changed);
     },
     [=](atom::release, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;
-      if (auto c = self->state.ledger.release(owner, knob))
-        apply_restore(self, *c, restore_reason::released);
-      self->state.publish_claims();
+      self->state.owner.knobs->release(owner, knob, restore_reason::released);
     },
     [=](atom::restart, std::string& policy, int32_t pid) { restart_policy(self, policy, pid); },
     [=](atom::status) { return make_status(self); },

@@ -3,8 +3,8 @@
 // writes that may block, and procfs.
 #pragma once
 
-#include "actors/cgroups/journal.hpp"
-#include "actors/cgroups/knob_writer.hpp"
+#include "actors/effector/journal.hpp"
+#include "actors/effector/knob_writer.hpp"
 #include "actors/metrics/agent_metrics.hpp"
 #include "actors/sources/file_watch.hpp"
 #include "actors/sources/psi_triggers.hpp"

@@ -269,7 +269,7 @@ void apply_config(registry_self self, config::agent cfg) {
   st.groups_parked.clear();
   for (auto& [id, cg] : st.cgroups) {
     self->send(cg.handle, atom::reload_v, st.cfg.policies);
-    self->send(cg.handle, atom::reload_v, st.cfg.dry_run);
+    self->send(cg.handle, atom::dry_run_v, st.cfg.dry_run);
   }
   sync_groups(self);
   // Stops what is no longer watched, starts what now is. With the same

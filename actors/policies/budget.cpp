@@ -189,7 +189,7 @@ void kill(budget_actor self, const std::string& why) {
     auto pid = largest_member(self);
     if (!pid)
       return;
-    req = {std::string(kill_process_action), std::to_string(pid), why + ", largest process " + std::to_string(pid)};
+    req = {std::string(knobs::kill_member.name), std::to_string(pid), why + ", largest process " + std::to_string(pid)};
   }
   self->request(st.env.cgroup, caf::infinite, req)
     .then([](bool) {}, [=](caf::error& e) {

@@ -1,7 +1,7 @@
 // Process lifecycle of ballastd; see agent.hpp.
 #include "actors/supervisor/agent.hpp"
 
-#include "actors/cgroups/journal_replay.hpp"
+#include "actors/effector/journal_replay.hpp"
 #include "actors/control/control_actor.hpp"
 #include "actors/control/remote.hpp"
 #include "actors/policies/policy.hpp"
@@ -180,7 +180,7 @@ int run_agent(agent_options opts) {
   }
   if (!cookie->warning.empty())
     log::warn("agent", "control: ", cookie->warning);
-  auto replayed = replay_journal(*j, *root, *metrics, cfg.dry_run);
+  auto replayed = replay_journal(*j, {*root, ""}, *metrics, cfg.dry_run);
   ctx->knob_journal = std::make_shared<journal>(std::move(*j));
   ctx->writer = std::make_shared<knob_writer>(knob_writer_threads);
   if (auto w = file_watch::start())

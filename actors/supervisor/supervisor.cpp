@@ -2,6 +2,7 @@
 #include "actors/supervisor/supervisor.hpp"
 
 #include "actors/cgroups/registry.hpp"
+#include "actors/host/host_actor.hpp"
 #include "actors/sources/psi_source.hpp"
 #include "sys/log.hpp"
 
@@ -25,12 +26,14 @@ struct supervisor_state {
   config::agent cfg;
   supervisor_env env;
   registry_actor registry;
+  host_actor host;
   source_actor source;
   psi_source_actor psi;
   caf::actor_clock::time_point source_started;
   std::chrono::milliseconds backoff = first_backoff;
   bool source_ever_ran = false;
   bool stopping = false;
+  int stops_pending = 0;  // owners of knobs still restoring theirs
 
   ~supervisor_state() {
     if (env.ctx)
@@ -72,6 +75,7 @@ void apply_config(supervisor_self self, config::agent next) {
   auto& st = self->state;
   bool resize = next.ring_buffer_bytes != st.cfg.ring_buffer_bytes;
   st.cfg = next;
+  self->send(st.host, atom::reload_v, next);
   self->send(st.registry, atom::reload_v, std::move(next));
   if (resize && st.source) {
     // The ring buffer is sized at load: start the source again with the new size.
@@ -90,6 +94,10 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
   st.env.ctx->metrics->actor_started(actor_type::supervisor);
   st.registry = spawn_registry(self->system(), st.cfg, st.env.ctx);
   self->monitor(st.registry);
+  auto& ctx = *st.env.ctx;
+  st.host = spawn_host_actor(self->system(), st.cfg, st.env.system_root,
+                             {ctx.metrics, ctx.knob_journal, ctx.writer});
+  self->monitor(st.host);
   start_source(self);
   // System-wide pressure: no knobs, nothing to restore; stopped with us.
   st.psi = spawn_psi_source(self->system(), st.env.ctx->metrics, st.env.ctx->proc.root(),
@@ -98,11 +106,13 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
     auto& st = self->state;
     if (dm.source == st.source.address()) {
       on_source_down(self, dm.reason);
-    } else if (dm.source == st.registry.address() && !st.stopping) {
+    } else if ((dm.source == st.registry.address() || dm.source == st.host.address()) && !st.stopping) {
       // The registry holds the map of cgroup actors; a new one would start a
-      // second actor for every cgroup. The agent stops (knobs restored by
-      // the cgroup actors that are left, or by the journal at the next start).
-      auto why = "the cgroup registry died: " + to_string(dm.reason);
+      // second actor for every cgroup. The host actor holds claims of others
+      // that a new one would not know. The agent stops (knobs restored by the
+      // owners that are left, or by the journal at the next start).
+      auto what = dm.source == st.host.address() ? "the host actor" : "the cgroup registry";
+      auto why = std::string(what) + " died: " + to_string(dm.reason);
       log::error("supervisor", why, "; the agent stops");
       st.env.on_fatal(why);
     }
@@ -126,16 +136,21 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
         self->send_exit(st.source, caf::exit_reason::user_shutdown);
       self->send_exit(st.psi, caf::exit_reason::user_shutdown);
       auto rp = self->make_response_promise<atom::done>();
+      auto finish = [=](const char* what, const caf::error& err) mutable {
+        if (err)
+          log::error("supervisor", what, " stop failed: ", to_string(err));
+        if (--self->state.stops_pending == 0) {
+          rp.deliver(atom::done_v);
+          self->quit();
+        }
+      };
+      st.stops_pending = 2;
       self->request(st.registry, caf::infinite, atom::stop_v)
-        .then([=](atom::done) mutable {
-                rp.deliver(atom::done_v);
-                self->quit();
-              },
-              [=](caf::error& err) mutable {
-                log::error("supervisor", "registry stop failed: ", to_string(err));
-                rp.deliver(atom::done_v);
-                self->quit();
-              });
+        .then([=](atom::done) mutable { finish("registry", {}); },
+              [=](caf::error& err) mutable { finish("registry", err); });
+      self->request(st.host, caf::infinite, atom::stop_v)
+        .then([=](atom::done) mutable { finish("host actor", {}); },
+              [=](caf::error& err) mutable { finish("host actor", err); });
       return rp;
     },
   };

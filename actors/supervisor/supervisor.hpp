@@ -1,8 +1,9 @@
-// The supervisor: spawns the registry and the cgroup source, monitors both,
-// restarts a dead source with exponential backoff (counted in
+// The supervisor: spawns the registry, the host actor and the cgroup source,
+// monitors them, restarts a dead source with exponential backoff (counted in
 // ballast_source_restarts_total), forwards config reloads, and runs the
 // coordinated shutdown: source first (no new events), then every cgroup
-// actor restores its knobs, then the reply to main. A dead registry is fatal.
+// actor and the host actor restore their knobs, then the reply to main. A
+// dead registry or host actor is fatal.
 //
 // If the source cannot start at all the first time (no BPF here), the agent
 // cannot do its job: the supervisor calls on_fatal (ballastd: remember the
@@ -26,6 +27,9 @@ struct supervisor_env {
   std::function<source_actor(caf::actor_system&, registry_actor, uint32_t ring_buffer_bytes)>
     spawn_source;
   std::function<void(const std::string& why)> on_fatal;
+  // Where /proc and /sys are for the host actor's knobs: "" on a host, a
+  // fixture tree in tests.
+  std::string system_root;
 };
 
 supervisor_actor spawn_supervisor(caf::actor_system& sys, config::agent cfg, supervisor_env env);

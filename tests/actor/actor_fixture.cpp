@@ -42,13 +42,13 @@ double ActorTest::metric(const std::string& name, const std::map<std::string, st
   return metric_value(metrics->registry(), name, labels).value_or(-1);
 }
 
-caf::actor ActorTest::claimant(const cgroup_actor& cg, std::string knob, std::string value,
+caf::actor ActorTest::claimant(const caf::actor& owner, std::string knob, std::string value,
                                int32_t priority) {
   auto replied = std::make_shared<std::atomic<bool>>(false);
   // The claim travels as a spawn argument: CAF 0.17 dereferences a null
   // argument tuple when a function actor is spawned without any (UBSan).
   auto a = sys->spawn([=](caf::event_based_actor* self, claim_request req) -> caf::behavior {
-    self->request(cg, std::chrono::seconds(2), std::move(req))
+    self->request(owner, std::chrono::seconds(2), std::move(req))
       .then([=](claim_reply&) { *replied = true; });
     return {
       [=](const std::string& cmd) {

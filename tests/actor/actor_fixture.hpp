@@ -33,9 +33,14 @@ protected:
   // A real process (sleep) to enrol; killed and reaped at the end.
   pid_t start_sleeper();
 
-  // A stand-in policy: claims knob=value at priority on cg, then waits.
-  // Sent "boom" its handler throws; sent "quit" it quits.
-  caf::actor claimant(const cgroup_actor& cg, std::string knob, std::string value, int32_t priority = 0);
+  // A stand-in policy: claims knob=value at priority from the knob's owner
+  // (a cgroup actor, the host actor), then waits. Sent "boom" its handler
+  // throws; sent "quit" it quits.
+  caf::actor claimant(const caf::actor& owner, std::string knob, std::string value, int32_t priority = 0);
+  template <class Owner>
+  caf::actor claimant(const Owner& owner, std::string knob, std::string value, int32_t priority = 0) {
+    return claimant(caf::actor_cast<caf::actor>(owner), std::move(knob), std::move(value), priority);
+  }
 
   // Claims in the journal that no release closed.
   size_t open_journal_claims();

@@ -255,10 +255,10 @@ TEST_F(CgroupActorTest, TurningDryRunOnRestoresAndOffAppliesStandingClaims) {
   auto cg = spawn("/app");
   auto a = claimant(cg, "cpu.weight", "50");
   ASSERT_EQ(knob("/app"), "50");
-  caf::anon_send(cg, atom::reload_v, true);
+  caf::anon_send(cg, atom::dry_run_v, true);
   ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
   EXPECT_EQ(open_journal_claims(), 0u);
-  caf::anon_send(cg, atom::reload_v, false);
+  caf::anon_send(cg, atom::dry_run_v, false);
   ASSERT_TRUE(eventually([&] { return knob("/app") == "50"; }));
   EXPECT_EQ(open_journal_claims(), 1u);
   caf::anon_send(a, std::string("quit"));

@@ -3,7 +3,7 @@
 // almost never has a valid CRC, so when the first byte is odd every line of
 // the rest gets a correct CRC prepended and the fuzzer reaches the fields.
 // A parsed record must survive format -> parse unchanged.
-#include "actors/cgroups/journal.hpp"
+#include "actors/effector/journal.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 #include <zlib.h>

@@ -1,7 +1,7 @@
 // ballastd as a process against this machine's kernel (root): BPF events
 // from real cgroup and process churn reach the actors and /metrics, actors
 // go back to their baseline, signals behave, bad input loses nothing.
-#include "actors/cgroups/journal.hpp"
+#include "actors/effector/journal.hpp"
 #include "tests/host/host_fixture.hpp"
 #include "tests/support/cgroup_workload.hpp"
 #include "tests/support/soak.hpp"

@@ -276,6 +276,21 @@ TEST(Parse, ControlAccessDefaultsAndFields) {
   EXPECT_NE(config_hash(a), config_hash(d));
 }
 
+TEST(Parse, HostSettingsAreSystemKnobsWithValuesTheirRowAccepts) {
+  const agent a = parse_ok(R"({"host": {"settings": {"vm.swappiness": 10, "cpufreq.scaling_max_freq:1": "800000"}}})");
+  EXPECT_EQ(a.host_settings, (std::vector<host_setting>{{"cpufreq.scaling_max_freq:1", "800000"},
+                                                         {"vm.swappiness", "10"}}));
+  EXPECT_EQ(errors_of(R"({"host": {"settings": {"vm.swappiness": 500, "memory.high": "max",
+                                                "vm.watermark_scale_factor": -1, "cpufreq.scaling_min_freq": 1}}})"),
+            (std::vector<std::string>{
+                "host.settings.cpufreq.scaling_min_freq: not a system knob ballast claims: "
+                "cpufreq.scaling_min_freq (cpufreq.scaling_min_freq needs a number)",
+                "host.settings.memory.high: not a system knob ballast claims: memory.high",
+                "host.settings.vm.swappiness: vm.swappiness: '500' is not an integer 0..200",
+                "host.settings.vm.watermark_scale_factor: must be a string or a non-negative integer"}));
+  EXPECT_EQ(errors_of(R"({"host": {"settings": []}})"), (std::vector<std::string>{"host.settings: must be an object"}));
+}
+
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
   const agent a = parse_ok(R"({"metrics": {"listen": "localhost:9465"}})");
   EXPECT_EQ(a.metrics_address, "127.0.0.1");
@@ -346,8 +361,9 @@ TEST(ParseFile, DirectoryIsUnreadable) {
 TEST(ConfigHash, IsPinned) {
   // Pinned so a change of hash function or canonical form is deliberate:
   // status displays compare hashes across agent versions.
-  // Changed deliberately when the control settings (listener, then access) joined the canonical form.
-  EXPECT_EQ(config_hash(agent{}), "da328b8afbb1298f");
+  // Changed deliberately when the control settings (listener, then access), then the host
+  // settings joined the canonical form.
+  EXPECT_EQ(config_hash(agent{}), "b343ea231c89985b");
 }
 
 TEST(ConfigHash, SameForEquivalentDocuments) {
@@ -368,6 +384,7 @@ TEST(ConfigHash, DiffersWhenAnyFieldDiffers) {
   EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "interval": "2s")"))));
   EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "select": {"uids": [1]})"))));
   EXPECT_NE(h, config_hash(agent{}));
+  EXPECT_NE(config_hash(agent{}), config_hash(parse_ok(R"({"host": {"settings": {"vm.swappiness": 10}}})")));
 }
 
 } // namespace

@@ -56,17 +56,42 @@ TEST(KnobTable, EachValueKindAcceptsWhatItsFileTakes) {
   EXPECT_EQ(check_value(cpu_weight, "0").err().message, "cpu.weight: '0' is not a weight 1..10000");
 }
 
-TEST(KnobTable, ACgroupWriteMustBeACgroupFileOfItsEffect) {
-  EXPECT_TRUE(check_cgroup_write("cpu.weight", effect::setting, "50").ok());
-  EXPECT_TRUE(check_cgroup_write("memory.reclaim", effect::action, "4096").ok());
-  EXPECT_EQ(check_cgroup_write("cgroup.kill", effect::setting, "1").err().message,
+TEST(KnobTable, AWriteMustBeAKnobOfItsScopeAndEffect) {
+  EXPECT_TRUE(check_write(scope::cgroup, "cpu.weight", effect::setting, "50").ok());
+  EXPECT_TRUE(check_write(scope::cgroup, "memory.reclaim", effect::action, "4096").ok());
+  EXPECT_TRUE(check_write(scope::cgroup, "kill", effect::action, "1234").ok());
+  EXPECT_TRUE(check_write(scope::system, "vm.swappiness", effect::setting, "10").ok());
+  EXPECT_TRUE(check_write(scope::system, "cpufreq.scaling_max_freq:2", effect::setting, "800000").ok());
+  EXPECT_EQ(check_write(scope::cgroup, "cgroup.kill", effect::setting, "1").err().message,
             "not a cgroup knob ballast claims: cgroup.kill");
-  EXPECT_EQ(check_cgroup_write("cpu.weight", effect::action, "50").err().message,
+  EXPECT_EQ(check_write(scope::cgroup, "cpu.weight", effect::action, "50").err().message,
             "unknown action: cpu.weight");
-  EXPECT_EQ(check_cgroup_write("vm.swappiness", effect::setting, "10").err().message,
+  EXPECT_EQ(check_write(scope::cgroup, "vm.swappiness", effect::setting, "10").err().message,
             "not a cgroup knob ballast claims: vm.swappiness");
-  EXPECT_EQ(check_cgroup_write("cpu.weight", effect::setting, "0").err().message,
+  EXPECT_EQ(check_write(scope::system, "memory.high", effect::setting, "max").err().message,
+            "not a system knob ballast claims: memory.high");
+  EXPECT_EQ(check_write(scope::cgroup, "cpu.weight", effect::setting, "0").err().message,
             "cpu.weight: '0' is not a weight 1..10000");
+  EXPECT_EQ(check_write(scope::cgroup, "kill", effect::action, "0").err().message,
+            "kill: '0' is not a process id");
+  EXPECT_EQ(check_write(scope::system, "cpufreq.scaling_max_freq", effect::setting, "800000").err().message,
+            "not a system knob ballast claims: cpufreq.scaling_max_freq "
+            "(cpufreq.scaling_max_freq needs a number)");
+}
+
+TEST(KnobTable, AnInstanceNamesItsNumberWhereThePathHasOne) {
+  EXPECT_EQ(find_instance("vm.swappiness")->row->name, vm_swappiness.name);
+  auto in = find_instance("cpufreq.scaling_min_freq:3");
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->row->name, cpufreq_min.name);
+  EXPECT_EQ(*in->n, 3u);
+  EXPECT_EQ(*system_path("cpufreq.scaling_min_freq:3"),
+            "/sys/devices/system/cpu/cpufreq/policy3/scaling_min_freq");
+  EXPECT_EQ(find_instance("vm.swappiness:1").err().message, "vm.swappiness takes no number");
+  EXPECT_EQ(find_instance("memory.high:1").err().message, "memory.high takes no number");
+  EXPECT_EQ(find_instance("cpufreq.scaling_min_freq:x").err().message,
+            "bad knob number in 'cpufreq.scaling_min_freq:x'");
+  EXPECT_EQ(find_instance("no.such").err().message, "not a knob ballast writes: no.such");
 }
 
 TEST(KnobTable, SystemPathsFillTheirNumber) {

@@ -1,5 +1,5 @@
 // claims_ledger: ordering, effective-value changes, release fall-back, holds() and winner().
-#include "actors/cgroups/claims_ledger.hpp"
+#include "actors/effector/claims_ledger.hpp"
 
 #include <gtest/gtest.h>
 

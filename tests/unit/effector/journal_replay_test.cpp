@@ -1,5 +1,5 @@
 // replay_journal on a fixture cgroup tree: restores, id checks, corrupt lines, metrics.
-#include "actors/cgroups/journal_replay.hpp"
+#include "actors/effector/journal_replay.hpp"
 
 #include "tests/support/temp_tree.hpp"
 
@@ -66,12 +66,13 @@ protected:
     return {journal_record::op::release, tree_.inode(rel), std::move(knob), std::move(value), rel};
   }
   std::string journal_text() { return *journal_->read_all(); }
-  replay_outcome replay(bool dry_run = false) { return replay_journal(*journal_, tree_.root(), metrics_, dry_run); }
+  replay_outcome replay(bool dry_run = false) { return replay_journal(*journal_, {tree_.root(), host_.root()}, metrics_, dry_run); }
 
   // The cgroup root. Its knobs are plain files; cgroup_dir::write opens them
   // with O_TRUNC, so after a restore the file reads exactly the original.
   test::temp_tree tree_;
   test::temp_tree run_;  // holds the journal, outside the cgroup root
+  test::temp_tree host_;  // the system knobs' /proc and /sys
   std::optional<journal> journal_;
   agent_metrics metrics_;
 };
@@ -112,6 +113,18 @@ TEST_F(JournalReplay, OpenClaimOfAnExistingCgroupIsWrittenBack) {
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 1.0);
   EXPECT_EQ(metric_value(metrics_, restore_failures), 0.0);
   EXPECT_EQ(metric_value(metrics_, journal_errors), 0.0);
+  EXPECT_EQ(journal_text(), "");
+}
+
+TEST_F(JournalReplay, AnOpenClaimOfASystemKnobIsWrittenBackToItsFile) {
+  host_.write("/proc/sys/vm/swappiness", "10");
+  append({journal_record::op::claim, 0, "vm.swappiness", "60", ""});
+
+  const auto out = replay();
+  EXPECT_EQ(out.restored, 1u);
+  EXPECT_EQ(out.skipped, 0u);
+  EXPECT_EQ(host_.read("/proc/sys/vm/swappiness"), "60");
+  EXPECT_EQ(metric_value(metrics_, restores, by_journal), 1.0);
   EXPECT_EQ(journal_text(), "");
 }
 

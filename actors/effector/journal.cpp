@@ -1,5 +1,5 @@
 // Journal records: format, parse with CRC check, replay planning, file I/O.
-#include "actors/cgroups/journal.hpp"
+#include "actors/effector/journal.hpp"
 
 #include "sys/replace_file.hpp"
 

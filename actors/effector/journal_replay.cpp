@@ -1,12 +1,27 @@
 // Journal replay at start; see journal_replay.hpp.
-#include "actors/cgroups/journal_replay.hpp"
+#include "actors/effector/journal_replay.hpp"
 
-#include "sys/cgroupfs.hpp"
+#include "actors/effector/knob_target.hpp"
 #include "sys/log.hpp"
 
 namespace ballast {
 
-replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics,
+namespace {
+
+// Where a record's knob lives: the host (cgroup id 0), or its cgroup if it
+// still exists with the same id; null otherwise.
+std::shared_ptr<knob_target> target_of(const journal_record& r, const replay_roots& roots) {
+  if (r.cgroup_id == 0)
+    return std::make_shared<host_target>(roots.system_root);
+  auto t = cgroup_target::open(roots.cgroup_root, r.path);
+  if (!t || (*t)->id() != r.cgroup_id)
+    return nullptr;
+  return *t;
+}
+
+} // namespace
+
+replay_outcome replay_journal(journal& j, const replay_roots& roots, agent_metrics& metrics,
                               bool dry_run) {
   replay_outcome out;
   auto text = j.read_all();
@@ -32,8 +47,8 @@ replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_
               ": two different records share a sequence number, its original is unknown");
   }
   for (auto& r : plan.restores) {
-    auto dir = sys::cgroup_dir::open(cgroup_root, r.path);
-    if (!dir || dir->id() != r.cgroup_id) {
+    auto target = target_of(r, roots);
+    if (!target) {
       ++out.skipped;
       log::info("journal", "not restoring ", r.knob, " of ", r.path,
                 ": the cgroup is gone or was re-created");
@@ -41,20 +56,20 @@ replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_
     }
     if (dry_run) {
       ++out.would_restore;
-      log::info("journal", "dry-run: would restore ", r.knob, "=", r.value, " in ", r.path,
+      log::info("journal", "dry-run: would restore ", r.knob, "=", r.value, " in ", target->label(),
                 " (not written; the journal is kept)");
       continue;
     }
-    if (auto w = dir->write(r.knob, r.value); !w) {
+    if (auto w = target->write(r.knob, r.value); !w) {
       ++out.failed;
       metrics.knob_restore_failed();
-      log::error("journal", "restore ", r.knob, "=", r.value, " in ", r.path, " failed: ",
+      log::error("journal", "restore ", r.knob, "=", r.value, " in ", target->label(), " failed: ",
                  w.err().message);
       continue;
     }
     ++out.restored;
     metrics.knob_restored(restore_reason::journal);
-    log::info("journal", "restored ", r.knob, "=", r.value, " in ", r.path,
+    log::info("journal", "restored ", r.knob, "=", r.value, " in ", target->label(),
               " (left changed by an agent that did not stop cleanly)");
   }
   // A failed restore stays in the journal so the next start tries again;

@@ -1,4 +1,4 @@
-#include "actors/cgroups/knob_writer.hpp"
+#include "actors/effector/knob_writer.hpp"
 
 #include <pthread.h>
 

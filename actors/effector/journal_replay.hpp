@@ -1,12 +1,13 @@
 // Start-up recovery: an agent that died (kill -9, crash, power cut of the
 // process) may have left knobs changed. Before any actor starts, the
 // journal's open claims are written back to their originals — only where
-// the cgroup still exists with the same id — and the journal is emptied.
+// the cgroup still exists with the same id; a system knob (cgroup id 0)
+// always — and the journal is emptied.
 // In dry-run nothing is written: each restore is logged as what would be
 // done, and the journal is kept for an agent that may write.
 #pragma once
 
-#include "actors/cgroups/journal.hpp"
+#include "actors/effector/journal.hpp"
 #include "actors/metrics/agent_metrics.hpp"
 
 #include <string>
@@ -22,7 +23,14 @@ struct replay_outcome {
   size_t would_restore = 0;  // dry-run: restores logged, not written
 };
 
-replay_outcome replay_journal(journal& j, const std::string& cgroup_root, agent_metrics& metrics,
+// Where the knobs live: the cgroup2 mount, and the root under which system
+// knobs' /proc and /sys paths are found ("" in the agent; a fixture in tests).
+struct replay_roots {
+  std::string cgroup_root;
+  std::string system_root;
+};
+
+replay_outcome replay_journal(journal& j, const replay_roots& roots, agent_metrics& metrics,
                               bool dry_run);
 
 } // namespace ballast

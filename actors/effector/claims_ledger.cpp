@@ -1,5 +1,5 @@
 // Claim ordering and fall-back for one cgroup's knobs.
-#include "actors/cgroups/claims_ledger.hpp"
+#include "actors/effector/claims_ledger.hpp"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // Knob journal: format/parse with escapes and CRC, corrupt lines, plan_replay, file I/O.
-#include "actors/cgroups/journal.hpp"
+#include "actors/effector/journal.hpp"
 
 #include "tests/support/temp_tree.hpp"
 
