@@ -48,9 +48,9 @@ int check_config(const std::string& file) {
 
 int list_policies() {
   std::printf("%-12s %s\n", "POLICY", "WHAT IT DOES");
-  for (auto& p : ballast::policy_table())
-    std::printf("%-12.*s %.*s\n", int(p.name.size()), p.name.data(), int(p.summary.size()),
-                p.summary.data());
+  for (auto* p : ballast::policy_table())
+    std::printf("%-12.*s %.*s\n", int(p->name.size()), p->name.data(), int(p->summary.size()),
+                p->summary.data());
   return 0;
 }
 

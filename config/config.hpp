@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,14 +26,25 @@ struct selector {
   bool operator==(const selector&) const = default;
 };
 
+// What a policy's params become when the config is checked: its type's own
+// settings (see compile in actors/policies/policy.hpp), typed there, opaque
+// here. Derived from the rest of the policy, so it takes no part in
+// equality, the canonical form or the wire form: a config that crosses the
+// network is checked (and so compiled) again where it lands.
+struct compiled_settings {
+  std::shared_ptr<const void> value;
+  bool operator==(const compiled_settings&) const { return true; }
+};
+
 struct policy {
   std::string name;      // unique among policies; used in metrics labels
   std::string type;      // a name from the policy table ("telemetry", ...)
   milliseconds interval{1000};  // 10ms..60m
   selector select;
   // Policy-specific parameters, kept as canonical JSON text so this header
-  // stays free of JSON types; each policy parses its own at spawn.
+  // stays free of JSON types; its type reads them once, at the check.
   std::string params = "{}";
+  compiled_settings settings;
   bool operator==(const policy&) const = default;
 };
 

@@ -424,6 +424,13 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
 
 } // namespace
 
+bool is_compiled(const config::policy& p) {
+  if (p.settings.value)
+    return true;
+  log::error("cgroup", "policy ", p.name, " left out: its config was never checked (a bug)");
+  return false;
+}
+
 bool selects_cgroup(const config::policy& p, const std::string& path) {
   return std::any_of(p.select.cgroups.begin(), p.select.cgroups.end(),
                      [&](auto& g) { return config::glob_match(g, path); });
@@ -433,7 +440,7 @@ std::vector<config::policy> policies_for(const std::vector<config::policy>& all,
                                          const std::string& path) {
   std::vector<config::policy> out;
   for (auto& p : all)
-    if (selects_cgroup(p, path))
+    if (selects_cgroup(p, path) && is_compiled(p))
       out.push_back(p);
   return out;
 }

@@ -29,7 +29,11 @@ cgroup_actor spawn_cgroup_actor(caf::actor_system& sys, cgroup_spec spec,
 // True if one of the policy's cgroup globs matches path.
 bool selects_cgroup(const config::policy& p, const std::string& path);
 
-// The policies of `all` whose cgroup globs select `path`.
+// Whether the policy's settings were compiled (its config checked): the one
+// precondition of a spawn. A policy that was not is logged, and left out.
+bool is_compiled(const config::policy& p);
+
+// The compiled policies of `all` whose cgroup globs select `path`.
 std::vector<config::policy> policies_for(const std::vector<config::policy>& all,
                                          const std::string& path);
 

@@ -72,7 +72,7 @@ void sync_groups(registry_self self) {
   auto& st = self->state;
   std::map<std::string, config::policy> wanted;
   for (auto& p : st.cfg.policies)
-    if (find_policy_type(p.type)->scope == policy_scope::group)
+    if (find_policy_type(p.type)->scope == policy_scope::group && is_compiled(p))
       wanted[p.name] = p;
   for (auto it = st.groups.begin(); it != st.groups.end();) {
     auto w = wanted.find(it->first);

@@ -227,7 +227,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       auto rp = self->make_response_promise<apply_result>();
       if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
         return rp;
-      if (auto errors = check_policies(next); !errors.empty()) {
+      if (auto errors = compile_policies(next); !errors.empty()) {
         apply_result refused;
         for (auto& e : errors)
           refused.errors.push_back(e.to_string());

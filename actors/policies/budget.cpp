@@ -1,5 +1,16 @@
-#include "actors/policies/budget.hpp"
-
+// budget policy (per cgroup): holds a cgroup to a memory budget with a ladder
+// of responses (see budget_ladder.hpp): trace (log + metric), throttle
+// (memory.high), freeze (cgroup.freeze), kill (cgroup.kill, or only the
+// largest process). Thresholds come from params, or from a budget file that
+// is re-read when it changes (a broken file is logged and the last good
+// budgets stay). Honours dry-run through the cgroup actor.
+//   params: trace, throttle, freeze, kill (sizes, null = rung off),
+//           throttle_high (memory.high while throttled; default: the throttle
+//           threshold), hysteresis, cooldown, kill_mode ("cgroup" or
+//           "largest"), priority (default 100), file.
+//   file:   {"budgets": [{"cgroups": ["/glob"], "trace": "1G", ...}, ...]};
+//           the first entry whose glob matches the cgroup applies.
+#include "actors/policies/policy.hpp"
 #include "actors/policies/budget_ladder.hpp"
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
@@ -261,7 +272,7 @@ policy_actor::behavior_type budget(budget_actor self, config::policy cfg, policy
   auto& st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
-  st.base = st.params = parse(cfg.params, "").value;
+  st.base = st.params = settings_of<budget_params>(cfg);
   st.ladder.emplace(st.params.ladder);
   if (auto first = std::find_if(st.params.ladder.thresholds.begin(), st.params.ladder.thresholds.end(),
                                 [](auto& t) { return t.has_value(); });
@@ -273,21 +284,24 @@ policy_actor::behavior_type budget(budget_actor self, config::policy cfg, policy
   return step_on_interval(self, self->state.cfg.interval, step);
 }
 
-} // namespace
-
-std::vector<config::config_error> check_budget_params(const std::string& params,
-                                                      const std::string& path) {
-  auto r = parse(params, path);
+compiled_params compile(const config::policy& p, const std::string& path) {
+  auto r = parse(p.params, path);
   if (r.errors.empty() && r.value.file.empty() &&
       std::none_of(r.value.ladder.thresholds.begin(), r.value.ladder.thresholds.end(),
                    [](auto& t) { return t.has_value(); }))
     r.errors.push_back({path, "needs at least one of trace, throttle, freeze, kill, or a file"});
-  return r.errors;
+  return compiled(std::move(r));
 }
 
-policy_actor spawn_budget(caf::actor_system& sys, const config::policy& cfg,
-                          const policy_target& target, const policy_env& env) {
+policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
+                   const policy_env& env) {
   return sys.spawn(budget, cfg, target, env);
 }
+
+} // namespace
+
+extern const policy_type budget_policy = {
+    "budget", "a memory budget with a ladder: trace, throttle (memory.high), freeze, kill",
+    policy_scope::cgroup, compile, spawn};
 
 } // namespace ballast

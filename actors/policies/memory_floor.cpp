@@ -1,5 +1,11 @@
-#include "actors/policies/memory_floor.hpp"
-
+// memory_floor policy (group): protects a group of cgroups — a service's, or
+// a user's slices — with a memory floor. The configured floor is split
+// evenly over the group's member cgroups (the watched cgroups its "cgroups"
+// globs select) as memory.min, and split again whenever a member comes or
+// goes. memory.min only protects within what the parent is given: select
+// siblings whose parent is the root or is itself protected.
+//   params: floor (size, required), priority.
+#include "actors/policies/policy.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy_series.hpp"
 #include "sys/knobs.hpp"
@@ -73,7 +79,7 @@ void split(floor_actor self) {
 group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy cfg,
                                                std::shared_ptr<agent_metrics> metrics) {
   auto& st = self->state;
-  st.params = parse(cfg.params, "").value;
+  st.params = settings_of<floor_params>(cfg);
   st.cfg = std::move(cfg);
   st.metrics = metrics;
   st.presence = std::make_unique<policy_presence>(metrics, st.cfg.name);
@@ -92,16 +98,19 @@ group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy 
   };
 }
 
-} // namespace
-
-std::vector<config::config_error> check_memory_floor_params(const std::string& params,
-                                                            const std::string& path) {
-  return parse(params, path).errors;
+compiled_params compile(const config::policy& p, const std::string& path) {
+  return compiled(parse(p.params, path));
 }
 
-group_policy_actor spawn_memory_floor(caf::actor_system& sys, const config::policy& cfg,
-                                      std::shared_ptr<agent_metrics> metrics) {
+group_policy_actor spawn_group(caf::actor_system& sys, const config::policy& cfg,
+                               std::shared_ptr<agent_metrics> metrics) {
   return sys.spawn(memory_floor, cfg, std::move(metrics));
 }
+
+} // namespace
+
+extern const policy_type memory_floor_policy = {
+    "memory_floor", "a group's protected memory floor, split as memory.min over its cgroups",
+    policy_scope::group, compile, nullptr, spawn_group};
 
 } // namespace ballast

@@ -1,5 +1,9 @@
-#include "actors/policies/pi_pressure.hpp"
-
+// pi_pressure policy (per cgroup): a PI controller holding the cgroup's
+// memory pressure (share of time with "some" stall) at a setpoint by moving
+// memory.high. See pi_controller.hpp for the law, anti-windup, deadband and
+// rate limit.
+//   params: setpoint (% of time, default 1), kp, ki, deadband (%),
+//           max_step_down, max_step_up, and the memory_limit_params.
 #include "actors/policies/memory_limit_params.hpp"
 #include "actors/policies/pi_controller.hpp"
 
@@ -47,18 +51,22 @@ private:
   pi_controller controller_;
 };
 
-} // namespace
-
-std::vector<config::config_error> check_pi_pressure_params(const std::string& params,
-                                                           const std::string& path) {
-  return parse(params, path).errors;
+compiled_params compile(const config::policy& p, const std::string& path) {
+  return compiled(parse(p.params, path));
 }
 
-policy_actor spawn_pi_pressure(caf::actor_system& sys, const config::policy& cfg,
-                               const policy_target& target, const policy_env& env) {
-  auto p = parse(cfg.params, "").value;
+policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
+                   const policy_env& env) {
+  auto& p = settings_of<pi_params>(cfg);
   return spawn_memory_limit_loop(sys, cfg, target, env, std::make_shared<pi_law>(p.law),
                                  p.limits.loop);
 }
+
+} // namespace
+
+extern const policy_type pi_pressure_policy = {
+    "pi_pressure",
+    "memory.high steered by a PI controller holding the cgroup's memory pressure at a setpoint",
+    policy_scope::cgroup, compile, spawn};
 
 } // namespace ballast

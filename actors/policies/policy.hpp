@@ -1,11 +1,13 @@
 // The contract between the cgroup actor and the policies: what a policy is
 // told when it is spawned, and the one table that lists every policy type.
-// Adding a policy is one .hpp/.cpp pair in this folder and one line in
-// policy_table.cpp.
+// Adding a policy is one .cpp in this folder that defines its row
+// (`extern const policy_type <name>_policy`), its name in policy_table.cpp,
+// and its file in actors/CMakeLists.txt.
 #pragma once
 
 #include "actors/cgroups/cgroup_probe.hpp"
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/policies/params.hpp"
 #include "actors/sources/psi_triggers.hpp"
 #include "config/config.hpp"
 #include "messages/protocol.hpp"
@@ -46,14 +48,33 @@ struct policy_env {
   std::shared_ptr<psi_triggers> triggers;  // null where the agent runs none
 };
 
+// A policy's params read by its type, once, when the config is checked:
+// its settings, or the errors that refuse the config.
+struct compiled_params {
+  std::shared_ptr<const void> settings;
+  std::vector<config::config_error> errors;
+};
+
+template <class Settings>
+compiled_params compiled(params_result<Settings> r) {
+  if (!r.errors.empty())
+    return {nullptr, std::move(r.errors)};
+  return {std::make_shared<const Settings>(std::move(r.value)), {}};
+}
+
+// The settings its type's compile made of a checked policy's params.
+template <class Settings>
+const Settings& settings_of(const config::policy& p) {
+  return *static_cast<const Settings*>(p.settings.value.get());
+}
+
 struct policy_type {
   std::string_view name;
   std::string_view summary;  // one line for --list-policies
   policy_scope scope;
-  // Checks a policy's params (canonical JSON text); errors name the field
-  // under `path` ("policies[0].params").
-  std::vector<config::config_error> (*check_params)(const std::string& params,
-                                                    const std::string& path);
+  // Reads a policy's params (canonical JSON text) and interval into its
+  // settings; errors name the field under `path` ("policies[0].params").
+  compiled_params (*compile)(const config::policy& p, const std::string& path);
   // Scopes process and cgroup: spawned by the cgroup actor.
   policy_actor (*spawn)(caf::actor_system& sys, const config::policy& cfg,
                         const policy_target& target, const policy_env& env);
@@ -86,20 +107,23 @@ policy_actor::behavior_type step_on_interval(Self self, std::chrono::millisecond
 }
 
 // Every policy type the agent knows, in one explicit table.
-const std::vector<policy_type>& policy_table();
+const std::vector<const policy_type*>& policy_table();
 
 const policy_type* find_policy_type(std::string_view name);
 
 std::vector<std::string> policy_type_names();
 
-// config::parse with the table's names, then every policy's params checked by
-// its type: the one way the agent turns text into a config.
+// config::parse with the table's names, then every policy compiled by its
+// type: the one way the agent turns text into a config.
 config::parse_result check_config(std::string_view json_text);
+config::parse_result check_config_file(const std::string& file);
 
 // The policy table's checks on a parsed config (types known, params valid,
-// cgroup-scoped policies selected by cgroup only): for a config that comes
-// as data, from a coordinator.
-std::vector<config::config_error> check_policies(const config::agent& a);
-config::parse_result check_config_file(const std::string& file);
+// cgroup-scoped policies selected by cgroup only), compiling each policy's
+// settings: for a config that comes as data, from a coordinator.
+std::vector<config::config_error> compile_policies(config::agent& a);
+
+// One policy's compile (path "policies[i]" for the errors).
+std::vector<config::config_error> compile_policy(config::policy& p, const std::string& path = "policy");
 
 } // namespace ballast

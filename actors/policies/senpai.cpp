@@ -1,5 +1,10 @@
-#include "actors/policies/senpai.hpp"
-
+// senpai policy (per cgroup): keeps memory.high just above what the workload
+// needs, after Meta's senpai: each interval, lower the limit while memory
+// stall stays below a small target, back off when it goes over. See
+// senpai_controller.hpp for the control law.
+//   params: stall_target ("10ms" per interval), coeff_probe, max_probe,
+//           coeff_backoff, max_backoff, and the memory_limit_params.
+#include "actors/policies/memory_limit_loop.hpp"
 #include "actors/policies/memory_limit_params.hpp"
 #include "actors/policies/senpai_controller.hpp"
 
@@ -50,18 +55,23 @@ private:
   senpai_controller controller_;
 };
 
-} // namespace
-
-std::vector<config::config_error> check_senpai_params(const std::string& params,
-                                                      const std::string& path) {
-  return parse(params, path, std::chrono::milliseconds(1000)).errors;
+compiled_params compile(const config::policy& p, const std::string& path) {
+  return compiled(parse(p.params, path, p.interval));
 }
 
-policy_actor spawn_senpai(caf::actor_system& sys, const config::policy& cfg,
-                          const policy_target& target, const policy_env& env) {
-  auto p = parse(cfg.params, "", cfg.interval).value;
+policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
+                   const policy_env& env) {
+  auto& p = settings_of<senpai_params>(cfg);
   return spawn_memory_limit_loop(sys, cfg, target, env, std::make_shared<senpai_law>(p.law),
                                  p.limits.loop);
 }
+
+} // namespace
+
+extern const policy_type senpai_policy = {
+    "senpai",
+    "memory.high just above what the cgroup needs: probe down while memory stall stays under a "
+    "small target, back off above it (after Meta's senpai)",
+    policy_scope::cgroup, compile, spawn};
 
 } // namespace ballast

@@ -1,9 +1,14 @@
-// telemetry policy actor: samples /proc/PID/stat (kept open: one pread per
-// tick) and, through the cgroup's shared probe, its pressure files (read
-// once per period per cgroup, whatever the number of processes). Ticks are
-// aligned to the interval grid so all telemetry actors wake together.
-#include "actors/policies/telemetry.hpp"
-
+// telemetry: per-process CPU time and RSS, and the pressure of the process's
+// cgroup, exported to Prometheus on every tick. It claims no knob. Its
+// process series are removed when it ends (process exit, cgroup removal,
+// unconfigured, agent stop); the cgroup actor removes the cgroup's pressure
+// series when the cgroup goes.
+//
+// It samples /proc/PID/stat (kept open: one pread per tick) and, through the
+// cgroup's shared probe, its pressure files (read once per period per
+// cgroup, whatever the number of processes).
+#include "actors/policies/policy.hpp"
+#include "actors/policies/policy_series.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
 
@@ -31,18 +36,15 @@ struct telemetry_state {
   std::shared_ptr<agent_metrics> metrics;
   std::shared_ptr<cgroup_probe> probe;
   std::optional<sys::stat_reader> stat;
-  prometheus::Gauge* live = nullptr;  // ballast_policy_actors{policy}
+  std::unique_ptr<policy_presence> presence;
   prometheus::Counter* cpu = nullptr;
   prometheus::Gauge* rss = nullptr;
   double last_cpu_seconds = 0;
   bool first_tick = true;
 
   ~telemetry_state() {
-    if (!metrics)
-      return;
-    remove_series();
-    live->Decrement();
-    metrics->actor_stopped(actor_type::policy);
+    if (presence)
+      remove_series();
   }
 
   void init(const config::policy& cfg, const policy_target& t, const policy_env& env) {
@@ -52,9 +54,7 @@ struct telemetry_state {
     metrics = env.metrics;
     proc_root = env.proc_root;
     probe = env.probe;
-    metrics->actor_started(actor_type::policy);
-    live = &metrics->policy_actors(policy);
-    live->Increment();
+    presence = std::make_unique<policy_presence>(metrics, policy);
     add_series();
   }
 
@@ -108,36 +108,37 @@ using telemetry_actor = policy_actor::stateful_pointer<telemetry_state>;
 policy_actor::behavior_type telemetry(telemetry_actor self, config::policy cfg,
                                       policy_target target, policy_env env) {
   self->state.init(cfg, target, env);
-  self->send(self, atom::tick_v);
-  return {
-    [=](atom::tick) {
-      auto& st = self->state;
-      if (st.first_tick) {
-        st.first_tick = false;
-        st.metrics->policy_running(st.target.since_ktime_ns);
-      }
-      if (!st.sample()) {
-        log::debug("telemetry", "pid ", st.target.pid, " is gone; policy ", st.policy, " ends");
-        self->quit();
-        return;
-      }
-      self->scheduled_send(self, next_aligned_tick(self->clock().now(), st.interval), atom::tick_v);
-    },
-  };
+  return step_on_interval(self, cfg.interval, [](telemetry_actor self) {
+    auto& st = self->state;
+    if (st.first_tick) {
+      st.first_tick = false;
+      st.metrics->policy_running(st.target.since_ktime_ns);
+    }
+    if (!st.sample()) {
+      log::debug("telemetry", "pid ", st.target.pid, " is gone; policy ", st.policy, " ends");
+      self->quit();
+    }
+  });
+}
+
+struct no_params {};
+
+compiled_params compile(const config::policy& p, const std::string& path) {
+  params_result<no_params> r;
+  if (p.params != "{}")
+    r.errors.push_back({path, "telemetry takes no parameters"});
+  return compiled(std::move(r));
+}
+
+policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
+                   const policy_env& env) {
+  return sys.spawn(telemetry, cfg, target, env);
 }
 
 } // namespace
 
-std::vector<config::config_error> check_telemetry_params(const std::string& params,
-                                                         const std::string& path) {
-  if (params == "{}")
-    return {};
-  return {{path, "telemetry takes no parameters"}};
-}
-
-policy_actor spawn_telemetry(caf::actor_system& sys, const config::policy& cfg,
-                             const policy_target& target, const policy_env& env) {
-  return sys.spawn(telemetry, cfg, target, env);
-}
+extern const policy_type telemetry_policy = {
+    "telemetry", "per-process CPU time and RSS, and the pressure of its cgroup, exported to Prometheus",
+    policy_scope::process, compile, spawn};
 
 } // namespace ballast

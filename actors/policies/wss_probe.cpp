@@ -1,5 +1,12 @@
-#include "actors/policies/wss_probe.hpp"
-
+// wss_probe policy (per process, acting on its cgroup): estimates the
+// working set by stepping memory.high down from the cgroup's usage, one step
+// per interval, until memory pressure appears (see wss_search.hpp). The
+// estimate is exported as ballast_wss_estimate_bytes, then memory.high is
+// released (the claims ledger puts it back). With `repeat` the probe runs
+// again after that long.
+//   params: step (share, default 0.05), stall_threshold ("5ms" per interval),
+//           floor ("16M"), repeat ("0s" = once), priority.
+#include "actors/policies/policy.hpp"
 #include "actors/policies/memory_high_claim.hpp"
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
@@ -154,7 +161,7 @@ policy_actor::behavior_type wss_probe(wss_actor self, config::policy cfg, policy
   auto& st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
-  st.params = parse(cfg.params, "").value;
+  st.params = settings_of<wss_params>(cfg);
   st.use_reclaim = st.params.use_reclaim;
   st.series->setpoint(double(st.params.search.stall_threshold_us) / 1e6);
   st.cfg = std::move(cfg);
@@ -163,16 +170,20 @@ policy_actor::behavior_type wss_probe(wss_actor self, config::policy cfg, policy
   return step_on_interval(self, self->state.cfg.interval, step);
 }
 
-} // namespace
-
-std::vector<config::config_error> check_wss_probe_params(const std::string& params,
-                                                         const std::string& path) {
-  return parse(params, path).errors;
+compiled_params compile(const config::policy& p, const std::string& path) {
+  return compiled(parse(p.params, path));
 }
 
-policy_actor spawn_wss_probe(caf::actor_system& sys, const config::policy& cfg,
-                             const policy_target& target, const policy_env& env) {
+policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
+                   const policy_env& env) {
   return sys.spawn(wss_probe, cfg, target, env);
 }
+
+} // namespace
+
+extern const policy_type wss_probe_policy = {
+    "wss_probe",
+    "estimates a process's working set by lowering its cgroup's memory.high until pressure appears, then releases it",
+    policy_scope::process, compile, spawn};
 
 } // namespace ballast

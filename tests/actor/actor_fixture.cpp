@@ -1,6 +1,7 @@
 // ActorTest; see actor_fixture.hpp.
 #include "tests/actor/actor_fixture.hpp"
 
+#include "actors/policies/policy.hpp"
 #include "sys/procfs.hpp"
 
 #include <csignal>
@@ -97,6 +98,7 @@ config::policy ActorTest::telemetry_for_sleep(const std::string& name) {
   p.type = "telemetry";
   p.interval = std::chrono::milliseconds(50);
   p.select.comm = "sleep";
+  EXPECT_TRUE(compile_policy(p).empty());
   return p;
 }
 

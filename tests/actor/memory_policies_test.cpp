@@ -3,6 +3,7 @@
 // policies make the cgroup actor write, and put back.
 #include "actors/cgroups/cgroup_actor.hpp"
 #include "actors/cgroups/registry.hpp"
+#include "actors/policies/policy.hpp"
 #include "tests/actor/actor_fixture.hpp"
 
 #include <mutex>
@@ -63,6 +64,8 @@ protected:
     p.interval = 20ms;
     p.select.cgroups = std::move(cgroups);
     p.params = std::move(params);
+    auto errors = compile_policy(p);
+    EXPECT_TRUE(errors.empty()) << errors[0].to_string();
     return p;
   }
   cgroup_actor spawn(const std::string& path, std::vector<config::policy> ps, bool dry_run = false) {
