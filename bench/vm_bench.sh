@@ -12,7 +12,7 @@ name=${1:?usage: vm_bench.sh latency|memory [BUILD_DIR]}
 build=$(cd "${2:-build}" && pwd)
 out=$(bash "$here/../tests/vm/run_vm.sh" "$build/vm-cache" "$build/bench/vm-$name" "${LIMIT:-900}" \
         "$here/vm/$name.sh" "$build/bench/agent_bench" "$build/apps/ballastd" \
-        "$build/apps/ballast-memhog") || {
+        "$build/tests/ballast-memhog") || {
   echo "$out" >&2
   exit 1
 }

@@ -3,11 +3,11 @@
 // claims, journal, writes, dry-run — are its effector's.
 #include "actors/cgroups/cgroup_actor.hpp"
 
-#include "actors/cgroups/cgroup_probe.hpp"
-#include "actors/cgroups/selector.hpp"
+#include "actors/probe/cgroup_probe.hpp"
+#include "config/selector.hpp"
 #include "actors/effector/owner.hpp"
 #include "actors/policies/policy.hpp"
-#include "actors/policies/restart_backoff.hpp"
+#include "actors/laws/restart_backoff.hpp"
 #include "config/config.hpp"
 #include "sys/log.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "actors/cgroups/cgroup_actor.hpp"
 #include "actors/policies/policy.hpp"
-#include "actors/policies/restart_backoff.hpp"
+#include "actors/laws/restart_backoff.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"

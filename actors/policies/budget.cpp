@@ -11,7 +11,7 @@
 //   file:   {"budgets": [{"cgroups": ["/glob"], "trace": "1G", ...}, ...]};
 //           the first entry whose glob matches the cgroup applies.
 #include "actors/policies/policy.hpp"
-#include "actors/policies/budget_ladder.hpp"
+#include "actors/laws/budget_ladder.hpp"
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy_series.hpp"

@@ -2,7 +2,7 @@
 // on whether throttling it can do any good.
 #pragma once
 
-#include "actors/cgroups/cgroup_probe.hpp"
+#include "actors/probe/cgroup_probe.hpp"
 #include "sys/result.hpp"
 
 #include <cstdint>

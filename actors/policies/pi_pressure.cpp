@@ -5,7 +5,7 @@
 //   params: setpoint (% of time, default 1), kp, ki, deadband (%),
 //           max_step_down, max_step_up, and the memory_limit_params.
 #include "actors/policies/memory_limit_params.hpp"
-#include "actors/policies/pi_controller.hpp"
+#include "actors/laws/pi_controller.hpp"
 
 namespace ballast {
 

@@ -5,7 +5,7 @@
 // and its file in actors/CMakeLists.txt.
 #pragma once
 
-#include "actors/cgroups/cgroup_probe.hpp"
+#include "actors/probe/cgroup_probe.hpp"
 #include "actors/metrics/agent_metrics.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/sources/psi_triggers.hpp"

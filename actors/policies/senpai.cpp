@@ -6,7 +6,7 @@
 //           coeff_backoff, max_backoff, and the memory_limit_params.
 #include "actors/policies/memory_limit_loop.hpp"
 #include "actors/policies/memory_limit_params.hpp"
-#include "actors/policies/senpai_controller.hpp"
+#include "actors/laws/senpai_controller.hpp"
 
 namespace ballast {
 

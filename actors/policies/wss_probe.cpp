@@ -11,7 +11,7 @@
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy_series.hpp"
-#include "actors/policies/wss_search.hpp"
+#include "actors/laws/wss_search.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
 

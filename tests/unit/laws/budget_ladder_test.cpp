@@ -1,6 +1,6 @@
 // The budget ladder: one rung at a time, cool-down, hysteresis on the way
 // down, rungs turned off, and a rung skipped for one step.
-#include "actors/policies/budget_ladder.hpp"
+#include "actors/laws/budget_ladder.hpp"
 
 #include <gtest/gtest.h>
 

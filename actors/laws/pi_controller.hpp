@@ -15,7 +15,7 @@
 // cycle); the defaults keep the loop gain near 0.5.
 #pragma once
 
-#include "actors/policies/probe_floor.hpp"
+#include "actors/laws/probe_floor.hpp"
 
 #include <cstdint>
 #include <limits>

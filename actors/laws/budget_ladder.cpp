@@ -1,4 +1,4 @@
-#include "actors/policies/budget_ladder.hpp"
+#include "actors/laws/budget_ladder.hpp"
 
 namespace ballast {
 

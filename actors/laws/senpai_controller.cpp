@@ -1,4 +1,4 @@
-#include "actors/policies/senpai_controller.hpp"
+#include "actors/laws/senpai_controller.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // senpai's control law on recorded stall series: probe steps, backoff steps,
 // their bounds, the limit bounds, and a step response on a simulated
 // workload whose stall rises once the limit is below its working set.
-#include "actors/policies/senpai_controller.hpp"
+#include "actors/laws/senpai_controller.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "actors/policies/wss_search.hpp"
+#include "actors/laws/wss_search.hpp"
 
 #include <algorithm>
 

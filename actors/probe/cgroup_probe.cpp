@@ -1,5 +1,5 @@
 // cgroup_probe; see cgroup_probe.hpp.
-#include "actors/cgroups/cgroup_probe.hpp"
+#include "actors/probe/cgroup_probe.hpp"
 
 #include "sys/log.hpp"
 #include "sys/psi.hpp"

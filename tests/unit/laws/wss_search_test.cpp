@@ -1,5 +1,5 @@
 // The working-set search on a simulated workload.
-#include "actors/policies/wss_search.hpp"
+#include "actors/laws/wss_search.hpp"
 
 #include <gtest/gtest.h>
 

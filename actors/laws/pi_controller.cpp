@@ -1,4 +1,4 @@
-#include "actors/policies/pi_controller.hpp"
+#include "actors/laws/pi_controller.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Process matching for policy selectors.
-#include "actors/cgroups/selector.hpp"
+#include "config/selector.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // When a failed actor starts again: 100, 200, 400, 800 ms, then parked; a
 // long run in between starts a new row; the delay never passes 10 s.
-#include "actors/policies/restart_backoff.hpp"
+#include "actors/laws/restart_backoff.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The probe floor both memory.high laws share: set by a stall, it holds
 // decreases one step above the level that stalled for `hold` steps, never
 // turns a decrease into a raise, and expires.
-#include "actors/policies/probe_floor.hpp"
+#include "actors/laws/probe_floor.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 // Pure logic: the policy actor reads and writes.
 #pragma once
 
-#include "actors/policies/probe_floor.hpp"
+#include "actors/laws/probe_floor.hpp"
 
 #include <chrono>
 #include <cstdint>

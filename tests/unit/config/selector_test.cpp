@@ -1,5 +1,5 @@
 // compiled_selector: comm/exe regexes match whole strings, uid lists, empty matches all.
-#include "actors/cgroups/selector.hpp"
+#include "config/selector.hpp"
 
 #include <gtest/gtest.h>
 

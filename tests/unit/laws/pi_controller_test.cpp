@@ -1,6 +1,6 @@
 // The PI controller on recorded pressure series: direction, deadband, rate
 // limit, bounds, anti-windup and a step response.
-#include "actors/policies/pi_controller.hpp"
+#include "actors/laws/pi_controller.hpp"
 
 #include <gtest/gtest.h>
 
