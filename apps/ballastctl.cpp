@@ -189,118 +189,166 @@ private:
   std::string cookie_problem_;  // why the cookie could not be read
 };
 
-int run(caf::actor_system& sys, const options& o, control_actor remote) {
-  session s(sys, o, std::move(remote));
-  const auto& cmd = o.args[0];
-  auto need = [&](size_t n) { return o.args.size() == n + 1; };
-  if (cmd == "status" && need(0))
-    return s.ask<agent_status>([&](agent_status& st) { print(o, to_json(st), status_table(st)); return done; },
-                 atom::status_v);
-  if (cmd == "cgroups" && need(0))
-    return s.ask<std::vector<cgroup_status>>([&](std::vector<cgroup_status>& all) {
-      json j = json::array();
-      std::string t = "CGROUP                                   PIDS  POLICIES / CLAIMS\n";
-      for (auto& c : all) {
-        json claims = json::array();
-        std::string line = policy_summary(c.policies);
-        for (auto& cl : c.claims) {
-          claims.push_back({{"knob", cl.knob}, {"value", cl.value}, {"priority", cl.priority}});
-          line += cl.knob + "=" + cl.value + " ";
-        }
-        j.push_back({{"path", c.path}, {"id", c.id}, {"pids", c.pids}, {"policies", c.policies},
-                     {"claims", claims}});
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%-40s %5zu  ", c.path.c_str(), c.pids.size());
-        t += buf + line + "\n";
+// --- commands: one function each, one row each in the table below ---------
+
+int print_status(session& s, const options& o) {
+  return s.ask<agent_status>([&](agent_status& st) { print(o, to_json(st), status_table(st)); return done; },
+                             atom::status_v);
+}
+
+int print_cgroups(session& s, const options& o) {
+  return s.ask<std::vector<cgroup_status>>([&](std::vector<cgroup_status>& all) {
+    json j = json::array();
+    std::string t = "CGROUP                                   PIDS  POLICIES / CLAIMS\n";
+    for (auto& c : all) {
+      json claims = json::array();
+      std::string line = policy_summary(c.policies);
+      for (auto& cl : c.claims) {
+        claims.push_back({{"knob", cl.knob}, {"value", cl.value}, {"priority", cl.priority}});
+        line += cl.knob + "=" + cl.value + " ";
       }
-      print(o, j, t);
-      return done;
-    }, atom::cgroups_v);
-  if (cmd == "policies" && need(0))
-    return s.ask<std::vector<policy_info>>([&](std::vector<policy_info>& all) {
-      json j = json::array();
-      std::string t = "POLICY           TYPE          SCOPE    INTERVAL   LIVE\n";
-      for (auto& p : all) {
-        j.push_back({{"name", p.name}, {"type", p.type}, {"scope", p.scope},
-                     {"interval_ms", p.interval_ms}, {"live", p.live}});
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "%-16s %-13s %-8s %7lld ms %5llu\n", p.name.c_str(),
-                      p.type.c_str(), p.scope.c_str(), (long long) p.interval_ms,
-                      (unsigned long long) p.live);
-        t += buf;
-      }
-      print(o, j, t);
-      return done;
-    }, atom::policies_v);
-  auto on_apply = [&](apply_result& r) {
-    print(o, {{"applied", r.applied}, {"errors", r.errors}, {"config_hash", r.config_hash}},
-          apply_table(r));
-    return r.applied ? done : refused;
-  };
-  if (cmd == "dry-run" && need(0))
-    return s.ask<bool>([&](bool on) { print(o, {{"dry_run", on}}, on ? "on\n" : "off\n"); return done; },
-                 atom::dry_run_v);
-  if (cmd == "dry-run" && need(1) && (o.args[1] == "on" || o.args[1] == "off"))
-    return s.ask<apply_result>(on_apply, atom::dry_run_v, o.args[1] == "on");
-  if ((cmd == "apply" || cmd == "rollout") && need(1)) {
-    std::string text;
-    if (o.args[1] == "-") {
-      text.assign(std::istreambuf_iterator<char>(std::cin), {});
-    } else if (auto r = sys::read_small_file(o.args[1])) {
-      text = std::move(*r);
-    } else {
-      std::fprintf(stderr, "ballastctl: %s\n", r.err().message.c_str());
-      return usage_error;
+      j.push_back({{"path", c.path}, {"id", c.id}, {"pids", c.pids}, {"policies", c.policies},
+                   {"claims", claims}});
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%-40s %5zu  ", c.path.c_str(), c.pids.size());
+      t += buf + line + "\n";
     }
-    if (cmd == "apply")
-      return s.ask<apply_result>(on_apply, atom::apply_v, text);
-    return s.ask<fleet_apply_result>([&](fleet_apply_result& r) {
-      json j = {{"rollout", r.rollout}, {"elapsed_us", r.elapsed_us}, {"agents", json::array()}};
-      std::string t = "rollout: " + r.rollout + "\n";
-      for (auto& a : r.agents) {
-        j["agents"].push_back({{"agent", a.agent}, {"outcome", a.outcome}, {"errors", a.errors}});
-        t += "  " + a.agent + "  " + a.outcome + (a.errors.empty() ? "" : ": " + a.errors[0]) + "\n";
-      }
-      print(o, j, t);
-      return r.rollout == "applied" ? done : refused;
-    }, fleet_apply{text, o.agents, o.canaries, o.window.count()});
-  }
-  if ((cmd == "freeze" || cmd == "thaw") && need(1)) {
-    auto ok = [&](bool written) {
-      print(o, {{cmd, o.args[1]}, {"written", written}},
-            cmd + " " + o.args[1] + (written ? ": done\n" : ": dry-run: not written\n"));
-      return done;
-    };
-    return cmd == "freeze" ? s.ask<bool>(ok, atom::freeze_v, o.args[1]) : s.ask<bool>(ok, atom::thaw_v, o.args[1]);
-  }
-  if (cmd == "release" && need(1))
-    return s.ask<uint64_t>([&](uint64_t n) {
-      print(o, {{"released", n}}, "released " + std::to_string(n) + " claims on " + o.args[1] + "\n");
-      return done;
-    }, atom::release_v, o.args[1]);
-  if (cmd == "watch" && need(0))
-    return s.watch();
-  if (cmd == "fleet" && need(0))
-    return s.ask<fleet_status>([&](fleet_status& f) {
-      json j = {{"rollout", f.rollout}, {"agents", json::array()}};
-      std::string t = "AGENT                    UP    CONFIG            PRESSURE  CGROUPS\n";
-      for (auto& a : f.agents) {
-        auto js = to_json(a.status);
-        js["name"] = a.name;
-        js["up"] = a.up;
-        js["error"] = a.error;
-        j["agents"].push_back(js);
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "%-24s %-5s %-17s %7.2f %% %8llu %s\n", a.name.c_str(),
-                      a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.pressure,
-                      (unsigned long long) a.status.cgroups, a.error.c_str());
-        t += buf;
-      }
-      t += "rollout: " + f.rollout + "\n";
-      print(o, j, t);
-      return done;
-    }, atom::fleet_v);
-  return fail_usage("unknown command or wrong arguments: " + cmd);
+    print(o, j, t);
+    return done;
+  }, atom::cgroups_v);
+}
+
+int print_policies(session& s, const options& o) {
+  return s.ask<std::vector<policy_info>>([&](std::vector<policy_info>& all) {
+    json j = json::array();
+    std::string t = "POLICY           TYPE          SCOPE    INTERVAL   LIVE\n";
+    for (auto& p : all) {
+      j.push_back({{"name", p.name}, {"type", p.type}, {"scope", p.scope},
+                   {"interval_ms", p.interval_ms}, {"live", p.live}});
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "%-16s %-13s %-8s %7lld ms %5llu\n", p.name.c_str(),
+                    p.type.c_str(), p.scope.c_str(), (long long) p.interval_ms,
+                    (unsigned long long) p.live);
+      t += buf;
+    }
+    print(o, j, t);
+    return done;
+  }, atom::policies_v);
+}
+
+int print_applied(const options& o, apply_result& r) {
+  print(o, {{"applied", r.applied}, {"errors", r.errors}, {"config_hash", r.config_hash}},
+        apply_table(r));
+  return r.applied ? done : refused;
+}
+
+int dry_run(session& s, const options& o) {
+  if (o.args.size() == 1)
+    return s.ask<bool>([&](bool on) { print(o, {{"dry_run", on}}, on ? "on\n" : "off\n"); return done; },
+                       atom::dry_run_v);
+  if (o.args[1] != "on" && o.args[1] != "off")
+    return fail_usage("dry-run takes on or off");
+  return s.ask<apply_result>([&](apply_result& r) { return print_applied(o, r); }, atom::dry_run_v,
+                             o.args[1] == "on");
+}
+
+// The FILE argument of apply and rollout ("-": stdin).
+std::optional<std::string> config_text(const options& o) {
+  if (o.args[1] == "-")
+    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  auto r = sys::read_small_file(o.args[1]);
+  if (!r)
+    std::fprintf(stderr, "ballastctl: %s\n", r.err().message.c_str());
+  return r ? std::optional(std::move(*r)) : std::nullopt;
+}
+
+int apply(session& s, const options& o) {
+  auto text = config_text(o);
+  if (!text)
+    return usage_error;
+  return s.ask<apply_result>([&](apply_result& r) { return print_applied(o, r); }, atom::apply_v, *text);
+}
+
+int rollout(session& s, const options& o) {
+  auto text = config_text(o);
+  if (!text)
+    return usage_error;
+  return s.ask<fleet_apply_result>([&](fleet_apply_result& r) {
+    json j = {{"rollout", r.rollout}, {"elapsed_us", r.elapsed_us}, {"agents", json::array()}};
+    std::string t = "rollout: " + r.rollout + "\n";
+    for (auto& a : r.agents) {
+      j["agents"].push_back({{"agent", a.agent}, {"outcome", a.outcome}, {"errors", a.errors}});
+      t += "  " + a.agent + "  " + a.outcome + (a.errors.empty() ? "" : ": " + a.errors[0]) + "\n";
+    }
+    print(o, j, t);
+    return r.rollout == "applied" ? done : refused;
+  }, fleet_apply{*text, o.agents, o.canaries, o.window.count()});
+}
+
+template <class Atom>
+int freeze_or_thaw(session& s, const options& o, Atom what) {
+  return s.ask<bool>([&](bool written) {
+    print(o, {{o.args[0], o.args[1]}, {"written", written}},
+          o.args[0] + " " + o.args[1] + (written ? ": done\n" : ": dry-run: not written\n"));
+    return done;
+  }, what, o.args[1]);
+}
+
+int freeze(session& s, const options& o) { return freeze_or_thaw(s, o, atom::freeze_v); }
+int thaw(session& s, const options& o) { return freeze_or_thaw(s, o, atom::thaw_v); }
+
+int release(session& s, const options& o) {
+  return s.ask<uint64_t>([&](uint64_t n) {
+    print(o, {{"released", n}}, "released " + std::to_string(n) + " claims on " + o.args[1] + "\n");
+    return done;
+  }, atom::release_v, o.args[1]);
+}
+
+int watch(session& s, const options&) { return s.watch(); }
+
+int print_fleet(session& s, const options& o) {
+  return s.ask<fleet_status>([&](fleet_status& f) {
+    json j = {{"rollout", f.rollout}, {"agents", json::array()}};
+    std::string t = "AGENT                    UP    CONFIG            PRESSURE  CGROUPS\n";
+    for (auto& a : f.agents) {
+      auto js = to_json(a.status);
+      js["name"] = a.name;
+      js["up"] = a.up;
+      js["error"] = a.error;
+      j["agents"].push_back(js);
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%-24s %-5s %-17s %7.2f %% %8llu %s\n", a.name.c_str(),
+                    a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.pressure,
+                    (unsigned long long) a.status.cgroups, a.error.c_str());
+      t += buf;
+    }
+    t += "rollout: " + f.rollout + "\n";
+    print(o, j, t);
+    return done;
+  }, atom::fleet_v);
+}
+
+struct command {
+  std::string_view name;
+  size_t min_args, max_args;
+  int (*run)(session&, const options&);
+};
+
+// Every command; the usage text above says what each does.
+constexpr command commands[] = {
+    {"status", 0, 0, print_status},     {"cgroups", 0, 0, print_cgroups},
+    {"policies", 0, 0, print_policies}, {"dry-run", 0, 1, dry_run},
+    {"apply", 1, 1, apply},             {"freeze", 1, 1, freeze},
+    {"thaw", 1, 1, thaw},               {"release", 1, 1, release},
+    {"watch", 0, 0, watch},             {"fleet", 0, 0, print_fleet},
+    {"rollout", 1, 1, rollout},
+};
+
+const command* find_command(std::string_view name) {
+  for (auto& c : commands)
+    if (c.name == name)
+      return &c;
+  return nullptr;
 }
 
 } // namespace
@@ -363,11 +411,11 @@ int main(int argc, char** argv) {
   }
   if (o.args.empty())
     return fail_usage("no command");
-  static const std::set<std::string> commands = {"status", "cgroups", "policies", "dry-run", "apply",
-                                                 "freeze", "thaw", "release", "watch", "fleet",
-                                                 "rollout"};
-  if (!commands.count(o.args[0]))
+  auto* cmd = find_command(o.args[0]);
+  if (!cmd)
     return fail_usage("unknown command: " + o.args[0]);
+  if (o.args.size() - 1 < cmd->min_args || o.args.size() - 1 > cmd->max_args)
+    return fail_usage("wrong arguments for " + o.args[0]);
   auto hp = parse_host_port(o.host);
   if (!hp)
     return fail_usage("--host: " + hp.err().message);
@@ -394,7 +442,8 @@ int main(int argc, char** argv) {
       });
   if (!remote)
     _exit(unreachable);  // the middleman may still be connecting: do not wait for it
-  int code = run(sys, o, remote);
+  session s(sys, o, std::move(remote));
+  int code = cmd->run(s, o);
   std::fflush(nullptr);
   _exit(code);
 }
