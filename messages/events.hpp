@@ -1,6 +1,7 @@
-// Data messages of the agent: lifecycle events from the sources, claims from
-// policies, and the status replies used by tests and (later) ballastctl. Each
-// type has an `inspect` so it crosses the network unchanged.
+// Data messages of the agent: lifecycle events from the sources, claims and
+// actions to the knobs' owners, and the status replies that ballastctl and
+// the tests read. Each type has an `inspect` so it crosses the network
+// unchanged.
 #pragma once
 
 #include <caf/meta/type_name.hpp>

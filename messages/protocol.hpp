@@ -30,6 +30,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(ballast, caf::first_custom_type_id)
   CAF_ADD_ATOM(ballast, ballast::atom, failed, "failed")
   CAF_ADD_ATOM(ballast, ballast::atom, restart, "restart")
   CAF_ADD_ATOM(ballast, ballast::atom, release, "release")
+  CAF_ADD_ATOM(ballast, ballast::atom, unclaim, "unclaim")
+  CAF_ADD_ATOM(ballast, ballast::atom, left, "left")
   CAF_ADD_ATOM(ballast, ballast::atom, cgroups, "cgroups")
   CAF_ADD_ATOM(ballast, ballast::atom, policies, "policies")
   CAF_ADD_ATOM(ballast, ballast::atom, dry_run, "dry_run")
@@ -77,8 +79,9 @@ CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
 
-// A policy actor: one per (policy, process). Every policy has this interface;
-// what it does on a tick is its own.
+// A policy actor: one per (policy, process) or (policy, cgroup), as its type's
+// scope says. Every policy has this interface; what it does on a tick is its
+// own.
 using policy_actor = caf::typed_actor<
   // Periodic work; the policy schedules its next tick itself.
   caf::reacts_to<atom::tick>>;
@@ -95,9 +98,11 @@ using cgroup_actor = caf::typed_actor<
   // Switch dry-run on or off: on puts every claimed knob back, off applies
   // the standing claims.
   caf::reacts_to<atom::dry_run, bool>,
-  // A policy claims a knob; the sender is the owner and is monitored.
+  // A claim (a policy's, or the control interface's freeze); the sender is
+  // the owner and is monitored.
   caf::replies_to<claim_request>::with<claim_reply>,
-  // A one-off action (reclaim, kill); true when done, false in dry-run.
+  // A one-off action (memory.reclaim, cgroup.kill, kill of a member); true
+  // when done, false in dry-run.
   caf::replies_to<action_request>::with<bool>,
   // A write handed to the knob writer finished (from its thread).
   caf::reacts_to<write_done>,
@@ -107,8 +112,9 @@ using cgroup_actor = caf::typed_actor<
   // Drop every claim now (knobs back to their originals) and start the
   // cgroup's policies afresh: each claims again from its first step.
   caf::replies_to<atom::release, atom::all>::with<uint64_t>,
-  // A policy drops its claim on one knob before it ends.
-  caf::reacts_to<atom::release, std::string>,
+  // The sender drops its claim on one knob (a policy before it ends, the
+  // control interface's thaw).
+  caf::reacts_to<atom::unclaim, std::string>,
   // Snapshot of pids, live policies and standing claims.
   caf::replies_to<atom::status>::with<cgroup_status>,
   // Restore every knob, end every policy, reply, then quit.
@@ -123,7 +129,7 @@ using host_actor = caf::typed_actor<
   // A write handed to the knob writer finished (from its thread).
   caf::reacts_to<write_done>,
   // The sender drops its claim on one knob.
-  caf::reacts_to<atom::release, std::string>,
+  caf::reacts_to<atom::unclaim, std::string>,
   // The standing claims.
   caf::replies_to<atom::status>::with<std::vector<claim_info>>,
   // Restore every knob, reply, then quit.
@@ -148,8 +154,8 @@ using group_policy_actor = caf::typed_actor<
   caf::reacts_to<atom::tick>,
   // A watched cgroup the policy selects appeared (or the policy started).
   caf::reacts_to<group_member>,
-  // That cgroup went away (cgroup id).
-  caf::reacts_to<atom::release, uint64_t>>;
+  // That cgroup left the group: gone, or released by an operator (cgroup id).
+  caf::reacts_to<atom::left, uint64_t>>;
 
 // The registry: id → cgroup actor for every watched cgroup.
 using registry_actor = caf::typed_actor<
@@ -218,9 +224,11 @@ using control_actor = caf::typed_actor<
   caf::replies_to<credential, atom::fleet>::with<fleet_status>,
   caf::replies_to<credential, fleet_apply>::with<fleet_apply_result>>;
 
-// The supervisor: spawns and monitors the others.
+// The supervisor: spawns and monitors the registry, the host actor and the
+// sources.
 using supervisor_actor = caf::typed_actor<
-  // From main on SIGHUP: a validated config to apply.
+  // A checked (so compiled) config to apply: from main on SIGHUP, or from
+  // the control interface (apply, dry-run on/off).
   caf::reacts_to<atom::reload, config::agent>,
   // Delayed self-message: start the source again after a backoff.
   caf::reacts_to<atom::restart>,

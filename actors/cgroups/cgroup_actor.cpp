@@ -412,7 +412,7 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
       restart_policies(self);
       return uint64_t(changed);
     },
-    [=](atom::release, std::string& knob) {
+    [=](atom::unclaim, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;
       self->state.owner.knobs->release(owner, knob, restore_reason::released);
     },

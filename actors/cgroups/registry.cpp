@@ -108,7 +108,7 @@ void stop_watching(registry_self self, uint64_t id) {
   caf::anon_send(it->second.handle, atom::stop_v);
   for (auto& [name, g] : self->state.groups)
     if (selects_cgroup(g.first, it->second.path))
-      self->send(g.second, atom::release_v, id);
+      self->send(g.second, atom::left_v, id);
   self->state.cgroups.erase(it);
   std::erase_if(self->state.pid_cgroup, [&](auto& kv) { return kv.second == id; });
 }
@@ -337,7 +337,7 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
         .then([=](uint64_t released) mutable {
                 for (auto& [name, g] : self->state.groups)
                   if (selects_cgroup(g.first, path)) {
-                    self->send(g.second, atom::release_v, id);
+                    self->send(g.second, atom::left_v, id);
                     self->send(g.second, group_member{id, path, handle});
                   }
                 rp.deliver(released);

@@ -254,7 +254,7 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       auto rp = self->make_response_promise<bool>();
       if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
         with_cgroup(self, rp, path, [=](cgroup_actor cg, bool dry_run) mutable {
-          self->send(cg, atom::release_v, std::string(knobs::cgroup_freeze.name));
+          self->send(cg, atom::unclaim_v, std::string(knobs::cgroup_freeze.name));
           rp.deliver(!dry_run);
         });
       return rp;

@@ -58,7 +58,7 @@ host_actor::behavior_type host_behavior(host_self self, config::agent cfg, std::
     },
     [=](claim_request& req) { return claim_by_sender(self, self->state.owner, req, false); },
     [=](write_done& w) { on_write_done(self, self->state.owner, w); },
-    [=](atom::release, std::string& knob) {
+    [=](atom::unclaim, std::string& knob) {
       auto owner = self->current_sender() ? self->current_sender()->id() : 0;
       self->state.owner.knobs->release(owner, knob, restore_reason::released);
     },

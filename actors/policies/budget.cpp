@@ -170,7 +170,7 @@ void claim(budget_actor self, const std::string& knob, const std::string& value,
 }
 
 void release(budget_actor self, const std::string& knob) {
-  self->send(self->state.env.cgroup, atom::release_v, knob);
+  self->send(self->state.env.cgroup, atom::unclaim_v, knob);
 }
 
 // The member with the largest resident set, or 0.

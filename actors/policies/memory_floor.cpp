@@ -91,7 +91,7 @@ group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy 
       st.members[m.id] = {std::move(m), std::move(series)};
       split(self);
     },
-    [=](atom::release, uint64_t id) {
+    [=](atom::left, uint64_t id) {
       if (self->state.members.erase(id))
         split(self);
     },

@@ -102,7 +102,7 @@ void hold(wss_actor self, uint64_t limit, const memory_sample& s, uint64_t stall
                 to_string(e), "; probe abandoned");
       st.search.reset();
       st.held = no_limit;
-      self->send(st.env.cgroup, atom::release_v, std::string(knobs::memory_high.name));
+      self->send(st.env.cgroup, atom::unclaim_v, std::string(knobs::memory_high.name));
     });
 }
 
@@ -121,7 +121,7 @@ void finish(wss_actor self, uint64_t stall) {
   st.series->output(0);
   st.search.reset();
   st.held = no_limit;
-  self->send(st.env.cgroup, atom::release_v, std::string(knobs::memory_high.name));
+  self->send(st.env.cgroup, atom::unclaim_v, std::string(knobs::memory_high.name));
   st.next_probe = st.params.repeat.count() ? clock::now() + st.params.repeat : clock::time_point::max();
 }
 
