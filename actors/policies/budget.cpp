@@ -194,7 +194,7 @@ int32_t largest_member(budget_actor self) {
 
 void kill(budget_actor self, const std::string& why) {
   auto& st = self->state;
-  st.killed_at = clock::now();
+  st.killed_at = self->clock().now();
   action_request req{std::string(knobs::cgroup_kill.name), "1", why};
   if (st.params.kill_mode == "largest") {
     auto pid = largest_member(self);
@@ -229,7 +229,7 @@ void enforce(budget_actor self, budget_level level, const memory_sample& s, cons
     release(self, std::string(knobs::cgroup_freeze.name));
   st.holds_freeze = want_freeze;
   if (level == budget_level::kill &&
-      (!st.killed_at || clock::now() - *st.killed_at >= st.params.ladder.cooldown))
+      (!st.killed_at || self->clock().now() - *st.killed_at >= st.params.ladder.cooldown))
     kill(self, why);
 }
 
@@ -250,7 +250,7 @@ void step(budget_actor self) {
   }
   st.refused = skip.has_value();
   auto before = st.ladder->level();
-  auto level = st.ladder->step(s->current, clock::now(), skip);
+  auto level = st.ladder->step(s->current, self->clock().now(), skip);
   st.series->measured(double(s->current));
   st.series->level(double(level));
   auto next = level == budget_level::kill ? level : budget_level(int(level) + 1);

@@ -85,7 +85,7 @@ void step(loop_actor self) {
     return;
   }
   st.unreadable = false;
-  auto now = clock::now();
+  auto now = self->clock().now();
   if (!st.last) {
     st.last = *sample;
     st.last_at = now;
@@ -142,7 +142,7 @@ policy_actor::behavior_type memory_limit_loop(loop_actor self, config::policy cf
       if (scheduled) {
         st.next_tick = next_aligned_tick(now, st.cfg.interval);
         self->scheduled_send(self, st.next_tick, atom::tick_v);
-      } else if (clock::now() - st.last_at < min_step_spacing) {
+      } else if (self->clock().now() - st.last_at < min_step_spacing) {
         return;  // a trigger right after a step
       }
       if (!st.waiting)

@@ -79,7 +79,7 @@ struct telemetry_state {
   }
 
   // false when the process is gone: the policy ends.
-  bool sample() {
+  bool sample(caf::actor_clock::time_point now) {
     if (!stat) {
       auto opened = sys::stat_reader::open(proc_root, target.pid);
       if (!opened)
@@ -98,7 +98,7 @@ struct telemetry_state {
     last_cpu_seconds = secs;
     rss->Set(double(st->rss_pages * sys::procfs::page_size()));
     if (probe)
-      probe->export_stats(std::max<std::chrono::milliseconds>(interval, cgroup_period));
+      probe->export_stats(std::max<std::chrono::milliseconds>(interval, cgroup_period), now);
     return true;
   }
 };
@@ -114,7 +114,7 @@ policy_actor::behavior_type telemetry(telemetry_actor self, config::policy cfg,
       st.first_tick = false;
       st.metrics->policy_running(st.target.since_ktime_ns);
     }
-    if (!st.sample()) {
+    if (!st.sample(self->clock().now())) {
       log::debug("telemetry", "pid ", st.target.pid, " is gone; policy ", st.policy, " ends");
       self->quit();
     }

@@ -122,7 +122,7 @@ void finish(wss_actor self, uint64_t stall) {
   st.search.reset();
   st.held = no_limit;
   self->send(st.env.cgroup, atom::unclaim_v, std::string(knobs::memory_high.name));
-  st.next_probe = st.params.repeat.count() ? clock::now() + st.params.repeat : clock::time_point::max();
+  st.next_probe = st.params.repeat.count() ? self->clock().now() + st.params.repeat : clock::time_point::max();
 }
 
 void step(wss_actor self) {
@@ -133,12 +133,12 @@ void step(wss_actor self) {
   if (!s)
     return;
   if (!st.search) {
-    if (clock::now() < st.next_probe)
+    if (self->clock().now() < st.next_probe)
       return;
     if (!s->reclaimable()) {
       st.series->refused("not_reclaimable");
       log::warn(st.cfg.name, st.target.cgroup_path, ": not probing: no swap and mostly anonymous memory");
-      st.next_probe = clock::now() + std::chrono::minutes(1);
+      st.next_probe = self->clock().now() + std::chrono::minutes(1);
       return;
     }
     st.search.emplace(st.params.search);

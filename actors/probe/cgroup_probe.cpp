@@ -42,9 +42,9 @@ result<std::string> cgroup_probe::read(std::string_view file) {
   return dir_.read(file);
 }
 
-void cgroup_probe::export_stats(std::chrono::steady_clock::duration period) {
+void cgroup_probe::export_stats(std::chrono::steady_clock::duration period,
+                                std::chrono::steady_clock::time_point now) {
   std::lock_guard guard{mutex_};
-  auto now = std::chrono::steady_clock::now();
   // 90%: callers tick on a grid, a sample from the last tick is a little
   // less than one period old.
   if (sampled_ && now - *sampled_ < period * 9 / 10)
@@ -52,7 +52,7 @@ void cgroup_probe::export_stats(std::chrono::steady_clock::duration period) {
   sampled_ = now;
   export_pressure();
   export_cpu();
-  export_memory();
+  export_memory(now);
 }
 
 // A file that cannot be read is skipped: the cgroup is going, or its
@@ -84,9 +84,8 @@ void cgroup_probe::export_cpu() {
       cpu_.advance(*metrics_, metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
 }
 
-void cgroup_probe::export_memory() {
+void cgroup_probe::export_memory(std::chrono::steady_clock::time_point now) {
   using namespace std::chrono_literals;
-  auto now = std::chrono::steady_clock::now();
   if (memory_absent_ && now - *memory_absent_ < 60s)
     return;
   auto text = dir_.read(sys::files::memory_current);

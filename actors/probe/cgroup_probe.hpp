@@ -33,7 +33,8 @@ public:
   // {cpu,memory,io}.pressure, cpu.stat, memory.current and memory.events
   // (the memory files only where the controller is enabled) and exports
   // them; a growing oom_kill count is logged. Thread-safe.
-  void export_stats(std::chrono::steady_clock::duration period);
+  // now: the caller's actor clock (simulated in deterministic tests).
+  void export_stats(std::chrono::steady_clock::duration period, std::chrono::steady_clock::time_point now);
 
   // memory.events read now and exported, a grown oom_kill logged: called
   // when the kernel says the file changed (file_watch). Thread-safe.
@@ -45,7 +46,7 @@ public:
 private:
   void export_pressure();
   void export_cpu();
-  void export_memory();
+  void export_memory(std::chrono::steady_clock::time_point now);
   void export_memory_events();
 
   std::mutex mutex_;

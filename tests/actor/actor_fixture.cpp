@@ -11,32 +11,58 @@
 
 namespace ballast::test {
 
-ActorTest::ActorTest() {
+ActorTest::ActorTest(scheduling s) {
   ctx->cgroup_root = tree.root();
   ctx->metrics = metrics;
   ctx->knob_journal = std::make_shared<journal>(std::move(*journal::open(state_dir.path("/journal"))));
-  ctx->writer = std::make_shared<knob_writer>(2);  // as in the agent: memory.* writes off the actor
   sys_cfg = std::make_unique<caf::actor_system_config>();
   sys_cfg->add_message_types<caf::id_block::ballast>();
-  sys_cfg->set("scheduler.policy", caf::atom("sharing"));
+  if (s == scheduling::threaded) {
+    ctx->writer = std::make_shared<knob_writer>(2);  // as in the agent: memory.* writes off the actor
+    sys_cfg->set("scheduler.policy", caf::atom("sharing"));
+  } else {
+    sys_cfg->set("scheduler.policy", caf::atom("testing"));
+  }
+  sys_cfg->set("logger.file-verbosity", caf::atom("quiet"));
   sys = std::make_unique<caf::actor_system>(*sys_cfg);
+  if (s == scheduling::deterministic)
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
 }
 
 ActorTest::~ActorTest() {
+  client_.reset();
   for (auto pid : children_) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }
+  if (sched) {
+    // Policies tick for ever: without their timers the actors run dry, and
+    // the system ends without waiting for actors that will never quit.
+    sched->clock().cancel_all();
+    sched->run();
+    sys->await_actors_before_shutdown(false);
+  }
 }
 
-bool ActorTest::eventually(const std::function<bool()>& pred) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (std::chrono::steady_clock::now() < until) {
+bool ActorTest::eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  if (!sched) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (pred())
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pred();
+  }
+  auto until = now() + limit;
+  for (;;) {
+    sched->run();
     if (pred())
       return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!sched->clock().has_pending_timeout() || now() >= until)
+      return false;
+    sched->clock().trigger_timeout();
   }
-  return pred();
 }
 
 double ActorTest::metric(const std::string& name, const std::map<std::string, std::string>& labels) {
@@ -69,12 +95,10 @@ size_t ActorTest::open_journal_claims() {
 }
 
 cgroup_status ActorTest::status_of(const cgroup_actor& cg) {
-  cgroup_status out;
-  caf::scoped_actor self{*sys};
-  self->request(cg, std::chrono::seconds(2), atom::status_v)
-    .receive([&](cgroup_status& s) { out = std::move(s); },
-             [&](caf::error& e) { ADD_FAILURE() << "status: " << sys->render(e); });
-  return out;
+  auto s = ask<cgroup_status>(cg, atom::status_v);
+  if (!s)
+    ADD_FAILURE() << "status: " << sys->render(s.error());
+  return s ? *s : cgroup_status{};
 }
 
 pid_t ActorTest::start_sleeper() {
@@ -84,11 +108,14 @@ pid_t ActorTest::start_sleeper() {
   if (posix_spawn(&pid, "/bin/sleep", nullptr, nullptr, argv, environ) != 0)
     throw std::runtime_error("posix_spawn sleep");
   children_.push_back(pid);
-  // Wait until the exec is done, so /proc/PID/comm says "sleep".
-  eventually([&] {
+  // Wait until the exec is done, so /proc/PID/comm says "sleep": the
+  // kernel's time, not the actors'.
+  for (int i = 0; i < 600; ++i) {
     auto comm = sys::read_small_file("/proc/" + std::to_string(pid) + "/comm");
-    return comm && *comm == "sleep\n";
-  });
+    if (comm && *comm == "sleep\n")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   return pid;
 }
 

@@ -15,6 +15,7 @@ using namespace std::chrono_literals;
 
 class CgroupActorTest : public ActorTest {
 protected:
+  explicit CgroupActorTest(scheduling s = scheduling::deterministic) : ActorTest(s) {}
   cgroup_actor spawn(const std::string& path, std::vector<config::policy> policies = {},
                      bool dry_run = false) {
     tree.make_cgroup(path);
@@ -172,10 +173,11 @@ TEST_F(CgroupActorTest, TelemetryExportsTheCgroupsMemoryCpuAndOomKills) {
   EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 0);
   // The kernel kills twice in the cgroup; the next sample (every 5 s) counts them.
   tree.write("/app/memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\n");
-  auto until = std::chrono::steady_clock::now() + 8s;
-  while (std::chrono::steady_clock::now() < until &&
-         metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) != 2)
-    std::this_thread::sleep_for(50ms);
+  auto written = now();
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 2;
+  }, 8s));
+  EXPECT_GE(now() - written, 4s) << "sampled every 5 s, not on every tick";
   EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 2);
   EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 7);
 }
@@ -183,7 +185,14 @@ TEST_F(CgroupActorTest, TelemetryExportsTheCgroupsMemoryCpuAndOomKills) {
 // The kernel's "file modified" event on memory.events (inotify here, on a
 // fixture file) is enough: no policy samples the cgroup, as when the OOM
 // killer took its last process, and the kill is still counted.
-TEST_F(CgroupActorTest, AnOomKillIsCountedWhenTheFileChangesWithNoPolicySampling) {
+// Real threads: the file watch's, which sees the kernel's (here: inotify's)
+// event.
+class OomWatchTest : public CgroupActorTest {
+protected:
+  OomWatchTest() : CgroupActorTest(scheduling::threaded) {}
+};
+
+TEST_F(OomWatchTest, AnOomKillIsCountedWhenTheFileChangesWithNoPolicySampling) {
   ctx->files = *file_watch::start();
   auto cg = spawn("/app");
   // The counts at start are the baseline.
@@ -196,8 +205,7 @@ TEST_F(CgroupActorTest, AnOomKillIsCountedWhenTheFileChangesWithNoPolicySampling
   }));
   EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 3);
   EXPECT_TRUE(status_of(cg).policies.empty());
-  caf::scoped_actor self{*sys};
-  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
   // Its series go with the actor; a change after that is nobody's.
   EXPECT_TRUE(eventually([&] {
     return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == -1;
@@ -216,8 +224,7 @@ TEST_F(CgroupActorTest, PressureSeriesGoWhenTheCgroupActorAndItsPoliciesAreGone)
                   {{"cgroup", "/app"}, {"resource", "cpu"}, {"kind", "some"}});
   };
   ASSERT_TRUE(eventually([&] { return series() > 0; }));
-  caf::scoped_actor self{*sys};
-  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
   EXPECT_TRUE(eventually([&] { return series() == -1; }));
 }
 
@@ -226,8 +233,7 @@ TEST_F(CgroupActorTest, StopRestoresEveryKnob) {
   tree.write("/app/cgroup.freeze", "0\n");
   auto a = claimant(cg, "cpu.weight", "50");
   auto b = claimant(cg, "cgroup.freeze", "1");
-  caf::scoped_actor self{*sys};
-  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
   EXPECT_EQ(knob("/app"), "100");
   EXPECT_EQ(knob("/app", "cgroup.freeze"), "0");
   EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "shutdown"}}), 2);
@@ -239,8 +245,7 @@ TEST_F(CgroupActorTest, StopRestoresEveryKnob) {
 TEST_F(CgroupActorTest, DryRunWritesNothingButCountsAndAnswers) {
   auto cg = spawn("/app", {}, true);
   claim_reply reply;
-  caf::scoped_actor self{*sys};
-  self->request(cg, 2s, claim_request{"cpu.weight", "50", 0, "test"})
+  request(cg, claim_request{"cpu.weight", "50", 0, "test"})
     .receive([&](claim_reply& r) { reply = r; }, [](caf::error&) { FAIL(); });
   EXPECT_TRUE(reply.dry_run);
   EXPECT_EQ(reply.effective_value, "50");
@@ -270,9 +275,8 @@ TEST_F(CgroupActorTest, AClaimOnARemovedCgroupIsRefusedWithAReason) {
   auto cg = spawn("/app");
   status_of(cg);  // the actor has opened its cgroup
   tree.remove("/app");
-  caf::scoped_actor self{*sys};
   std::string why;
-  self->request(cg, 2s, claim_request{"cpu.weight", "50", 0, "test"})
+  request(cg, claim_request{"cpu.weight", "50", 0, "test"})
     .receive([](claim_reply&) { FAIL() << "claim on a removed cgroup accepted"; },
              [&](caf::error& e) { why = sys->render(e); });
   EXPECT_NE(why.find("cpu.weight"), std::string::npos) << why;
@@ -293,16 +297,15 @@ TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding)
   ::stat((*root + rel).c_str(), &st);
   {
     auto cg = spawn_cgroup_actor(*sys, {rel, st.st_ino, {}, false}, ctx);
-    caf::scoped_actor self{*sys};
     std::string why;
-    self->request(cg, 2s, claim_request{"cgroup.max.descendants", "99999999999", 0, "test"})
+    request(cg, claim_request{"cgroup.max.descendants", "99999999999", 0, "test"})
       .receive([](claim_reply&) { ADD_FAILURE() << "the kernel took 99999999999"; },
                [&](caf::error& e) { why = sys->render(e); });
     EXPECT_NE(why.find("cgroup.max.descendants"), std::string::npos) << why;
     EXPECT_TRUE(status_of(cg).claims.empty());
     EXPECT_EQ(open_journal_claims(), 0u);
     EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "write"}, {"result", "error"}}), 1);
-    self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+    request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
   }
   EXPECT_EQ(::rmdir((*root + rel).c_str()), 0);
 }
@@ -311,7 +314,6 @@ TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding)
 // claimed as a setting, or a value its row refuses never reaches the file.
 TEST_F(CgroupActorTest, WhatTheKnobTableRefusesIsNeitherJournalledNorWritten) {
   auto cg = spawn("/app");
-  caf::scoped_actor self{*sys};
   struct refused_claim {
     const char *knob, *value, *reason;
   };
@@ -321,7 +323,7 @@ TEST_F(CgroupActorTest, WhatTheKnobTableRefusesIsNeitherJournalledNorWritten) {
            {"cgroup.kill", "1", "not a cgroup knob"},
            {"cpu.weight", "0", "cpu.weight: '0' is not a weight"}}) {
     std::string why;
-    self->request(cg, 2s, claim_request{knob, value, 0, "test"})
+    request(cg, claim_request{knob, value, 0, "test"})
       .receive([&](claim_reply&) { ADD_FAILURE() << knob << "=" << value << " accepted"; },
                [&](caf::error& e) { why = sys->render(e); });
     EXPECT_NE(why.find(reason), std::string::npos) << knob << ": " << why;

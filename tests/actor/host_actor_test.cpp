@@ -28,16 +28,14 @@ protected:
 
   std::vector<claim_info> claims_of(const host_actor& h) {
     std::vector<claim_info> out;
-    caf::scoped_actor self{*sys};
-    self->request(h, std::chrono::seconds(2), atom::status_v)
+    request(h, atom::status_v)
       .receive([&](std::vector<claim_info>& c) { out = std::move(c); },
                [&](caf::error& e) { ADD_FAILURE() << "status: " << sys->render(e); });
     return out;
   }
 
   void stop(const host_actor& h) {
-    caf::scoped_actor self{*sys};
-    self->request(h, std::chrono::seconds(2), atom::stop_v)
+    request(h, atom::stop_v)
       .receive([](atom::done) {}, [&](caf::error& e) { ADD_FAILURE() << "stop: " << sys->render(e); });
   }
 
@@ -94,9 +92,8 @@ TEST_F(HostActorTest, InDryRunNothingIsWrittenUntilItIsTurnedOff) {
 
 TEST_F(HostActorTest, ACgroupKnobOrABadValueIsRefusedAndNothingIsWritten) {
   auto h = spawn({});
-  caf::scoped_actor self{*sys};
   for (auto req : {claim_request{"memory.high", "max", 0, "test"}, claim_request{"vm.swappiness", "900", 0, "test"}}) {
-    self->request(h, std::chrono::seconds(2), req)
+    request(h, req)
       .receive([&](claim_reply&) { ADD_FAILURE() << req.knob << "=" << req.value << " was accepted"; },
                [&](caf::error& e) { EXPECT_EQ(e.code(), uint8_t(caf::sec::invalid_argument)) << sys->render(e); });
   }

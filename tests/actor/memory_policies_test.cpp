@@ -23,6 +23,7 @@ constexpr uint64_t MiB = 1ull << 20;
 
 class MemoryPolicyTest : public ActorTest {
 protected:
+  explicit MemoryPolicyTest(scheduling s = scheduling::deterministic) : ActorTest(s) {}
   registry_actor floor_over_two();
   // A cgroup with the memory files a policy reads, its usage at `usage`.
   void memory_cgroup(const std::string& path, uint64_t usage) {
@@ -72,8 +73,7 @@ protected:
     return spawn_cgroup_actor(*sys, {path, tree.inode(path), std::move(ps), dry_run}, ctx);
   }
   void stop(const cgroup_actor& cg) {
-    caf::scoped_actor self{*sys};
-    self->request(cg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error& e) {
+    request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error& e) {
       ADD_FAILURE() << to_string(e);
     });
   }
@@ -141,10 +141,16 @@ TEST_F(MemoryPolicyTest, SenpaiLowersMemoryHighWithoutStallAndBacksOffWithIt) {
   EXPECT_EQ(knob("/s", "memory.high"), "max");
 }
 
+// Real threads: the knob writer's, blocked in the kernel.
+class StalledWriteTest : public MemoryPolicyTest {
+protected:
+  StalledWriteTest() : MemoryPolicyTest(scheduling::threaded) {}
+};
+
 // A write that stalls in the kernel (here: memory.reclaim is a FIFO nobody
 // reads, so opening it blocks, as a reclaim under pressure would) runs on
 // the knob writer: its cgroup actor and every other one keep answering.
-TEST_F(MemoryPolicyTest, AWriteStalledInTheKernelStallsNoActor) {
+TEST_F(StalledWriteTest, AWriteStalledInTheKernelStallsNoActor) {
   memory_cgroup("/slow", 0);
   memory_cgroup("/fast", 0);
   tree.write("/fast/cpu.weight", "100\n");
@@ -156,10 +162,10 @@ TEST_F(MemoryPolicyTest, AWriteStalledInTheKernelStallsNoActor) {
   auto pending = self->request(slow, caf::infinite, action_request{"memory.reclaim", "4096", "test"});
   std::this_thread::sleep_for(100ms);  // the writer is now blocked in open(2)
   auto t0 = std::chrono::steady_clock::now();
-  self->request(slow, 2s, atom::status_v).receive([](cgroup_status&) {}, [](caf::error& e) {
+  request(slow, atom::status_v).receive([](cgroup_status&) {}, [](caf::error& e) {
     ADD_FAILURE() << "the stalled cgroup's actor did not answer: " << to_string(e);
   });
-  self->request(fast, 2s, claim_request{"cpu.weight", "50", 0, "test"})
+  request(fast, claim_request{"cpu.weight", "50", 0, "test"})
     .receive([](claim_reply&) {}, [](caf::error& e) { ADD_FAILURE() << to_string(e); });
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
   EXPECT_EQ(knob("/fast", "cpu.weight"), "50");
@@ -189,8 +195,7 @@ TEST_F(MemoryPolicyTest, MemoryFloorIsSplitOverMembersAndAgainWhenOneLeaves) {
   caf::anon_send(reg, atom::scan_v);  // the rmdir's id is gone with the fixture dir: rescan
   for (auto m : {"/g1", "/g2"})
     EXPECT_TRUE(eventually([&] { return knob(m, "memory.min") == std::to_string(45 * MiB); })) << m;
-  caf::scoped_actor self{*sys};
-  self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(reg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
   EXPECT_EQ(knob("/g1", "memory.min"), "0");
 }
 
@@ -211,17 +216,16 @@ registry_actor MemoryPolicyTest::floor_over_two() {
 TEST_F(MemoryPolicyTest, AReleasedMemberOfTheFloorIsClaimedAgain) {
   auto reg = floor_over_two();
   ASSERT_TRUE(eventually([&] { return knob("/g1", "memory.min") == std::to_string(45 * MiB); }));
-  caf::scoped_actor self{*sys};
   uint64_t released = 0;
-  self->request(reg, 2s, atom::release_v, std::string("/g1"))
+  request(reg, atom::release_v, std::string("/g1"))
     .receive([&](uint64_t n) { released = n; }, [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
   EXPECT_EQ(released, 1u);
   EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", "released"}}) == 1; }));
   EXPECT_TRUE(eventually([&] { return knob("/g1", "memory.min") == std::to_string(45 * MiB); }));
-  self->request(reg, 2s, atom::release_v, std::string("/nope"))
+  request(reg, atom::release_v, std::string("/nope"))
     .receive([](uint64_t) { ADD_FAILURE() << "an unwatched cgroup was released"; },
              [&](caf::error& e) { EXPECT_NE(sys->render(e).find("not watched"), std::string::npos); });
-  self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(reg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
 }
 
 // A group policy that fails lets go of its claims (each cgroup actor
@@ -247,8 +251,7 @@ TEST_F(MemoryPolicyTest, AFailedGroupPolicyIsRestartedAndClaimsAgain) {
   EXPECT_TRUE(eventually([&] { return metric("ballast_actor_restarts_total", {{"type", "policy"}}) == 1; }));
   for (auto m : {"/g1", "/g2"})
     EXPECT_TRUE(eventually([&] { return knob(m, "memory.min") == std::to_string(45 * MiB); })) << m;
-  caf::scoped_actor self{*sys};
-  self->request(reg, 5s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(reg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
   ctx->policy_spawned = nullptr;
 }
 

@@ -17,8 +17,7 @@ protected:
 
   std::vector<cgroup_status> list(const registry_actor& reg) {
     std::vector<cgroup_status> out;
-    caf::scoped_actor self{*sys};
-    self->request(reg, 2s, atom::list_v)
+    request(reg, atom::list_v)
       .receive([&](std::vector<cgroup_status>& all) { out = std::move(all); },
                [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.path < b.path; });
@@ -147,9 +146,8 @@ TEST_F(RegistryTest, StopRepliesOnceEveryCgroupActorIsDone) {
   auto reg = spawn(watching({"/**"}));
   caf::anon_send(reg, atom::scan_v);
   ASSERT_TRUE(eventually([&] { return list(reg).size() == 2; }));
-  caf::scoped_actor self{*sys};
   bool done = false;
-  self->request(reg, 2s, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error&) {});
+  request(reg, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error&) {});
   EXPECT_TRUE(done);
   EXPECT_TRUE(eventually([&] { return metric("ballast_actors", {{"type", "cgroup"}}) == 0; }));
 }

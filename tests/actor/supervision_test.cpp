@@ -32,8 +32,7 @@ protected:
   }
   caf::actor find(const registry_actor& reg, const std::string& path) {
     caf::actor out;
-    caf::scoped_actor self{*sys};
-    self->request(reg, 2s, atom::find_v, path)
+    request(reg, atom::find_v, path)
       .receive([&](caf::actor& a) { out = std::move(a); }, [](caf::error&) {});
     return out;
   }
@@ -83,17 +82,17 @@ TEST_F(SupervisionTest, AFailingPolicyIsRestartedWithBackoffThenParkedUntilTheCo
   caf::anon_send(cg, cgroup_members{{pid}, monotonic_ns()});
   ASSERT_TRUE(eventually([&] { return spawned() == 1; }));
   for (size_t failure = 1; failure <= 5; ++failure) {
-    auto started = std::chrono::steady_clock::now();
+    auto started = now();
     caf::anon_send_exit(last_spawned(), caf::exit_reason::kill);
     if (failure == 5)
       break;
     ASSERT_TRUE(eventually([&] { return spawned() == failure + 1; })) << "failure " << failure;
     // The backoff doubles from 100 ms: 100, 200, 400, 800.
-    EXPECT_GE(std::chrono::steady_clock::now() - started, 100ms * (1 << (failure - 1)) - 10ms);
+    EXPECT_GE(now() - started, 100ms * (1 << (failure - 1)));
     EXPECT_TRUE(eventually([&] { return metric("ballast_actor_restarts_total", {{"type", "policy"}}) == failure; }));
   }
   EXPECT_TRUE(eventually([&] { return metric("ballast_policies_parked", {{"policy", "telemetry"}}) == 1; }));
-  std::this_thread::sleep_for(1500ms);
+  pass(1500ms);
   EXPECT_EQ(spawned(), 5u) << "a parked policy is not started again";
   EXPECT_EQ(metric("ballast_policy_actors", {{"policy", "telemetry"}}), 0);
   EXPECT_TRUE(status_of(cg).policies.empty());
@@ -102,8 +101,7 @@ TEST_F(SupervisionTest, AFailingPolicyIsRestartedWithBackoffThenParkedUntilTheCo
   EXPECT_TRUE(eventually([&] { return spawned() == 6; })) << "a new config gives it a new chance";
   EXPECT_TRUE(eventually([&] { return metric("ballast_policies_parked", {{"policy", "telemetry"}}) == 0; }));
   EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
-  caf::scoped_actor self{*sys};
-  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
 }
 
 // Release is a reset: the claims go, and every policy of the cgroup starts
@@ -118,14 +116,13 @@ TEST_F(SupervisionTest, AReleaseStartsTheCgroupsPoliciesAfresh) {
   ASSERT_TRUE(eventually([&] { return spawned() == 1; }));
   auto first = last_spawned();
   auto holder = claimant(cg, "cpu.weight", "50");
-  caf::scoped_actor self{*sys};
-  self->request(cg, 2s, atom::release_v, atom::all_v).receive([](uint64_t n) { EXPECT_EQ(n, 1u); },
+  request(cg, atom::release_v, atom::all_v).receive([](uint64_t n) { EXPECT_EQ(n, 1u); },
                                                               [](caf::error&) { FAIL(); });
   EXPECT_EQ(tree.read("/app/cpu.weight"), "100");
   EXPECT_TRUE(eventually([&] { return spawned() == 2 && last_spawned() != first; }));
   EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
   caf::anon_send_exit(holder, caf::exit_reason::kill);
-  self->request(cg, 2s, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
 }
 
 } // namespace

@@ -11,7 +11,6 @@ namespace ballast::test {
 namespace {
 
 using namespace std::chrono_literals;
-using steady = std::chrono::steady_clock;
 
 // A source that runs for `lives_for` (zero: fails at start), then fails.
 source_actor::behavior_type dying_source(source_actor::pointer self, std::chrono::milliseconds lives_for) {
@@ -37,7 +36,7 @@ protected:
         std::lock_guard guard{mutex};
         registry = reg;
         auto n = std::min(starts.size(), lifetimes.size() - 1);
-        starts.push_back(steady::now());
+        starts.push_back(now());
         return sys.spawn(dying_source, lifetimes[n]);
       },
       [this](const std::string& why) {
@@ -50,9 +49,8 @@ protected:
   // Stops the supervisor and waits for its reply, so no source is started
   // after the test's members are gone.
   bool stop(const supervisor_actor& sup) {
-    caf::scoped_actor self{*sys};
     bool done = false;
-    self->request(sup, 2s, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error&) {});
+    request(sup, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error&) {});
     return done;
   }
 
@@ -63,7 +61,7 @@ protected:
 
   std::mutex mutex;
   registry_actor registry;  // as the supervisor handed it to the source
-  std::vector<steady::time_point> starts;
+  std::vector<caf::actor_clock::time_point> starts;
   std::string fatal;
 };
 
