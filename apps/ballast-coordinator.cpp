@@ -20,7 +20,8 @@ namespace {
 
 using namespace ballast;
 
-constexpr const char* usage = R"(usage: ballast-coordinator --agents HOST:PORT,... | --agents-file FILE [options]
+constexpr const char *usage =
+    R"(usage: ballast-coordinator --agents HOST:PORT,... | --agents-file FILE [options]
 
 Connects to the agents' control interfaces, notices a dead or hung agent within
 2 s and reconnects it, and serves the fleet's control interface (ballastctl
@@ -44,12 +45,12 @@ options:
 signals: SIGTERM/SIGINT stop.
 )";
 
-int fail_usage(const std::string& why) {
+int fail_usage(const std::string &why) {
   std::fprintf(stderr, "ballast-coordinator: %s\n%s", why.c_str(), usage);
   return 2;
 }
 
-void add_agents(std::vector<std::string>& out, std::string_view list, char sep) {
+void add_agents(std::vector<std::string> &out, std::string_view list, char sep) {
   size_t p = 0;
   while (p <= list.size()) {
     auto c = list.find(sep, p);
@@ -64,7 +65,7 @@ void add_agents(std::vector<std::string>& out, std::string_view list, char sep) 
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::vector<std::string> agents;
   std::string listen = "127.0.0.1:9466", metrics = "127.0.0.1:9467";
   tls_files tls;
@@ -103,7 +104,10 @@ int main(int argc, char** argv) {
       agent_cookie = *v;
     } else if (a == "--log-level" && (v = value())) {
       using ballast::log::level;
-      auto l = *v == "debug" ? level::debug : *v == "warn" ? level::warn : *v == "error" ? level::error : level::info;
+      auto l = *v == "debug"   ? level::debug
+               : *v == "warn"  ? level::warn
+               : *v == "error" ? level::error
+                               : level::info;
       ballast::log::set_min_level(l);
     } else {
       return fail_usage("unknown option or missing value: " + a);
@@ -115,7 +119,8 @@ int main(int argc, char** argv) {
   if (!where)
     return fail_usage("--listen: " + where.err().message);
   if (where->first.rfind("127.", 0) != 0 && !tls.enabled())
-    return fail_usage("--listen " + listen + " needs --tls-cert, --tls-key and --tls-ca: only loopback goes without TLS");
+    return fail_usage("--listen " + listen +
+                      " needs --tls-cert, --tls-key and --tls-ca: only loopback goes without TLS");
 
   sigset_t set;
   sigemptyset(&set);
@@ -135,7 +140,7 @@ int main(int argc, char** argv) {
   try {
     exposer = std::make_unique<prometheus::Exposer>(metrics, 1);
     exposer->RegisterCollectable(registry);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     log::error("coordinator", "cannot serve metrics on ", metrics, ": ", e.what());
     std::_Exit(1);
   }

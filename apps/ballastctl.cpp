@@ -2,8 +2,8 @@
 // CAF's remote actors. Human-readable tables by default, JSON with -o json.
 // Exit codes: 0 done, 1 refused, 2 usage, 3 unreachable (or no answer in time).
 #include "actors/control/remote.hpp"
-#include "messages/protocol.hpp"
 #include "config/config.hpp"
+#include "messages/protocol.hpp"
 #include "sys/cookie.hpp"
 #include "sys/procfs.hpp"
 #include "sys/text.hpp"
@@ -24,7 +24,7 @@ namespace {
 using namespace ballast;
 using json = nlohmann::json;
 
-constexpr const char* usage = R"(usage: ballastctl [options] COMMAND [ARGS]
+constexpr const char *usage = R"(usage: ballastctl [options] COMMAND [ARGS]
 
 commands (an agent, or a coordinator for its fleet):
   status                 version, uptime, config hash, dry-run, counts
@@ -71,62 +71,62 @@ struct options {
   std::vector<std::string> agents;
 };
 
-int fail_usage(const std::string& why) {
+int fail_usage(const std::string &why) {
   std::fprintf(stderr, "ballastctl: %s\n%s", why.c_str(), usage);
   return usage_error;
 }
 
-std::optional<std::chrono::milliseconds> duration(const std::string& s) {
+std::optional<std::chrono::milliseconds> duration(const std::string &s) {
   return config::parse_duration(s);
 }
 
-bool is_unreachable(const caf::error& e) {
+bool is_unreachable(const caf::error &e) {
   return e == caf::sec::request_timeout || e == caf::sec::remote_linking_failed ||
          e == caf::sec::request_receiver_down || e == caf::sec::cannot_connect_to_node;
 }
 
-void print(const options& o, const json& j, const std::string& table) {
+void print(const options &o, const json &j, const std::string &table) {
   if (o.json_out)
     std::cout << j.dump(2) << "\n";
   else
     std::cout << table;
 }
 
-json to_json(const agent_status& s) {
-  return {{"version", s.version}, {"uptime_s", s.uptime_s}, {"config_hash", s.config_hash},
-          {"dry_run", s.dry_run}, {"cgroups", s.cgroups}, {"policies", s.policies},
-          {"claims", s.claims}, {"pressure_avg10", s.pressure}};
+json to_json(const agent_status &s) {
+  return {{"version", s.version}, {"uptime_s", s.uptime_s},      {"config_hash", s.config_hash},
+          {"dry_run", s.dry_run}, {"cgroups", s.cgroups},        {"policies", s.policies},
+          {"claims", s.claims},   {"pressure_avg10", s.pressure}};
 }
 
-std::string status_table(const agent_status& s) {
+std::string status_table(const agent_status &s) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "version          %s\nuptime           %.0f s\nconfig           %s\n"
                 "dry-run          %s\ncgroups          %llu\npolicy actors    %llu\n"
                 "claims           %llu\npressure         %.2f %% (some avg10, watched subtrees)\n",
                 s.version.c_str(), s.uptime_s, s.config_hash.c_str(), s.dry_run ? "on" : "off",
-                (unsigned long long) s.cgroups, (unsigned long long) s.policies,
-                (unsigned long long) s.claims, s.pressure);
+                (unsigned long long)s.cgroups, (unsigned long long)s.policies,
+                (unsigned long long)s.claims, s.pressure);
   return buf;
 }
 
-std::string apply_table(const apply_result& r) {
+std::string apply_table(const apply_result &r) {
   if (r.applied)
     return "applied: config " + r.config_hash + "\n";
   std::string out = "refused:\n";
-  for (auto& e : r.errors)
+  for (auto &e : r.errors)
     out += "  " + e + "\n";
   return out;
 }
 
 // Live policy actors ("telemetry:1234", one per process) counted per
 // policy: "telemetry ×71 senpai ". The full list is in -o json.
-std::string policy_summary(const std::vector<std::string>& live) {
+std::string policy_summary(const std::vector<std::string> &live) {
   std::map<std::string, size_t> count;
-  for (auto& p : live)
+  for (auto &p : live)
     ++count[p.substr(0, p.find(':'))];
   std::string out;
-  for (auto& [name, n] : count)
+  for (auto &[name, n] : count)
     out += name + (n > 1 ? " \u00d7" + std::to_string(n) : "") + " ";
   return out;
 }
@@ -134,8 +134,8 @@ std::string policy_summary(const std::vector<std::string>& live) {
 // Runs one request and prints its reply; returns the exit code.
 class session {
 public:
-  session(caf::actor_system& sys, const options& o, control_actor remote)
-    : sys_(sys), o_(o), remote_(std::move(remote)), self_(sys) {
+  session(caf::actor_system &sys, const options &o, control_actor remote)
+      : sys_(sys), o_(o), remote_(std::move(remote)), self_(sys) {
     if (auto secret = sys::read_cookie(o.cookie))
       cred_.cookie = std::move(*secret);
     else
@@ -147,14 +147,14 @@ public:
   int ask(OnReply on_reply, Request... request) {
     int code = done;
     self_->request(remote_, o_.timeout, cred_, request...)
-      .receive([&](Reply& reply) { code = on_reply(reply); },
-               [&](caf::error& e) {
-                 auto why = error_text(sys_, e);
-                 std::fprintf(stderr, "ballastctl: %s\n", why.c_str());
-                 if (why.find("not authorized") != std::string::npos && !cookie_problem_.empty())
-                   std::fprintf(stderr, "ballastctl: (%s)\n", cookie_problem_.c_str());
-                 code = is_unreachable(e) ? unreachable : refused;
-               });
+        .receive([&](Reply &reply) { code = on_reply(reply); },
+                 [&](caf::error &e) {
+                   auto why = error_text(sys_, e);
+                   std::fprintf(stderr, "ballastctl: %s\n", why.c_str());
+                   if (why.find("not authorized") != std::string::npos && !cookie_problem_.empty())
+                     std::fprintf(stderr, "ballastctl: (%s)\n", cookie_problem_.c_str());
+                   code = is_unreachable(e) ? unreachable : refused;
+                 });
     return code;
   }
 
@@ -165,95 +165,118 @@ public:
     self_->monitor(remote_);
     bool running = true;
     self_->receive_while(running)(
-      [&](control_event& ev) {
-        if (o_.json_out)
-          std::cout << json{{"agent", ev.agent}, {"unix_ms", ev.unix_ms}, {"level", ev.level},
-                            {"source", ev.source}, {"text", ev.text}}.dump() << std::endl;
-        else
-          std::cout << (ev.agent.empty() ? "" : ev.agent + " ") << ev.level << " " << ev.source
-                    << ": " << ev.text << std::endl;
-      },
-      [&](caf::down_msg&) {
-        std::fprintf(stderr, "ballastctl: the connection is gone\n");
-        running = false;
-      });
+        [&](control_event &ev) {
+          if (o_.json_out)
+            std::cout << json{{"agent", ev.agent},
+                              {"unix_ms", ev.unix_ms},
+                              {"level", ev.level},
+                              {"source", ev.source},
+                              {"text", ev.text}}
+                             .dump()
+                      << std::endl;
+          else
+            std::cout << (ev.agent.empty() ? "" : ev.agent + " ") << ev.level << " " << ev.source
+                      << ": " << ev.text << std::endl;
+        },
+        [&](caf::down_msg &) {
+          std::fprintf(stderr, "ballastctl: the connection is gone\n");
+          running = false;
+        });
     return unreachable;
   }
 
 private:
-  caf::actor_system& sys_;
-  const options& o_;
+  caf::actor_system &sys_;
+  const options &o_;
   control_actor remote_;
   caf::scoped_actor self_;
   credential cred_;
-  std::string cookie_problem_;  // why the cookie could not be read
+  std::string cookie_problem_; // why the cookie could not be read
 };
 
 // --- commands: one function each, one row each in the table below ---------
 
-int print_status(session& s, const options& o) {
-  return s.ask<agent_status>([&](agent_status& st) { print(o, to_json(st), status_table(st)); return done; },
-                             atom::status_v);
+int print_status(session &s, const options &o) {
+  return s.ask<agent_status>(
+      [&](agent_status &st) {
+        print(o, to_json(st), status_table(st));
+        return done;
+      },
+      atom::status_v);
 }
 
-int print_cgroups(session& s, const options& o) {
-  return s.ask<std::vector<cgroup_status>>([&](std::vector<cgroup_status>& all) {
-    json j = json::array();
-    std::string t = "CGROUP                                   PIDS  POLICIES / CLAIMS\n";
-    for (auto& c : all) {
-      json claims = json::array();
-      std::string line = policy_summary(c.policies);
-      for (auto& cl : c.claims) {
-        claims.push_back({{"knob", cl.knob}, {"value", cl.value}, {"priority", cl.priority}});
-        line += cl.knob + "=" + cl.value + " ";
-      }
-      j.push_back({{"path", c.path}, {"id", c.id}, {"pids", c.pids}, {"policies", c.policies},
-                   {"claims", claims}});
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%-40s %5zu  ", c.path.c_str(), c.pids.size());
-      t += buf + line + "\n";
-    }
-    print(o, j, t);
-    return done;
-  }, atom::cgroups_v);
+int print_cgroups(session &s, const options &o) {
+  return s.ask<std::vector<cgroup_status>>(
+      [&](std::vector<cgroup_status> &all) {
+        json j = json::array();
+        std::string t = "CGROUP                                   PIDS  POLICIES / CLAIMS\n";
+        for (auto &c : all) {
+          json claims = json::array();
+          std::string line = policy_summary(c.policies);
+          for (auto &cl : c.claims) {
+            claims.push_back({{"knob", cl.knob}, {"value", cl.value}, {"priority", cl.priority}});
+            line += cl.knob + "=" + cl.value + " ";
+          }
+          j.push_back({{"path", c.path},
+                       {"id", c.id},
+                       {"pids", c.pids},
+                       {"policies", c.policies},
+                       {"claims", claims}});
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "%-40s %5zu  ", c.path.c_str(), c.pids.size());
+          t += buf + line + "\n";
+        }
+        print(o, j, t);
+        return done;
+      },
+      atom::cgroups_v);
 }
 
-int print_policies(session& s, const options& o) {
-  return s.ask<std::vector<policy_info>>([&](std::vector<policy_info>& all) {
-    json j = json::array();
-    std::string t = "POLICY           TYPE          SCOPE    INTERVAL   LIVE\n";
-    for (auto& p : all) {
-      j.push_back({{"name", p.name}, {"type", p.type}, {"scope", p.scope},
-                   {"interval_ms", p.interval_ms}, {"live", p.live}});
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "%-16s %-13s %-8s %7lld ms %5llu\n", p.name.c_str(),
-                    p.type.c_str(), p.scope.c_str(), (long long) p.interval_ms,
-                    (unsigned long long) p.live);
-      t += buf;
-    }
-    print(o, j, t);
-    return done;
-  }, atom::policies_v);
+int print_policies(session &s, const options &o) {
+  return s.ask<std::vector<policy_info>>(
+      [&](std::vector<policy_info> &all) {
+        json j = json::array();
+        std::string t = "POLICY           TYPE          SCOPE    INTERVAL   LIVE\n";
+        for (auto &p : all) {
+          j.push_back({{"name", p.name},
+                       {"type", p.type},
+                       {"scope", p.scope},
+                       {"interval_ms", p.interval_ms},
+                       {"live", p.live}});
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "%-16s %-13s %-8s %7lld ms %5llu\n", p.name.c_str(),
+                        p.type.c_str(), p.scope.c_str(), (long long)p.interval_ms,
+                        (unsigned long long)p.live);
+          t += buf;
+        }
+        print(o, j, t);
+        return done;
+      },
+      atom::policies_v);
 }
 
-int print_applied(const options& o, apply_result& r) {
+int print_applied(const options &o, apply_result &r) {
   print(o, {{"applied", r.applied}, {"errors", r.errors}, {"config_hash", r.config_hash}},
         apply_table(r));
   return r.applied ? done : refused;
 }
 
-int dry_run(session& s, const options& o) {
+int dry_run(session &s, const options &o) {
   if (o.args.size() == 1)
-    return s.ask<bool>([&](bool on) { print(o, {{"dry_run", on}}, on ? "on\n" : "off\n"); return done; },
-                       atom::dry_run_v);
+    return s.ask<bool>(
+        [&](bool on) {
+          print(o, {{"dry_run", on}}, on ? "on\n" : "off\n");
+          return done;
+        },
+        atom::dry_run_v);
   if (o.args[1] != "on" && o.args[1] != "off")
     return fail_usage("dry-run takes on or off");
-  return s.ask<apply_result>([&](apply_result& r) { return print_applied(o, r); }, atom::dry_run_v,
+  return s.ask<apply_result>([&](apply_result &r) { return print_applied(o, r); }, atom::dry_run_v,
                              o.args[1] == "on");
 }
 
 // The FILE argument of apply and rollout ("-": stdin).
-std::optional<std::string> config_text(const options& o) {
+std::optional<std::string> config_text(const options &o) {
   if (o.args[1] == "-")
     return std::string(std::istreambuf_iterator<char>(std::cin), {});
   auto r = sys::read_small_file(o.args[1]);
@@ -262,90 +285,111 @@ std::optional<std::string> config_text(const options& o) {
   return r ? std::optional(std::move(*r)) : std::nullopt;
 }
 
-int apply(session& s, const options& o) {
+int apply(session &s, const options &o) {
   auto text = config_text(o);
   if (!text)
     return usage_error;
-  return s.ask<apply_result>([&](apply_result& r) { return print_applied(o, r); }, atom::apply_v, *text);
+  return s.ask<apply_result>([&](apply_result &r) { return print_applied(o, r); }, atom::apply_v,
+                             *text);
 }
 
-int rollout(session& s, const options& o) {
+int rollout(session &s, const options &o) {
   auto text = config_text(o);
   if (!text)
     return usage_error;
-  return s.ask<fleet_apply_result>([&](fleet_apply_result& r) {
-    json j = {{"rollout", r.rollout}, {"elapsed_us", r.elapsed_us}, {"agents", json::array()}};
-    std::string t = "rollout: " + r.rollout + "\n";
-    for (auto& a : r.agents) {
-      j["agents"].push_back({{"agent", a.agent}, {"outcome", a.outcome}, {"errors", a.errors}});
-      t += "  " + a.agent + "  " + a.outcome + (a.errors.empty() ? "" : ": " + a.errors[0]) + "\n";
-    }
-    print(o, j, t);
-    return r.rollout == "applied" ? done : refused;
-  }, fleet_apply{*text, o.agents, o.canaries, o.window.count()});
+  return s.ask<fleet_apply_result>(
+      [&](fleet_apply_result &r) {
+        json j = {{"rollout", r.rollout}, {"elapsed_us", r.elapsed_us}, {"agents", json::array()}};
+        std::string t = "rollout: " + r.rollout + "\n";
+        for (auto &a : r.agents) {
+          j["agents"].push_back({{"agent", a.agent}, {"outcome", a.outcome}, {"errors", a.errors}});
+          t += "  " + a.agent + "  " + a.outcome + (a.errors.empty() ? "" : ": " + a.errors[0]) +
+               "\n";
+        }
+        print(o, j, t);
+        return r.rollout == "applied" ? done : refused;
+      },
+      fleet_apply{*text, o.agents, o.canaries, o.window.count()});
 }
 
-template <class Atom>
-int freeze_or_thaw(session& s, const options& o, Atom what) {
-  return s.ask<bool>([&](bool written) {
-    print(o, {{o.args[0], o.args[1]}, {"written", written}},
-          o.args[0] + " " + o.args[1] + (written ? ": done\n" : ": dry-run: not written\n"));
-    return done;
-  }, what, o.args[1]);
+template <class Atom> int freeze_or_thaw(session &s, const options &o, Atom what) {
+  return s.ask<bool>(
+      [&](bool written) {
+        print(o, {{o.args[0], o.args[1]}, {"written", written}},
+              o.args[0] + " " + o.args[1] + (written ? ": done\n" : ": dry-run: not written\n"));
+        return done;
+      },
+      what, o.args[1]);
 }
 
-int freeze(session& s, const options& o) { return freeze_or_thaw(s, o, atom::freeze_v); }
-int thaw(session& s, const options& o) { return freeze_or_thaw(s, o, atom::thaw_v); }
-
-int release(session& s, const options& o) {
-  return s.ask<uint64_t>([&](uint64_t n) {
-    print(o, {{"released", n}}, "released " + std::to_string(n) + " claims on " + o.args[1] + "\n");
-    return done;
-  }, atom::release_v, o.args[1]);
+int freeze(session &s, const options &o) {
+  return freeze_or_thaw(s, o, atom::freeze_v);
+}
+int thaw(session &s, const options &o) {
+  return freeze_or_thaw(s, o, atom::thaw_v);
 }
 
-int watch(session& s, const options&) { return s.watch(); }
+int release(session &s, const options &o) {
+  return s.ask<uint64_t>(
+      [&](uint64_t n) {
+        print(o, {{"released", n}},
+              "released " + std::to_string(n) + " claims on " + o.args[1] + "\n");
+        return done;
+      },
+      atom::release_v, o.args[1]);
+}
 
-int print_fleet(session& s, const options& o) {
-  return s.ask<fleet_status>([&](fleet_status& f) {
-    json j = {{"rollout", f.rollout}, {"agents", json::array()}};
-    std::string t = "AGENT                    UP    CONFIG            PRESSURE  CGROUPS\n";
-    for (auto& a : f.agents) {
-      auto js = to_json(a.status);
-      js["name"] = a.name;
-      js["up"] = a.up;
-      js["error"] = a.error;
-      j["agents"].push_back(js);
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "%-24s %-5s %-17s %7.2f %% %8llu %s\n", a.name.c_str(),
-                    a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.pressure,
-                    (unsigned long long) a.status.cgroups, a.error.c_str());
-      t += buf;
-    }
-    t += "rollout: " + f.rollout + "\n";
-    print(o, j, t);
-    return done;
-  }, atom::fleet_v);
+int watch(session &s, const options &) {
+  return s.watch();
+}
+
+int print_fleet(session &s, const options &o) {
+  return s.ask<fleet_status>(
+      [&](fleet_status &f) {
+        json j = {{"rollout", f.rollout}, {"agents", json::array()}};
+        std::string t = "AGENT                    UP    CONFIG            PRESSURE  CGROUPS\n";
+        for (auto &a : f.agents) {
+          auto js = to_json(a.status);
+          js["name"] = a.name;
+          js["up"] = a.up;
+          js["error"] = a.error;
+          j["agents"].push_back(js);
+          char buf[200];
+          std::snprintf(buf, sizeof buf, "%-24s %-5s %-17s %7.2f %% %8llu %s\n", a.name.c_str(),
+                        a.up ? "up" : "DOWN", a.status.config_hash.c_str(), a.status.pressure,
+                        (unsigned long long)a.status.cgroups, a.error.c_str());
+          t += buf;
+        }
+        t += "rollout: " + f.rollout + "\n";
+        print(o, j, t);
+        return done;
+      },
+      atom::fleet_v);
 }
 
 struct command {
   std::string_view name;
   size_t min_args, max_args;
-  int (*run)(session&, const options&);
+  int (*run)(session &, const options &);
 };
 
 // Every command; the usage text above says what each does.
 constexpr command commands[] = {
-    {"status", 0, 0, print_status},     {"cgroups", 0, 0, print_cgroups},
-    {"policies", 0, 0, print_policies}, {"dry-run", 0, 1, dry_run},
-    {"apply", 1, 1, apply},             {"freeze", 1, 1, freeze},
-    {"thaw", 1, 1, thaw},               {"release", 1, 1, release},
-    {"watch", 0, 0, watch},             {"fleet", 0, 0, print_fleet},
+    {"status", 0, 0, print_status},
+    {"cgroups", 0, 0, print_cgroups},
+    {"policies", 0, 0, print_policies},
+    {"dry-run", 0, 1, dry_run},
+    {"apply", 1, 1, apply},
+    {"freeze", 1, 1, freeze},
+    {"thaw", 1, 1, thaw},
+    {"release", 1, 1, release},
+    {"watch", 0, 0, watch},
+    {"fleet", 0, 0, print_fleet},
     {"rollout", 1, 1, rollout},
 };
 
-const command* find_command(std::string_view name) {
-  for (auto& c : commands)
+const command *find_command(std::string_view name) {
+  for (auto &c : commands)
     if (c.name == name)
       return &c;
   return nullptr;
@@ -353,7 +397,7 @@ const command* find_command(std::string_view name) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   options o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -399,8 +443,10 @@ int main(int argc, char** argv) {
       std::string s = *v;
       for (size_t p = 0; p <= s.size();) {
         auto c = s.find(',', p);
-        if (c == std::string::npos) c = s.size();
-        if (c > p) o.agents.push_back(s.substr(p, c - p));
+        if (c == std::string::npos)
+          c = s.size();
+        if (c > p)
+          o.agents.push_back(s.substr(p, c - p));
         p = c + 1;
       }
     } else if (!a.empty() && a[0] == '-' && a != "-") {
@@ -411,7 +457,7 @@ int main(int argc, char** argv) {
   }
   if (o.args.empty())
     return fail_usage("no command");
-  auto* cmd = find_command(o.args[0]);
+  auto *cmd = find_command(o.args[0]);
   if (!cmd)
     return fail_usage("unknown command: " + o.args[0]);
   if (o.args.size() - 1 < cmd->min_args || o.args.size() - 1 > cmd->max_args)
@@ -429,19 +475,19 @@ int main(int argc, char** argv) {
   control_actor remote;
   self->request(remote_manager(sys, o.tls.enabled()), o.timeout, caf::connect_atom::value,
                 hp->first, hp->second)
-    .receive(
-      [&](caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>&) {
-        if (ptr)
-          remote = caf::actor_cast<control_actor>(std::move(ptr));
-        else
-          std::fprintf(stderr, "ballastctl: nothing is published at %s\n", o.host.c_str());
-      },
-      [&](caf::error& e) {
-        std::fprintf(stderr, "ballastctl: cannot reach %s: %s\n", o.host.c_str(),
-                     sys.render(e).c_str());
-      });
+      .receive(
+          [&](caf::node_id &, caf::strong_actor_ptr &ptr, std::set<std::string> &) {
+            if (ptr)
+              remote = caf::actor_cast<control_actor>(std::move(ptr));
+            else
+              std::fprintf(stderr, "ballastctl: nothing is published at %s\n", o.host.c_str());
+          },
+          [&](caf::error &e) {
+            std::fprintf(stderr, "ballastctl: cannot reach %s: %s\n", o.host.c_str(),
+                         sys.render(e).c_str());
+          });
   if (!remote)
-    _exit(unreachable);  // the middleman may still be connecting: do not wait for it
+    _exit(unreachable); // the middleman may still be connecting: do not wait for it
   session s(sys, o, std::move(remote));
   int code = cmd->run(s, o);
   std::fflush(nullptr);

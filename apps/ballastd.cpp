@@ -8,14 +8,14 @@
 #include <caf/config.hpp>
 
 #include <cstdio>
-#include <malloc.h>
 #include <cstring>
+#include <malloc.h>
 #include <string>
 #include <string_view>
 
 namespace {
 
-constexpr const char* usage = R"(usage: ballastd [options]
+constexpr const char *usage = R"(usage: ballastd [options]
 
 Keeps Linux hosts stable under resource pressure: watches cgroups and processes
 with eBPF, runs resource policies on them and exports metrics to Prometheus.
@@ -36,9 +36,9 @@ options:
 signals: SIGTERM/SIGINT stop (every changed knob restored first), SIGHUP reload.
 )";
 
-int check_config(const std::string& file) {
+int check_config(const std::string &file) {
   auto r = ballast::check_config_file(file);
-  for (auto& e : r.errors)
+  for (auto &e : r.errors)
     std::fprintf(stderr, "%s: %s\n", file.c_str(), e.to_string().c_str());
   if (!r.value)
     return 1;
@@ -48,7 +48,7 @@ int check_config(const std::string& file) {
 
 int list_policies() {
   std::printf("%-12s %s\n", "POLICY", "WHAT IT DOES");
-  for (auto* p : ballast::policy_table())
+  for (auto *p : ballast::policy_table())
     std::printf("%-12.*s %.*s\n", int(p->name.size()), p->name.data(), int(p->summary.size()),
                 p->summary.data());
   return 0;
@@ -56,8 +56,10 @@ int list_policies() {
 
 bool set_log_level(std::string_view name) {
   using ballast::log::level;
-  for (auto [n, l] : {std::pair{"debug", level::debug}, {"info", level::info},
-                      {"warn", level::warn}, {"error", level::error}})
+  for (auto [n, l] : {std::pair{"debug", level::debug},
+                      {"info", level::info},
+                      {"warn", level::warn},
+                      {"error", level::error}})
     if (name == n) {
       ballast::log::set_min_level(l);
       return true;
@@ -65,14 +67,14 @@ bool set_log_level(std::string_view name) {
   return false;
 }
 
-int usage_error(const std::string& what) {
+int usage_error(const std::string &what) {
   std::fprintf(stderr, "ballastd: %s\n(see ballastd --help)\n", what.c_str());
   return 2;
 }
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   // At most two malloc arenas: with one per thread (CAF workers, civetweb,
   // the poller) freed memory stays scattered over many arenas. With 1,000
   // cgroups RSS went from 37-41 MiB to 30-35 MiB (agent_bench scale), CPU
@@ -81,7 +83,7 @@ int main(int argc, char** argv) {
   ballast::agent_options opts;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
     if (a == "--help" || a == "-h") {
       std::fputs(usage, stdout);
       return 0;
@@ -117,7 +119,7 @@ int main(int argc, char** argv) {
                             : ballast::check_config(ballast::config::default_config_json());
   if (!r.value) {
     auto src = opts.config_file ? *opts.config_file : std::string("embedded default");
-    for (auto& e : r.errors)
+    for (auto &e : r.errors)
       ballast::log::error("config", src, ": ", e.to_string());
     return 1;
   }

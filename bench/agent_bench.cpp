@@ -47,18 +47,23 @@ namespace {
 
 constexpr uint16_t port = 19390;
 
-double seconds(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(clock_type::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
-std::string config(const std::string& subtree, const std::string& interval) {
+std::string config(const std::string &subtree, const std::string &interval) {
   return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
   "journal": "/tmp/ballast-bench-journal",
-  "watch": {"include": [")" + subtree + R"(/**"]},
-  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" + interval + R"(",
-                "select": {"cgroups": [")" + subtree + R"(/**"]}}]})";
+  "watch": {"include": [")" +
+         subtree + R"(/**"]},
+  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" +
+         interval + R"(",
+                "select": {"cgroups": [")" +
+         subtree + R"(/**"]}}]})";
 }
 
 // Polls the agent's metrics until pred holds or the limit passes.
-bool wait_for(agent_process& a, const std::function<bool(const scrape&)>& pred,
+bool wait_for(agent_process &a, const std::function<bool(const scrape &)> &pred,
               std::chrono::seconds limit = 120s) {
   auto until = clock_type::now() + limit;
   while (clock_type::now() < until) {
@@ -85,7 +90,8 @@ proc_sample sample(pid_t pid) {
           std::stod(f[21]) * double(sysconf(_SC_PAGESIZE))};
 }
 
-std::unique_ptr<agent_process> start_agent(const std::string& subtree, const std::string& interval) {
+std::unique_ptr<agent_process> start_agent(const std::string &subtree,
+                                           const std::string &interval) {
   auto a = std::make_unique<agent_process>(ballastd_path(), config(subtree, interval), port);
   if (!a->wait_ready())
     throw std::runtime_error("ballastd did not start: " + a->log());
@@ -103,9 +109,10 @@ json latency(int events, int rate) {
   // A window of live processes, so each policy runs before its process exits.
   std::deque<pid_t> live;
   auto t0 = clock_type::now();
-  auto period = std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(1.0 / rate));
+  auto period =
+      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(1.0 / rate));
   for (int i = 0; i < events; ++i) {
-    std::this_thread::sleep_until(t0 + i * period);  // an open-loop, paced arrival
+    std::this_thread::sleep_until(t0 + i * period); // an open-loop, paced arrival
     live.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "1000"}));
     if (live.size() > 64) {
       kill_and_reap(live.front());
@@ -113,13 +120,17 @@ json latency(int events, int rate) {
     }
   }
   auto gen = seconds(clock_type::now() - t0);
-  bool complete = wait_for(*agent, [&](const scrape& m) {
-    return m.value("ballast_policy_start_seconds_count") >= count0 + events;
-  }, 60s);
+  bool complete = wait_for(
+      *agent,
+      [&](const scrape &m) {
+        return m.value("ballast_policy_start_seconds_count") >= count0 + events;
+      },
+      60s);
   auto after = agent->metrics();
   for (auto pid : live)
     kill_and_reap(pid);
-  auto b = before.buckets("ballast_policy_start_seconds"), a = after.buckets("ballast_policy_start_seconds");
+  auto b = before.buckets("ballast_policy_start_seconds"),
+       a = after.buckets("ballast_policy_start_seconds");
   json out = {{"benchmark", "attach_to_policy_running"},
               {"events", events},
               {"rate_per_s", rate},
@@ -127,17 +138,20 @@ json latency(int events, int rate) {
               {"complete", complete},
               {"p50_us", histogram_quantile(0.5, b, a) * 1e6},
               {"p99_us", histogram_quantile(0.99, b, a) * 1e6},
-              {"mean_us", (after.value("ballast_policy_start_seconds_sum") -
-                           before.value("ballast_policy_start_seconds_sum")) /
-                            std::max(1.0, after.value("ballast_policy_start_seconds_count") - count0) * 1e6},
+              {"mean_us",
+               (after.value("ballast_policy_start_seconds_sum") -
+                before.value("ballast_policy_start_seconds_sum")) /
+                   std::max(1.0, after.value("ballast_policy_start_seconds_count") - count0) * 1e6},
               {"generator_seconds", gen},
               {"events_lost", after.value("ballast_events_lost_total")},
               {"event_handling_p50_us",
                histogram_quantile(0.5, before.buckets("ballast_event_handling_seconds"),
-                                  after.buckets("ballast_event_handling_seconds")) * 1e6},
+                                  after.buckets("ballast_event_handling_seconds")) *
+                   1e6},
               {"event_handling_p99_us",
                histogram_quantile(0.99, before.buckets("ballast_event_handling_seconds"),
-                                  after.buckets("ballast_event_handling_seconds")) * 1e6},
+                                  after.buckets("ballast_event_handling_seconds")) *
+                   1e6},
               {"target_p99_us", 1000}};
   agent.reset();
   remove_cgroup_dir(dir);
@@ -145,7 +159,7 @@ json latency(int events, int rate) {
   return out;
 }
 
-double run_cycles(const std::string& base, int cycles) {
+double run_cycles(const std::string &base, int cycles) {
   auto t0 = clock_type::now();
   lifecycle_cycles(base, 0, cycles);
   return cycles / seconds(clock_type::now() - t0);
@@ -160,14 +174,18 @@ struct watched_churn {
   double handled_s = 0;
 };
 
-watched_churn churn_watched(agent_process& agent, const std::string& base, int cycles) {
+watched_churn churn_watched(agent_process &agent, const std::string &base, int cycles) {
   watched_churn w{agent.metrics()};
   double rmdir0 = w.before.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}});
   auto t0 = clock_type::now();
   w.cycles_per_s = run_cycles(base, cycles);
-  w.drained = wait_for(agent, [&](const scrape& m) {
-    return m.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}}) >= rmdir0 + cycles;
-  }, 120s);
+  w.drained = wait_for(
+      agent,
+      [&](const scrape &m) {
+        return m.value("ballast_cgroup_events_total", {{"kind", "cgroup_rmdir"}}) >=
+               rmdir0 + cycles;
+      },
+      120s);
   w.handled_s = seconds(clock_type::now() - t0);
   return w;
 }
@@ -178,17 +196,20 @@ json churn(int cycles) {
   double rate_without = run_cycles(root + subtree, cycles);
   auto agent = start_agent(subtree, "1s");
   auto w = churn_watched(*agent, root + subtree, cycles);
-  auto& before = w.before;
+  auto &before = w.before;
   double actors_before = before.value("ballast_actors", {{"type", "cgroup"}});
   double policies_before = before.value("ballast_actors", {{"type", "policy"}});
   double events0 = before.sum("ballast_cgroup_events_total");
   double rate_with = w.cycles_per_s;
   bool drained = w.drained;
   auto handled_in = w.handled_s;
-  wait_for(*agent, [&](const scrape& m) {
-    return m.value("ballast_actors", {{"type", "cgroup"}}) == actors_before &&
-           m.value("ballast_actors", {{"type", "policy"}}) == policies_before;
-  }, 30s);
+  wait_for(
+      *agent,
+      [&](const scrape &m) {
+        return m.value("ballast_actors", {{"type", "cgroup"}}) == actors_before &&
+               m.value("ballast_actors", {{"type", "policy"}}) == policies_before;
+      },
+      30s);
   auto after = agent->metrics();
   double events = after.sum("ballast_cgroup_events_total") - events0;
   json out = {{"benchmark", "churn"},
@@ -206,7 +227,8 @@ json churn(int cycles) {
               {"policy_actors_after", after.value("ballast_actors", {{"type", "policy"}})},
               {"event_handling_p99_us",
                histogram_quantile(0.99, before.buckets("ballast_event_handling_seconds"),
-                                  after.buckets("ballast_event_handling_seconds")) * 1e6}};
+                                  after.buckets("ballast_event_handling_seconds")) *
+                   1e6}};
   agent.reset();
   remove_cgroup_dir(root + subtree);
   return out;
@@ -214,7 +236,7 @@ json churn(int cycles) {
 
 // bare_consumer (beside this binary) while `cycles` lifecycle cycles run;
 // its JSON report.
-json bare_consumer_under_churn(const std::string& base, int cycles) {
+json bare_consumer_under_churn(const std::string &base, int cycles) {
   auto bare = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "bare_consumer";
   int out[2];
   if (::pipe(out) != 0)
@@ -227,9 +249,9 @@ json bare_consumer_under_churn(const std::string& base, int cycles) {
     _exit(127);
   }
   ::close(out[1]);
-  std::this_thread::sleep_for(2s);  // loaded and attached
+  std::this_thread::sleep_for(2s); // loaded and attached
   double rate = run_cycles(base, cycles);
-  std::this_thread::sleep_for(500ms);  // the last records drained
+  std::this_thread::sleep_for(500ms); // the last records drained
   ::kill(pid, SIGTERM);
   std::string text;
   char buf[4096];
@@ -253,18 +275,20 @@ json event_path(int cycles) {
   auto after = agent->metrics();
   auto quantile = [&](double q) {
     return histogram_quantile(q, w.before.buckets("ballast_event_handling_seconds"),
-                              after.buckets("ballast_event_handling_seconds")) * 1e6;
+                              after.buckets("ballast_event_handling_seconds")) *
+           1e6;
   };
   double agent_p99 = quantile(0.99);
   double bare_p99 = bare.value("p99_us_as_histogram", 0.0);
   json out = {{"benchmark", "event_path"},
               {"cycles", cycles},
               {"bare_consumer", bare},
-              {"agent", {{"generator_cycles_per_s", w.cycles_per_s},
-                         {"p50_us", quantile(0.5)},
-                         {"p99_us", agent_p99},
-                         {"lost", after.value("ballast_events_lost_total")},
-                         {"drained", w.drained}}},
+              {"agent",
+               {{"generator_cycles_per_s", w.cycles_per_s},
+                {"p50_us", quantile(0.5)},
+                {"p99_us", agent_p99},
+                {"lost", after.value("ballast_events_lost_total")},
+                {"drained", w.drained}}},
               {"p99_ratio_agent_to_bare", bare_p99 > 0 ? agent_p99 / bare_p99 : 0},
               {"targets", {{"agent_p99_us", 1000}, {"p99_ratio", 2}, {"lost", 0}}}};
   agent.reset();
@@ -311,10 +335,10 @@ json soak(int cycles, int warmup) {
 // The scale benchmark's cgroups and sleeping processes, removed on every
 // way out (an agent that does not start, an exception, the normal end).
 struct sleeper_tree {
-  std::vector<std::string> dirs;  // parents first
+  std::vector<std::string> dirs; // parents first
   std::vector<pid_t> pids;
   sleeper_tree() = default;
-  sleeper_tree(const sleeper_tree&) = delete;
+  sleeper_tree(const sleeper_tree &) = delete;
   ~sleeper_tree() {
     for (auto pid : pids)
       kill_and_reap(pid);
@@ -335,10 +359,13 @@ json scale(int n, int secs) {
     tree.pids.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "100000"}));
   }
   auto agent = start_agent(subtree, "1s");
-  bool all = wait_for(*agent, [&](const scrape& m) {
-    return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) >= n;
-  }, 60s);
-  std::this_thread::sleep_for(3s);  // past start-up
+  bool all = wait_for(
+      *agent,
+      [&](const scrape &m) {
+        return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) >= n;
+      },
+      60s);
+  std::this_thread::sleep_for(3s); // past start-up
   auto s0 = sample(agent->pid());
   auto t0 = clock_type::now();
   std::this_thread::sleep_for(std::chrono::seconds(secs));
@@ -357,23 +384,24 @@ json scale(int n, int secs) {
   agent->signal(SIGTERM);
   auto code = agent->wait_exit(10s);
   double stop_ms = seconds(clock_type::now() - t) * 1e3;
-  json out = {{"benchmark", "scale"},
-              {"cgroups", n},
-              {"all_enrolled", all},
-              {"agent_rss_mib", s1.rss_bytes / 1048576.0},
-              {"agent_cpu_percent_of_one_core", cpu * 100},
-              {"measured_seconds", secs},
-              {"scrape_ms_median", scrapes[scrapes.size() / 2]},
-              {"scrape_ms_max", scrapes.back()},
-              {"scrape_bytes", bytes},
-              {"series", series},
-              {"sigterm_to_exit_ms", stop_ms},
-              {"exit_code", code.value_or(-1)},
-              {"targets", {{"rss_mib", 40}, {"cpu_percent", 1}, {"scrape_ms", 20}, {"sigterm_ms", 190}}}};
+  json out = {
+      {"benchmark", "scale"},
+      {"cgroups", n},
+      {"all_enrolled", all},
+      {"agent_rss_mib", s1.rss_bytes / 1048576.0},
+      {"agent_cpu_percent_of_one_core", cpu * 100},
+      {"measured_seconds", secs},
+      {"scrape_ms_median", scrapes[scrapes.size() / 2]},
+      {"scrape_ms_max", scrapes.back()},
+      {"scrape_bytes", bytes},
+      {"series", series},
+      {"sigterm_to_exit_ms", stop_ms},
+      {"exit_code", code.value_or(-1)},
+      {"targets", {{"rss_mib", 40}, {"cpu_percent", 1}, {"scrape_ms", 20}, {"sigterm_ms", 190}}}};
   return out;
 }
 
-uintmax_t file_size_or_zero(const std::string& path) {
+uintmax_t file_size_or_zero(const std::string &path) {
   std::error_code ec;
   auto n = std::filesystem::file_size(path, ec);
   return ec ? 0 : n;
@@ -399,13 +427,15 @@ json journal_soak(int cycles) {
                              " (run it in the VM: bench/vm_bench.sh journal)");
   const uint64_t floor = 64 << 20;
   std::string cfg = R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
-  "journal": ")" + journal + R"(", "watch": {"include": [")" + subtree + R"(/**"]},
-  "policies": [{"name": "floor", "type": "memory_floor", "select": {"cgroups": [")" + subtree +
-                    R"(/*"]}, "params": {"floor": ")" + std::to_string(floor) + R"("}}]})";
+  "journal": ")" + journal +
+                    R"(", "watch": {"include": [")" + subtree + R"(/**"]},
+  "policies": [{"name": "floor", "type": "memory_floor", "select": {"cgroups": [")" +
+                    subtree + R"(/*"]}, "params": {"floor": ")" + std::to_string(floor) +
+                    R"("}}]})";
   agent_process agent(ballastd_path(), cfg, port);
   if (!agent.wait_ready())
     throw std::runtime_error("ballastd did not start: " + agent.log());
-  auto reaches = [](const std::string& file, uint64_t want, std::chrono::milliseconds limit) {
+  auto reaches = [](const std::string &file, uint64_t want, std::chrono::milliseconds limit) {
     auto until = clock_type::now() + limit;
     while (clock_type::now() < until) {
       if (read_trimmed(file) == std::to_string(want))
@@ -415,7 +445,8 @@ json journal_soak(int cycles) {
     return false;
   };
   if (!reaches(standing + "/memory.min", floor, 10s))
-    throw std::runtime_error("memory_floor never claimed memory.min on " + standing + ": " + agent.log());
+    throw std::runtime_error("memory_floor never claimed memory.min on " + standing + ": " +
+                             agent.log());
   uintmax_t largest = 0, at_warmup = 0;
   int missed = 0;
   auto t0 = clock_type::now();
@@ -430,28 +461,29 @@ json journal_soak(int cycles) {
       at_warmup = file_size_or_zero(journal);
   }
   double secs = seconds(clock_type::now() - t0);
-  reaches(standing + "/memory.min", floor, 10s);  // the split back to one member
+  reaches(standing + "/memory.min", floor, 10s); // the split back to one member
   auto m = agent.metrics();
   auto at_end = file_size_or_zero(journal);
   agent.signal(SIGTERM);
   auto code = agent.wait_exit(10s);
-  json out = {{"benchmark", "journal_soak"},
-              {"cycles", cycles},
-              {"cycles_per_s", cycles / secs},
-              {"claims_not_seen", missed},
-              {"knob_writes", m.value("ballast_knob_writes_total", {{"mode", "write"}, {"result", "ok"}})},
-              {"journal_errors", m.value("ballast_journal_errors_total")},
-              {"journal_bytes_after_tenth", at_warmup},
-              {"journal_bytes_largest", largest},
-              {"journal_bytes_at_end", at_end},
-              {"journal_bytes_after_exit", file_size_or_zero(journal)},
-              {"standing_memory_min_after_exit", read_trimmed(standing + "/memory.min")},
-              {"exit_code", code.value_or(-1)},
-              {"targets", {{"journal_bytes_largest", 65536}, {"standing_memory_min_after_exit", "0"}}}};
+  json out = {
+      {"benchmark", "journal_soak"},
+      {"cycles", cycles},
+      {"cycles_per_s", cycles / secs},
+      {"claims_not_seen", missed},
+      {"knob_writes", m.value("ballast_knob_writes_total", {{"mode", "write"}, {"result", "ok"}})},
+      {"journal_errors", m.value("ballast_journal_errors_total")},
+      {"journal_bytes_after_tenth", at_warmup},
+      {"journal_bytes_largest", largest},
+      {"journal_bytes_at_end", at_end},
+      {"journal_bytes_after_exit", file_size_or_zero(journal)},
+      {"standing_memory_min_after_exit", read_trimmed(standing + "/memory.min")},
+      {"exit_code", code.value_or(-1)},
+      {"targets", {{"journal_bytes_largest", 65536}, {"standing_memory_min_after_exit", "0"}}}};
   return out;
 }
 
-int flag(int argc, char** argv, const char* name, int fallback) {
+int flag(int argc, char **argv, const char *name, int fallback) {
   for (int i = 2; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], name) == 0)
       return std::atoi(argv[i + 1]);
@@ -460,10 +492,10 @@ int flag(int argc, char** argv, const char* name, int fallback) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   std::string what = argc > 1 ? argv[1] : "";
   try {
-    ballastd_path();  // a usage error before any cgroup or process is made
+    ballastd_path(); // a usage error before any cgroup or process is made
     json out;
     if (what == "latency")
       out = latency(flag(argc, argv, "--events", 10000), flag(argc, argv, "--rate", 500));
@@ -478,11 +510,12 @@ int main(int argc, char** argv) {
     else if (what == "scale")
       out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30));
     else {
-      std::fprintf(stderr, "usage: agent_bench latency|churn|event_path|soak|journal|scale [options] (see the source)\n");
+      std::fprintf(stderr, "usage: agent_bench latency|churn|event_path|soak|journal|scale "
+                           "[options] (see the source)\n");
       return 2;
     }
     std::cout << out.dump() << std::endl;
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     std::fprintf(stderr, "agent_bench: %s\n", e.what());
     return 1;
   }

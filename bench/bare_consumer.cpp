@@ -27,9 +27,9 @@
 namespace {
 
 // The agent's latency_buckets (actors/metrics/agent_metrics.cpp).
-const std::vector<double> agent_buckets = {10e-6, 25e-6, 50e-6, 75e-6, 100e-6, 150e-6, 200e-6,
-                                           300e-6, 400e-6, 500e-6, 750e-6, 1e-3, 1.5e-3, 2e-3,
-                                           5e-3, 10e-3, 25e-3, 100e-3, 1.0};
+const std::vector<double> agent_buckets = {10e-6,  25e-6,  50e-6,  75e-6,  100e-6, 150e-6, 200e-6,
+                                           300e-6, 400e-6, 500e-6, 750e-6, 1e-3,   1.5e-3, 2e-3,
+                                           5e-3,   10e-3,  25e-3,  100e-3, 1.0};
 
 uint64_t monotonic_ns() {
   timespec ts{};
@@ -37,14 +37,14 @@ uint64_t monotonic_ns() {
   return uint64_t(ts.tv_sec) * 1'000'000'000u + uint64_t(ts.tv_nsec);
 }
 
-int on_record(void* ctx, void* data, size_t) {
-  auto* latencies = static_cast<std::vector<double>*>(ctx);
-  auto* ev = static_cast<const ballast_cgroup_event*>(data);
+int on_record(void *ctx, void *data, size_t) {
+  auto *latencies = static_cast<std::vector<double> *>(ctx);
+  auto *ev = static_cast<const ballast_cgroup_event *>(data);
   latencies->push_back(double(monotonic_ns() - ev->ktime_ns) * 1e-9);
   return 0;
 }
 
-double exact(std::vector<double>& v, double q) {
+double exact(std::vector<double> &v, double q) {
   if (v.empty())
     return 0;
   auto i = size_t(q * double(v.size() - 1));
@@ -53,7 +53,7 @@ double exact(std::vector<double>& v, double q) {
 
 // Linear interpolation inside the bucket that holds the q-quantile, as
 // PromQL's histogram_quantile does.
-double bucketed(const std::vector<double>& sorted, double q) {
+double bucketed(const std::vector<double> &sorted, double q) {
   if (sorted.empty())
     return 0;
   double rank = q * double(sorted.size());
@@ -75,7 +75,7 @@ volatile sig_atomic_t stop = 0;
 int main() {
   std::signal(SIGTERM, [](int) { stop = 1; });
   std::signal(SIGINT, [](int) { stop = 1; });
-  auto* skel = cgroup_events::open();
+  auto *skel = cgroup_events::open();
   if (!skel) {
     std::fprintf(stderr, "bare_consumer: open cgroup_events failed\n");
     return 1;
@@ -87,8 +87,8 @@ int main() {
   }
   std::vector<double> latencies;
   latencies.reserve(1 << 20);
-  auto* rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &latencies, nullptr);
-  (void) setpriority(PRIO_PROCESS, 0, -10);
+  auto *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &latencies, nullptr);
+  (void)setpriority(PRIO_PROCESS, 0, -10);
   std::fprintf(stderr, "bare_consumer: attached\n");
   while (!stop) {
     int n = ring_buffer__poll(rb, 100);

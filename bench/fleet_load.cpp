@@ -23,35 +23,35 @@ using namespace ballast;
 control_actor::behavior_type stub_agent(control_actor::pointer) {
   auto applied = [] { return apply_result{true, {}, "fleet-load"}; };
   return {
-    [](const credential&, atom::status) {
-      agent_status s;
-      s.version = "fleet-load";
-      s.config_hash = "fleet-load";
-      return s;
-    },
-    [](const credential&, atom::cgroups) { return std::vector<cgroup_status>{}; },
-    [](const credential&, atom::policies) { return std::vector<policy_info>{}; },
-    [](const credential&, atom::dry_run) { return false; },
-    [=](const credential&, atom::dry_run, bool) { return applied(); },
-    [=](const credential&, atom::apply, std::string&) { return applied(); },
-    [](const credential&, atom::config) { return config::agent{}; },
-    [=](const credential&, atom::apply, config::agent&) { return applied(); },
-    [](const credential&, atom::freeze, std::string&) { return true; },
-    [](const credential&, atom::thaw, std::string&) { return true; },
-    [](const credential&, atom::release, std::string&) { return uint64_t(0); },
-    [](const credential&, atom::watch) { return true; },
-    [](atom::tick) {},
-    [](atom::tick, uint64_t) {},
-    [](const credential&, atom::fleet) -> caf::result<fleet_status> {
-      return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
-    },
-    [](const credential&, fleet_apply&) -> caf::result<fleet_apply_result> {
-      return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
-    },
+      [](const credential &, atom::status) {
+        agent_status s;
+        s.version = "fleet-load";
+        s.config_hash = "fleet-load";
+        return s;
+      },
+      [](const credential &, atom::cgroups) { return std::vector<cgroup_status>{}; },
+      [](const credential &, atom::policies) { return std::vector<policy_info>{}; },
+      [](const credential &, atom::dry_run) { return false; },
+      [=](const credential &, atom::dry_run, bool) { return applied(); },
+      [=](const credential &, atom::apply, std::string &) { return applied(); },
+      [](const credential &, atom::config) { return config::agent{}; },
+      [=](const credential &, atom::apply, config::agent &) { return applied(); },
+      [](const credential &, atom::freeze, std::string &) { return true; },
+      [](const credential &, atom::thaw, std::string &) { return true; },
+      [](const credential &, atom::release, std::string &) { return uint64_t(0); },
+      [](const credential &, atom::watch) { return true; },
+      [](atom::tick) {},
+      [](atom::tick, uint64_t) {},
+      [](const credential &, atom::fleet) -> caf::result<fleet_status> {
+        return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
+      },
+      [](const credential &, fleet_apply &) -> caf::result<fleet_apply_result> {
+        return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
+      },
   };
 }
 
-int flag(int argc, char** argv, const char* name, int fallback) {
+int flag(int argc, char **argv, const char *name, int fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], name) == 0)
       return std::atoi(argv[i + 1]);
@@ -60,7 +60,7 @@ int flag(int argc, char** argv, const char* name, int fallback) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   int n = flag(argc, argv, "--agents", 1000);
   int base = flag(argc, argv, "--base-port", 30000);
   sigset_t set;
@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
   std::vector<control_actor> agents;
   for (int i = 0; i < n; ++i) {
     agents.push_back(sys.spawn(stub_agent));
-    if (auto port = publish_control(sys, agents.back(), "127.0.0.1", uint16_t(base + i), false); !port) {
+    if (auto port = publish_control(sys, agents.back(), "127.0.0.1", uint16_t(base + i), false);
+        !port) {
       std::fprintf(stderr, "fleet_load: %s\n", port.err().message.c_str());
       std::_Exit(1);
     }

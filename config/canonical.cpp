@@ -13,12 +13,17 @@ using json = nlohmann::json;
 
 // The IR as JSON with a fixed shape and sorted keys: equal IRs give equal
 // text whatever the source's order, spacing, comments or omitted defaults.
-json canonical(const selector& s) {
-  const auto regex_or_null = [](const std::optional<std::string>& r) { return r ? json(*r) : json(nullptr); };
-  return {{"cgroups", s.cgroups}, {"comm", regex_or_null(s.comm)}, {"exe", regex_or_null(s.exe)}, {"uids", s.uids}};
+json canonical(const selector &s) {
+  const auto regex_or_null = [](const std::optional<std::string> &r) {
+    return r ? json(*r) : json(nullptr);
+  };
+  return {{"cgroups", s.cgroups},
+          {"comm", regex_or_null(s.comm)},
+          {"exe", regex_or_null(s.exe)},
+          {"uids", s.uids}};
 }
 
-json canonical(const policy& p) {
+json canonical(const policy &p) {
   return {{"name", p.name},
           {"type", p.type},
           {"interval_ms", p.interval.count()},
@@ -26,11 +31,13 @@ json canonical(const policy& p) {
           {"params", p.params}};
 }
 
-json canonical(const agent& a) {
+json canonical(const agent &a) {
   json policies = json::array();
-  for (const auto& p : a.policies) policies.push_back(canonical(p));
+  for (const auto &p : a.policies)
+    policies.push_back(canonical(p));
   json host_settings = json::object();
-  for (const auto& h : a.host_settings) host_settings[h.knob] = h.value;
+  for (const auto &h : a.host_settings)
+    host_settings[h.knob] = h.value;
   return {{"metrics_address", a.metrics_address},
           {"metrics_port", a.metrics_port},
           {"journal_path", a.journal_path},
@@ -52,15 +59,17 @@ json canonical(const agent& a) {
 // 64-bit FNV-1a: tiny, and the same on every build and run (std::hash is not).
 uint64_t fnv1a(std::string_view bytes) {
   uint64_t h = 0xcbf29ce484222325;
-  for (const unsigned char c : bytes) h = (h ^ c) * 0x100000001b3;
+  for (const unsigned char c : bytes)
+    h = (h ^ c) * 0x100000001b3;
   return h;
 }
 
 } // namespace
 
-std::string config_hash(const agent& a) {
+std::string config_hash(const agent &a) {
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(canonical(a).dump())));
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(fnv1a(canonical(a).dump())));
   return hex;
 }
 

@@ -19,11 +19,11 @@ using std::chrono::milliseconds;
 
 // Which processes a policy enrols. Every present field must match.
 struct selector {
-  std::vector<std::string> cgroups = {"/**"};  // globs over cgroup paths
-  std::string comm;                            // ECMAScript regex, full match; "" = any
-  std::string exe;                             // ECMAScript regex, full match; "" = any
-  std::vector<uint32_t> uids;                  // empty = any uid
-  bool operator==(const selector&) const = default;
+  std::vector<std::string> cgroups = {"/**"}; // globs over cgroup paths
+  std::string comm;                           // ECMAScript regex, full match; "" = any
+  std::string exe;                            // ECMAScript regex, full match; "" = any
+  std::vector<uint32_t> uids;                 // empty = any uid
+  bool operator==(const selector &) const = default;
 };
 
 // What a policy's params become when the config is checked: its type's own
@@ -33,27 +33,27 @@ struct selector {
 // network is checked (and so compiled) again where it lands.
 struct compiled_settings {
   std::shared_ptr<const void> value;
-  bool operator==(const compiled_settings&) const { return true; }
+  bool operator==(const compiled_settings &) const { return true; }
 };
 
 struct policy {
-  std::string name;      // unique among policies; used in metrics labels
-  std::string type;      // a name from the policy table ("telemetry", ...)
-  milliseconds interval{1000};  // 10ms..60m
+  std::string name;            // unique among policies; used in metrics labels
+  std::string type;            // a name from the policy table ("telemetry", ...)
+  milliseconds interval{1000}; // 10ms..60m
   selector select;
   // Policy-specific parameters, kept as canonical JSON text so this header
   // stays free of JSON types; its type reads them once, at the check.
   std::string params = "{}";
   compiled_settings settings;
-  bool operator==(const policy&) const = default;
+  bool operator==(const policy &) const = default;
 };
 
 // A system-wide knob of the knob table held at a value while the agent runs
 // (and put back when it stops): "host": {"settings": {"vm.swappiness": 10}}.
 struct host_setting {
-  std::string knob;   // "vm.swappiness", "cpufreq.scaling_max_freq:0"
+  std::string knob; // "vm.swappiness", "cpufreq.scaling_max_freq:0"
   std::string value;
-  bool operator==(const host_setting&) const = default;
+  bool operator==(const host_setting &) const = default;
 };
 
 struct agent {
@@ -62,18 +62,18 @@ struct agent {
   std::string journal_path = "/run/ballast/journal";
   bool dry_run = false;
   milliseconds shutdown_deadline{190};   // 10ms..60s
-  uint32_t ring_buffer_bytes = 1u << 20;  // power of two, 4 KiB..1 GiB
+  uint32_t ring_buffer_bytes = 1u << 20; // power of two, 4 KiB..1 GiB
   // Cgroups that get an actor (globs); a cgroup is watched if it matches an
   // include and no exclude.
   std::vector<std::string> watch_include = {"/**"};
   std::vector<std::string> watch_exclude;
   std::vector<policy> policies;
-  std::vector<host_setting> host_settings;  // sorted by knob
+  std::vector<host_setting> host_settings; // sorted by knob
   // The control interface (ballastctl, a coordinator): loopback by default;
   // any other address needs TLS with certificate, key and CA (mutual).
   std::string control_address = "127.0.0.1";
   uint16_t control_port = 9465;
-  std::string tls_certificate;  // PEM files; all three or none
+  std::string tls_certificate; // PEM files; all three or none
   std::string tls_key;
   std::string tls_ca;
   // Who may change things without TLS: root and members of control_group,
@@ -82,27 +82,28 @@ struct agent {
   std::string control_cookie = "/run/ballast/control.cookie";
   std::string control_group = "ballast";
   bool control_open_reads = true;
-  bool operator==(const agent&) const = default;
+  bool operator==(const agent &) const = default;
 };
 
 struct config_error {
-  std::string path;  // "policies[1].interval"
-  std::string rule;  // "must be at least 10ms"
+  std::string path; // "policies[1].interval"
+  std::string rule; // "must be at least 10ms"
   std::string to_string() const { return path.empty() ? rule : path + ": " + rule; }
 };
 
 struct parse_result {
-  std::optional<agent> value;        // set only when errors is empty
-  std::vector<config_error> errors;  // every error found, not just the first
+  std::optional<agent> value;       // set only when errors is empty
+  std::vector<config_error> errors; // every error found, not just the first
 };
 
 // Parses and validates JSON text. known_policy_types is the policy table's
 // list of names; a policy of another type is an error.
-parse_result parse(std::string_view json_text, const std::vector<std::string>& known_policy_types);
+parse_result parse(std::string_view json_text, const std::vector<std::string> &known_policy_types);
 
 // Reads the file and parses it; a missing or unreadable file is one error
 // with an empty path that names the file.
-parse_result parse_file(const std::string& file, const std::vector<std::string>& known_policy_types);
+parse_result parse_file(const std::string &file,
+                        const std::vector<std::string> &known_policy_types);
 
 // The embedded default configuration (JSON text), useful on any host:
 // telemetry for the processes of every cgroup.
@@ -121,6 +122,6 @@ std::optional<uint64_t> parse_bytes(std::string_view text);
 bool glob_match(std::string_view pattern, std::string_view path);
 
 // A short stable hash of the canonical config (hex), for status displays.
-std::string config_hash(const agent& a);
+std::string config_hash(const agent &a);
 
 } // namespace ballast::config

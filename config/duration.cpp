@@ -12,9 +12,12 @@ namespace {
 
 // Milliseconds per unit, or 0 for an unknown unit.
 uint64_t unit_ms(std::string_view unit) {
-  if (unit == "ms") return 1;
-  if (unit == "s") return 1000;
-  if (unit == "m") return 60'000;
+  if (unit == "ms")
+    return 1;
+  if (unit == "s")
+    return 1000;
+  if (unit == "m")
+    return 60'000;
   return 0;
 }
 
@@ -23,10 +26,12 @@ uint64_t unit_ms(std::string_view unit) {
 std::optional<milliseconds> parse_duration(std::string_view text) {
   uint64_t count = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
-  if (ec != std::errc{} || end == text.data()) return std::nullopt;
+  if (ec != std::errc{} || end == text.data())
+    return std::nullopt;
   const uint64_t scale = unit_ms(text.substr(end - text.data()));
   const auto max = static_cast<uint64_t>(std::numeric_limits<milliseconds::rep>::max());
-  if (scale == 0 || count > max / scale) return std::nullopt;
+  if (scale == 0 || count > max / scale)
+    return std::nullopt;
   return milliseconds(static_cast<milliseconds::rep>(count * scale));
 }
 

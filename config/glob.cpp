@@ -17,7 +17,8 @@ std::vector<std::string_view> components(std::string_view path) {
   while (!path.empty()) {
     const size_t slash = path.find('/');
     const std::string_view part = path.substr(0, slash);
-    if (!part.empty()) parts.push_back(part);
+    if (!part.empty())
+      parts.push_back(part);
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
   }
   return parts;
@@ -42,7 +43,8 @@ bool component_match(std::string_view pattern, std::string_view name) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
   return p == pattern.size();
 }
 
@@ -54,7 +56,7 @@ bool glob_match(std::string_view pattern, std::string_view path) {
   // tail[j]: pat[i..] matches parts[j..], filled from the last pattern
   // component backwards; only the previous row is needed.
   std::vector<bool> tail(parts.size() + 1, false);
-  tail[parts.size()] = true;  // empty pattern matches only the empty tail
+  tail[parts.size()] = true; // empty pattern matches only the empty tail
   for (size_t i = pat.size(); i-- > 0;) {
     std::vector<bool> row(parts.size() + 1, false);
     for (size_t j = parts.size() + 1; j-- > 0;) {

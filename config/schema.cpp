@@ -40,43 +40,52 @@ struct endpoint {
 // A bound as an operator would write it: "10ms", "60s", "60m".
 std::string format_duration(milliseconds d) {
   const auto ms = d.count();
-  if (ms > 60'000 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  if (ms > 60'000 && ms % 60'000 == 0)
+    return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0)
+    return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
 }
 
 // JSON has only numbers: 4096 and 4096.0 (or 4.096e3) are the same integer.
-std::optional<uint64_t> as_unsigned(const json& n) {
-  if (n.is_number_unsigned()) return n.get<uint64_t>();
-  if (!n.is_number_float()) return std::nullopt;
+std::optional<uint64_t> as_unsigned(const json &n) {
+  if (n.is_number_unsigned())
+    return n.get<uint64_t>();
+  if (!n.is_number_float())
+    return std::nullopt;
   const double d = n.get<double>();
-  if (d < 0 || d >= 0x1p64 || d != std::floor(d)) return std::nullopt;
+  if (d < 0 || d >= 0x1p64 || d != std::floor(d))
+    return std::nullopt;
   return static_cast<uint64_t>(d);
 }
 
-problem absolute_path_problem(const std::string& s) {
-  if (s.empty() || s.front() != '/') return "must be an absolute path";
+problem absolute_path_problem(const std::string &s) {
+  if (s.empty() || s.front() != '/')
+    return "must be an absolute path";
   return std::nullopt;
 }
 
-problem name_problem(const std::string& s) {
+problem name_problem(const std::string &s) {
   const auto allowed = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   };
-  if (s.empty() || !std::all_of(s.begin(), s.end(), allowed)) return "must match [a-z0-9_-]+";
+  if (s.empty() || !std::all_of(s.begin(), s.end(), allowed))
+    return "must match [a-z0-9_-]+";
   return std::nullopt;
 }
 
-problem glob_problem(const std::string& s) {
-  if (s.empty() || s.front() != '/') return "must start with '/'";
-  if ((s + "/").find("/../") != std::string::npos) return R"(must not contain a ".." component)";
+problem glob_problem(const std::string &s) {
+  if (s.empty() || s.front() != '/')
+    return "must start with '/'";
+  if ((s + "/").find("/../") != std::string::npos)
+    return R"(must not contain a ".." component)";
   return std::nullopt;
 }
 
-problem regex_problem(const std::string& s) {
+problem regex_problem(const std::string &s) {
   try {
     std::regex{s, std::regex::ECMAScript};
-  } catch (const std::regex_error& e) {
+  } catch (const std::regex_error &e) {
     return std::string("invalid regex: ") + e.what();
   }
   return std::nullopt;
@@ -85,53 +94,60 @@ problem regex_problem(const std::string& s) {
 // Decimal 1..65535 without sign or leading zeros.
 std::optional<uint16_t> parse_port(std::string_view s) {
   unsigned value = 0;
-  const char* end = s.data() + s.size();
+  const char *end = s.data() + s.size();
   const auto [stop, ec] = std::from_chars(s.data(), end, value);
-  if (s.empty() || s.front() == '0' || ec != std::errc{} || stop != end || value > 65535) return std::nullopt;
+  if (s.empty() || s.front() == '0' || ec != std::errc{} || stop != end || value > 65535)
+    return std::nullopt;
   return static_cast<uint16_t>(value);
 }
 
-bool is_ipv4(const std::string& host) {
+bool is_ipv4(const std::string &host) {
   in_addr unused;
   return inet_pton(AF_INET, host.c_str(), &unused) == 1;
 }
 
 class agent_reader : public json_reader {
 public:
-  explicit agent_reader(const std::vector<std::string>& known_types) : known_types_(known_types) {}
+  explicit agent_reader(const std::vector<std::string> &known_types) : known_types_(known_types) {}
 
-  agent read(const json& root) {
+  agent read(const json &root) {
     agent a;
     if (!root.is_object()) {
       fail("", "the top level must be an object");
       return a;
     }
-    read_object(root, "", {
-        {"dry_run", assign(a.dry_run, &agent_reader::boolean)},
-        {"host", [&](const json& n, const std::string& p) { read_host(n, p, a); }},
-        {"journal", assign(a.journal_path, &agent_reader::checked<absolute_path_problem>)},
-        {"control", [&](const json& n, const std::string& p) { read_control(n, p, a); }},
-        {"metrics", [&](const json& n, const std::string& p) { read_metrics(n, p, a); }},
-        {"policies", assign(a.policies, &agent_reader::policies)},
-        {"ring_buffer_bytes", assign(a.ring_buffer_bytes, &agent_reader::ring_size)},
-        {"shutdown_deadline", assign(a.shutdown_deadline, &agent_reader::duration, shutdown_range)},
-        {"watch", [&](const json& n, const std::string& p) { read_watch(n, p, a); }},
-    });
+    read_object(
+        root, "",
+        {
+            {"dry_run", assign(a.dry_run, &agent_reader::boolean)},
+            {"host", [&](const json &n, const std::string &p) { read_host(n, p, a); }},
+            {"journal", assign(a.journal_path, &agent_reader::checked<absolute_path_problem>)},
+            {"control", [&](const json &n, const std::string &p) { read_control(n, p, a); }},
+            {"metrics", [&](const json &n, const std::string &p) { read_metrics(n, p, a); }},
+            {"policies", assign(a.policies, &agent_reader::policies)},
+            {"ring_buffer_bytes", assign(a.ring_buffer_bytes, &agent_reader::ring_size)},
+            {"shutdown_deadline",
+             assign(a.shutdown_deadline, &agent_reader::duration, shutdown_range)},
+            {"watch", [&](const json &n, const std::string &p) { read_watch(n, p, a); }},
+        });
     return a;
   }
 
 private:
-  std::optional<std::string> policy_type(const json& n, const std::string& path) {
-    return text(n, path, [this](const std::string& s) -> problem {
-      if (std::find(known_types_.begin(), known_types_.end(), s) != known_types_.end()) return std::nullopt;
+  std::optional<std::string> policy_type(const json &n, const std::string &path) {
+    return text(n, path, [this](const std::string &s) -> problem {
+      if (std::find(known_types_.begin(), known_types_.end(), s) != known_types_.end())
+        return std::nullopt;
       std::string known;
-      for (const auto& t : known_types_) known += (known.empty() ? "" : ", ") + t;
+      for (const auto &t : known_types_)
+        known += (known.empty() ? "" : ", ") + t;
       return "unknown policy type \"" + s + "\" (known: " + known + ")";
     });
   }
 
-  std::optional<milliseconds> duration(const json& n, const std::string& path, duration_range range) {
-    const auto d = n.is_string() ? parse_duration(n.get_ref<const std::string&>()) : std::nullopt;
+  std::optional<milliseconds> duration(const json &n, const std::string &path,
+                                       duration_range range) {
+    const auto d = n.is_string() ? parse_duration(n.get_ref<const std::string &>()) : std::nullopt;
     if (!d)
       fail(path, R"(must be a duration string like "250ms" or "5s")");
     else if (*d < range.min)
@@ -143,16 +159,17 @@ private:
     return std::nullopt;
   }
 
-  std::optional<uint32_t> ring_size(const json& n, const std::string& path) {
+  std::optional<uint32_t> ring_size(const json &n, const std::string &path) {
     const auto v = as_unsigned(n);
     if (!v || *v < ring_min || *v > ring_max || !std::has_single_bit(*v)) {
-      fail(path, "must be a power of two from " + std::to_string(ring_min) + " to " + std::to_string(ring_max));
+      fail(path, "must be a power of two from " + std::to_string(ring_min) + " to " +
+                     std::to_string(ring_max));
       return std::nullopt;
     }
     return static_cast<uint32_t>(*v);
   }
 
-  std::optional<uint32_t> uid(const json& n, const std::string& path) {
+  std::optional<uint32_t> uid(const json &n, const std::string &path) {
     const auto v = as_unsigned(n);
     if (!v || *v > UINT32_MAX) {
       fail(path, "must be an integer from 0 to " + std::to_string(UINT32_MAX));
@@ -161,11 +178,12 @@ private:
     return static_cast<uint32_t>(*v);
   }
 
-  std::optional<std::vector<uint32_t>> uids(const json& n, const std::string& path) {
+  std::optional<std::vector<uint32_t>> uids(const json &n, const std::string &path) {
     return list(n, path, &agent_reader::uid);
   }
 
-  std::optional<std::vector<std::string>> globs(const json& n, const std::string& path, emptiness empty) {
+  std::optional<std::vector<std::string>> globs(const json &n, const std::string &path,
+                                                emptiness empty) {
     if (empty == emptiness::forbidden && n.is_array() && n.empty()) {
       fail(path, "must not be empty");
       return std::nullopt;
@@ -175,9 +193,10 @@ private:
 
   // "host:port", host an IPv4 literal or "localhost" (stored as 127.0.0.1
   // so the HTTP server never needs name resolution).
-  std::optional<endpoint> listen(const json& n, const std::string& path) {
-    if (!expect(n, string_kind, path)) return std::nullopt;
-    const auto& s = n.get_ref<const std::string&>();
+  std::optional<endpoint> listen(const json &n, const std::string &path) {
+    if (!expect(n, string_kind, path))
+      return std::nullopt;
+    const auto &s = n.get_ref<const std::string &>();
     const size_t colon = s.rfind(':');
     if (colon == std::string::npos) {
       fail(path, R"(must be "host:port")");
@@ -186,36 +205,43 @@ private:
     const std::string host = s.substr(0, colon);
     const auto port = parse_port(std::string_view(s).substr(colon + 1));
     const bool host_ok = host == "localhost" || is_ipv4(host);
-    if (!host_ok) fail(path, R"(host must be an IPv4 address or "localhost")");
-    if (!port) fail(path, "port must be an integer from 1 to 65535");
-    if (!host_ok || !port) return std::nullopt;
+    if (!host_ok)
+      fail(path, R"(host must be an IPv4 address or "localhost")");
+    if (!port)
+      fail(path, "port must be an integer from 1 to 65535");
+    if (!host_ok || !port)
+      return std::nullopt;
     return endpoint{host == "localhost" ? "127.0.0.1" : host, *port};
   }
 
   // Params stay opaque here, but must be an object; comments are checked and
   // dropped at every depth so policies never see them.
-  std::optional<std::string> params(const json& n, const std::string& path) {
-    if (!expect(n, object_kind, path)) return std::nullopt;
+  std::optional<std::string> params(const json &n, const std::string &path) {
+    if (!expect(n, object_kind, path))
+      return std::nullopt;
     json copy = n;
     strip_comments(copy, path);
     return copy.dump();
   }
 
-  void strip_comments(json& n, const std::string& path) {
+  void strip_comments(json &n, const std::string &path) {
     if (n.is_array()) {
-      for (size_t i = 0; i < n.size(); ++i) strip_comments(n[i], element(path, i));
+      for (size_t i = 0; i < n.size(); ++i)
+        strip_comments(n[i], element(path, i));
       return;
     }
-    if (!n.is_object()) return;
+    if (!n.is_object())
+      return;
     if (const auto it = n.find(comment_key); it != n.end()) {
       expect(*it, string_kind, child(path, comment_key));
       n.erase(it);
     }
-    for (auto& item : n.items()) strip_comments(item.value(), child(path, item.key()));
+    for (auto &item : n.items())
+      strip_comments(item.value(), child(path, item.key()));
   }
 
-  void read_metrics(const json& n, const std::string& path, agent& a) {
-    read_object(n, path, {{"listen", [&](const json& v, const std::string& p) {
+  void read_metrics(const json &n, const std::string &path, agent &a) {
+    read_object(n, path, {{"listen", [&](const json &v, const std::string &p) {
                              if (auto e = listen(v, p)) {
                                a.metrics_address = std::move(e->address);
                                a.metrics_port = e->port;
@@ -226,27 +252,35 @@ private:
   // "control": {"listen": "host:port", "tls": {"certificate", "key", "ca"},
   // "cookie": FILE, "group": NAME, "open_reads": BOOL}. Only loopback may go
   // without TLS: the control interface changes knobs.
-  void read_control(const json& n, const std::string& path, agent& a) {
-    read_object(n, path, {
-        {"cookie", assign(a.control_cookie, &agent_reader::checked<absolute_path_problem>)},
-        {"group", assign(a.control_group, &agent_reader::checked<name_problem>)},
-        {"open_reads", assign(a.control_open_reads, &agent_reader::boolean)},
-        {"listen", [&](const json& v, const std::string& p) {
-           if (auto e = listen(v, p)) {
-             a.control_address = std::move(e->address);
-             a.control_port = e->port;
-           }
-         }},
-        {"tls", [&](const json& v, const std::string& p) {
-           read_object(v, p, {
-               {"ca", assign(a.tls_ca, &agent_reader::checked<absolute_path_problem>)},
-               {"certificate", assign(a.tls_certificate, &agent_reader::checked<absolute_path_problem>)},
-               {"key", assign(a.tls_key, &agent_reader::checked<absolute_path_problem>)},
-           });
-           if (v.is_object() && !(v.contains("ca") && v.contains("certificate") && v.contains("key")))
-             fail(p, "needs certificate, key and ca together");
-         }},
-    });
+  void read_control(const json &n, const std::string &path, agent &a) {
+    read_object(
+        n, path,
+        {
+            {"cookie", assign(a.control_cookie, &agent_reader::checked<absolute_path_problem>)},
+            {"group", assign(a.control_group, &agent_reader::checked<name_problem>)},
+            {"open_reads", assign(a.control_open_reads, &agent_reader::boolean)},
+            {"listen",
+             [&](const json &v, const std::string &p) {
+               if (auto e = listen(v, p)) {
+                 a.control_address = std::move(e->address);
+                 a.control_port = e->port;
+               }
+             }},
+            {"tls",
+             [&](const json &v, const std::string &p) {
+               read_object(
+                   v, p,
+                   {
+                       {"ca", assign(a.tls_ca, &agent_reader::checked<absolute_path_problem>)},
+                       {"certificate",
+                        assign(a.tls_certificate, &agent_reader::checked<absolute_path_problem>)},
+                       {"key", assign(a.tls_key, &agent_reader::checked<absolute_path_problem>)},
+                   });
+               if (v.is_object() &&
+                   !(v.contains("ca") && v.contains("certificate") && v.contains("key")))
+                 fail(p, "needs certificate, key and ca together");
+             }},
+        });
     if (a.control_address.rfind("127.", 0) != 0 && !(n.is_object() && n.contains("tls")))
       fail(child(path, "tls"), "is required to listen on " + a.control_address +
                                    " (certificate, key and ca): only loopback goes without TLS");
@@ -254,86 +288,102 @@ private:
 
   // "host": {"settings": {KNOB: VALUE}}: system knobs of the knob table,
   // each value a string or a non-negative integer its row accepts.
-  void read_host(const json& n, const std::string& path, agent& a) {
-    read_object(n, path, {{"settings", [&](const json& v, const std::string& p) {
-                             if (!expect(v, object_kind, p)) return;
-                             for (const auto& item : v.items())
-                               if (auto s = host_setting_of(item.key(), item.value(), child(p, item.key())))
-                                 a.host_settings.push_back(std::move(*s));
-                           }}});
+  void read_host(const json &n, const std::string &path, agent &a) {
+    read_object(n, path,
+                {{"settings", [&](const json &v, const std::string &p) {
+                    if (!expect(v, object_kind, p))
+                      return;
+                    for (const auto &item : v.items())
+                      if (auto s = host_setting_of(item.key(), item.value(), child(p, item.key())))
+                        a.host_settings.push_back(std::move(*s));
+                  }}});
   }
 
-  std::optional<host_setting> host_setting_of(const std::string& knob, const json& v, const std::string& path) {
+  std::optional<host_setting> host_setting_of(const std::string &knob, const json &v,
+                                              const std::string &path) {
     if (!v.is_string() && !v.is_number_unsigned()) {
       fail(path, "must be a string or a non-negative integer");
       return std::nullopt;
     }
     auto value = v.is_string() ? v.get<std::string>() : std::to_string(v.get<uint64_t>());
-    if (auto s = knobs::check_write(knobs::scope::system, knob, knobs::effect::setting, value); !s) {
+    if (auto s = knobs::check_write(knobs::scope::system, knob, knobs::effect::setting, value);
+        !s) {
       fail(path, s.err().message);
       return std::nullopt;
     }
     return host_setting{knob, value};
   }
 
-  void read_watch(const json& n, const std::string& path, agent& a) {
-    read_object(n, path, {
-        {"exclude", assign(a.watch_exclude, &agent_reader::globs, emptiness::allowed)},
-        {"include", assign(a.watch_include, &agent_reader::globs, emptiness::forbidden)},
-    });
+  void read_watch(const json &n, const std::string &path, agent &a) {
+    read_object(
+        n, path,
+        {
+            {"exclude", assign(a.watch_exclude, &agent_reader::globs, emptiness::allowed)},
+            {"include", assign(a.watch_include, &agent_reader::globs, emptiness::forbidden)},
+        });
   }
 
-  std::optional<selector> select(const json& n, const std::string& path) {
+  std::optional<selector> select(const json &n, const std::string &path) {
     selector s;
-    const bool is_object = read_object(n, path, {
-        {"cgroups", assign(s.cgroups, &agent_reader::globs, emptiness::forbidden)},
-        {"comm", assign(s.comm, &agent_reader::checked<regex_problem>)},
-        {"exe", assign(s.exe, &agent_reader::checked<regex_problem>)},
-        {"uids", assign(s.uids, &agent_reader::uids)},
-    });
-    if (!is_object) return std::nullopt;
+    const bool is_object =
+        read_object(n, path,
+                    {
+                        {"cgroups", assign(s.cgroups, &agent_reader::globs, emptiness::forbidden)},
+                        {"comm", assign(s.comm, &agent_reader::checked<regex_problem>)},
+                        {"exe", assign(s.exe, &agent_reader::checked<regex_problem>)},
+                        {"uids", assign(s.uids, &agent_reader::uids)},
+                    });
+    if (!is_object)
+      return std::nullopt;
     return s;
   }
 
-  policy read_policy(const json& n, const std::string& path) {
+  policy read_policy(const json &n, const std::string &path) {
     policy p;
-    const bool is_object = read_object(n, path, {
-        {"interval", assign(p.interval, &agent_reader::duration, interval_range)},
-        {"name", assign(p.name, &agent_reader::checked<name_problem>)},
-        {"params", assign(p.params, &agent_reader::params)},
-        {"select", assign(p.select, &agent_reader::select)},
-        {"type", assign(p.type, &agent_reader::policy_type)},
-    });
+    const bool is_object =
+        read_object(n, path,
+                    {
+                        {"interval", assign(p.interval, &agent_reader::duration, interval_range)},
+                        {"name", assign(p.name, &agent_reader::checked<name_problem>)},
+                        {"params", assign(p.params, &agent_reader::params)},
+                        {"select", assign(p.select, &agent_reader::select)},
+                        {"type", assign(p.type, &agent_reader::policy_type)},
+                    });
     for (const std::string_view key : {"name", "type"})
-      if (is_object && !n.contains(key)) fail(child(path, key), "is required");
+      if (is_object && !n.contains(key))
+        fail(child(path, key), "is required");
     return p;
   }
 
-  std::optional<std::vector<policy>> policies(const json& n, const std::string& path) {
-    if (!expect(n, array_kind, path)) return std::nullopt;
+  std::optional<std::vector<policy>> policies(const json &n, const std::string &path) {
+    if (!expect(n, array_kind, path))
+      return std::nullopt;
     std::vector<policy> out;
     std::map<std::string, size_t> first_use;
     for (size_t i = 0; i < n.size(); ++i) {
       out.push_back(read_policy(n[i], element(path, i)));
-      const std::string& name = out.back().name;
-      if (name.empty()) continue;  // missing or invalid, already reported
+      const std::string &name = out.back().name;
+      if (name.empty())
+        continue; // missing or invalid, already reported
       const auto [first, fresh] = first_use.try_emplace(name, i);
       if (!fresh)
-        fail(child(element(path, i), "name"), "duplicate of " + child(element(path, first->second), "name"));
+        fail(child(element(path, i), "name"),
+             "duplicate of " + child(element(path, first->second), "name"));
     }
     return out;
   }
 
-  const std::vector<std::string>& known_types_;
+  const std::vector<std::string> &known_types_;
 };
 
 } // namespace
 
-agent read_agent(const json& root, const std::vector<std::string>& known_policy_types,
-                 std::vector<config_error>& errors) {
+agent read_agent(const json &root, const std::vector<std::string> &known_policy_types,
+                 std::vector<config_error> &errors) {
   agent_reader r(known_policy_types);
   agent a = r.read(root);
-  for (auto& e : r.take_errors()) errors.push_back(std::move(e));
+  for (auto &e : r.take_errors())
+    errors.push_back(std::move(e));
   return a;
 }
 

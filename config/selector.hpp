@@ -13,10 +13,10 @@ namespace ballast {
 class compiled_selector {
 public:
   // The config was validated: the regexes compile.
-  explicit compiled_selector(const config::selector& s);
+  explicit compiled_selector(const config::selector &s);
 
   // cgroup globs are matched by policies_for(); this checks the process.
-  bool matches(const sys::process_info& p) const;
+  bool matches(const sys::process_info &p) const;
 
   // Only an exe regex needs /proc/PID/exe.
   bool needs_exe() const { return exe_.has_value(); }

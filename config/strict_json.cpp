@@ -18,7 +18,7 @@ struct open_value {
   std::set<std::string> keys; // objects: every key seen
 };
 
-std::string path_of(const std::vector<open_value>& stack, size_t depth) {
+std::string path_of(const std::vector<open_value> &stack, size_t depth) {
   std::string path;
   for (size_t i = 0; i < depth; ++i) {
     if (stack[i].array)
@@ -31,24 +31,24 @@ std::string path_of(const std::vector<open_value>& stack, size_t depth) {
 
 } // namespace
 
-json parse_strict(std::string_view text, std::vector<config_error>& errors) {
+json parse_strict(std::string_view text, std::vector<config_error> &errors) {
   std::vector<open_value> stack;
   auto element_done = [&] {
     if (!stack.empty() && stack.back().array)
       ++stack.back().index;
   };
-  json::parser_callback_t on_event = [&](int, json::parse_event_t event, json& parsed) {
+  json::parser_callback_t on_event = [&](int, json::parse_event_t event, json &parsed) {
     switch (event) {
     case json::parse_event_t::object_start:
     case json::parse_event_t::array_start:
       stack.push_back({event == json::parse_event_t::array_start, 0, "", {}});
       break;
     case json::parse_event_t::key: {
-      auto& top = stack.back();
+      auto &top = stack.back();
       top.key = parsed.get<std::string>();
       if (!top.keys.insert(top.key).second)
-        errors.push_back({path_of(stack, stack.size()),
-                          "duplicate key (an object may name a key only once)"});
+        errors.push_back(
+            {path_of(stack, stack.size()), "duplicate key (an object may name a key only once)"});
       break;
     }
     case json::parse_event_t::object_end:

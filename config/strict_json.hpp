@@ -15,6 +15,6 @@ namespace ballast::config {
 
 // Parses text (throws nlohmann::json::exception on invalid JSON, as
 // json::parse does); appends one error per duplicate key to `errors`.
-nlohmann::json parse_strict(std::string_view text, std::vector<config_error>& errors);
+nlohmann::json parse_strict(std::string_view text, std::vector<config_error> &errors);
 
 } // namespace ballast::config

@@ -9,6 +9,8 @@
 #   deploy/dev.sh tsan   the actor tests in a ThreadSanitizer build (build-tsan/)
 #   deploy/dev.sh fuzz   each libFuzzer target for a bounded time, clang build
 #                        with ASan+UBSan (build-fuzz/); a crash fails it
+#   deploy/dev.sh format every C++ file as .clang-format says (clang-format
+#                        14), or the files that are not, and a non-zero exit
 # Everything comes from Debian packages; nothing else is downloaded.
 # JOBS=N sets the build's parallelism (default: every core).
 set -euo pipefail
@@ -25,8 +27,8 @@ PACKAGES+=(python3-yaml prometheus)
 # Control and fleet tests: certificates from the openssl CLI, network
 # namespaces (ip, nsenter).
 PACKAGES+=(openssl iproute2 util-linux)
-# Fuzzing: clang++-14 and its runtimes (libFuzzer, ASan, UBSan).
-PACKAGES+=(clang-14 libclang-rt-14-dev)
+# Fuzzing: clang++-14 and its runtimes (libFuzzer, ASan, UBSan); the format check.
+PACKAGES+=(clang-14 libclang-rt-14-dev clang-format-14)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -99,8 +101,17 @@ case "${1:-}" in
     cd "$BUILD_DIR"
     ctest --output-on-failure -L fuzz
     ;;
+  format)
+    install_missing
+    bad=$(git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror 2>&1 |
+          grep -E '^[^:]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u || true)
+    if [ -n "$bad" ]; then
+      echo "$bad" | sed 's/$/: not formatted (clang-format-14 -i FILE)/' >&2
+      exit 1
+    fi
+    ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

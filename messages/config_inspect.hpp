@@ -8,29 +8,24 @@
 
 namespace ballast::config {
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, selector& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, selector &x) {
   return f(caf::meta::type_name("ballast.selector"), x.cgroups, x.comm, x.exe, x.uids);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, policy& x) {
-  return f(caf::meta::type_name("ballast.policy"), x.name, x.type, x.interval, x.select,
-           x.params);
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, policy &x) {
+  return f(caf::meta::type_name("ballast.policy"), x.name, x.type, x.interval, x.select, x.params);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, host_setting& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, host_setting &x) {
   return f(caf::meta::type_name("ballast.host_setting"), x.knob, x.value);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, agent& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, agent &x) {
   return f(caf::meta::type_name("ballast.agent_config"), x.metrics_address, x.metrics_port,
-           x.journal_path, x.dry_run, x.shutdown_deadline, x.ring_buffer_bytes,
-           x.watch_include, x.watch_exclude, x.policies, x.control_address, x.control_port,
-           x.tls_certificate, x.tls_key, x.tls_ca, x.control_cookie, x.control_group,
-           x.control_open_reads, x.host_settings);
+           x.journal_path, x.dry_run, x.shutdown_deadline, x.ring_buffer_bytes, x.watch_include,
+           x.watch_exclude, x.policies, x.control_address, x.control_port, x.tls_certificate,
+           x.tls_key, x.tls_ca, x.control_cookie, x.control_group, x.control_open_reads,
+           x.host_settings);
 }
 
 } // namespace ballast::config

@@ -16,27 +16,26 @@ namespace ballast {
 enum class event_kind : uint8_t {
   cgroup_mkdir = 1,
   cgroup_rmdir = 2,
-  attach = 3,  // a process (thread-group leader) moved into a cgroup
+  attach = 3, // a process (thread-group leader) moved into a cgroup
   exec = 4,
   exit = 5,
 };
 
 // Label value for ballast_cgroup_events_total{kind}.
-const char* to_string(event_kind k);
+const char *to_string(event_kind k);
 
 // One cgroup or process lifecycle event, from the kernel or from a scan.
 struct cgroup_event {
   event_kind kind = event_kind::attach;
-  int32_t pid = 0;           // 0 for mkdir/rmdir
-  uint32_t uid = 0;          // real uid of the process
-  uint64_t cgroup_id = 0;    // inode of the cgroup directory
-  uint64_t ktime_ns = 0;     // CLOCK_MONOTONIC when the kernel saw it
+  int32_t pid = 0;        // 0 for mkdir/rmdir
+  uint32_t uid = 0;       // real uid of the process
+  uint64_t cgroup_id = 0; // inode of the cgroup directory
+  uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC when the kernel saw it
   std::string comm;
-  std::string path;          // cgroup path for mkdir/rmdir/attach: "/a/b"
+  std::string path; // cgroup path for mkdir/rmdir/attach: "/a/b"
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, cgroup_event& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, cgroup_event &x) {
   return f(caf::meta::type_name("ballast.cgroup_event"), x.kind, x.pid, x.uid, x.cgroup_id,
            x.ktime_ns, x.comm, x.path);
 }
@@ -47,8 +46,7 @@ struct event_batch {
   std::vector<cgroup_event> events;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, event_batch &x) {
   return f(caf::meta::type_name("ballast.event_batch"), x.events);
 }
 
@@ -57,8 +55,7 @@ struct events_lost {
   uint64_t total = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, events_lost& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, events_lost &x) {
   return f(caf::meta::type_name("ballast.events_lost"), x.total);
 }
 
@@ -70,7 +67,7 @@ struct cgroup_members {
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, cgroup_members& x) {
+typename Inspector::result_type inspect(Inspector &f, cgroup_members &x) {
   return f(caf::meta::type_name("ballast.cgroup_members"), x.pids, x.ktime_ns);
 }
 
@@ -78,16 +75,14 @@ typename Inspector::result_type inspect(Inspector& f, cgroup_members& x) {
 // its cgroup's actor, or the host actor for a system knob — to hold knob at
 // value. The highest priority wins; among equals, the latest claim.
 struct claim_request {
-  std::string knob;      // a knob table name: "memory.high", "vm.swappiness"
+  std::string knob; // a knob table name: "memory.high", "vm.swappiness"
   std::string value;
   int32_t priority = 0;
-  std::string reason;    // logged with the write
+  std::string reason; // logged with the write
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, claim_request& x) {
-  return f(caf::meta::type_name("ballast.claim_request"), x.knob, x.value, x.priority,
-           x.reason);
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, claim_request &x) {
+  return f(caf::meta::type_name("ballast.claim_request"), x.knob, x.value, x.priority, x.reason);
 }
 
 // The cgroup actor's answer: the value the knob holds now (the winning claim)
@@ -98,10 +93,8 @@ struct claim_reply {
   bool dry_run = false;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, claim_reply& x) {
-  return f(caf::meta::type_name("ballast.claim_reply"), x.effective_value, x.winning,
-           x.dry_run);
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, claim_reply &x) {
+  return f(caf::meta::type_name("ballast.claim_reply"), x.effective_value, x.winning, x.dry_run);
 }
 
 // A policy asks its cgroup actor for a one-off action, with nothing to
@@ -111,11 +104,11 @@ typename Inspector::result_type inspect(Inspector& f, claim_reply& x) {
 struct action_request {
   std::string action;
   std::string value;
-  std::string reason;  // logged with the action
+  std::string reason; // logged with the action
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, action_request& x) {
+typename Inspector::result_type inspect(Inspector &f, action_request &x) {
   return f(caf::meta::type_name("ballast.action_request"), x.action, x.value, x.reason);
 }
 
@@ -127,8 +120,7 @@ struct write_done {
   int32_t code = 0;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, write_done& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, write_done &x) {
   return f(caf::meta::type_name("ballast.write_done"), x.seq, x.error, x.code);
 }
 
@@ -137,11 +129,10 @@ struct claim_info {
   std::string knob;
   std::string value;
   int32_t priority = 0;
-  uint64_t owner = 0;  // actor id of the claiming policy
+  uint64_t owner = 0; // actor id of the claiming policy
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, claim_info& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, claim_info &x) {
   return f(caf::meta::type_name("ballast.claim_info"), x.knob, x.value, x.priority, x.owner);
 }
 
@@ -149,13 +140,12 @@ typename Inspector::result_type inspect(Inspector& f, claim_info& x) {
 struct cgroup_status {
   std::string path;
   uint64_t id = 0;
-  std::vector<int32_t> pids;            // member processes it tracks
-  std::vector<std::string> policies;    // "policy:pid" of live policy actors
+  std::vector<int32_t> pids;         // member processes it tracks
+  std::vector<std::string> policies; // "policy:pid" of live policy actors
   std::vector<claim_info> claims;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, cgroup_status& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, cgroup_status &x) {
   return f(caf::meta::type_name("ballast.cgroup_status"), x.path, x.id, x.pids, x.policies,
            x.claims);
 }

@@ -12,13 +12,13 @@
 
 namespace ballast {
 
-inline caf::error refusal(caf::sec kind, const error& e) {
+inline caf::error refusal(caf::sec kind, const error &e) {
   return caf::make_error(kind, e.message, int32_t(e.code));
 }
 
 // The errno a refusal carries; 0 if it carries none.
-inline int errno_of(const caf::error& e) {
-  auto& ctx = e.context();
+inline int errno_of(const caf::error &e) {
+  auto &ctx = e.context();
   for (size_t i = 0; i < ctx.size(); ++i)
     if (ctx.match_element<int32_t>(i))
       return ctx.get_as<int32_t>(i);

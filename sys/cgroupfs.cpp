@@ -16,9 +16,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
-#include <charconv>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -29,7 +29,7 @@ namespace {
 constexpr size_t read_chunk = 4096;
 constexpr int dir_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 
-std::string control_path(const std::string& root, const std::string& rel, std::string_view file) {
+std::string control_path(const std::string &root, const std::string &rel, std::string_view file) {
   return join_cgroup_path(root, rel) + "/" + std::string(file);
 }
 
@@ -41,7 +41,7 @@ bool is_file_name(std::string_view file) {
 
 // Reads the whole content of fd into out, from offset 0 so the fd can be
 // reused. Returns 0 or the errno of the failed pread.
-int pread_all(int fd, std::string& out) {
+int pread_all(int fd, std::string &out) {
   out.clear();
   for (;;) {
     const size_t used = out.size();
@@ -49,46 +49,52 @@ int pread_all(int fd, std::string& out) {
     const ssize_t n = ::pread(fd, out.data() + used, read_chunk, static_cast<off_t>(used));
     const int code = n < 0 ? errno : 0;
     out.resize(used + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    if (n == 0) return 0;
-    if (code != 0 && code != EINTR) return code;
+    if (n == 0)
+      return 0;
+    if (code != 0 && code != EINTR)
+      return code;
   }
 }
 
-void drop_fd(std::unordered_map<std::string, int>& fds, std::string_view file) {
+void drop_fd(std::unordered_map<std::string, int> &fds, std::string_view file) {
   const auto it = fds.find(std::string(file));
-  if (it == fds.end()) return;
+  if (it == fds.end())
+    return;
   ::close(it->second);
   fds.erase(it);
 }
 
-void close_fds(std::unordered_map<std::string, int>& fds) {
-  for (const auto& [name, fd] : fds) ::close(fd);
+void close_fds(std::unordered_map<std::string, int> &fds) {
+  for (const auto &[name, fd] : fds)
+    ::close(fd);
   fds.clear();
 }
 
-std::string child_path(const std::string& rel, std::string_view name) {
+std::string child_path(const std::string &rel, std::string_view name) {
   return (rel == "/" ? "" : rel) + "/" + std::string(name);
 }
 
 struct dir_closer {
-  void operator()(DIR* dir) const { ::closedir(dir); }
+  void operator()(DIR *dir) const { ::closedir(dir); }
 };
 using dir_ptr = std::unique_ptr<DIR, dir_closer>;
 
 // Entries that may be subdirectories, sorted so the walk order is stable.
 // DT_UNKNOWN is kept: opening it with O_DIRECTORY decides.
-result<std::vector<std::string>> subdir_names(DIR* dir, const std::string& path) {
+result<std::vector<std::string>> subdir_names(DIR *dir, const std::string &path) {
   std::vector<std::string> names;
   for (;;) {
     errno = 0;
-    const dirent* entry = ::readdir(dir);
-    if (entry == nullptr) break;
+    const dirent *entry = ::readdir(dir);
+    if (entry == nullptr)
+      break;
     const std::string_view name = entry->d_name;
     if (name == "." || name == ".." || (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN))
       continue;
     names.emplace_back(name);
   }
-  if (errno != 0) return errno_error(errno, "readdir", path);
+  if (errno != 0)
+    return errno_error(errno, "readdir", path);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -96,8 +102,8 @@ result<std::vector<std::string>> subdir_names(DIR* dir, const std::string& path)
 // Appends the directory open as fd (taking ownership) and, depth first, its
 // subdirectories. Subdirectories that vanish or are not directories (symlinks
 // are not followed) are skipped.
-status walk(int fd, const std::string& root, const std::string& rel,
-            std::vector<cgroup_entry>& out) {
+status walk(int fd, const std::string &root, const std::string &rel,
+            std::vector<cgroup_entry> &out) {
   const std::string path = join_cgroup_path(root, rel);
   const dir_ptr dir(::fdopendir(fd));
   if (!dir) {
@@ -106,34 +112,41 @@ status walk(int fd, const std::string& root, const std::string& rel,
     return e;
   }
   struct stat st {};
-  if (::fstat(::dirfd(dir.get()), &st) != 0) return errno_error(errno, "stat", path);
+  if (::fstat(::dirfd(dir.get()), &st) != 0)
+    return errno_error(errno, "stat", path);
   out.push_back({rel, static_cast<uint64_t>(st.st_ino)});
   auto names = subdir_names(dir.get(), path);
-  if (!names) return names.err();
-  for (const std::string& name : *names) {
+  if (!names)
+    return names.err();
+  for (const std::string &name : *names) {
     const std::string child_rel = child_path(rel, name);
     const int child = ::openat(::dirfd(dir.get()), name.c_str(), dir_flags | O_NOFOLLOW);
     if (child < 0) {
       const int code = errno;
-      if (code == ENOENT || code == ENOTDIR || code == ELOOP) continue;
+      if (code == ENOENT || code == ENOTDIR || code == ELOOP)
+        continue;
       return errno_error(code, "open", join_cgroup_path(root, child_rel));
     }
-    if (auto s = walk(child, root, child_rel, out); !s) return s;
+    if (auto s = walk(child, root, child_rel, out); !s)
+      return s;
   }
   return success();
 }
 
 } // namespace
 
-std::string join_cgroup_path(const std::string& root, std::string_view rel) {
-  if (rel == "/") return root;
+std::string join_cgroup_path(const std::string &root, std::string_view rel) {
+  if (rel == "/")
+    return root;
   std::string joined = root;
-  while (!joined.empty() && joined.back() == '/') joined.pop_back();
+  while (!joined.empty() && joined.back() == '/')
+    joined.pop_back();
   return joined + std::string(rel);
 }
 
 bool is_clean_cgroup_path(std::string_view rel) {
-  if (rel == "/") return true;
+  if (rel == "/")
+    return true;
   if (!rel.starts_with('/') || rel.ends_with('/') || rel.find('\0') != std::string_view::npos)
     return false;
   // With a '/' appended every component c reads "/c/", so an empty, "." or
@@ -143,11 +156,13 @@ bool is_clean_cgroup_path(std::string_view rel) {
          closed.find("/../") == std::string::npos;
 }
 
-result<cgroup_dir> cgroup_dir::open(const std::string& root, std::string rel) {
-  if (!is_clean_cgroup_path(rel)) return error{0, "cgroup: unclean path '" + rel + "'"};
+result<cgroup_dir> cgroup_dir::open(const std::string &root, std::string rel) {
+  if (!is_clean_cgroup_path(rel))
+    return error{0, "cgroup: unclean path '" + rel + "'"};
   const std::string path = join_cgroup_path(root, rel);
   const int fd = ::open(path.c_str(), dir_flags);
-  if (fd < 0) return errno_error(errno, "open", path);
+  if (fd < 0)
+    return errno_error(errno, "open", path);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const error e = errno_error(errno, "stat", path);
@@ -160,14 +175,12 @@ result<cgroup_dir> cgroup_dir::open(const std::string& root, std::string rel) {
 cgroup_dir::cgroup_dir(int dirfd, std::string root, std::string rel, uint64_t id)
     : dirfd_(dirfd), root_(std::move(root)), rel_(std::move(rel)), id_(id) {}
 
-cgroup_dir::cgroup_dir(cgroup_dir&& other) noexcept
-    : dirfd_(std::exchange(other.dirfd_, -1)),
-      root_(std::move(other.root_)),
-      rel_(std::move(other.rel_)),
-      id_(std::exchange(other.id_, 0)),
+cgroup_dir::cgroup_dir(cgroup_dir &&other) noexcept
+    : dirfd_(std::exchange(other.dirfd_, -1)), root_(std::move(other.root_)),
+      rel_(std::move(other.rel_)), id_(std::exchange(other.id_, 0)),
       read_fds_(std::exchange(other.read_fds_, {})) {}
 
-cgroup_dir& cgroup_dir::operator=(cgroup_dir&& other) noexcept {
+cgroup_dir &cgroup_dir::operator=(cgroup_dir &&other) noexcept {
   if (this != &other) {
     close_all();
     dirfd_ = std::exchange(other.dirfd_, -1);
@@ -179,11 +192,14 @@ cgroup_dir& cgroup_dir::operator=(cgroup_dir&& other) noexcept {
   return *this;
 }
 
-cgroup_dir::~cgroup_dir() { close_all(); }
+cgroup_dir::~cgroup_dir() {
+  close_all();
+}
 
 void cgroup_dir::close_all() {
   close_fds(read_fds_);
-  if (dirfd_ >= 0) ::close(std::exchange(dirfd_, -1));
+  if (dirfd_ >= 0)
+    ::close(std::exchange(dirfd_, -1));
 }
 
 result<int> cgroup_dir::open_file(std::string_view file, int flags) const {
@@ -199,15 +215,18 @@ result<int> cgroup_dir::open_file(std::string_view file, int flags) const {
 
 result<int> cgroup_dir::read_fd(std::string_view file) {
   std::string name(file);
-  if (const auto it = read_fds_.find(name); it != read_fds_.end()) return it->second;
+  if (const auto it = read_fds_.find(name); it != read_fds_.end())
+    return it->second;
   auto fd = open_file(file, O_RDONLY);
-  if (fd) read_fds_.emplace(std::move(name), *fd);
+  if (fd)
+    read_fds_.emplace(std::move(name), *fd);
   return fd;
 }
 
 result<std::string> cgroup_dir::read(std::string_view file) {
   const auto fd = read_fd(file);
-  if (!fd) return fd.err();
+  if (!fd)
+    return fd.err();
   std::string text;
   if (const int code = pread_all(*fd, text); code != 0) {
     drop_fd(read_fds_, file);
@@ -220,11 +239,13 @@ status cgroup_dir::write(std::string_view file, std::string_view value) {
   // Opened per write with O_TRUNC (cgroupfs accepts it, as `echo x > knob`
   // does), so a fixture file holds exactly the last value, like a knob.
   const auto fd = open_file(file, O_WRONLY | O_TRUNC);
-  if (!fd) return fd.err();
+  if (!fd)
+    return fd.err();
   const ssize_t n = ::write(*fd, value.data(), value.size());
   const int code = n < 0 ? errno : 0;
   ::close(*fd);
-  if (n == static_cast<ssize_t>(value.size())) return success();
+  if (n == static_cast<ssize_t>(value.size()))
+    return success();
   const std::string reason =
       code != 0 ? std::strerror(code) : "short write of " + std::to_string(n) + " bytes";
   return error{code, "write '" + std::string(value) + "' to " + control_path(root_, rel_, file) +
@@ -233,7 +254,8 @@ status cgroup_dir::write(std::string_view file, std::string_view value) {
 
 result<std::vector<int>> cgroup_dir::procs() {
   auto text = read(files::procs);
-  if (!text) return text.err();
+  if (!text)
+    return text.err();
   return parse_pid_list(*text);
 }
 
@@ -245,11 +267,13 @@ bool cgroup_dir::exists() const {
   return ::fstatat(dirfd_, std::string(files::procs).c_str(), &st, 0) == 0;
 }
 
-result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root) {
+result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string &root) {
   const int fd = ::open(root.c_str(), dir_flags);
-  if (fd < 0) return errno_error(errno, "open", root);
+  if (fd < 0)
+    return errno_error(errno, "open", root);
   std::vector<cgroup_entry> entries;
-  if (auto s = walk(fd, root, "/", entries); !s) return s.err();
+  if (auto s = walk(fd, root, "/", entries); !s)
+    return s.err();
   return entries;
 }
 
@@ -258,7 +282,8 @@ std::vector<std::pair<std::string, uint64_t>> parse_flat_keyed(std::string_view 
   std::vector<std::string_view> words;
   text::for_each_line(content, [&](std::string_view line) {
     text::split_words(line, words);
-    if (words.size() != 2) return;
+    if (words.size() != 2)
+      return;
     if (const auto value = text::parse_number<uint64_t>(words[1]))
       out.emplace_back(std::string(words[0]), *value);
   });
@@ -269,15 +294,17 @@ std::vector<int> parse_pid_list(std::string_view content) {
   std::vector<int> pids;
   text::for_each_line(content, [&](std::string_view line) {
     const auto pid = text::parse_number<int>(line);
-    if (pid && *pid > 0) pids.push_back(*pid);
+    if (pid && *pid > 0)
+      pids.push_back(*pid);
   });
   return pids;
 }
 
-result<std::string> confine_cgroup_path(const std::string& root, std::string_view rel) {
+result<std::string> confine_cgroup_path(const std::string &root, std::string_view rel) {
   if (!is_clean_cgroup_path(rel))
-    return error{EINVAL, "'" + std::string(rel) + "' is not a clean absolute cgroup path (no '..', "
-                         "'.', empty components or relative paths)"};
+    return error{EINVAL, "'" + std::string(rel) +
+                             "' is not a clean absolute cgroup path (no '..', "
+                             "'.', empty components or relative paths)"};
   char real_root[PATH_MAX], real[PATH_MAX];
   if (!::realpath(root.c_str(), real_root))
     return errno_error(errno, "realpath", root);

@@ -28,7 +28,7 @@ inline constexpr std::string_view memory_events = "memory.events";
 } // namespace files
 
 // Joins the cgroup2 root and a cgroup path relative to it ("/" or "/a/b").
-std::string join_cgroup_path(const std::string& root, std::string_view rel);
+std::string join_cgroup_path(const std::string &root, std::string_view rel);
 
 // True if rel is a clean absolute cgroup path: starts with '/', no "." or
 // ".." components, no empty components, no NUL.
@@ -38,22 +38,22 @@ bool is_clean_cgroup_path(std::string_view rel);
 // clean absolute path ("/a/b"), an existing directory, and no symlink on the
 // way leading out of the root. Returns the path; the error says which rule
 // it broke.
-result<std::string> confine_cgroup_path(const std::string& root, std::string_view rel);
+result<std::string> confine_cgroup_path(const std::string &root, std::string_view rel);
 
 class cgroup_dir {
 public:
   // Opens root + rel (O_DIRECTORY|O_PATH is not enough for openat reads: use
   // O_RDONLY|O_DIRECTORY|O_CLOEXEC). Fails for an unclean rel.
-  static result<cgroup_dir> open(const std::string& root, std::string rel);
+  static result<cgroup_dir> open(const std::string &root, std::string rel);
 
-  cgroup_dir(cgroup_dir&&) noexcept;
-  cgroup_dir& operator=(cgroup_dir&&) noexcept;
-  cgroup_dir(const cgroup_dir&) = delete;
-  cgroup_dir& operator=(const cgroup_dir&) = delete;
+  cgroup_dir(cgroup_dir &&) noexcept;
+  cgroup_dir &operator=(cgroup_dir &&) noexcept;
+  cgroup_dir(const cgroup_dir &) = delete;
+  cgroup_dir &operator=(const cgroup_dir &) = delete;
   ~cgroup_dir();
 
-  const std::string& path() const { return rel_; }  // relative, "/a/b"
-  uint64_t id() const { return id_; }                // inode = kernel cgroup id
+  const std::string &path() const { return rel_; } // relative, "/a/b"
+  uint64_t id() const { return id_; }              // inode = kernel cgroup id
 
   // Whole content of a control file (pread at offset 0 on the cached fd).
   result<std::string> read(std::string_view file);
@@ -82,13 +82,13 @@ private:
 };
 
 struct cgroup_entry {
-  std::string path;  // relative to the root: "/", "/a", "/a/b"
-  uint64_t id = 0;   // inode of the directory
+  std::string path; // relative to the root: "/", "/a", "/a/b"
+  uint64_t id = 0;  // inode of the directory
 };
 
 // Walks the tree under root (root itself included as "/"), depth first.
 // Directories that vanish during the walk are skipped.
-result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string& root);
+result<std::vector<cgroup_entry>> scan_cgroup_tree(const std::string &root);
 
 // Parses cgroup.procs content: one pid per line.
 std::vector<int> parse_pid_list(std::string_view text);

@@ -35,13 +35,13 @@ result<std::string> random_hex() {
   return hex;
 }
 
-std::string parent_of(const std::string& path) {
+std::string parent_of(const std::string &path) {
   auto slash = path.rfind('/');
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
 // Why members of gid could not reach a file in dir, if they could not.
-std::string unreachable_warning(const std::string& dir, gid_t gid, const std::string& group) {
+std::string unreachable_warning(const std::string &dir, gid_t gid, const std::string &group) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0)
     return "";
@@ -56,7 +56,7 @@ std::string unreachable_warning(const std::string& dir, gid_t gid, const std::st
 
 } // namespace
 
-result<written_cookie> write_cookie(const std::string& path, const std::string& group) {
+result<written_cookie> write_cookie(const std::string &path, const std::string &group) {
   auto secret = random_hex();
   if (!secret)
     return secret.err();
@@ -65,7 +65,7 @@ result<written_cookie> write_cookie(const std::string& path, const std::string& 
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return errno_error(errno, "create", dir);
   auto fd = replace_file(path, *secret + "\n", [&](int fd) -> status {
-    if (struct group* g = ::getgrnam(group.c_str())) {
+    if (struct group *g = ::getgrnam(group.c_str())) {
       if (::fchown(fd, ::geteuid(), g->gr_gid) != 0 || ::fchmod(fd, 0640) != 0)
         return errno_error(errno, "chown", path);
       out.warning = unreachable_warning(dir, g->gr_gid, group);
@@ -81,7 +81,7 @@ result<written_cookie> write_cookie(const std::string& path, const std::string& 
   return out;
 }
 
-result<std::string> read_cookie(const std::string& path) {
+result<std::string> read_cookie(const std::string &path) {
   auto text = read_small_file(path);
   if (!text)
     return text.err();

@@ -19,10 +19,10 @@ struct written_cookie {
   std::string secret;
   std::string warning;
 };
-result<written_cookie> write_cookie(const std::string& path, const std::string& group);
+result<written_cookie> write_cookie(const std::string &path, const std::string &group);
 
 // The secret in `path`, trimmed; an error says why it cannot be read.
-result<std::string> read_cookie(const std::string& path);
+result<std::string> read_cookie(const std::string &path);
 
 // Compares in time independent of where the two differ.
 bool same_secret(std::string_view a, std::string_view b);

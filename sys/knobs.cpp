@@ -10,15 +10,18 @@ namespace ballast::knobs {
 
 namespace {
 
-constexpr std::array rows = {memory_high,     memory_max,  memory_low,  memory_min,
-                             memory_reclaim,  cgroup_freeze, cgroup_kill, kill_member,
-                             cgroup_max_descendants, cgroup_max_depth, cpu_weight,
-                             cpu_max,         cpuset_cpus, vm_swappiness,
-                             vm_watermark_scale_factor, cpufreq_min, cpufreq_max};
+constexpr std::array rows = {memory_high,      memory_max,     memory_low,
+                             memory_min,       memory_reclaim, cgroup_freeze,
+                             cgroup_kill,      kill_member,    cgroup_max_descendants,
+                             cgroup_max_depth, cpu_weight,     cpu_max,
+                             cpuset_cpus,      vm_swappiness,  vm_watermark_scale_factor,
+                             cpufreq_min,      cpufreq_max};
 
 using sys::text::parse_number;
 
-bool is_count(std::string_view v) { return parse_number<uint64_t>(v).has_value(); }
+bool is_count(std::string_view v) {
+  return parse_number<uint64_t>(v).has_value();
+}
 
 bool in_range(std::string_view v, int64_t lo, int64_t hi) {
   auto n = parse_number<int64_t>(v);
@@ -55,58 +58,80 @@ bool is_cpu_list(std::string_view v) {
       break;
     v.remove_prefix(comma + 1);
     if (v.empty())
-      return false;  // a trailing comma
+      return false; // a trailing comma
   }
   return true;
 }
 
-std::string expected(const knob& k) {
+std::string expected(const knob &k) {
   switch (k.value) {
-    case value_kind::bytes_or_max: return "\"max\" or a byte count";
-    case value_kind::count_or_max: return "\"max\" or a count";
-    case value_kind::flag: return "0 or 1";
-    case value_kind::bytes: return "a byte count";
-    case value_kind::weight: return "a weight 1..10000";
-    case value_kind::cpu_max: return "\"QUOTA [PERIOD]\" (QUOTA max or >= 1000 us, PERIOD 1000..1000000 us)";
-    case value_kind::cpu_list: return "a CPU list such as 0-3,5 (or empty)";
-    case value_kind::range: return "an integer " + std::to_string(k.min) + ".." + std::to_string(k.max);
-    case value_kind::khz: return "a frequency in kHz";
-    case value_kind::pid: return "a process id";
+  case value_kind::bytes_or_max:
+    return "\"max\" or a byte count";
+  case value_kind::count_or_max:
+    return "\"max\" or a count";
+  case value_kind::flag:
+    return "0 or 1";
+  case value_kind::bytes:
+    return "a byte count";
+  case value_kind::weight:
+    return "a weight 1..10000";
+  case value_kind::cpu_max:
+    return "\"QUOTA [PERIOD]\" (QUOTA max or >= 1000 us, PERIOD 1000..1000000 us)";
+  case value_kind::cpu_list:
+    return "a CPU list such as 0-3,5 (or empty)";
+  case value_kind::range:
+    return "an integer " + std::to_string(k.min) + ".." + std::to_string(k.max);
+  case value_kind::khz:
+    return "a frequency in kHz";
+  case value_kind::pid:
+    return "a process id";
   }
   return "?";
 }
 
-bool accepts(const knob& k, std::string_view v) {
+bool accepts(const knob &k, std::string_view v) {
   switch (k.value) {
-    case value_kind::bytes_or_max:
-    case value_kind::count_or_max: return v == "max" || is_count(v);
-    case value_kind::flag: return v == "0" || v == "1";
-    case value_kind::bytes: return is_count(v);
-    case value_kind::weight: return in_range(v, 1, 10000);
-    case value_kind::cpu_max: return is_cpu_max(v);
-    case value_kind::cpu_list: return is_cpu_list(v);
-    case value_kind::range: return in_range(v, k.min, k.max);
-    case value_kind::khz: return in_range(v, 1, INT64_MAX);
-    case value_kind::pid: return in_range(v, 1, INT32_MAX);
+  case value_kind::bytes_or_max:
+  case value_kind::count_or_max:
+    return v == "max" || is_count(v);
+  case value_kind::flag:
+    return v == "0" || v == "1";
+  case value_kind::bytes:
+    return is_count(v);
+  case value_kind::weight:
+    return in_range(v, 1, 10000);
+  case value_kind::cpu_max:
+    return is_cpu_max(v);
+  case value_kind::cpu_list:
+    return is_cpu_list(v);
+  case value_kind::range:
+    return in_range(v, k.min, k.max);
+  case value_kind::khz:
+    return in_range(v, 1, INT64_MAX);
+  case value_kind::pid:
+    return in_range(v, 1, INT32_MAX);
   }
   return false;
 }
 
 } // namespace
 
-std::span<const knob> table() { return rows; }
+std::span<const knob> table() {
+  return rows;
+}
 
-const knob* find(std::string_view name) {
-  for (auto& k : rows)
+const knob *find(std::string_view name) {
+  for (auto &k : rows)
     if (k.name == name)
       return &k;
   return nullptr;
 }
 
-status check_value(const knob& k, std::string_view value) {
+status check_value(const knob &k, std::string_view value) {
   if (accepts(k, value))
     return success();
-  return error{EINVAL, std::string(k.name) + ": '" + std::string(value) + "' is not " + expected(k)};
+  return error{EINVAL,
+               std::string(k.name) + ": '" + std::string(value) + "' is not " + expected(k)};
 }
 
 result<instance> find_instance(std::string_view name) {
@@ -131,7 +156,7 @@ result<instance> find_instance(std::string_view name) {
 status check_write(enum scope s, std::string_view name, effect e, std::string_view value) {
   auto in = find_instance(name);
   if (!in || in->row->scope != s || in->row->effect != e) {
-    auto what = e == effect::action ? "unknown action: "
+    auto what = e == effect::action  ? "unknown action: "
                 : s == scope::cgroup ? "not a cgroup knob ballast claims: "
                                      : "not a system knob ballast claims: ";
     return error{EINVAL, what + std::string(name) + (in ? "" : " (" + in.err().message + ")")};
@@ -139,7 +164,7 @@ status check_write(enum scope s, std::string_view name, effect e, std::string_vi
   return check_value(*in->row, value);
 }
 
-result<std::string> system_path(const knob& k, std::optional<unsigned> n) {
+result<std::string> system_path(const knob &k, std::optional<unsigned> n) {
   if (k.scope != scope::system)
     return error{EINVAL, std::string(k.name) + " is a cgroup file, not a system one"};
   std::string path(k.path);
@@ -159,7 +184,7 @@ result<std::string> system_path(std::string_view name) {
 }
 
 bool write_may_block(std::string_view name) {
-  auto* k = find(name);
+  auto *k = find(name);
   return k && k->may_block;
 }
 

@@ -19,36 +19,36 @@
 namespace ballast::knobs {
 
 enum class scope {
-  cgroup,  // a control file in each cgroup directory
-  system,  // one procfs/sysfs file of the host
+  cgroup, // a control file in each cgroup directory
+  system, // one procfs/sysfs file of the host
 };
 
 enum class effect {
-  setting,  // claimed and held; restored to the value read before the first claim
-  action,   // written once (kill, reclaim): nothing to restore
+  setting, // claimed and held; restored to the value read before the first claim
+  action,  // written once (kill, reclaim): nothing to restore
 };
 
 enum class value_kind {
-  bytes_or_max,  // "max" or a byte count
-  count_or_max,  // "max" or a count
-  flag,          // "0" or "1"
-  bytes,         // a byte count (memory.reclaim)
-  weight,        // 1..10000 (cpu.weight)
-  cpu_max,       // "QUOTA [PERIOD]": QUOTA "max" or µs, PERIOD 1000..1000000 µs
-  cpu_list,      // "" (inherit) or "0-3,5"
-  range,         // an integer within [min, max] (sysctls)
-  khz,           // a frequency in kHz (the hardware's own limits are checked by the owner)
-  pid,           // a process id (> 0)
+  bytes_or_max, // "max" or a byte count
+  count_or_max, // "max" or a count
+  flag,         // "0" or "1"
+  bytes,        // a byte count (memory.reclaim)
+  weight,       // 1..10000 (cpu.weight)
+  cpu_max,      // "QUOTA [PERIOD]": QUOTA "max" or µs, PERIOD 1000..1000000 µs
+  cpu_list,     // "" (inherit) or "0-3,5"
+  range,        // an integer within [min, max] (sysctls)
+  khz,          // a frequency in kHz (the hardware's own limits are checked by the owner)
+  pid,          // a process id (> 0)
 };
 
 struct knob {
-  std::string_view name;  // "memory.high"; a system knob: "vm.swappiness"
+  std::string_view name; // "memory.high"; a system knob: "vm.swappiness"
   enum scope scope;
   enum effect effect;
   value_kind value;
-  bool may_block;         // the write can reclaim memory inside write(2)
-  std::string_view path;  // system knobs: the file, "{}" for a number
-  int64_t min = 0, max = 0;  // value_kind::range
+  bool may_block;           // the write can reclaim memory inside write(2)
+  std::string_view path;    // system knobs: the file, "{}" for a number
+  int64_t min = 0, max = 0; // value_kind::range
 };
 
 constexpr knob cgroup_setting(std::string_view name, value_kind v, bool may_block = false) {
@@ -73,7 +73,8 @@ inline constexpr knob cgroup_kill = cgroup_action("cgroup.kill", value_kind::fla
 inline constexpr knob kill_member = cgroup_action("kill", value_kind::pid, false);
 inline constexpr knob cgroup_max_descendants =
     cgroup_setting("cgroup.max.descendants", value_kind::count_or_max);
-inline constexpr knob cgroup_max_depth = cgroup_setting("cgroup.max.depth", value_kind::count_or_max);
+inline constexpr knob cgroup_max_depth =
+    cgroup_setting("cgroup.max.depth", value_kind::count_or_max);
 inline constexpr knob cpu_weight = cgroup_setting("cpu.weight", value_kind::weight);
 inline constexpr knob cpu_max = cgroup_setting("cpu.max", value_kind::cpu_max);
 // "" restores "inherit the parent's CPUs".
@@ -82,25 +83,27 @@ inline constexpr knob vm_swappiness =
     system_setting("vm.swappiness", value_kind::range, "/proc/sys/vm/swappiness", 0, 200);
 inline constexpr knob vm_watermark_scale_factor = system_setting(
     "vm.watermark_scale_factor", value_kind::range, "/proc/sys/vm/watermark_scale_factor", 1, 3000);
-inline constexpr knob cpufreq_min = system_setting(
-    "cpufreq.scaling_min_freq", value_kind::khz, "/sys/devices/system/cpu/cpufreq/policy{}/scaling_min_freq");
-inline constexpr knob cpufreq_max = system_setting(
-    "cpufreq.scaling_max_freq", value_kind::khz, "/sys/devices/system/cpu/cpufreq/policy{}/scaling_max_freq");
+inline constexpr knob cpufreq_min =
+    system_setting("cpufreq.scaling_min_freq", value_kind::khz,
+                   "/sys/devices/system/cpu/cpufreq/policy{}/scaling_min_freq");
+inline constexpr knob cpufreq_max =
+    system_setting("cpufreq.scaling_max_freq", value_kind::khz,
+                   "/sys/devices/system/cpu/cpufreq/policy{}/scaling_max_freq");
 
 // Every row, in the order above.
 std::span<const knob> table();
 
 // The row named name, or nullptr.
-const knob* find(std::string_view name);
+const knob *find(std::string_view name);
 
 // Whether value is one the knob accepts; the error names the knob and says
 // what it takes ("cpu.weight: '0' is not a weight 1..10000").
-status check_value(const knob& k, std::string_view value);
+status check_value(const knob &k, std::string_view value);
 
 // One knob as claimed: a row, and for a system path with "{}" the number in
 // it. Spelled "vm.swappiness" or, with a number, "cpufreq.scaling_max_freq:0".
 struct instance {
-  const knob* row = nullptr;
+  const knob *row = nullptr;
   std::optional<unsigned> n;
 };
 
@@ -115,7 +118,7 @@ status check_write(enum scope s, std::string_view name, effect e, std::string_vi
 
 // A system knob's file, with n in place of "{}" (a path without "{}" takes
 // no number).
-result<std::string> system_path(const knob& k, std::optional<unsigned> n = std::nullopt);
+result<std::string> system_path(const knob &k, std::optional<unsigned> n = std::nullopt);
 
 // The file of a system knob instance ("cpufreq.scaling_max_freq:0").
 result<std::string> system_path(std::string_view name);

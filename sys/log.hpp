@@ -21,20 +21,23 @@ using listener = std::function<void(level, std::string_view component, std::stri
 void set_listener(listener f);
 
 // log::info("registry", "watching ", n, " cgroups")
-template <class... Ts>
-void line(level l, std::string_view component, const Ts&... parts) {
+template <class... Ts> void line(level l, std::string_view component, const Ts &...parts) {
   std::ostringstream os;
   (os << ... << parts);
   write(l, component, os.str());
 }
 
-template <class... Ts>
-void debug(std::string_view c, const Ts&... p) { line(level::debug, c, p...); }
-template <class... Ts>
-void info(std::string_view c, const Ts&... p) { line(level::info, c, p...); }
-template <class... Ts>
-void warn(std::string_view c, const Ts&... p) { line(level::warn, c, p...); }
-template <class... Ts>
-void error(std::string_view c, const Ts&... p) { line(level::error, c, p...); }
+template <class... Ts> void debug(std::string_view c, const Ts &...p) {
+  line(level::debug, c, p...);
+}
+template <class... Ts> void info(std::string_view c, const Ts &...p) {
+  line(level::info, c, p...);
+}
+template <class... Ts> void warn(std::string_view c, const Ts &...p) {
+  line(level::warn, c, p...);
+}
+template <class... Ts> void error(std::string_view c, const Ts &...p) {
+  line(level::error, c, p...);
+}
 
 } // namespace ballast::log

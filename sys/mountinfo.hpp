@@ -12,7 +12,7 @@
 namespace ballast::sys {
 
 struct mount_entry {
-  std::string mount_point;  // octal escapes (\040 etc.) decoded
+  std::string mount_point; // octal escapes (\040 etc.) decoded
   std::string fs_type;
   std::string source;
 };

@@ -25,12 +25,12 @@ constexpr size_t read_chunk = 4096;
 // /proc/PID/stat fields are numbered from 1 as in proc(5): pid is 1, comm 2,
 // state 3, the first field after comm.
 constexpr size_t state_field = 3;
-constexpr size_t last_needed_field = 24;  // rss
+constexpr size_t last_needed_field = 24; // rss
 
 // after_comm[0] is field 3 (state).
 template <class T>
-status parse_stat_field(const std::vector<std::string_view>& after_comm, size_t number,
-                        std::string_view name, T& out) {
+status parse_stat_field(const std::vector<std::string_view> &after_comm, size_t number,
+                        std::string_view name, T &out) {
   const std::string_view field = after_comm[number - state_field];
   const auto value = text::parse_number<T>(field);
   if (!value) {
@@ -41,17 +41,19 @@ status parse_stat_field(const std::vector<std::string_view>& after_comm, size_t 
   return success();
 }
 
-std::string pid_path(const std::string& root, int pid, std::string_view file) {
+std::string pid_path(const std::string &root, int pid, std::string_view file) {
   return root + "/" + std::to_string(pid) + "/" + std::string(file);
 }
 
 // Reads path and parses it; a parse error is prefixed with the path.
 template <class Parse>
-auto read_parsed(const std::string& path, Parse parse) -> decltype(parse(std::string_view{})) {
+auto read_parsed(const std::string &path, Parse parse) -> decltype(parse(std::string_view{})) {
   auto text = read_small_file(path);
-  if (!text) return text.err();
+  if (!text)
+    return text.err();
   auto parsed = parse(*text);
-  if (!parsed) return error{parsed.err().code, path + ": " + parsed.err().message};
+  if (!parsed)
+    return error{parsed.err().code, path + ": " + parsed.err().message};
   return parsed;
 }
 
@@ -79,8 +81,9 @@ result<proc_stat> parse_proc_stat(std::string_view content) {
                            parse_stat_field(after_comm, 15, "stime", st.stime_ticks),
                            parse_stat_field(after_comm, 22, "starttime", st.starttime_ticks),
                            parse_stat_field(after_comm, 24, "rss", st.rss_pages)};
-  for (const status& s : parsed) {
-    if (!s) return s.err();
+  for (const status &s : parsed) {
+    if (!s)
+      return s.err();
   }
   return st;
 }
@@ -91,19 +94,22 @@ result<uint32_t> parse_status_uid(std::string_view content) {
   text::for_each_line(content, [&](std::string_view line) {
     // "Uid:\treal\teffective\tsaved\tfs"
     text::split_words(line, words);
-    if (found || words.empty() || words[0] != "Uid:") return;
+    if (found || words.empty() || words[0] != "Uid:")
+      return;
     const std::string_view real = words.size() > 1 ? words[1] : "";
     if (const auto uid = text::parse_number<uint32_t>(real))
       found.emplace(*uid);
     else
       found.emplace(error{0, "proc status: bad Uid value '" + std::string(real) + "'"});
   });
-  if (found) return *found;
+  if (found)
+    return *found;
   return error{0, "proc status: Uid line missing"};
 }
 
 std::string parse_cmdline(std::string_view text) {
-  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  while (!text.empty() && text.back() == '\0')
+    text.remove_suffix(1);
   std::string joined(text);
   std::replace(joined.begin(), joined.end(), '\0', ' ');
   return joined;
@@ -113,26 +119,32 @@ result<std::string> parse_proc_cgroup_v2(std::string_view content) {
   constexpr std::string_view v2_prefix = "0::";
   std::optional<std::string> path;
   text::for_each_line(content, [&](std::string_view line) {
-    if (!path && line.starts_with(v2_prefix)) path = std::string(line.substr(v2_prefix.size()));
+    if (!path && line.starts_with(v2_prefix))
+      path = std::string(line.substr(v2_prefix.size()));
   });
-  if (path) return *path;
+  if (path)
+    return *path;
   return error{0, "proc cgroup: no cgroup v2 line ('0::')"};
 }
 
-status write_small_file(const std::string& path, std::string_view value) {
+status write_small_file(const std::string &path, std::string_view value) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) return errno_error(errno, "open", path);
+  if (fd < 0)
+    return errno_error(errno, "open", path);
   const ssize_t n = ::write(fd, value.data(), value.size());
   const int code = n < 0 ? errno : 0;
   ::close(fd);
-  if (n == static_cast<ssize_t>(value.size())) return success();
-  if (code != 0) return errno_error(code, "write '" + std::string(value) + "' to", path);
+  if (n == static_cast<ssize_t>(value.size()))
+    return success();
+  if (code != 0)
+    return errno_error(code, "write '" + std::string(value) + "' to", path);
   return error{EIO, "short write of " + std::to_string(n) + " bytes to " + path};
 }
 
-result<std::string> read_small_file(const std::string& path) {
+result<std::string> read_small_file(const std::string &path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error(errno, "open", path);
+  if (fd < 0)
+    return errno_error(errno, "open", path);
   std::string data;
   for (;;) {
     const size_t used = data.size();
@@ -140,7 +152,8 @@ result<std::string> read_small_file(const std::string& path) {
     const ssize_t n = ::read(fd, data.data() + used, read_chunk);
     const int code = n < 0 ? errno : 0;
     data.resize(used + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    if (n == 0) break;
+    if (n == 0)
+      break;
     if (code != 0 && code != EINTR) {
       ::close(fd);
       return errno_error(code, "read", path);
@@ -150,7 +163,7 @@ result<std::string> read_small_file(const std::string& path) {
   return data;
 }
 
-result<stat_reader> stat_reader::open(const std::string& proc_root, int pid) {
+result<stat_reader> stat_reader::open(const std::string &proc_root, int pid) {
   auto path = pid_path(proc_root, pid, "stat");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -160,12 +173,13 @@ result<stat_reader> stat_reader::open(const std::string& proc_root, int pid) {
   return stat_reader(fd, std::move(path));
 }
 
-stat_reader::stat_reader(stat_reader&& o) noexcept
+stat_reader::stat_reader(stat_reader &&o) noexcept
     : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), buf_(std::move(o.buf_)) {}
 
-stat_reader& stat_reader::operator=(stat_reader&& o) noexcept {
+stat_reader &stat_reader::operator=(stat_reader &&o) noexcept {
   if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0)
+      ::close(fd_);
     fd_ = std::exchange(o.fd_, -1);
     path_ = std::move(o.path_);
     buf_ = std::move(o.buf_);
@@ -174,11 +188,12 @@ stat_reader& stat_reader::operator=(stat_reader&& o) noexcept {
 }
 
 stat_reader::~stat_reader() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 result<proc_stat> stat_reader::read() {
-  buf_.resize(1024);  // a stat line is a few hundred bytes
+  buf_.resize(1024); // a stat line is a few hundred bytes
   const ssize_t n = ::pread(fd_, buf_.data(), buf_.size(), 0);
   if (n <= 0) {
     const int code = n < 0 ? errno : ESRCH;
@@ -186,7 +201,8 @@ result<proc_stat> stat_reader::read() {
   }
   buf_.resize(static_cast<size_t>(n));
   auto parsed = parse_proc_stat(buf_);
-  if (!parsed) return error{0, path_ + ": " + parsed.err().message};
+  if (!parsed)
+    return error{0, path_ + ": " + parsed.err().message};
   return parsed;
 }
 
@@ -197,19 +213,23 @@ result<proc_stat> procfs::stat(int pid) const {
 }
 
 std::string procfs::exe(int pid) const {
-  std::error_code ignored;  // kernel threads and other users' processes have no readable exe
+  std::error_code ignored; // kernel threads and other users' processes have no readable exe
   return std::filesystem::read_symlink(pid_path(root_, pid, "exe"), ignored).string();
 }
 
 result<process_info> procfs::read(int pid) const {
   auto st = stat(pid);
-  if (!st) return st.err();
+  if (!st)
+    return st.err();
   const auto uid = read_parsed(pid_path(root_, pid, "status"), parse_status_uid);
-  if (!uid) return uid.err();
+  if (!uid)
+    return uid.err();
   const auto cmdline = read_small_file(pid_path(root_, pid, "cmdline"));
-  if (!cmdline) return cmdline.err();
+  if (!cmdline)
+    return cmdline.err();
   auto cgroup = read_parsed(pid_path(root_, pid, "cgroup"), parse_proc_cgroup_v2);
-  if (!cgroup) return cgroup.err();
+  if (!cgroup)
+    return cgroup.err();
 
   process_info info;
   info.pid = pid;

@@ -13,7 +13,7 @@
 namespace ballast::sys {
 
 struct proc_stat {
-  std::string comm;        // without the parentheses; may contain ') ' itself
+  std::string comm; // without the parentheses; may contain ') ' itself
   char state = '?';
   int ppid = 0;
   uint64_t utime_ticks = 0;
@@ -37,30 +37,30 @@ result<std::string> parse_proc_cgroup_v2(std::string_view text);
 struct process_info {
   int pid = 0;
   std::string comm;
-  std::string exe;      // readlink of /proc/PID/exe; empty for kernel threads
+  std::string exe; // readlink of /proc/PID/exe; empty for kernel threads
   std::string cmdline;
   uint32_t uid = 0;
-  std::string cgroup;   // cgroup v2 path relative to the cgroup2 root
-  double cpu_seconds = 0;   // utime + stime
+  std::string cgroup;     // cgroup v2 path relative to the cgroup2 root
+  double cpu_seconds = 0; // utime + stime
   uint64_t rss_bytes = 0;
 };
 
 // Reads whole small files (under 64 KiB) with one open/read/close.
-result<std::string> read_small_file(const std::string& path);
+result<std::string> read_small_file(const std::string &path);
 
 // One write(2) of value to an existing file (procfs and sysfs knobs: no
 // O_CREAT, so a mistyped path fails instead of making a file).
-status write_small_file(const std::string& path, std::string_view value);
+status write_small_file(const std::string &path, std::string_view value);
 
 // /proc/PID/stat kept open for periodic sampling: each read is one pread.
 // The fd is tied to the process, so once it exits (even if its pid is
 // reused) reads fail with ESRCH instead of reading another process.
 class stat_reader {
 public:
-  static result<stat_reader> open(const std::string& proc_root, int pid);
-  stat_reader(stat_reader&& o) noexcept;
-  stat_reader& operator=(stat_reader&& o) noexcept;
-  stat_reader(const stat_reader&) = delete;
+  static result<stat_reader> open(const std::string &proc_root, int pid);
+  stat_reader(stat_reader &&o) noexcept;
+  stat_reader &operator=(stat_reader &&o) noexcept;
+  stat_reader(const stat_reader &) = delete;
   ~stat_reader();
 
   result<proc_stat> read();
@@ -85,7 +85,7 @@ public:
   // readlink of /proc/PID/exe; empty for kernel threads and unreadable ones.
   std::string exe(int pid) const;
 
-  const std::string& root() const { return root_; }
+  const std::string &root() const { return root_; }
 
   static uint64_t clock_ticks_per_second();
   static uint64_t page_size();

@@ -20,7 +20,7 @@ namespace {
 using words = std::vector<std::string_view>;
 
 // The value of key among the "k=v" words of a line.
-std::optional<std::string_view> field_value(const words& fields, std::string_view key) {
+std::optional<std::string_view> field_value(const words &fields, std::string_view key) {
   for (std::string_view field : fields) {
     if (field.size() > key.size() && field.starts_with(key) && field[key.size()] == '=')
       return field.substr(key.size() + 1);
@@ -29,13 +29,14 @@ std::optional<std::string_view> field_value(const words& fields, std::string_vie
 }
 
 template <class T>
-status parse_field(std::string_view kind, const words& fields, std::string_view key, T& out) {
+status parse_field(std::string_view kind, const words &fields, std::string_view key, T &out) {
   const auto value = field_value(fields, key);
   if (!value)
     return error{0, "psi: '" + std::string(kind) + "' line: " + std::string(key) + " missing"};
   auto number = text::parse_number<T>(*value);
   if constexpr (std::is_floating_point_v<T>) {
-    if (number && (!std::isfinite(*number) || *number < 0)) number.reset();
+    if (number && (!std::isfinite(*number) || *number < 0))
+      number.reset();
   }
   if (!number)
     return error{0, "psi: bad value for " + std::string(key) + ": '" + std::string(*value) + "'"};
@@ -43,14 +44,15 @@ status parse_field(std::string_view kind, const words& fields, std::string_view 
   return success();
 }
 
-result<psi_line> parse_line(std::string_view kind, const words& fields) {
+result<psi_line> parse_line(std::string_view kind, const words &fields) {
   psi_line line;
   const status parsed[] = {parse_field(kind, fields, "avg10", line.avg10),
                            parse_field(kind, fields, "avg60", line.avg60),
                            parse_field(kind, fields, "avg300", line.avg300),
                            parse_field(kind, fields, "total", line.total_us)};
-  for (const status& s : parsed) {
-    if (!s) return s.err();
+  for (const status &s : parsed) {
+    if (!s)
+      return s.err();
   }
   return line;
 }
@@ -59,9 +61,12 @@ result<psi_line> parse_line(std::string_view kind, const words& fields) {
 
 std::string_view to_string(psi_resource r) {
   switch (r) {
-  case psi_resource::cpu: return "cpu";
-  case psi_resource::memory: return "memory";
-  case psi_resource::io: return "io";
+  case psi_resource::cpu:
+    return "cpu";
+  case psi_resource::memory:
+    return "memory";
+  case psi_resource::io:
+    return "io";
   }
   return "unknown";
 }
@@ -73,7 +78,8 @@ result<psi_reading> parse_psi(std::string_view content) {
   words fields;
   text::for_each_line(content, [&](std::string_view line) {
     text::split_words(line, fields);
-    if (failed || fields.empty() || (fields[0] != "some" && fields[0] != "full")) return;
+    if (failed || fields.empty() || (fields[0] != "some" && fields[0] != "full"))
+      return;
     const std::string_view kind = fields[0];
     fields.erase(fields.begin());
     auto parsed = parse_line(kind, fields);
@@ -82,8 +88,10 @@ result<psi_reading> parse_psi(std::string_view content) {
     else
       (kind == "some" ? some : full) = *parsed;
   });
-  if (failed) return *failed;
-  if (!some) return error{0, "psi: 'some' line missing"};
+  if (failed)
+    return *failed;
+  if (!some)
+    return error{0, "psi: 'some' line missing"};
   return psi_reading{*some, full};
 }
 

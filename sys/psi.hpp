@@ -18,15 +18,15 @@ enum class psi_resource { cpu, memory, io };
 std::string_view to_string(psi_resource r);
 
 struct psi_line {
-  double avg10 = 0;   // percent of wall time stalled, 10 s window
+  double avg10 = 0; // percent of wall time stalled, 10 s window
   double avg60 = 0;
   double avg300 = 0;
-  uint64_t total_us = 0;  // cumulative stall time in microseconds
+  uint64_t total_us = 0; // cumulative stall time in microseconds
 };
 
 struct psi_reading {
   psi_line some;
-  std::optional<psi_line> full;  // absent in old kernels' system-wide cpu
+  std::optional<psi_line> full; // absent in old kernels' system-wide cpu
 };
 
 // Errors name the line and field that failed ("psi: 'some' line missing",

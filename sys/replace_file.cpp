@@ -8,10 +8,11 @@
 
 namespace ballast::sys {
 
-result<int> replace_file(const std::string& path, std::string_view content,
-                         const std::function<status(int fd)>& before_rename) {
+result<int> replace_file(const std::string &path, std::string_view content,
+                         const std::function<status(int fd)> &before_rename) {
   auto tmp = path + ".new";
-  int fd = ::open(tmp.c_str(), O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd =
+      ::open(tmp.c_str(), O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return errno_error(errno, "create", tmp);
   auto fail = [&](error e) {

@@ -14,7 +14,7 @@ namespace ballast::sys {
 // true before the file takes the name (its owner and mode, a lock), then
 // renames it over path. Returns the new file's fd (read/write, O_APPEND),
 // which the caller closes or keeps; on any failure the new file is removed.
-result<int> replace_file(const std::string& path, std::string_view content,
-                         const std::function<status(int fd)>& before_rename);
+result<int> replace_file(const std::string &path, std::string_view content,
+                         const std::function<status(int fd)> &before_rename);
 
 } // namespace ballast::sys

@@ -28,7 +28,7 @@ struct cgroup_context {
   // Told of every policy actor spawned (policy name, handle), by a cgroup
   // actor or, for group policies, the registry: how actor tests reach a
   // policy to make it fail. Unset in the agent.
-  std::function<void(const std::string&, const caf::actor&)> policy_spawned;
+  std::function<void(const std::string &, const caf::actor &)> policy_spawned;
 };
 
 } // namespace ballast

@@ -11,7 +11,7 @@
 
 namespace ballast {
 
-registry_actor spawn_registry(caf::actor_system& sys, config::agent cfg,
+registry_actor spawn_registry(caf::actor_system &sys, config::agent cfg,
                               std::shared_ptr<const cgroup_context> ctx);
 
 } // namespace ballast

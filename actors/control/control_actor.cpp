@@ -21,10 +21,10 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto internal_timeout = 5s;
-constexpr int32_t control_priority = 1000;  // a freeze from an operator wins
+constexpr int32_t control_priority = 1000; // a freeze from an operator wins
 
 struct control_state {
-  static constexpr const char* name = "control";
+  static constexpr const char *name = "control";
 
   supervisor_actor supervisor;
   control_env env;
@@ -40,9 +40,9 @@ using control_self = control_actor::stateful_pointer<control_state>;
 // The highest "some" avg10 of cpu, memory and io at the top of each watched
 // subtree: the part of an include glob before its first wildcard ("/**"
 // is the whole host: /proc/pressure).
-double watched_pressure(const control_env& env, const config::agent& cfg) {
+double watched_pressure(const control_env &env, const config::agent &cfg) {
   double worst = 0;
-  for (auto& glob : cfg.watch_include) {
+  for (auto &glob : cfg.watch_include) {
     auto top = glob.substr(0, glob.find_first_of("*?"));
     top = top.substr(0, top.rfind('/'));
     for (auto r : {"cpu", "memory", "io"}) {
@@ -58,18 +58,18 @@ double watched_pressure(const control_env& env, const config::agent& cfg) {
 }
 
 // Runs `then(registry, config)` with what the supervisor holds; errors go to rp.
-template <class Promise, class F>
-void with_config(control_self self, Promise rp, F then) {
+template <class Promise, class F> void with_config(control_self self, Promise rp, F then) {
   self->request(self->state.supervisor, internal_timeout, atom::config_v)
-    .then([=](caf::actor& reg, config::agent& cfg) mutable {
+      .then(
+          [=](caf::actor &reg, config::agent &cfg) mutable {
             then(caf::actor_cast<registry_actor>(reg), std::move(cfg));
           },
-          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+          [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
 }
 
 // Refuses a path that leads outside the cgroup2 root; true when refused.
 template <class Promise>
-bool refuse_outside_root(control_self self, Promise& rp, const std::string& path) {
+bool refuse_outside_root(control_self self, Promise &rp, const std::string &path) {
   auto confined = sys::confine_cgroup_path(self->state.env.cgroup_root, path);
   if (!confined)
     rp.deliver(caf::make_error(caf::sec::invalid_argument, "refused: " + confined.err().message));
@@ -78,25 +78,26 @@ bool refuse_outside_root(control_self self, Promise& rp, const std::string& path
 
 // Runs `then(cgroup_actor, dry_run)` for a confined, watched path; errors go to rp.
 template <class Promise, class F>
-void with_cgroup(control_self self, Promise rp, const std::string& path, F then) {
+void with_cgroup(control_self self, Promise rp, const std::string &path, F then) {
   if (refuse_outside_root(self, rp, path))
     return;
   with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::find_v, path)
-      .then([=](caf::actor& cg) mutable { then(caf::actor_cast<cgroup_actor>(cg), cfg.dry_run); },
-            [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        .then([=](caf::actor &cg) mutable { then(caf::actor_cast<cgroup_actor>(cg), cfg.dry_run); },
+              [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
   });
 }
 
 // Validates and applies `next` through the supervisor. The control settings
 // in force stay: they change with a restart only.
 apply_result apply(control_self self, config::agent running, config::agent next) {
-  auto control_of = [](auto& a) {
+  auto control_of = [](auto &a) {
     return std::tie(a.control_address, a.control_port, a.tls_certificate, a.tls_key, a.tls_ca,
                     a.control_cookie, a.control_group, a.control_open_reads);
   };
   if (control_of(next) != control_of(running))
-    log::warn("control", "the new config changes the control listener, TLS or access: that takes a restart");
+    log::warn("control",
+              "the new config changes the control listener, TLS or access: that takes a restart");
   control_of(next) = control_of(running);
   auto hash = config::config_hash(next);
   log::info("control", "applying config ", hash, " (", next.policies.size(), " policies",
@@ -108,35 +109,38 @@ apply_result apply(control_self self, config::agent running, config::agent next)
 void status(control_self self, caf::typed_response_promise<agent_status> rp) {
   with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::list_v)
-      .then([=](std::vector<cgroup_status>& all) mutable {
+        .then(
+            [=](std::vector<cgroup_status> &all) mutable {
               agent_status s;
               s.version = BALLAST_VERSION;
               s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                         self->state.env.started).count();
+                                                         self->state.env.started)
+                               .count();
               s.config_hash = config::config_hash(cfg);
               s.dry_run = cfg.dry_run;
               s.cgroups = all.size();
-              for (auto& c : all) {
+              for (auto &c : all) {
                 s.policies += c.policies.size();
                 s.claims += c.claims.size();
               }
               s.pressure = watched_pressure(self->state.env, cfg);
               rp.deliver(s);
             },
-            [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+            [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
   });
 }
 
 void policies(control_self self, caf::typed_response_promise<std::vector<policy_info>> rp) {
   with_config(self, rp, [=](registry_actor reg, config::agent cfg) mutable {
     self->request(reg, internal_timeout, atom::list_v)
-      .then([=](std::vector<cgroup_status>& all) mutable {
+        .then(
+            [=](std::vector<cgroup_status> &all) mutable {
               std::vector<policy_info> out;
-              for (auto& p : cfg.policies) {
+              for (auto &p : cfg.policies) {
                 auto type = find_policy_type(p.type);
                 policy_info info{p.name, p.type, to_string(type->scope), p.interval.count(), 0};
-                for (auto& c : all)
-                  for (auto& live : c.policies)
+                for (auto &c : all)
+                  for (auto &live : c.policies)
                     info.live += live.rfind(p.name + ":", 0) == 0;
                 if (type->scope == policy_scope::group)
                   info.live = 1;
@@ -144,7 +148,7 @@ void policies(control_self self, caf::typed_response_promise<std::vector<policy_
               }
               rp.deliver(std::move(out));
             },
-            [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+            [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
   });
 }
 
@@ -152,143 +156,154 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
                                      control_env env) {
   self->state.supervisor = std::move(supervisor);
   self->state.env = std::move(env);
-  log::set_listener([w = self->state.watching](log::level l, std::string_view source,
-                                               std::string_view text) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch()).count();
-    w->send({"", ms, l == log::level::info ? "info" : l == log::level::warn ? "warn" : "error",
-             std::string(source), std::string(text)});
-  });
-  self->set_down_handler([=](caf::down_msg& dm) { self->state.watching->drop(dm.source); });
+  log::set_listener(
+      [w = self->state.watching](log::level l, std::string_view source, std::string_view text) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+        w->send({"", ms,
+                 l == log::level::info   ? "info"
+                 : l == log::level::warn ? "warn"
+                                         : "error",
+                 std::string(source), std::string(text)});
+      });
+  self->set_down_handler([=](caf::down_msg &dm) { self->state.watching->drop(dm.source); });
 
   return {
-    [=](const credential& who, atom::status) {
-      auto rp = self->make_response_promise<agent_status>();
-      if (!self->state.env.gate.refuse(rp, who, access::read, "status"))
-        status(self, rp);
-      return rp;
-    },
-    [=](const credential& who, atom::cgroups) {
-      auto rp = self->make_response_promise<std::vector<cgroup_status>>();
-      if (!self->state.env.gate.refuse(rp, who, access::read, "cgroups"))
-        with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
-          rp.delegate(reg, atom::list_v);
-        });
-      return rp;
-    },
-    [=](const credential& who, atom::policies) {
-      auto rp = self->make_response_promise<std::vector<policy_info>>();
-      if (!self->state.env.gate.refuse(rp, who, access::read, "policies"))
-        policies(self, rp);
-      return rp;
-    },
-    [=](const credential& who, atom::dry_run) {
-      auto rp = self->make_response_promise<bool>();
-      if (!self->state.env.gate.refuse(rp, who, access::read, "dry-run"))
-        with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(cfg.dry_run); });
-      return rp;
-    },
-    [=](const credential& who, atom::dry_run, bool on) {
-      auto rp = self->make_response_promise<apply_result>();
-      if (!self->state.env.gate.refuse(rp, who, access::change, on ? "dry-run on" : "dry-run off"))
+      [=](const credential &who, atom::status) {
+        auto rp = self->make_response_promise<agent_status>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "status"))
+          status(self, rp);
+        return rp;
+      },
+      [=](const credential &who, atom::cgroups) {
+        auto rp = self->make_response_promise<std::vector<cgroup_status>>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "cgroups"))
+          with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
+            rp.delegate(reg, atom::list_v);
+          });
+        return rp;
+      },
+      [=](const credential &who, atom::policies) {
+        auto rp = self->make_response_promise<std::vector<policy_info>>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "policies"))
+          policies(self, rp);
+        return rp;
+      },
+      [=](const credential &who, atom::dry_run) {
+        auto rp = self->make_response_promise<bool>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "dry-run"))
+          with_config(self, rp,
+                      [=](registry_actor, config::agent cfg) mutable { rp.deliver(cfg.dry_run); });
+        return rp;
+      },
+      [=](const credential &who, atom::dry_run, bool on) {
+        auto rp = self->make_response_promise<apply_result>();
+        if (!self->state.env.gate.refuse(rp, who, access::change,
+                                         on ? "dry-run on" : "dry-run off"))
+          with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
+            auto next = cfg;
+            next.dry_run = on;
+            rp.deliver(apply(self, std::move(cfg), std::move(next)));
+          });
+        return rp;
+      },
+      [=](const credential &who, atom::apply, std::string &text) {
+        auto rp = self->make_response_promise<apply_result>();
+        if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
+          return rp;
+        auto checked = check_config(text);
+        if (!checked.value) {
+          apply_result refused;
+          for (auto &e : checked.errors)
+            refused.errors.push_back(e.to_string());
+          log::warn("control", "config refused: ", refused.errors.front(),
+                    refused.errors.size() > 1 ? " (and more)" : "");
+          rp.deliver(std::move(refused));
+          return rp;
+        }
+        with_config(
+            self, rp,
+            [=, next = std::move(*checked.value)](registry_actor, config::agent cfg) mutable {
+              rp.deliver(apply(self, std::move(cfg), std::move(next)));
+            });
+        return rp;
+      },
+      [=](const credential &who, atom::config) {
+        auto rp = self->make_response_promise<config::agent>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "config"))
+          with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
+            rp.deliver(std::move(cfg));
+          });
+        return rp;
+      },
+      [=](const credential &who, atom::apply, config::agent &next) {
+        auto rp = self->make_response_promise<apply_result>();
+        if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
+          return rp;
+        if (auto errors = compile_policies(next); !errors.empty()) {
+          apply_result refused;
+          for (auto &e : errors)
+            refused.errors.push_back(e.to_string());
+          rp.deliver(std::move(refused));
+          return rp;
+        }
         with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
-          auto next = cfg;
-          next.dry_run = on;
           rp.deliver(apply(self, std::move(cfg), std::move(next)));
         });
-      return rp;
-    },
-    [=](const credential& who, atom::apply, std::string& text) {
-      auto rp = self->make_response_promise<apply_result>();
-      if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
         return rp;
-      auto checked = check_config(text);
-      if (!checked.value) {
-        apply_result refused;
-        for (auto& e : checked.errors)
-          refused.errors.push_back(e.to_string());
-        log::warn("control", "config refused: ", refused.errors.front(),
-                  refused.errors.size() > 1 ? " (and more)" : "");
-        rp.deliver(std::move(refused));
+      },
+      [=](const credential &who, atom::freeze, std::string &path) {
+        auto rp = self->make_response_promise<bool>();
+        if (!self->state.env.gate.refuse(rp, who, access::change, "freeze"))
+          with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
+            self->request(cg, internal_timeout,
+                          claim_request{std::string(knobs::cgroup_freeze.name), "1",
+                                        control_priority, "control: freeze"})
+                .then([=](claim_reply &r) mutable { rp.deliver(!r.dry_run); },
+                      [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+          });
         return rp;
-      }
-      with_config(self, rp, [=, next = std::move(*checked.value)](registry_actor, config::agent cfg) mutable {
-        rp.deliver(apply(self, std::move(cfg), std::move(next)));
-      });
-      return rp;
-    },
-    [=](const credential& who, atom::config) {
-      auto rp = self->make_response_promise<config::agent>();
-      if (!self->state.env.gate.refuse(rp, who, access::read, "config"))
-        with_config(self, rp, [=](registry_actor, config::agent cfg) mutable { rp.deliver(std::move(cfg)); });
-      return rp;
-    },
-    [=](const credential& who, atom::apply, config::agent& next) {
-      auto rp = self->make_response_promise<apply_result>();
-      if (self->state.env.gate.refuse(rp, who, access::change, "apply"))
+      },
+      [=](const credential &who, atom::thaw, std::string &path) {
+        auto rp = self->make_response_promise<bool>();
+        if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
+          with_cgroup(self, rp, path, [=](cgroup_actor cg, bool dry_run) mutable {
+            self->send(cg, atom::unclaim_v, std::string(knobs::cgroup_freeze.name));
+            rp.deliver(!dry_run);
+          });
         return rp;
-      if (auto errors = compile_policies(next); !errors.empty()) {
-        apply_result refused;
-        for (auto& e : errors)
-          refused.errors.push_back(e.to_string());
-        rp.deliver(std::move(refused));
-        return rp;
-      }
-      with_config(self, rp, [=](registry_actor, config::agent cfg) mutable {
-        rp.deliver(apply(self, std::move(cfg), std::move(next)));
-      });
-      return rp;
-    },
-    [=](const credential& who, atom::freeze, std::string& path) {
-      auto rp = self->make_response_promise<bool>();
-      if (!self->state.env.gate.refuse(rp, who, access::change, "freeze"))
-        with_cgroup(self, rp, path, [=](cgroup_actor cg, bool) mutable {
-          self->request(cg, internal_timeout,
-                        claim_request{std::string(knobs::cgroup_freeze.name), "1", control_priority, "control: freeze"})
-            .then([=](claim_reply& r) mutable { rp.deliver(!r.dry_run); },
-                  [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      },
+      [=](const credential &who, atom::release, std::string &path) {
+        auto rp = self->make_response_promise<uint64_t>();
+        if (self->state.env.gate.refuse(rp, who, access::change, "release") ||
+            refuse_outside_root(self, rp, path))
+          return rp;
+        with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
+          log::info("control", "releasing every claim on ", path, "; its policies start afresh");
+          rp.delegate(reg, atom::release_v, path);
         });
-      return rp;
-    },
-    [=](const credential& who, atom::thaw, std::string& path) {
-      auto rp = self->make_response_promise<bool>();
-      if (!self->state.env.gate.refuse(rp, who, access::change, "thaw"))
-        with_cgroup(self, rp, path, [=](cgroup_actor cg, bool dry_run) mutable {
-          self->send(cg, atom::unclaim_v, std::string(knobs::cgroup_freeze.name));
-          rp.deliver(!dry_run);
-        });
-      return rp;
-    },
-    [=](const credential& who, atom::release, std::string& path) {
-      auto rp = self->make_response_promise<uint64_t>();
-      if (self->state.env.gate.refuse(rp, who, access::change, "release") ||
-          refuse_outside_root(self, rp, path))
         return rp;
-      with_config(self, rp, [=](registry_actor reg, config::agent) mutable {
-        log::info("control", "releasing every claim on ", path, "; its policies start afresh");
-        rp.delegate(reg, atom::release_v, path);
-      });
-      return rp;
-    },
-    [=](const credential& who, atom::watch) -> caf::result<bool> {
-      if (auto refusal = self->state.env.gate.check(who, access::read, "watch"))
-        return refusal;
-      return self->state.watching->add_sender(self);
-    },
-    [=](atom::tick) {},  // the coordinator's timer; nothing to do here
-    [=](atom::tick, uint64_t) {},
-    [=](const credential&, atom::fleet) -> caf::result<fleet_status> {
-      return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
-    },
-    [=](const credential&, fleet_apply&) -> caf::result<fleet_apply_result> {
-      return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
-    },
+      },
+      [=](const credential &who, atom::watch) -> caf::result<bool> {
+        if (auto refusal = self->state.env.gate.check(who, access::read, "watch"))
+          return refusal;
+        return self->state.watching->add_sender(self);
+      },
+      [=](atom::tick) {}, // the coordinator's timer; nothing to do here
+      [=](atom::tick, uint64_t) {},
+      [=](const credential &, atom::fleet) -> caf::result<fleet_status> {
+        return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
+      },
+      [=](const credential &, fleet_apply &) -> caf::result<fleet_apply_result> {
+        return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
+      },
   };
 }
 
 } // namespace
 
-control_actor spawn_control(caf::actor_system& sys, supervisor_actor supervisor, control_env env) {
+control_actor spawn_control(caf::actor_system &sys, supervisor_actor supervisor, control_env env) {
   return sys.spawn(control, std::move(supervisor), std::move(env));
 }
 

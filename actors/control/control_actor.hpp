@@ -16,12 +16,12 @@
 namespace ballast {
 
 struct control_env {
-  std::string cgroup_root;  // request paths are confined to it
-  std::string proc_root;    // for /proc/pressure
+  std::string cgroup_root; // request paths are confined to it
+  std::string proc_root;   // for /proc/pressure
   std::chrono::steady_clock::time_point started;
-  control_gate gate;        // who may read and change
+  control_gate gate; // who may read and change
 };
 
-control_actor spawn_control(caf::actor_system& sys, supervisor_actor supervisor, control_env env);
+control_actor spawn_control(caf::actor_system &sys, supervisor_actor supervisor, control_env env);
 
 } // namespace ballast

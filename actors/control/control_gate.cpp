@@ -8,7 +8,7 @@
 
 namespace ballast {
 
-caf::error control_gate::check(const credential& who, access what, std::string_view command) const {
+caf::error control_gate::check(const credential &who, access what, std::string_view command) const {
   if (tls || (what == access::read && open_reads))
     return {};
   if (!secret.empty() && sys::same_secret(who.cookie, secret))
@@ -16,8 +16,8 @@ caf::error control_gate::check(const credential& who, access what, std::string_v
   log::warn("control", "refused ", command, " from a client without the control cookie");
   return caf::make_error(caf::sec::invalid_argument,
                          "refused: not authorized: " + std::string(command) +
-                           " needs root or a member of group '" + group + "' (the secret in " +
-                           cookie_path + ")");
+                             " needs root or a member of group '" + group + "' (the secret in " +
+                             cookie_path + ")");
 }
 
 } // namespace ballast

@@ -17,19 +17,19 @@ namespace ballast {
 enum class access { read, change };
 
 struct control_gate {
-  std::string secret;       // the cookie's content
-  std::string cookie_path;  // named in refusals, so the client knows where to look
+  std::string secret;      // the cookie's content
+  std::string cookie_path; // named in refusals, so the client knows where to look
   std::string group;
   bool tls = false;
   bool open_reads = true;
 
   // Nothing when `who` may run `command`; else the refusal with its reason.
-  caf::error check(const credential& who, access what, std::string_view command) const;
+  caf::error check(const credential &who, access what, std::string_view command) const;
 
   // check() for a handler that answers through a promise: a refusal is
   // delivered to rp, and the result says whether it was refused.
   template <class Promise>
-  bool refuse(Promise& rp, const credential& who, access what, std::string_view command) const {
+  bool refuse(Promise &rp, const credential &who, access what, std::string_view command) const {
     auto refusal = check(who, what, command);
     if (!refusal)
       return false;

@@ -38,21 +38,21 @@ inline constexpr caf::timespan agent_peer_silence = std::chrono::seconds(10);
 // Loads the middleman (and OpenSSL when tls is enabled) into cfg. Refuses
 // what would make CAF abort or silently go anonymous: a CA without a
 // certificate and key, a certificate without a CA, unreadable files.
-status configure_remote(caf::actor_system_config& cfg, const tls_files& tls,
+status configure_remote(caf::actor_system_config &cfg, const tls_files &tls,
                         caf::timespan peer_silence);
 
 // The middleman actor to publish and connect with (OpenSSL's with TLS).
-caf::io::middleman_actor remote_manager(caf::actor_system& sys, bool tls);
+caf::io::middleman_actor remote_manager(caf::actor_system &sys, bool tls);
 
 // Publishes the control actor at address:port.
-result<uint16_t> publish_control(caf::actor_system& sys, const control_actor& control,
-                                 const std::string& address, uint16_t port, bool tls);
+result<uint16_t> publish_control(caf::actor_system &sys, const control_actor &control,
+                                 const std::string &address, uint16_t port, bool tls);
 
 // The reason a remote peer put into its error (the string it was made
 // with), else CAF's rendering of it.
-std::string error_text(caf::actor_system& sys, const caf::error& e);
+std::string error_text(caf::actor_system &sys, const caf::error &e);
 
 // "host:port" (or "host", with the default port) → host and port.
-result<std::pair<std::string, uint16_t>> parse_host_port(const std::string& text);
+result<std::pair<std::string, uint16_t>> parse_host_port(const std::string &text);
 
 } // namespace ballast

@@ -13,10 +13,9 @@
 
 namespace {
 
-template <class F>
-F real(const char* name) {
-  static_assert(sizeof(F) == sizeof(void*));
-  void* p = ::dlsym(RTLD_NEXT, name);
+template <class F> F real(const char *name) {
+  static_assert(sizeof(F) == sizeof(void *));
+  void *p = ::dlsym(RTLD_NEXT, name);
   F f;
   __builtin_memcpy(&f, &p, sizeof f);
   return f;
@@ -26,35 +25,35 @@ F real(const char* name) {
 
 extern "C" {
 
-int SSL_read(SSL* ssl, void* buf, int num) {
-  static auto f = real<int (*)(SSL*, void*, int)>("SSL_read");
+int SSL_read(SSL *ssl, void *buf, int num) {
+  static auto f = real<int (*)(SSL *, void *, int)>("SSL_read");
   ERR_clear_error();
   return f(ssl, buf, num);
 }
 
-int SSL_write(SSL* ssl, const void* buf, int num) {
-  static auto f = real<int (*)(SSL*, const void*, int)>("SSL_write");
+int SSL_write(SSL *ssl, const void *buf, int num) {
+  static auto f = real<int (*)(SSL *, const void *, int)>("SSL_write");
   ERR_clear_error();
   return f(ssl, buf, num);
 }
 
-int SSL_connect(SSL* ssl) {
-  static auto f = real<int (*)(SSL*)>("SSL_connect");
+int SSL_connect(SSL *ssl) {
+  static auto f = real<int (*)(SSL *)>("SSL_connect");
   ERR_clear_error();
   return f(ssl);
 }
 
-int SSL_accept(SSL* ssl) {
-  static auto f = real<int (*)(SSL*)>("SSL_accept");
+int SSL_accept(SSL *ssl) {
+  static auto f = real<int (*)(SSL *)>("SSL_accept");
   ERR_clear_error();
   return f(ssl);
 }
 
-int SSL_shutdown(SSL* ssl) {
-  static auto f = real<int (*)(SSL*)>("SSL_shutdown");
+int SSL_shutdown(SSL *ssl) {
+  static auto f = real<int (*)(SSL *)>("SSL_shutdown");
   ERR_clear_error();
   int r = f(ssl);
-  ERR_clear_error();  // a failed shutdown of a dead peer is of no interest
+  ERR_clear_error(); // a failed shutdown of a dead peer is of no interest
   return r;
 }
 

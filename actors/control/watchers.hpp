@@ -22,8 +22,7 @@ struct watchers {
   }
   // The sender of the current message becomes a watcher, monitored so that
   // it is dropped when it goes (drop() in the down handler).
-  template <class Self>
-  bool add_sender(Self* self) {
+  template <class Self> bool add_sender(Self *self) {
     auto client = caf::actor_cast<caf::actor>(self->current_sender());
     if (!client)
       return false;
@@ -31,13 +30,13 @@ struct watchers {
     add(std::move(client));
     return true;
   }
-  void drop(const caf::actor_addr& client) {
+  void drop(const caf::actor_addr &client) {
     std::lock_guard guard{mutex};
-    std::erase_if(clients, [&](auto& c) { return c.address() == client; });
+    std::erase_if(clients, [&](auto &c) { return c.address() == client; });
   }
-  void send(const control_event& ev) {
+  void send(const control_event &ev) {
     std::lock_guard guard{mutex};
-    for (auto& c : clients)
+    for (auto &c : clients)
       caf::anon_send(c, ev);
   }
 };

@@ -23,16 +23,16 @@
 namespace ballast {
 
 struct coordinator_env {
-  std::vector<std::string> agents;  // host:port
-  bool tls = false;                 // connect to the agents with TLS
-  control_gate gate;                // who may read and change the fleet
-  std::string agent_cookie;         // an agent's cookie file, for agents without TLS
+  std::vector<std::string> agents; // host:port
+  bool tls = false;                // connect to the agents with TLS
+  control_gate gate;               // who may read and change the fleet
+  std::string agent_cookie;        // an agent's cookie file, for agents without TLS
   std::shared_ptr<prometheus::Registry> metrics;
 };
 
 // A canary's pressure (some avg10, %) got worse if it rose by more than this.
 inline constexpr double worse_pressure_points = 5.0;
 
-control_actor spawn_coordinator(caf::actor_system& sys, coordinator_env env);
+control_actor spawn_coordinator(caf::actor_system &sys, coordinator_env env);
 
 } // namespace ballast

@@ -27,19 +27,19 @@ inline constexpr auto max_backoff = std::chrono::milliseconds(5s);
 inline constexpr auto request_timeout = 5s;
 
 struct agent_link {
-  std::string name;  // host:port
+  std::string name; // host:port
   std::string host;
   uint16_t port = 0;
-  control_actor handle;  // invalid while down
-  credential cred;       // what this agent is sent (its cookie, read at connect)
-  caf::actor relay;      // watches the agent, relays its events
+  control_actor handle; // invalid while down
+  credential cred;      // what this agent is sent (its cookie, read at connect)
+  caf::actor relay;     // watches the agent, relays its events
   bool connecting = false;
-  bool asking = false;   // a heartbeat is unanswered
+  bool asking = false; // a heartbeat is unanswered
   agent_status last;
   std::string error = "not connected yet";
   std::chrono::milliseconds backoff = first_backoff;
   clock::time_point next_attempt;
-  prometheus::Gauge* up_series = nullptr;
+  prometheus::Gauge *up_series = nullptr;
 };
 
 // A staged rollout in progress.
@@ -55,9 +55,9 @@ struct rollout_run {
 };
 
 struct coordinator_state {
-  static constexpr const char* name = "coordinator";
+  static constexpr const char *name = "coordinator";
 
-  coordinator_state() = default;  // not an aggregate (see control_actor.cpp)
+  coordinator_state() = default; // not an aggregate (see control_actor.cpp)
 
   coordinator_env env;
   clock::time_point started = clock::now();
@@ -66,12 +66,12 @@ struct coordinator_state {
   std::string rollout = "idle";
   uint64_t next_rollout = 0;
   std::optional<rollout_run> running;
-  prometheus::Family<prometheus::Gauge>* agent_up = nullptr;
-  prometheus::Family<prometheus::Gauge>* rollout_state = nullptr;
-  prometheus::Family<prometheus::Counter>* rollouts = nullptr;
-  prometheus::Histogram* heartbeat_seconds = nullptr;
+  prometheus::Family<prometheus::Gauge> *agent_up = nullptr;
+  prometheus::Family<prometheus::Gauge> *rollout_state = nullptr;
+  prometheus::Family<prometheus::Counter> *rollouts = nullptr;
+  prometheus::Histogram *heartbeat_seconds = nullptr;
 
-  void set_rollout(const std::string& s) {
+  void set_rollout(const std::string &s) {
     for (auto st : {"idle", "canary", "applying", "reverted", "done"})
       rollout_state->Add({{"state", st}}).Set(s == st ? 1 : 0);
     rollout = s;
@@ -86,7 +86,7 @@ using coordinator_self = control_actor::stateful_pointer<coordinator_state>;
 void beat(coordinator_self self);
 
 // A link is gone: the agent is down until a reconnect.
-void mark_down(coordinator_self self, agent_link& a, const std::string& why);
+void mark_down(coordinator_self self, agent_link &a, const std::string &why);
 
 // The names of the agents connected now.
 std::vector<std::string> up_agents(coordinator_self self);
@@ -94,7 +94,7 @@ std::vector<std::string> up_agents(coordinator_self self);
 // Sends the same request to each named agent; `each(name, reply or error)`
 // per answer, then `done()` once all have answered.
 template <class Reply, class Each, class Done, class... Request>
-void fan_out(coordinator_self self, const std::vector<std::string>& names, Each each, Done done,
+void fan_out(coordinator_self self, const std::vector<std::string> &names, Each each, Done done,
              Request... request) {
   auto pending = std::make_shared<size_t>(names.size());
   auto finish = std::make_shared<Done>(std::move(done));
@@ -102,8 +102,8 @@ void fan_out(coordinator_self self, const std::vector<std::string>& names, Each 
     (*finish)();
     return;
   }
-  for (auto& n : names) {
-    auto& a = self->state.agents[n];
+  for (auto &n : names) {
+    auto &a = self->state.agents[n];
     if (!a.handle) {
       each(n, caf::expected<Reply>(caf::make_error(caf::sec::request_receiver_down, "down")));
       if (--*pending == 0)
@@ -111,12 +111,13 @@ void fan_out(coordinator_self self, const std::vector<std::string>& names, Each 
       continue;
     }
     self->request(a.handle, request_timeout, a.cred, request...)
-      .then([=](Reply& r) mutable {
+        .then(
+            [=](Reply &r) mutable {
               each(n, caf::expected<Reply>(std::move(r)));
               if (--*pending == 0)
                 (*finish)();
             },
-            [=](caf::error& e) mutable {
+            [=](caf::error &e) mutable {
               each(n, caf::expected<Reply>(std::move(e)));
               if (--*pending == 0)
                 (*finish)();
@@ -127,18 +128,20 @@ void fan_out(coordinator_self self, const std::vector<std::string>& names, Each 
 // Asks every live agent for a list and replies with the lists merged, each
 // item tagged with its agent by `tag(agent, item)`.
 template <class Item, class Request, class Tag>
-caf::typed_response_promise<std::vector<Item>> gather(coordinator_self self, Request request, Tag tag) {
+caf::typed_response_promise<std::vector<Item>> gather(coordinator_self self, Request request,
+                                                      Tag tag) {
   auto rp = self->make_response_promise<std::vector<Item>>();
   auto all = std::make_shared<std::vector<Item>>();
-  fan_out<std::vector<Item>>(self, up_agents(self),
-    [=](const std::string& n, caf::expected<std::vector<Item>> r) {
-      if (r)
-        for (auto& item : *r) {
-          tag(n, item);
-          all->push_back(std::move(item));
-        }
-    },
-    [=]() mutable { rp.deliver(std::move(*all)); }, request);
+  fan_out<std::vector<Item>>(
+      self, up_agents(self),
+      [=](const std::string &n, caf::expected<std::vector<Item>> r) {
+        if (r)
+          for (auto &item : *r) {
+            tag(n, item);
+            all->push_back(std::move(item));
+          }
+      },
+      [=]() mutable { rp.deliver(std::move(*all)); }, request);
   return rp;
 }
 

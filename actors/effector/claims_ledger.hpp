@@ -18,10 +18,10 @@ namespace ballast {
 class claims_ledger {
 public:
   struct standing_claim {
-    uint64_t owner = 0;  // actor id of the policy
+    uint64_t owner = 0; // actor id of the policy
     std::string value;
     int32_t priority = 0;
-    uint64_t seq = 0;  // order of arrival, for ties
+    uint64_t seq = 0; // order of arrival, for ties
   };
 
   // What the knob must hold after a change; to_original means no claim is
@@ -34,19 +34,19 @@ public:
 
   // True if the knob has a recorded original (it has been claimed before and
   // not fully released since).
-  bool knows(const std::string& knob) const;
+  bool knows(const std::string &knob) const;
 
   // Record what the knob held before the first claim. Must precede claim().
-  void set_original(const std::string& knob, std::string value);
+  void set_original(const std::string &knob, std::string value);
 
   // Adds or replaces owner's claim on knob. Returns the new effective value
   // if it differs from the current one.
-  std::optional<std::string> claim(uint64_t owner, const std::string& knob, std::string value,
+  std::optional<std::string> claim(uint64_t owner, const std::string &knob, std::string value,
                                    int32_t priority);
 
   // Drops owner's claim on one knob; the change to apply, if the effective
   // value moves.
-  std::optional<change> release(uint64_t owner, const std::string& knob);
+  std::optional<change> release(uint64_t owner, const std::string &knob);
 
   // Drops every claim of owner.
   std::vector<change> release_owner(uint64_t owner);
@@ -55,10 +55,10 @@ public:
   std::vector<change> release_all();
 
   // The winning value of a knob, if it has claims.
-  std::optional<std::string> effective(const std::string& knob) const;
+  std::optional<std::string> effective(const std::string &knob) const;
 
   // The current winner of a knob.
-  std::optional<standing_claim> winner(const std::string& knob) const;
+  std::optional<standing_claim> winner(const std::string &knob) const;
 
   bool holds(uint64_t owner) const;
 
@@ -66,10 +66,10 @@ public:
     std::string original;
     std::vector<standing_claim> claims;
   };
-  const std::map<std::string, knob_claims>& knobs() const { return knobs_; }
+  const std::map<std::string, knob_claims> &knobs() const { return knobs_; }
 
 private:
-  std::optional<change> settle(const std::string& knob, const std::string& before);
+  std::optional<change> settle(const std::string &knob, const std::string &before);
 
   std::map<std::string, knob_claims> knobs_;
   uint64_t next_seq_ = 0;

@@ -16,8 +16,8 @@ effector::~effector() {
   publish_claims();
 }
 
-status effector::account(const std::string& knob, const std::string& value,
-                         const std::string& why, status r) {
+status effector::account(const std::string &knob, const std::string &value, const std::string &why,
+                         status r) {
   if (!r) {
     log::warn("knobs", r.err().message, " (", why, ")");
     deps_.metrics->knob_write_failed();
@@ -29,10 +29,10 @@ status effector::account(const std::string& knob, const std::string& value,
 }
 
 // The one place a knob is written, or in dry-run recorded as it would be.
-void effector::write(write_kind kind, const std::string& knob, const std::string& value,
-                     const std::string& why, done_fn then) {
+void effector::write(write_kind kind, const std::string &knob, const std::string &value,
+                     const std::string &why, done_fn then) {
   if (dry_run_) {
-    (void) would_write_->write(knob, value);
+    (void)would_write_->write(knob, value);
     log::info("knobs", "dry-run: would write ", knob, "=", value, " in ", target_->label(), " (",
               why, ")");
     deps_.metrics->knob_written(true);
@@ -57,7 +57,7 @@ void effector::write(write_kind kind, const std::string& knob, const std::string
   });
 }
 
-void effector::on_write_done(const write_done& w) {
+void effector::on_write_done(const write_done &w) {
   auto it = in_flight_.find(w.seq);
   if (it == in_flight_.end())
     return;
@@ -67,8 +67,8 @@ void effector::on_write_done(const write_done& w) {
 }
 
 // Nothing in dry-run: nothing is written that would need undoing.
-status effector::journal_op(journal_record::op op, const std::string& knob,
-                            const std::string& value) {
+status effector::journal_op(journal_record::op op, const std::string &knob,
+                            const std::string &value) {
   if (dry_run_ || !deps_.knob_journal)
     return success();
   auto r = deps_.knob_journal->append({op, target_->id(), knob, value, target_->path()});
@@ -81,12 +81,12 @@ status effector::journal_op(journal_record::op op, const std::string& knob,
 
 void effector::publish_claims() {
   std::map<std::string, size_t> now;
-  for (auto& [knob, k] : ledger_.knobs())
+  for (auto &[knob, k] : ledger_.knobs())
     now[knob] = k.claims.size();
-  for (auto& [knob, n] : now)
+  for (auto &[knob, n] : now)
     if (n != published_[knob])
       deps_.metrics->claims_changed(knob, double(n) - double(published_[knob]));
-  for (auto& [knob, n] : published_)
+  for (auto &[knob, n] : published_)
     if (n && !now.count(knob))
       deps_.metrics->claims_changed(knob, -double(n));
   published_ = std::move(now);
@@ -94,13 +94,13 @@ void effector::publish_claims() {
 
 std::vector<claim_info> effector::standing_claims() const {
   std::vector<claim_info> out;
-  for (auto& [knob, k] : ledger_.knobs())
-    for (auto& c : k.claims)
+  for (auto &[knob, k] : ledger_.knobs())
+    for (auto &c : k.claims)
       out.push_back({knob, c.value, c.priority, c.owner});
   return out;
 }
 
-void effector::claim(uint64_t owner, const claim_request& req,
+void effector::claim(uint64_t owner, const claim_request &req,
                      std::function<void(caf::expected<claim_reply>)> then) {
   if (auto v = knobs::check_write(scope_, req.knob, knobs::effect::setting, req.value); !v) {
     then(refusal(caf::sec::invalid_argument, v.err()));
@@ -135,14 +135,14 @@ void effector::claim(uint64_t owner, const claim_request& req,
       // The kernel refused the value, so the knob still holds what it held:
       // the claim does not stand, and a knob nobody else claims is closed.
       if (auto back = ledger_.release(owner, knob); back && back->to_original)
-        (void) journal_op(journal_record::op::release, back->knob, back->value);
+        (void)journal_op(journal_record::op::release, back->knob, back->value);
     }
-    publish_claims();  // before the reply: a client may look at once
+    publish_claims(); // before the reply: a client may look at once
     then(w ? caf::expected<claim_reply>(reply()) : refusal(caf::sec::runtime_error, w.err()));
   });
 }
 
-void effector::action(const action_request& req, std::function<void(caf::expected<bool>)> then) {
+void effector::action(const action_request &req, std::function<void(caf::expected<bool>)> then) {
   if (auto v = knobs::check_write(scope_, req.action, knobs::effect::action, req.value); !v) {
     then(refusal(caf::sec::invalid_argument, v.err()));
     return;
@@ -155,35 +155,35 @@ void effector::action(const action_request& req, std::function<void(caf::expecte
   });
 }
 
-void effector::restore(const claims_ledger::change& c, restore_reason why) {
+void effector::restore(const claims_ledger::change &c, restore_reason why) {
   write(write_kind::restore, c.knob, c.value, std::string("restore: ") + to_string(why),
         [=, this](status r) {
           if (r) {
             deps_.metrics->knob_restored(why);
           } else if (target_->exists()) {
             deps_.metrics->knob_restore_failed();
-            return;  // the journal keeps the entry open: a restart tries again
+            return; // the journal keeps the entry open: a restart tries again
           }
           if (c.to_original)
-            (void) journal_op(journal_record::op::release, c.knob, c.value);  // logged, counted
+            (void)journal_op(journal_record::op::release, c.knob, c.value); // logged, counted
         });
 }
 
-void effector::release(uint64_t owner, const std::string& knob, restore_reason why) {
+void effector::release(uint64_t owner, const std::string &knob, restore_reason why) {
   if (auto c = ledger_.release(owner, knob))
     restore(*c, why);
   publish_claims();
 }
 
 void effector::release_owner(uint64_t owner, restore_reason why) {
-  for (auto& c : ledger_.release_owner(owner))
+  for (auto &c : ledger_.release_owner(owner))
     restore(c, why);
   publish_claims();
 }
 
 size_t effector::release_all(restore_reason why) {
   auto changes = ledger_.release_all();
-  for (auto& c : changes)
+  for (auto &c : changes)
     restore(c, why);
   publish_claims();
   return changes.size();
@@ -194,17 +194,17 @@ void effector::set_dry_run(bool on) {
     return;
   log::info("knobs", target_->label(), ": dry-run ", on ? "on" : "off");
   if (on) {
-    for (auto& [knob, k] : ledger_.knobs())
+    for (auto &[knob, k] : ledger_.knobs())
       write(write_kind::restore, knob, k.original, "dry-run on: restore",
             [=, this, knob = knob, original = k.original](status r) {
               if (r)
-                (void) journal_op(journal_record::op::release, knob, original);
+                (void)journal_op(journal_record::op::release, knob, original);
             });
     dry_run_ = true;
     return;
   }
   dry_run_ = false;
-  for (auto& [knob, k] : ledger_.knobs())
+  for (auto &[knob, k] : ledger_.knobs())
     if (journal_op(journal_record::op::claim, knob, k.original).ok())
       write(write_kind::apply, knob, *ledger_.effective(knob), "dry-run off: apply standing claim",
             [](status) {});
@@ -216,11 +216,11 @@ void effector::set_dry_run(bool on) {
 void effector::restore_after_failure() {
   auto changes = ledger_.release_all();
   if (changes.empty() || dry_run_)
-    return;  // stopped cleanly, nothing claimed, or nothing was written
+    return; // stopped cleanly, nothing claimed, or nothing was written
   cancelled_->store(true);
   log::warn("knobs", target_->label(), ": its owner ended without being stopped, holding ",
             changes.size(), " claimed knob(s): restoring them");
-  for (auto& c : changes) {
+  for (auto &c : changes) {
     auto put_back = [deps = deps_, target = target_, c] {
       if (auto r = target->write(c.knob, c.value); !r) {
         log::error("knobs", "restore of ", c.knob, "=", c.value, " in ", target->label(),
@@ -233,7 +233,7 @@ void effector::restore_after_failure() {
                 " (restore: actor_failed)");
       deps.metrics->knob_restored(restore_reason::actor_failed);
       if (c.to_original && deps.knob_journal)
-        (void) deps.knob_journal->append(
+        (void)deps.knob_journal->append(
             {journal_record::op::release, target->id(), c.knob, c.value, target->path()});
     };
     if (knobs::write_may_block(c.knob) && deps_.writer)

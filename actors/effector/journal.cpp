@@ -30,10 +30,17 @@ std::string escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\\': out += "\\\\"; break;
-      default: out += c;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -49,17 +56,24 @@ std::optional<std::string> unescape(std::string_view s) {
     if (++i == s.size())
       return std::nullopt;
     switch (s[i]) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case '\\': out += '\\'; break;
-      default: return std::nullopt;
+    case 't':
+      out += '\t';
+      break;
+    case 'n':
+      out += '\n';
+      break;
+    case '\\':
+      out += '\\';
+      break;
+    default:
+      return std::nullopt;
     }
   }
   return out;
 }
 
 uint32_t crc_of(std::string_view s) {
-  return uint32_t(crc32(0, reinterpret_cast<const Bytef*>(s.data()), uInt(s.size())));
+  return uint32_t(crc32(0, reinterpret_cast<const Bytef *>(s.data()), uInt(s.size())));
 }
 
 std::vector<std::string_view> split_tabs(std::string_view s) {
@@ -74,19 +88,18 @@ std::vector<std::string_view> split_tabs(std::string_view s) {
   return out;
 }
 
-template <class T>
-bool parse_number(std::string_view s, T& out, int base = 10) {
+template <class T> bool parse_number(std::string_view s, T &out, int base = 10) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
   return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
 }
 
 } // namespace
 
-std::string format_record(uint64_t seq, const journal_record& r) {
+std::string format_record(uint64_t seq, const journal_record &r) {
   std::string body = std::to_string(seq) + '\t' +
                      (r.kind == journal_record::op::claim ? "claim" : "release") + '\t' +
-                     std::to_string(r.cgroup_id) + '\t' + escape(r.knob) + '\t' +
-                     escape(r.value) + '\t' + escape(r.path);
+                     std::to_string(r.cgroup_id) + '\t' + escape(r.knob) + '\t' + escape(r.value) +
+                     '\t' + escape(r.path);
   char crc[9];
   std::snprintf(crc, sizeof crc, "%08x", crc_of(body));
   return std::string(crc) + '\t' + body + '\n';
@@ -111,11 +124,11 @@ std::optional<journal_entry> parse_record(std::string_view line) {
   if (f.size() != 6 || (f[1] != "claim" && f[1] != "release"))
     return std::nullopt;
   journal_entry e;
-  auto& r = e.record;
+  auto &r = e.record;
   r.kind = f[1] == "claim" ? journal_record::op::claim : journal_record::op::release;
   auto knob = unescape(f[3]), value = unescape(f[4]), path = unescape(f[5]);
-  if (!parse_number(f[0], e.seq) || !parse_number(f[2], r.cgroup_id) || !knob || !value ||
-      !path || knob->empty() || (e.seq == 0) != legacy)
+  if (!parse_number(f[0], e.seq) || !parse_number(f[2], r.cgroup_id) || !knob || !value || !path ||
+      knob->empty() || (e.seq == 0) != legacy)
     return std::nullopt;
   r.knob = std::move(*knob);
   r.value = std::move(*value);
@@ -125,21 +138,23 @@ std::optional<journal_entry> parse_record(std::string_view line) {
 
 namespace {
 
-using knob_key = std::pair<uint64_t, std::string>;  // (cgroup id, knob)
+using knob_key = std::pair<uint64_t, std::string>; // (cgroup id, knob)
 
-knob_key key_of(const journal_record& r) { return {r.cgroup_id, r.knob}; }
+knob_key key_of(const journal_record &r) {
+  return {r.cgroup_id, r.knob};
+}
 
 // The valid records in sequence order, with what was wrong on the way.
 // Records of the format without sequence numbers come first, numbered 1, 2,
 // ... in file order: they were written before any numbered one (journal
 // appends number on from the highest, so the numbers agree at every read).
-std::vector<journal_entry> read_entries(std::string_view text, replay_plan& plan) {
+std::vector<journal_entry> read_entries(std::string_view text, replay_plan &plan) {
   std::vector<journal_entry> entries;
   uint64_t highest = 0, legacy = 0;
   size_t start = 0;
   while (start < text.size()) {
     auto end = text.find('\n', start);
-    bool torn = end == std::string_view::npos;  // last line without newline
+    bool torn = end == std::string_view::npos; // last line without newline
     auto line = text.substr(start, torn ? std::string_view::npos : end - start);
     start = torn ? text.size() : end + 1;
     auto e = torn ? std::nullopt : parse_record(line);
@@ -154,12 +169,12 @@ std::vector<journal_entry> read_entries(std::string_view text, replay_plan& plan
     entries.push_back(std::move(*e));
   }
   std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return a.seq < b.seq; });
+                   [](const auto &a, const auto &b) { return a.seq < b.seq; });
   return entries;
 }
 
 // Knobs named by two different records with one sequence number.
-std::set<knob_key> conflicting_knobs(const std::vector<journal_entry>& sorted) {
+std::set<knob_key> conflicting_knobs(const std::vector<journal_entry> &sorted) {
   std::set<knob_key> out;
   for (size_t i = 1; i < sorted.size(); ++i)
     if (sorted[i].seq == sorted[i - 1].seq && !(sorted[i].record == sorted[i - 1].record)) {
@@ -177,8 +192,8 @@ std::vector<journal_entry> still_open(std::string_view text) {
   auto entries = read_entries(text, plan);
   auto conflicts = conflicting_knobs(entries);
   std::map<knob_key, bool> open;
-  for (auto& e : entries) {
-    auto& r = e.record;
+  for (auto &e : entries) {
+    auto &r = e.record;
     bool is_open = open.count(key_of(r)) && open[key_of(r)];
     if (r.kind == journal_record::op::claim && !is_open)
       open[key_of(r)] = true;
@@ -186,12 +201,12 @@ std::vector<journal_entry> still_open(std::string_view text) {
       open[key_of(r)] = false;
   }
   std::vector<journal_entry> kept;
-  for (auto& e : entries)
+  for (auto &e : entries)
     if (open[key_of(e.record)] || conflicts.count(key_of(e.record)))
       kept.push_back(e);
   // Records that shared a number share the new one: a conflict stays one.
   uint64_t next = 0, previous = 0;
-  for (auto& e : kept) {
+  for (auto &e : kept) {
     if (next == 0 || e.seq != previous)
       ++next;
     previous = std::exchange(e.seq, next);
@@ -211,8 +226,8 @@ replay_plan plan_replay(std::string_view text) {
   std::vector<bool> closed;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (i > 0 && entries[i] == entries[i - 1])
-      continue;  // the same record twice (a journal copied onto itself)
-    auto& r = entries[i].record;
+      continue; // the same record twice (a journal copied onto itself)
+    auto &r = entries[i].record;
     auto it = open.find(key_of(r));
     if (r.kind == journal_record::op::claim && it == open.end()) {
       open.emplace(key_of(r), claims.size());
@@ -236,12 +251,12 @@ journal::journal(int fd, std::string path, uint64_t next_seq)
     : fd_(fd), path_(std::move(path)), append_lock_(std::make_unique<std::mutex>()),
       next_seq_(next_seq) {}
 
-journal::journal(journal&& o) noexcept
+journal::journal(journal &&o) noexcept
     : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)),
       append_lock_(std::move(o.append_lock_)), next_seq_(o.next_seq_), size_(o.size_),
       compact_at_(o.compact_at_) {}
 
-journal& journal::operator=(journal&& o) noexcept {
+journal &journal::operator=(journal &&o) noexcept {
   if (this != &o) {
     if (fd_ >= 0)
       ::close(fd_);
@@ -260,7 +275,7 @@ journal::~journal() {
     ::close(fd_);
 }
 
-result<journal> journal::open(const std::string& path) {
+result<journal> journal::open(const std::string &path) {
   auto parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
@@ -283,7 +298,7 @@ result<journal> journal::open(const std::string& path) {
   if (!text)
     return text.err();
   replay_plan ignored;
-  for (auto& e : read_entries(*text, ignored))
+  for (auto &e : read_entries(*text, ignored))
     j.next_seq_ = std::max(j.next_seq_, e.seq + 1);
   j.size_ = text->size();
   // A torn last line (a crash mid-append) is ended here: the next record
@@ -297,7 +312,7 @@ result<journal> journal::open(const std::string& path) {
 
 // One write of a whole line; a short one is cut off again, so that what
 // follows starts a line. Called with the append lock held (or at open).
-status journal::write_line(const std::string& line) {
+status journal::write_line(const std::string &line) {
   ssize_t n = ::write(fd_, line.data(), line.size());
   if (n == ssize_t(line.size())) {
     size_ += line.size();
@@ -310,10 +325,10 @@ status journal::write_line(const std::string& line) {
                : error{EIO, "short write to journal " + path_ + " (cut off again)"};
 }
 
-status journal::append(const journal_record& r) {
+status journal::append(const journal_record &r) {
   std::lock_guard lock(*append_lock_);
   if (next_seq_ == std::numeric_limits<uint64_t>::max())
-    (void) compact_locked();  // renumbers from 1
+    (void)compact_locked(); // renumbers from 1
   if (auto w = write_line(format_record(next_seq_, r)); !w)
     return w;
   ++next_seq_;
@@ -338,7 +353,7 @@ status journal::compact_locked() {
     return text.err();
   std::string kept;
   uint64_t next = 1;
-  for (auto& e : still_open(*text)) {
+  for (auto &e : still_open(*text)) {
     kept += format_record(e.seq, e.record);
     next = std::max(next, e.seq + 1);
   }

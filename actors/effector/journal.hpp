@@ -32,27 +32,27 @@ struct journal_record {
   op kind = op::claim;
   uint64_t cgroup_id = 0;
   std::string knob;
-  std::string value;  // the original value (for release: the value restored)
-  std::string path;   // cgroup path relative to the cgroup2 root
-  bool operator==(const journal_record&) const = default;
+  std::string value; // the original value (for release: the value restored)
+  std::string path;  // cgroup path relative to the cgroup2 root
+  bool operator==(const journal_record &) const = default;
 };
 
 struct journal_entry {
   uint64_t seq = 0;
   journal_record record;
-  bool operator==(const journal_entry&) const = default;
+  bool operator==(const journal_entry &) const = default;
 };
 
-std::string format_record(uint64_t seq, const journal_record& r);
+std::string format_record(uint64_t seq, const journal_record &r);
 
 // nullopt for a line that is torn, corrupt or not a record.
 std::optional<journal_entry> parse_record(std::string_view line);
 
 struct replay_plan {
-  std::vector<journal_record> restores;   // claims still open, oldest first
-  size_t bad_lines = 0;                   // skipped as corrupt
-  size_t out_of_order = 0;                // records after one with a higher seq
-  std::vector<journal_record> ambiguous;  // open claims not restored: seq conflicts
+  std::vector<journal_record> restores;  // claims still open, oldest first
+  size_t bad_lines = 0;                  // skipped as corrupt
+  size_t out_of_order = 0;               // records after one with a higher seq
+  std::vector<journal_record> ambiguous; // open claims not restored: seq conflicts
 };
 
 // The originals an agent that died left changed. Only the first claim of a
@@ -72,14 +72,14 @@ replay_plan plan_replay(std::string_view text);
 class journal {
 public:
   // Creates the parent directory (0700) and the file (0600) if missing.
-  static result<journal> open(const std::string& path);
+  static result<journal> open(const std::string &path);
 
-  journal(journal&&) noexcept;
-  journal& operator=(journal&&) noexcept;
-  journal(const journal&) = delete;
+  journal(journal &&) noexcept;
+  journal &operator=(journal &&) noexcept;
+  journal(const journal &) = delete;
   ~journal();
 
-  status append(const journal_record& r);
+  status append(const journal_record &r);
 
   // Whole content, for replay.
   result<std::string> read_all() const;
@@ -94,12 +94,12 @@ public:
   // Bytes in the file now.
   uint64_t size() const { return size_; }
 
-  const std::string& path() const { return path_; }
+  const std::string &path() const { return path_; }
 
 private:
   journal(int fd, std::string path, uint64_t next_seq);
   status compact_locked();
-  status write_line(const std::string& line);
+  status write_line(const std::string &line);
   int fd_ = -1;
   std::string path_;
   // Held from taking a sequence number to its write, so the file's order is
@@ -107,7 +107,7 @@ private:
   std::unique_ptr<std::mutex> append_lock_;
   uint64_t next_seq_ = 1;
   uint64_t size_ = 0;
-  uint64_t compact_at_ = 0;  // set at open and after each compaction
+  uint64_t compact_at_ = 0; // set at open and after each compaction
 };
 
 } // namespace ballast

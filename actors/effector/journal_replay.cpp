@@ -10,7 +10,7 @@ namespace {
 
 // Where a record's knob lives: the host (cgroup id 0), or its cgroup if it
 // still exists with the same id; null otherwise.
-std::shared_ptr<knob_target> target_of(const journal_record& r, const replay_roots& roots) {
+std::shared_ptr<knob_target> target_of(const journal_record &r, const replay_roots &roots) {
   if (r.cgroup_id == 0)
     return std::make_shared<host_target>(roots.system_root);
   auto t = cgroup_target::open(roots.cgroup_root, r.path);
@@ -21,7 +21,7 @@ std::shared_ptr<knob_target> target_of(const journal_record& r, const replay_roo
 
 } // namespace
 
-replay_outcome replay_journal(journal& j, const replay_roots& roots, agent_metrics& metrics,
+replay_outcome replay_journal(journal &j, const replay_roots &roots, agent_metrics &metrics,
                               bool dry_run) {
   replay_outcome out;
   auto text = j.read_all();
@@ -40,13 +40,13 @@ replay_outcome replay_journal(journal& j, const replay_roots& roots, agent_metri
   if (plan.out_of_order > 0)
     log::warn("journal", j.path(), ": ", plan.out_of_order,
               " record(s) out of order; replayed in the order they were written");
-  for (auto& r : plan.ambiguous) {
+  for (auto &r : plan.ambiguous) {
     ++out.skipped;
     metrics.journal_error();
     log::warn("journal", "not restoring ", r.knob, " of ", r.path,
               ": two different records share a sequence number, its original is unknown");
   }
-  for (auto& r : plan.restores) {
+  for (auto &r : plan.restores) {
     auto target = target_of(r, roots);
     if (!target) {
       ++out.skipped;
@@ -63,8 +63,8 @@ replay_outcome replay_journal(journal& j, const replay_roots& roots, agent_metri
     if (auto w = target->write(r.knob, r.value); !w) {
       ++out.failed;
       metrics.knob_restore_failed();
-      log::error("journal", "restore ", r.knob, "=", r.value, " in ", target->label(), " failed: ",
-                 w.err().message);
+      log::error("journal", "restore ", r.knob, "=", r.value, " in ", target->label(),
+                 " failed: ", w.err().message);
       continue;
     }
     ++out.restored;

@@ -16,11 +16,11 @@ namespace ballast {
 
 struct replay_outcome {
   size_t restored = 0;
-  size_t skipped = 0;   // the cgroup is gone or is another cgroup now, or the
-                        // original is unknown (records conflict)
-  size_t failed = 0;    // the write failed although the cgroup exists
+  size_t skipped = 0; // the cgroup is gone or is another cgroup now, or the
+                      // original is unknown (records conflict)
+  size_t failed = 0;  // the write failed although the cgroup exists
   size_t bad_lines = 0;
-  size_t would_restore = 0;  // dry-run: restores logged, not written
+  size_t would_restore = 0; // dry-run: restores logged, not written
 };
 
 // Where the knobs live: the cgroup2 mount, and the root under which system
@@ -30,7 +30,7 @@ struct replay_roots {
   std::string system_root;
 };
 
-replay_outcome replay_journal(journal& j, const replay_roots& roots, agent_metrics& metrics,
+replay_outcome replay_journal(journal &j, const replay_roots &roots, agent_metrics &metrics,
                               bool dry_run);
 
 } // namespace ballast

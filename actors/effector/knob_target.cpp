@@ -19,8 +19,8 @@ std::string without_newline(std::string s) {
 
 } // namespace
 
-result<std::shared_ptr<cgroup_target>> cgroup_target::open(const std::string& root,
-                                                           const std::string& path) {
+result<std::shared_ptr<cgroup_target>> cgroup_target::open(const std::string &root,
+                                                           const std::string &path) {
   auto dir = sys::cgroup_dir::open(root, path);
   if (!dir)
     return dir.err();

@@ -31,8 +31,8 @@ public:
   virtual bool exists() const { return true; }
 
   uint64_t id() const { return id_; }
-  const std::string& path() const { return path_; }
-  const std::string& label() const { return label_; }
+  const std::string &path() const { return path_; }
+  const std::string &label() const { return label_; }
 
 private:
   uint64_t id_;
@@ -44,7 +44,8 @@ private:
 // (checked against cgroup.procs first).
 class cgroup_target final : public knob_target {
 public:
-  static result<std::shared_ptr<cgroup_target>> open(const std::string& root, const std::string& path);
+  static result<std::shared_ptr<cgroup_target>> open(const std::string &root,
+                                                     const std::string &path);
   explicit cgroup_target(sys::cgroup_dir dir);
 
   result<std::string> read(std::string_view knob) override;
@@ -53,7 +54,7 @@ public:
 
 private:
   status kill_member(std::string_view pid);
-  sys::cgroup_dir dir_;  // write() uses only its directory fd: safe across threads
+  sys::cgroup_dir dir_; // write() uses only its directory fd: safe across threads
 };
 
 // The host's system-wide files (knobs::system_path), under root ("" in the

@@ -14,23 +14,23 @@ knob_writer::knob_writer(size_t threads) {
 }
 
 knob_writer::~knob_writer() {
-  for (auto& l : lanes_) {
+  for (auto &l : lanes_) {
     std::lock_guard guard{l->mutex};
     l->closing = true;
     l->wake.notify_one();
   }
-  for (auto& l : lanes_)
+  for (auto &l : lanes_)
     l->thread.join();
 }
 
 void knob_writer::submit(uint64_t key, std::function<void()> job) {
-  auto& l = *lanes_[key % lanes_.size()];
+  auto &l = *lanes_[key % lanes_.size()];
   std::lock_guard guard{l.mutex};
   l.jobs.push_back(std::move(job));
   l.wake.notify_one();
 }
 
-void knob_writer::run(lane& l) {
+void knob_writer::run(lane &l) {
   for (;;) {
     std::function<void()> job;
     {

@@ -23,9 +23,9 @@ namespace ballast {
 class knob_writer {
 public:
   explicit knob_writer(size_t threads);
-  ~knob_writer();  // runs what is queued, then joins
-  knob_writer(const knob_writer&) = delete;
-  knob_writer& operator=(const knob_writer&) = delete;
+  ~knob_writer(); // runs what is queued, then joins
+  knob_writer(const knob_writer &) = delete;
+  knob_writer &operator=(const knob_writer &) = delete;
 
   void submit(uint64_t key, std::function<void()> job);
 
@@ -37,7 +37,7 @@ private:
     bool closing = false;
     std::thread thread;
   };
-  static void run(lane& l);
+  static void run(lane &l);
 
   std::vector<std::unique_ptr<lane>> lanes_;
 };

@@ -16,7 +16,7 @@
 namespace ballast {
 
 // system_root: where /proc and /sys are ("" on a host, a fixture in tests).
-host_actor spawn_host_actor(caf::actor_system& sys, const config::agent& cfg, std::string system_root,
-                            effector_deps deps);
+host_actor spawn_host_actor(caf::actor_system &sys, const config::agent &cfg,
+                            std::string system_root, effector_deps deps);
 
 } // namespace ballast

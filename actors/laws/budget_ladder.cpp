@@ -2,13 +2,18 @@
 
 namespace ballast {
 
-const char* to_string(budget_level l) {
+const char *to_string(budget_level l) {
   switch (l) {
-    case budget_level::ok: return "ok";
-    case budget_level::trace: return "trace";
-    case budget_level::throttle: return "throttle";
-    case budget_level::freeze: return "freeze";
-    case budget_level::kill: return "kill";
+  case budget_level::ok:
+    return "ok";
+  case budget_level::trace:
+    return "trace";
+  case budget_level::throttle:
+    return "throttle";
+  case budget_level::freeze:
+    return "freeze";
+  case budget_level::kill:
+    return "kill";
   }
   return "?";
 }

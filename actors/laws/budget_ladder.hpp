@@ -17,12 +17,12 @@ namespace ballast {
 enum class budget_level : uint8_t { ok = 0, trace = 1, throttle = 2, freeze = 3, kill = 4 };
 
 // "ok", "trace", "throttle", "freeze", "kill".
-const char* to_string(budget_level l);
+const char *to_string(budget_level l);
 
 struct budget_settings {
   // Threshold in bytes of trace, throttle, freeze, kill; nullopt = rung off.
   std::array<std::optional<uint64_t>, 4> thresholds;
-  double hysteresis = 0.1;              // step down below threshold * (1 - h)
+  double hysteresis = 0.1; // step down below threshold * (1 - h)
   std::chrono::milliseconds cooldown{5000};
 
   std::optional<uint64_t> threshold(budget_level l) const {
@@ -42,7 +42,7 @@ public:
                     std::optional<budget_level> skip = std::nullopt);
 
   budget_level level() const { return level_; }
-  const budget_settings& settings() const { return s_; }
+  const budget_settings &settings() const { return s_; }
   // New thresholds (a reloaded budget file): the level stays, later steps
   // follow the new thresholds.
   void settings(budget_settings s) { s_ = s; }

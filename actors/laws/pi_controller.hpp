@@ -35,9 +35,9 @@ struct pi_settings {
 };
 
 struct pi_step {
-  uint64_t output = 0;  // memory.high to hold
-  double error = 0;     // after the deadband
-  double change = 0;    // share of the previous output, after the rate limit
+  uint64_t output = 0; // memory.high to hold
+  double error = 0;    // after the deadband
+  double change = 0;   // share of the previous output, after the rate limit
 };
 
 class pi_controller {
@@ -49,7 +49,7 @@ public:
   // two, so a limit far above the usage does not take ages to matter.
   pi_step step(double measured_pct, double dt_s, uint64_t output, uint64_t usage);
 
-  const pi_settings& settings() const { return s_; }
+  const pi_settings &settings() const { return s_; }
 
 private:
   pi_settings s_;

@@ -20,8 +20,8 @@ public:
   // The cgroup stalled with `base` in force (the lower of memory.high and
   // memory.current); `step` is the law's largest decrease, as a share.
   void stalled(uint64_t base, double step) {
-    long double v = (long double) base * (1.0L + step);
-    floor_ = v >= (long double) std::numeric_limits<uint64_t>::max()
+    long double v = (long double)base * (1.0L + step);
+    floor_ = v >= (long double)std::numeric_limits<uint64_t>::max()
                  ? std::numeric_limits<uint64_t>::max()
                  : uint64_t(v);
     steps_ = hold_;
@@ -36,7 +36,7 @@ public:
     return std::min(std::max(limit, floor_), std::max(limit, current));
   }
 
-  uint64_t level() const { return steps_ > 0 ? floor_ : 0; }  // 0: none
+  uint64_t level() const { return steps_ > 0 ? floor_ : 0; } // 0: none
 
 private:
   int hold_;

@@ -7,19 +7,21 @@ namespace ballast {
 namespace {
 
 uint64_t scale(uint64_t base, double factor) {
-  long double v = (long double) base * factor;
-  if (v >= (long double) std::numeric_limits<uint64_t>::max())
+  long double v = (long double)base * factor;
+  if (v >= (long double)std::numeric_limits<uint64_t>::max())
     return std::numeric_limits<uint64_t>::max();
-  return v <= 0 ? 0 : (uint64_t) v;
+  return v <= 0 ? 0 : (uint64_t)v;
 }
 
 } // namespace
 
 senpai_step senpai_controller::step(uint64_t stall_us, std::chrono::microseconds elapsed,
                                     uint64_t usage, uint64_t limit) {
-  auto interval_us = double(std::chrono::duration_cast<std::chrono::microseconds>(s_.interval).count());
-  double per_interval = elapsed.count() > 0 ? double(stall_us) * interval_us / double(elapsed.count())
-                                            : double(stall_us);
+  auto interval_us =
+      double(std::chrono::duration_cast<std::chrono::microseconds>(s_.interval).count());
+  double per_interval = elapsed.count() > 0
+                            ? double(stall_us) * interval_us / double(elapsed.count())
+                            : double(stall_us);
   double target = double(std::max<uint64_t>(s_.stall_target_us, 1));
   senpai_step out;
   out.stall_us = per_interval;

@@ -17,20 +17,20 @@ namespace ballast {
 
 struct senpai_settings {
   std::chrono::milliseconds interval{6000};
-  uint64_t stall_target_us = 10'000;  // memory "some" stall per interval
-  double coeff_probe = 10;            // probe step = gap share * coeff, ...
-  double max_probe = 0.01;            // ... at most 1 % of the limit
-  double coeff_backoff = 20;          // backoff step = excess share * coeff, ...
-  double max_backoff = 1.0;           // ... at most 100 % of the limit
-  int floor_hold = 10;                // steps a stall's probe floor holds; 0 = none
+  uint64_t stall_target_us = 10'000; // memory "some" stall per interval
+  double coeff_probe = 10;           // probe step = gap share * coeff, ...
+  double max_probe = 0.01;           // ... at most 1 % of the limit
+  double coeff_backoff = 20;         // backoff step = excess share * coeff, ...
+  double max_backoff = 1.0;          // ... at most 100 % of the limit
+  int floor_hold = 10;               // steps a stall's probe floor holds; 0 = none
   uint64_t limit_min = 0;
   uint64_t limit_max = std::numeric_limits<uint64_t>::max();
 };
 
 struct senpai_step {
-  uint64_t limit = 0;        // the memory.high to hold now
-  double adjustment = 0;     // signed share of the base: -0.01 probes down 1 %
-  double stall_us = 0;       // stall normalised to one interval
+  uint64_t limit = 0;    // the memory.high to hold now
+  double adjustment = 0; // signed share of the base: -0.01 probes down 1 %
+  double stall_us = 0;   // stall normalised to one interval
 };
 
 class senpai_controller {
@@ -44,7 +44,7 @@ public:
   senpai_step step(uint64_t stall_us, std::chrono::microseconds elapsed, uint64_t usage,
                    uint64_t limit);
 
-  const senpai_settings& settings() const { return s_; }
+  const senpai_settings &settings() const { return s_; }
   uint64_t floor_level() const { return floor_.level(); }
 
 private:

@@ -10,9 +10,9 @@
 namespace ballast {
 
 struct wss_settings {
-  double step = 0.05;                  // each probe lowers the limit by 5 %
-  uint64_t stall_threshold_us = 5000;  // stall per interval that means pressure
-  uint64_t floor = 16ull << 20;        // never probe below this
+  double step = 0.05;                 // each probe lowers the limit by 5 %
+  uint64_t stall_threshold_us = 5000; // stall per interval that means pressure
+  uint64_t floor = 16ull << 20;       // never probe below this
 };
 
 class wss_search {
@@ -33,7 +33,7 @@ public:
 private:
   wss_settings s_;
   uint64_t limit_ = 0;
-  uint64_t last_good_ = 0;  // lowest limit that held without pressure
+  uint64_t last_good_ = 0; // lowest limit that held without pressure
   std::optional<uint64_t> estimate_;
 };
 

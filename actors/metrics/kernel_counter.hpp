@@ -12,12 +12,12 @@
 namespace ballast {
 
 struct kernel_counter {
-  prometheus::Counter* series = nullptr;
+  prometheus::Counter *series = nullptr;
   uint64_t seen = 0;
 
   // Returns how much the kernel's count grew since the last sample.
-  uint64_t advance(agent_metrics& metrics, prometheus::Family<prometheus::Counter>& family,
-                   const prometheus::Labels& labels, uint64_t total, double unit) {
+  uint64_t advance(agent_metrics &metrics, prometheus::Family<prometheus::Counter> &family,
+                   const prometheus::Labels &labels, uint64_t total, double unit) {
     if (!series)
       series = &metrics.add_series(family, labels);
     uint64_t grown = total > seen ? total - seen : 0;

@@ -10,10 +10,10 @@
 //           "largest"), priority (default 100), file.
 //   file:   {"budgets": [{"cgroups": ["/glob"], "trace": "1G", ...}, ...]};
 //           the first entry whose glob matches the cgroup applies.
-#include "actors/policies/policy.hpp"
 #include "actors/laws/budget_ladder.hpp"
 #include "actors/policies/memory_sample.hpp"
 #include "actors/policies/params.hpp"
+#include "actors/policies/policy.hpp"
 #include "actors/policies/policy_series.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
@@ -29,7 +29,7 @@ namespace ballast {
 namespace {
 
 using clock = std::chrono::steady_clock;
-constexpr std::array<const char*, 4> rung_names = {"trace", "throttle", "freeze", "kill"};
+constexpr std::array<const char *, 4> rung_names = {"trace", "throttle", "freeze", "kill"};
 
 struct budget_params {
   budget_settings ladder;
@@ -40,7 +40,7 @@ struct budget_params {
 };
 
 // The rungs and the ladder's tuning, from params or from a budget file entry.
-void read_rungs(params_reader& r, budget_params& p) {
+void read_rungs(params_reader &r, budget_params &p) {
   for (size_t i = 0; i < rung_names.size(); ++i)
     r.optional_bytes(rung_names[i], p.ladder.thresholds[i]);
   r.optional_bytes("throttle_high", p.throttle_high);
@@ -48,7 +48,7 @@ void read_rungs(params_reader& r, budget_params& p) {
   r.duration("cooldown", p.ladder.cooldown);
   std::optional<uint64_t> last;
   for (size_t i = 0; i < rung_names.size(); ++i) {
-    auto& t = p.ladder.thresholds[i];
+    auto &t = p.ladder.thresholds[i];
     if (t && last && *t < *last)
       r.fail(rung_names[i], "must not be below the rung before it");
     if (t)
@@ -56,7 +56,7 @@ void read_rungs(params_reader& r, budget_params& p) {
   }
 }
 
-params_result<budget_params> parse(const std::string& text, const std::string& path) {
+params_result<budget_params> parse(const std::string &text, const std::string &path) {
   params_result<budget_params> out;
   params_reader r(text, path);
   read_rungs(r, out.value);
@@ -71,7 +71,7 @@ params_result<budget_params> parse(const std::string& text, const std::string& p
 
 // The budget file's entry for `cgroup`, read over `base`; errors name the
 // file and the field.
-params_result<budget_params> read_budget_file(const std::string& file, const std::string& cgroup,
+params_result<budget_params> read_budget_file(const std::string &file, const std::string &cgroup,
                                               budget_params base) {
   params_result<budget_params> out{base, {}};
   auto text = sys::read_small_file(file);
@@ -84,7 +84,7 @@ params_result<budget_params> read_budget_file(const std::string& file, const std
     out.errors.push_back({file, "must be an object with a \"budgets\" array"});
     return out;
   }
-  auto& budgets = doc["budgets"];
+  auto &budgets = doc["budgets"];
   for (size_t i = 0; i < budgets.size(); ++i) {
     auto entry = budgets[i];
     auto where = file + ": budgets[" + std::to_string(i) + "]";
@@ -93,7 +93,7 @@ params_result<budget_params> read_budget_file(const std::string& file, const std
       continue;
     }
     bool match = false;
-    for (auto& g : entry["cgroups"])
+    for (auto &g : entry["cgroups"])
       match = match || (g.is_string() && config::glob_match(g.get<std::string>(), cgroup));
     entry.erase("cgroups");
     params_reader r(entry.dump(), where);
@@ -110,13 +110,13 @@ params_result<budget_params> read_budget_file(const std::string& file, const std
 }
 
 struct budget_state {
-  static constexpr const char* name = "budget";
+  static constexpr const char *name = "budget";
 
   config::policy cfg;
   policy_target target;
   policy_env env;
-  budget_params base;    // from params
-  budget_params params;  // in force (the budget file's entry, if any)
+  budget_params base;   // from params
+  budget_params params; // in force (the budget file's entry, if any)
   std::optional<budget_ladder> ladder;
   std::unique_ptr<policy_series> series;
   std::unique_ptr<policy_presence> presence;
@@ -124,17 +124,17 @@ struct budget_state {
   bool holds_high = false;
   bool holds_freeze = false;
   bool refused = false;
-  std::optional<clock::time_point> killed_at;  // the last kill, for the cool-down
+  std::optional<clock::time_point> killed_at; // the last kill, for the cool-down
 };
 
 using budget_actor = policy_actor::stateful_pointer<budget_state>;
 
 // Re-reads the budget file when its mtime moved.
 void refresh_budgets(budget_actor self) {
-  auto& st = self->state;
+  auto &st = self->state;
   if (st.base.file.empty())
     return;
-  struct stat sb{};
+  struct stat sb {};
   if (::stat(st.base.file.c_str(), &sb) != 0) {
     if (st.file_mtime)
       log::warn(st.cfg.name, "budget file ", st.base.file, " is gone: keeping the last budgets");
@@ -147,7 +147,7 @@ void refresh_budgets(budget_actor self) {
   st.file_mtime = sb.st_mtim;
   auto r = read_budget_file(st.base.file, st.target.cgroup_path, st.base);
   if (!r.errors.empty()) {
-    for (auto& e : r.errors)
+    for (auto &e : r.errors)
       log::error(st.cfg.name, "budget file refused: ", e.to_string());
     log::warn(st.cfg.name, "keeping the budgets in force for ", st.target.cgroup_path);
     st.series->refused("budget_file_invalid");
@@ -158,24 +158,24 @@ void refresh_budgets(budget_actor self) {
   log::info(st.cfg.name, "budgets for ", st.target.cgroup_path, " read from ", st.base.file);
 }
 
-void claim(budget_actor self, const std::string& knob, const std::string& value,
-           const std::string& why) {
+void claim(budget_actor self, const std::string &knob, const std::string &value,
+           const std::string &why) {
   self->request(self->state.env.cgroup, caf::infinite,
                 claim_request{knob, value, self->state.params.priority, why})
-    .then([](claim_reply&) {},
-          [=](caf::error& e) {
-            log::warn(self->state.cfg.name, knob, " claim in ", self->state.target.cgroup_path,
-                      " refused: ", to_string(e));
-          });
+      .then([](claim_reply &) {},
+            [=](caf::error &e) {
+              log::warn(self->state.cfg.name, knob, " claim in ", self->state.target.cgroup_path,
+                        " refused: ", to_string(e));
+            });
 }
 
-void release(budget_actor self, const std::string& knob) {
+void release(budget_actor self, const std::string &knob) {
   self->send(self->state.env.cgroup, atom::unclaim_v, knob);
 }
 
 // The member with the largest resident set, or 0.
 int32_t largest_member(budget_actor self) {
-  auto& st = self->state;
+  auto &st = self->state;
   auto procs = st.env.probe->read(sys::files::procs);
   if (!procs)
     return 0;
@@ -192,27 +192,31 @@ int32_t largest_member(budget_actor self) {
   return best;
 }
 
-void kill(budget_actor self, const std::string& why) {
-  auto& st = self->state;
+void kill(budget_actor self, const std::string &why) {
+  auto &st = self->state;
   st.killed_at = self->clock().now();
   action_request req{std::string(knobs::cgroup_kill.name), "1", why};
   if (st.params.kill_mode == "largest") {
     auto pid = largest_member(self);
     if (!pid)
       return;
-    req = {std::string(knobs::kill_member.name), std::to_string(pid), why + ", largest process " + std::to_string(pid)};
+    req = {std::string(knobs::kill_member.name), std::to_string(pid),
+           why + ", largest process " + std::to_string(pid)};
   }
   self->request(st.env.cgroup, caf::infinite, req)
-    .then([](bool) {}, [=](caf::error& e) {
-      log::warn(self->state.cfg.name, "kill in ", self->state.target.cgroup_path, " failed: ",
-                to_string(e));
-    });
+      .then([](bool) {},
+            [=](caf::error &e) {
+              log::warn(self->state.cfg.name, "kill in ", self->state.target.cgroup_path,
+                        " failed: ", to_string(e));
+            });
 }
 
 // Makes the claims match the level.
-void enforce(budget_actor self, budget_level level, const memory_sample& s, const std::string& why) {
-  auto& st = self->state;
-  bool want_high = level >= budget_level::throttle && st.params.ladder.thresholds[1] && s.reclaimable();
+void enforce(budget_actor self, budget_level level, const memory_sample &s,
+             const std::string &why) {
+  auto &st = self->state;
+  bool want_high =
+      level >= budget_level::throttle && st.params.ladder.thresholds[1] && s.reclaimable();
   if (want_high && !st.holds_high) {
     uint64_t high = st.params.throttle_high.value_or(*st.params.ladder.thresholds[1]);
     claim(self, std::string(knobs::memory_high.name), limit_text(high), why);
@@ -234,11 +238,11 @@ void enforce(budget_actor self, budget_level level, const memory_sample& s, cons
 }
 
 void step(budget_actor self) {
-  auto& st = self->state;
+  auto &st = self->state;
   refresh_budgets(self);
   auto s = read_memory_sample(*st.env.probe, st.env.proc_root);
   if (!s)
-    return;  // logged by the probe's owner; the cgroup is going or has no memory controller
+    return; // logged by the probe's owner; the cgroup is going or has no memory controller
   std::optional<budget_level> skip;
   if (!s->reclaimable() && st.params.ladder.thresholds[1]) {
     skip = budget_level::throttle;
@@ -256,8 +260,8 @@ void step(budget_actor self) {
   auto next = level == budget_level::kill ? level : budget_level(int(level) + 1);
   if (auto t = st.params.ladder.threshold(next))
     st.series->setpoint(double(*t));
-  std::string why = st.cfg.name + ": usage " + std::to_string(s->current) + ", level " +
-                    to_string(level);
+  std::string why =
+      st.cfg.name + ": usage " + std::to_string(s->current) + ", level " + to_string(level);
   if (level != before) {
     log::info(st.cfg.name, st.target.cgroup_path, ": ", to_string(before), " -> ", to_string(level),
               " at ", s->current, " bytes");
@@ -269,32 +273,33 @@ void step(budget_actor self) {
 
 policy_actor::behavior_type budget(budget_actor self, config::policy cfg, policy_target target,
                                    policy_env env) {
-  auto& st = self->state;
+  auto &st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.base = st.params = settings_of<budget_params>(cfg);
   st.ladder.emplace(st.params.ladder);
-  if (auto first = std::find_if(st.params.ladder.thresholds.begin(), st.params.ladder.thresholds.end(),
-                                [](auto& t) { return t.has_value(); });
+  if (auto first =
+          std::find_if(st.params.ladder.thresholds.begin(), st.params.ladder.thresholds.end(),
+                       [](auto &t) { return t.has_value(); });
       first != st.params.ladder.thresholds.end())
-    st.series->setpoint(double(**first));  // known before the first sample
+    st.series->setpoint(double(**first)); // known before the first sample
   st.cfg = std::move(cfg);
   st.target = std::move(target);
   st.env = std::move(env);
   return step_on_interval(self, self->state.cfg.interval, step);
 }
 
-compiled_params compile(const config::policy& p, const std::string& path) {
+compiled_params compile(const config::policy &p, const std::string &path) {
   auto r = parse(p.params, path);
   if (r.errors.empty() && r.value.file.empty() &&
       std::none_of(r.value.ladder.thresholds.begin(), r.value.ladder.thresholds.end(),
-                   [](auto& t) { return t.has_value(); }))
+                   [](auto &t) { return t.has_value(); }))
     r.errors.push_back({path, "needs at least one of trace, throttle, freeze, kill, or a file"});
   return compiled(std::move(r));
 }
 
-policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
-                   const policy_env& env) {
+policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
+                   const policy_env &env) {
   return sys.spawn(budget, cfg, target, env);
 }
 

@@ -5,8 +5,8 @@
 // goes. memory.min only protects within what the parent is given: select
 // siblings whose parent is the root or is itself protected.
 //   params: floor (size, required), priority.
-#include "actors/policies/policy.hpp"
 #include "actors/policies/params.hpp"
+#include "actors/policies/policy.hpp"
 #include "actors/policies/policy_series.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
@@ -24,7 +24,7 @@ struct floor_params {
   int32_t priority = 0;
 };
 
-params_result<floor_params> parse(const std::string& text, const std::string& path) {
+params_result<floor_params> parse(const std::string &text, const std::string &path) {
   params_result<floor_params> out;
   params_reader r(text, path);
   r.bytes("floor", out.value.floor);
@@ -43,20 +43,20 @@ struct member {
 };
 
 struct floor_state {
-  static constexpr const char* name = "memory_floor";
+  static constexpr const char *name = "memory_floor";
 
   config::policy cfg;
   floor_params params;
   std::shared_ptr<agent_metrics> metrics;
   std::unique_ptr<policy_presence> presence;
-  std::map<uint64_t, member> members;  // cgroup id -> member
+  std::map<uint64_t, member> members; // cgroup id -> member
 };
 
 using floor_actor = group_policy_actor::stateful_pointer<floor_state>;
 
 // Each member's share of the floor, claimed as its memory.min.
 void split(floor_actor self) {
-  auto& st = self->state;
+  auto &st = self->state;
   if (st.members.empty())
     return;
   uint64_t share = st.params.floor / st.members.size();
@@ -64,45 +64,48 @@ void split(floor_actor self) {
              std::to_string(st.members.size()) + " cgroups";
   log::info(st.cfg.name, "floor ", st.params.floor, " split over ", st.members.size(),
             " cgroups: memory.min ", share, " each");
-  for (auto& [id, m] : st.members) {
+  for (auto &[id, m] : st.members) {
     m.series->setpoint(double(st.params.floor));
     m.series->output(double(share));
     self->request(m.who.handle, caf::infinite,
-                  claim_request{std::string(knobs::memory_min.name), std::to_string(share), st.params.priority, why})
-      .then([](claim_reply&) {}, [=, path = m.who.path](caf::error& e) {
-        log::warn(self->state.cfg.name, "memory.min claim in ", path, " refused: ", to_string(e));
-      });
+                  claim_request{std::string(knobs::memory_min.name), std::to_string(share),
+                                st.params.priority, why})
+        .then([](claim_reply &) {},
+              [=, path = m.who.path](caf::error &e) {
+                log::warn(self->state.cfg.name, "memory.min claim in ", path,
+                          " refused: ", to_string(e));
+              });
   }
   st.members.begin()->second.series->decision("split");
 }
 
 group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy cfg,
                                                std::shared_ptr<agent_metrics> metrics) {
-  auto& st = self->state;
+  auto &st = self->state;
   st.params = settings_of<floor_params>(cfg);
   st.cfg = std::move(cfg);
   st.metrics = metrics;
   st.presence = std::make_unique<policy_presence>(metrics, st.cfg.name);
   return {
-    [=](atom::tick) {},
-    [=](group_member& m) {
-      auto& st = self->state;
-      auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
-      st.members[m.id] = {std::move(m), std::move(series)};
-      split(self);
-    },
-    [=](atom::left, uint64_t id) {
-      if (self->state.members.erase(id))
+      [=](atom::tick) {},
+      [=](group_member &m) {
+        auto &st = self->state;
+        auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
+        st.members[m.id] = {std::move(m), std::move(series)};
         split(self);
-    },
+      },
+      [=](atom::left, uint64_t id) {
+        if (self->state.members.erase(id))
+          split(self);
+      },
   };
 }
 
-compiled_params compile(const config::policy& p, const std::string& path) {
+compiled_params compile(const config::policy &p, const std::string &path) {
   return compiled(parse(p.params, path));
 }
 
-group_policy_actor spawn_group(caf::actor_system& sys, const config::policy& cfg,
+group_policy_actor spawn_group(caf::actor_system &sys, const config::policy &cfg,
                                std::shared_ptr<agent_metrics> metrics) {
   return sys.spawn(memory_floor, cfg, std::move(metrics));
 }
@@ -110,7 +113,11 @@ group_policy_actor spawn_group(caf::actor_system& sys, const config::policy& cfg
 } // namespace
 
 extern const policy_type memory_floor_policy = {
-    "memory_floor", "a group's protected memory floor, split as memory.min over its cgroups",
-    policy_scope::group, compile, nullptr, spawn_group};
+    "memory_floor",
+    "a group's protected memory floor, split as memory.min over its cgroups",
+    policy_scope::group,
+    compile,
+    nullptr,
+    spawn_group};
 
 } // namespace ballast

@@ -25,7 +25,7 @@ struct memory_high_change {
   uint64_t usage = 0;           // memory.current now
   uint64_t in_force = no_limit; // the memory.high holding now
   int32_t priority = 0;
-  std::string why;              // logged with both writes
+  std::string why; // logged with both writes
 };
 
 // Reclaims (when `reclaim` is set and the limit is below both the usage and
@@ -33,27 +33,30 @@ struct memory_high_change {
 // kernel has no memory.reclaim (before 5.19): the caller stops asking.
 // `done` gets the claim's error, or none.
 template <class Self, class Cgroup>
-void claim_memory_high(Self self, const Cgroup& cgroup, const memory_high_change& c,
-                       bool reclaim, std::function<void()> reclaim_unsupported,
-                       std::function<void(const caf::error&)> done) {
+void claim_memory_high(Self self, const Cgroup &cgroup, const memory_high_change &c, bool reclaim,
+                       std::function<void()> reclaim_unsupported,
+                       std::function<void(const caf::error &)> done) {
   auto claim = [=] {
     self->request(cgroup, caf::infinite,
-                  claim_request{std::string(knobs::memory_high.name), limit_text(c.limit), c.priority, c.why})
-      .then([=](claim_reply&) { done(caf::error{}); }, [=](caf::error& e) { done(e); });
+                  claim_request{std::string(knobs::memory_high.name), limit_text(c.limit),
+                                c.priority, c.why})
+        .then([=](claim_reply &) { done(caf::error{}); }, [=](caf::error &e) { done(e); });
   };
   if (!reclaim || c.limit >= c.usage || c.limit >= c.in_force) {
     claim();
     return;
   }
   self->request(cgroup, caf::infinite,
-                action_request{std::string(knobs::memory_reclaim.name), std::to_string(c.usage - c.limit), c.why})
-    .then([=](bool) { claim(); }, [=](caf::error& e) {
-      // EAGAIN (the kernel could not reclaim all of it) is normal near the
-      // working set; only a missing file means a kernel without it.
-      if (errno_of(e) == ENOENT)
-        reclaim_unsupported();
-      claim();
-    });
+                action_request{std::string(knobs::memory_reclaim.name),
+                               std::to_string(c.usage - c.limit), c.why})
+      .then([=](bool) { claim(); },
+            [=](caf::error &e) {
+              // EAGAIN (the kernel could not reclaim all of it) is normal near the
+              // working set; only a missing file means a kernel without it.
+              if (errno_of(e) == ENOENT)
+                reclaim_unsupported();
+              claim();
+            });
 }
 
 } // namespace ballast

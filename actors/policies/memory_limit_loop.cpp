@@ -19,7 +19,7 @@ using std::chrono::microseconds;
 constexpr auto min_step_spacing = std::chrono::milliseconds(100);
 
 struct loop_state {
-  static constexpr const char* name = "memory-limit";
+  static constexpr const char *name = "memory-limit";
 
   config::policy cfg;
   policy_target target;
@@ -32,16 +32,16 @@ struct loop_state {
   std::optional<memory_sample> last;
   clock::time_point last_at;
   caf::actor_clock::time_point next_tick;
-  std::optional<uint64_t> held;  // the memory.high this policy's claim holds
-  bool waiting = false;          // a claim or reclaim is unanswered
-  bool refused = false;          // the last step declined to lower
-  bool unreadable = false;       // the last sample failed (logged once)
+  std::optional<uint64_t> held; // the memory.high this policy's claim holds
+  bool waiting = false;         // a claim or reclaim is unanswered
+  bool refused = false;         // the last step declined to lower
+  bool unreadable = false;      // the last sample failed (logged once)
 };
 
 using loop_actor = policy_actor::stateful_pointer<loop_state>;
 
 void arm_trigger(loop_actor self) {
-  auto& st = self->state;
+  auto &st = self->state;
   if (st.opts.trigger_stall.count() == 0 || !st.env.triggers)
     return;
   auto file = sys::join_cgroup_path(st.env.cgroup_root, st.target.cgroup_path) + "/" +
@@ -56,31 +56,31 @@ void arm_trigger(loop_actor self) {
   st.trigger = std::move(*w);
 }
 
-void claim_limit(loop_actor self, const memory_sample& s, uint64_t next, const std::string& why) {
-  auto& st = self->state;
+void claim_limit(loop_actor self, const memory_sample &s, uint64_t next, const std::string &why) {
+  auto &st = self->state;
   st.waiting = true;
   memory_high_change change{next, s.current, st.held.value_or(s.high), st.opts.priority, why};
   claim_memory_high(
-    self, st.env.cgroup, change, st.opts.use_reclaim,
-    [=] { self->state.opts.use_reclaim = false; },  // an old kernel: memory.high alone
-    [=](const caf::error& e) {
-      auto& st = self->state;
-      st.waiting = false;
-      if (!e)
-        st.held = next;
-      else
-        log::warn(st.cfg.name, "memory.high claim in ", st.target.cgroup_path, " refused: ",
-                  to_string(e));
-    });
+      self, st.env.cgroup, change, st.opts.use_reclaim,
+      [=] { self->state.opts.use_reclaim = false; }, // an old kernel: memory.high alone
+      [=](const caf::error &e) {
+        auto &st = self->state;
+        st.waiting = false;
+        if (!e)
+          st.held = next;
+        else
+          log::warn(st.cfg.name, "memory.high claim in ", st.target.cgroup_path,
+                    " refused: ", to_string(e));
+      });
 }
 
 void step(loop_actor self) {
-  auto& st = self->state;
+  auto &st = self->state;
   auto sample = read_memory_sample(*st.env.probe, st.env.proc_root);
   if (!sample) {
     if (!st.unreadable)
-      log::warn(st.cfg.name, st.target.cgroup_path, ": cannot sample memory (", sample.err().message,
-                "); is the memory controller enabled?");
+      log::warn(st.cfg.name, st.target.cgroup_path, ": cannot sample memory (",
+                sample.err().message, "); is the memory controller enabled?");
     st.unreadable = true;
     return;
   }
@@ -124,7 +124,7 @@ void step(loop_actor self) {
 policy_actor::behavior_type memory_limit_loop(loop_actor self, config::policy cfg,
                                               policy_target target, policy_env env,
                                               std::shared_ptr<limit_law> law, limit_options opts) {
-  auto& st = self->state;
+  auto &st = self->state;
   st.series = std::make_unique<policy_series>(env.metrics, cfg.name, target.cgroup_path);
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.cfg = std::move(cfg);
@@ -135,26 +135,26 @@ policy_actor::behavior_type memory_limit_loop(loop_actor self, config::policy cf
   arm_trigger(self);
   self->send(self, atom::tick_v);
   return {
-    [=](atom::tick) {
-      auto& st = self->state;
-      auto now = self->clock().now();
-      bool scheduled = now >= st.next_tick;
-      if (scheduled) {
-        st.next_tick = next_aligned_tick(now, st.cfg.interval);
-        self->scheduled_send(self, st.next_tick, atom::tick_v);
-      } else if (self->clock().now() - st.last_at < min_step_spacing) {
-        return;  // a trigger right after a step
-      }
-      if (!st.waiting)
-        step(self);
-    },
+      [=](atom::tick) {
+        auto &st = self->state;
+        auto now = self->clock().now();
+        bool scheduled = now >= st.next_tick;
+        if (scheduled) {
+          st.next_tick = next_aligned_tick(now, st.cfg.interval);
+          self->scheduled_send(self, st.next_tick, atom::tick_v);
+        } else if (self->clock().now() - st.last_at < min_step_spacing) {
+          return; // a trigger right after a step
+        }
+        if (!st.waiting)
+          step(self);
+      },
   };
 }
 
 } // namespace
 
-policy_actor spawn_memory_limit_loop(caf::actor_system& sys, const config::policy& cfg,
-                                     const policy_target& target, const policy_env& env,
+policy_actor spawn_memory_limit_loop(caf::actor_system &sys, const config::policy &cfg,
+                                     const policy_target &target, const policy_env &env,
                                      std::shared_ptr<limit_law> law, limit_options opts) {
   return sys.spawn(memory_limit_loop, cfg, target, env, std::move(law), opts);
 }

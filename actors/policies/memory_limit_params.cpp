@@ -2,7 +2,7 @@
 
 namespace ballast {
 
-void read_memory_limit_params(params_reader& r, memory_limit_params& out) {
+void read_memory_limit_params(params_reader &r, memory_limit_params &out) {
   r.bytes("limit_min", out.limit_min);
   r.bytes("limit_max", out.limit_max);
   if (out.limit_min > out.limit_max)

@@ -21,7 +21,7 @@ std::string limit_text(uint64_t bytes) {
 
 namespace {
 
-bool host_has_swap(const std::string& proc_root) {
+bool host_has_swap(const std::string &proc_root) {
   auto meminfo = sys::read_small_file(proc_root + "/meminfo");
   if (!meminfo)
     return false;
@@ -37,7 +37,7 @@ bool host_has_swap(const std::string& proc_root) {
 
 } // namespace
 
-result<memory_sample> read_memory_sample(cgroup_probe& probe, const std::string& proc_root) {
+result<memory_sample> read_memory_sample(cgroup_probe &probe, const std::string &proc_root) {
   memory_sample s;
   auto current = probe.read(sys::files::memory_current);
   if (!current)
@@ -51,7 +51,7 @@ result<memory_sample> read_memory_sample(cgroup_probe& probe, const std::string&
     return psi.err();
   s.stall_some_us = psi->some.total_us;
   if (auto stat = probe.read("memory.stat"))
-    for (auto& [key, value] : sys::parse_flat_keyed(*stat)) {
+    for (auto &[key, value] : sys::parse_flat_keyed(*stat)) {
       if (key == "anon")
         s.anon = value;
       else if (key == "file")

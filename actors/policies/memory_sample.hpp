@@ -14,12 +14,12 @@ namespace ballast {
 inline constexpr uint64_t no_limit = std::numeric_limits<uint64_t>::max();
 
 struct memory_sample {
-  uint64_t current = 0;          // memory.current
-  uint64_t high = no_limit;      // memory.high ("max" = no_limit)
-  uint64_t stall_some_us = 0;    // memory.pressure some total
-  uint64_t anon = 0;             // memory.stat anon
-  uint64_t file = 0;             // memory.stat file
-  bool swap = false;             // the host has swap and memory.swap.max is not 0
+  uint64_t current = 0;       // memory.current
+  uint64_t high = no_limit;   // memory.high ("max" = no_limit)
+  uint64_t stall_some_us = 0; // memory.pressure some total
+  uint64_t anon = 0;          // memory.stat anon
+  uint64_t file = 0;          // memory.stat file
+  bool swap = false;          // the host has swap and memory.swap.max is not 0
 
   // Throttling only helps where something can be reclaimed: refused when
   // there is no swap and anonymous memory is most of the usage.
@@ -28,7 +28,7 @@ struct memory_sample {
 
 // Reads memory.current, memory.high, memory.pressure, memory.stat and
 // memory.swap.max through the probe, and SwapTotal from proc_root/meminfo.
-result<memory_sample> read_memory_sample(cgroup_probe& probe, const std::string& proc_root);
+result<memory_sample> read_memory_sample(cgroup_probe &probe, const std::string &proc_root);
 
 // "max" or a byte count, as memory.high and memory.max hold them.
 std::optional<uint64_t> parse_limit(std::string_view text);

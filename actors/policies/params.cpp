@@ -14,18 +14,18 @@ struct params_reader::impl {
   std::set<std::string> read;
   std::vector<config::config_error> errors;
 
-  const json* find(const char* key) {
+  const json *find(const char *key) {
     read.insert(key);
     if (!doc.is_object())
       return nullptr;
     auto it = doc.find(key);
     return it == doc.end() ? nullptr : &*it;
   }
-  std::string field(const std::string& key) const { return path + "." + key; }
+  std::string field(const std::string &key) const { return path + "." + key; }
 };
 
-params_reader::params_reader(const std::string& text, std::string path)
-  : impl_(std::make_unique<impl>()) {
+params_reader::params_reader(const std::string &text, std::string path)
+    : impl_(std::make_unique<impl>()) {
   impl_->path = std::move(path);
   impl_->doc = json::parse(text, nullptr, false);
   if (!impl_->doc.is_object())
@@ -34,12 +34,12 @@ params_reader::params_reader(const std::string& text, std::string path)
 
 params_reader::~params_reader() = default;
 
-void params_reader::fail(const std::string& key, const std::string& rule) {
+void params_reader::fail(const std::string &key, const std::string &rule) {
   impl_->errors.push_back({key.empty() ? impl_->path : impl_->field(key), rule});
 }
 
-void params_reader::bytes(const char* key, uint64_t& out) {
-  const json* v = impl_->find(key);
+void params_reader::bytes(const char *key, uint64_t &out) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   if (v->is_number_unsigned()) {
@@ -51,8 +51,8 @@ void params_reader::bytes(const char* key, uint64_t& out) {
   }
 }
 
-void params_reader::optional_bytes(const char* key, std::optional<uint64_t>& out) {
-  const json* v = impl_->find(key);
+void params_reader::optional_bytes(const char *key, std::optional<uint64_t> &out) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   if (v->is_null()) {
@@ -64,8 +64,8 @@ void params_reader::optional_bytes(const char* key, std::optional<uint64_t>& out
   out = b;
 }
 
-void params_reader::duration(const char* key, std::chrono::milliseconds& out) {
-  const json* v = impl_->find(key);
+void params_reader::duration(const char *key, std::chrono::milliseconds &out) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   auto d = v->is_string() ? config::parse_duration(v->get<std::string>()) : std::nullopt;
@@ -75,8 +75,8 @@ void params_reader::duration(const char* key, std::chrono::milliseconds& out) {
     fail(key, R"(must be a duration like "250ms", "5s" or "2m")");
 }
 
-void params_reader::number(const char* key, double& out, double min, double max) {
-  const json* v = impl_->find(key);
+void params_reader::number(const char *key, double &out, double min, double max) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   if (!v->is_number() || v->get<double>() < min || v->get<double>() > max) {
@@ -91,8 +91,8 @@ void params_reader::number(const char* key, double& out, double min, double max)
   out = v->get<double>();
 }
 
-void params_reader::flag(const char* key, bool& out) {
-  const json* v = impl_->find(key);
+void params_reader::flag(const char *key, bool &out) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   if (v->is_boolean())
@@ -101,26 +101,26 @@ void params_reader::flag(const char* key, bool& out) {
     fail(key, "must be true or false");
 }
 
-void params_reader::choice(const char* key, std::string& out,
-                           const std::vector<std::string>& allowed) {
-  const json* v = impl_->find(key);
+void params_reader::choice(const char *key, std::string &out,
+                           const std::vector<std::string> &allowed) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   if (v->is_string()) {
-    for (auto& a : allowed)
+    for (auto &a : allowed)
       if (a == v->get<std::string>()) {
         out = a;
         return;
       }
   }
   std::string list;
-  for (auto& a : allowed)
+  for (auto &a : allowed)
     list += (list.empty() ? "\"" : ", \"") + a + "\"";
   fail(key, "must be one of " + list);
 }
 
-void params_reader::text(const char* key, std::string& out) {
-  const json* v = impl_->find(key);
+void params_reader::text(const char *key, std::string &out) {
+  const json *v = impl_->find(key);
   if (!v)
     return;
   if (v->is_string())
@@ -131,7 +131,7 @@ void params_reader::text(const char* key, std::string& out) {
 
 std::vector<config::config_error> params_reader::finish() {
   if (impl_->doc.is_object())
-    for (auto& item : impl_->doc.items())
+    for (auto &item : impl_->doc.items())
       if (!impl_->read.count(item.key()))
         fail(item.key(), "unknown field");
   return std::move(impl_->errors);

@@ -19,20 +19,20 @@ namespace ballast {
 
 class params_reader {
 public:
-  params_reader(const std::string& text, std::string path);
+  params_reader(const std::string &text, std::string path);
   ~params_reader();
 
   // Sizes: an integer or "64M"-style string ("max" = no limit).
-  void bytes(const char* key, uint64_t& out);
-  void optional_bytes(const char* key, std::optional<uint64_t>& out);  // null = off
-  void duration(const char* key, std::chrono::milliseconds& out);
-  void number(const char* key, double& out, double min, double max);
-  void flag(const char* key, bool& out);
-  void choice(const char* key, std::string& out, const std::vector<std::string>& allowed);
-  void text(const char* key, std::string& out);
+  void bytes(const char *key, uint64_t &out);
+  void optional_bytes(const char *key, std::optional<uint64_t> &out); // null = off
+  void duration(const char *key, std::chrono::milliseconds &out);
+  void number(const char *key, double &out, double min, double max);
+  void flag(const char *key, bool &out);
+  void choice(const char *key, std::string &out, const std::vector<std::string> &allowed);
+  void text(const char *key, std::string &out);
 
   // An error about the params as a whole or a field of them.
-  void fail(const std::string& key, const std::string& rule);
+  void fail(const std::string &key, const std::string &rule);
 
   // Every error, including fields nobody read.
   std::vector<config::config_error> finish();
@@ -43,8 +43,7 @@ private:
 };
 
 // The parse of one policy type's params: settings, or the errors.
-template <class Settings>
-struct params_result {
+template <class Settings> struct params_result {
   Settings value{};
   std::vector<config::config_error> errors;
 };

@@ -4,8 +4,8 @@
 // rate limit.
 //   params: setpoint (% of time, default 1), kp, ki, deadband (%),
 //           max_step_down, max_step_up, and the memory_limit_params.
-#include "actors/policies/memory_limit_params.hpp"
 #include "actors/laws/pi_controller.hpp"
+#include "actors/policies/memory_limit_params.hpp"
 
 namespace ballast {
 
@@ -16,10 +16,10 @@ struct pi_params {
   memory_limit_params limits;
 };
 
-params_result<pi_params> parse(const std::string& text, const std::string& path) {
+params_result<pi_params> parse(const std::string &text, const std::string &path) {
   params_result<pi_params> out;
   params_reader r(text, path);
-  auto& law = out.value.law;
+  auto &law = out.value.law;
   r.number("setpoint", law.setpoint_pct, 0.01, 100);
   r.number("kp", law.kp, 0, 10);
   r.number("ki", law.ki, 0, 10);
@@ -38,7 +38,7 @@ class pi_law : public limit_law {
 public:
   explicit pi_law(pi_settings s) : controller_(s) {}
 
-  uint64_t step(const limit_input& in, policy_series& series) override {
+  uint64_t step(const limit_input &in, policy_series &series) override {
     double dt = std::max(double(in.elapsed.count()) / 1e6, 1e-3);
     double measured_pct = double(in.stall_us) / 1e6 / dt * 100.0;
     auto out = controller_.step(measured_pct, dt, in.limit, in.sample->current);
@@ -51,13 +51,13 @@ private:
   pi_controller controller_;
 };
 
-compiled_params compile(const config::policy& p, const std::string& path) {
+compiled_params compile(const config::policy &p, const std::string &path) {
   return compiled(parse(p.params, path));
 }
 
-policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
-                   const policy_env& env) {
-  auto& p = settings_of<pi_params>(cfg);
+policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
+                   const policy_env &env) {
+  auto &p = settings_of<pi_params>(cfg);
   return spawn_memory_limit_loop(sys, cfg, target, env, std::make_shared<pi_law>(p.law),
                                  p.limits.loop);
 }

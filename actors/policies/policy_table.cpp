@@ -7,25 +7,28 @@ namespace ballast {
 extern const policy_type telemetry_policy, senpai_policy, pi_pressure_policy, wss_probe_policy,
     budget_policy, memory_floor_policy;
 
-const std::vector<const policy_type*>& policy_table() {
-  static const std::vector<const policy_type*> table = {
+const std::vector<const policy_type *> &policy_table() {
+  static const std::vector<const policy_type *> table = {
       &telemetry_policy, &senpai_policy, &pi_pressure_policy,
       &wss_probe_policy, &budget_policy, &memory_floor_policy,
   };
   return table;
 }
 
-const char* to_string(policy_scope s) {
+const char *to_string(policy_scope s) {
   switch (s) {
-    case policy_scope::process: return "process";
-    case policy_scope::cgroup: return "cgroup";
-    case policy_scope::group: return "group";
+  case policy_scope::process:
+    return "process";
+  case policy_scope::cgroup:
+    return "cgroup";
+  case policy_scope::group:
+    return "group";
   }
   return "?";
 }
 
-const policy_type* find_policy_type(std::string_view name) {
-  for (auto* t : policy_table())
+const policy_type *find_policy_type(std::string_view name) {
+  for (auto *t : policy_table())
     if (t->name == name)
       return t;
   return nullptr;
@@ -33,12 +36,12 @@ const policy_type* find_policy_type(std::string_view name) {
 
 std::vector<std::string> policy_type_names() {
   std::vector<std::string> out;
-  for (auto* t : policy_table())
+  for (auto *t : policy_table())
     out.emplace_back(t->name);
   return out;
 }
 
-std::vector<config::config_error> compile_policy(config::policy& p, const std::string& path) {
+std::vector<config::config_error> compile_policy(config::policy &p, const std::string &path) {
   auto type = find_policy_type(p.type);
   if (!type)
     return {{path + ".type", "unknown policy type \"" + p.type + "\""}};
@@ -47,12 +50,13 @@ std::vector<config::config_error> compile_policy(config::policy& p, const std::s
   // A policy on whole cgroups is chosen by cgroup alone.
   if (type->scope != policy_scope::process &&
       (!p.select.comm.empty() || !p.select.exe.empty() || !p.select.uids.empty()))
-    c.errors.push_back({path + ".select", std::string("a ") + p.type + " policy acts on whole cgroups: "
-                                          "select it by \"cgroups\" only"});
+    c.errors.push_back({path + ".select", std::string("a ") + p.type +
+                                              " policy acts on whole cgroups: "
+                                              "select it by \"cgroups\" only"});
   return std::move(c.errors);
 }
 
-std::vector<config::config_error> compile_policies(config::agent& a) {
+std::vector<config::config_error> compile_policies(config::agent &a) {
   std::vector<config::config_error> errors;
   for (size_t i = 0; i < a.policies.size(); ++i) {
     auto errs = compile_policy(a.policies[i], "policies[" + std::to_string(i) + "]");
@@ -78,7 +82,7 @@ config::parse_result check_config(std::string_view json_text) {
   return check_params(config::parse(json_text, policy_type_names()));
 }
 
-config::parse_result check_config_file(const std::string& file) {
+config::parse_result check_config_file(const std::string &file) {
   return check_params(config::parse_file(file, policy_type_names()));
 }
 

@@ -4,9 +4,9 @@
 // senpai_controller.hpp for the control law.
 //   params: stall_target ("10ms" per interval), coeff_probe, max_probe,
 //           coeff_backoff, max_backoff, and the memory_limit_params.
+#include "actors/laws/senpai_controller.hpp"
 #include "actors/policies/memory_limit_loop.hpp"
 #include "actors/policies/memory_limit_params.hpp"
-#include "actors/laws/senpai_controller.hpp"
 
 namespace ballast {
 
@@ -17,11 +17,11 @@ struct senpai_params {
   memory_limit_params limits;
 };
 
-params_result<senpai_params> parse(const std::string& text, const std::string& path,
+params_result<senpai_params> parse(const std::string &text, const std::string &path,
                                    std::chrono::milliseconds interval) {
   params_result<senpai_params> out;
   params_reader r(text, path);
-  auto& law = out.value.law;
+  auto &law = out.value.law;
   law.interval = interval;
   std::chrono::milliseconds target{10};
   r.duration("stall_target", target);
@@ -44,7 +44,7 @@ class senpai_law : public limit_law {
 public:
   explicit senpai_law(senpai_settings s) : controller_(s) {}
 
-  uint64_t step(const limit_input& in, policy_series& series) override {
+  uint64_t step(const limit_input &in, policy_series &series) override {
     auto out = controller_.step(in.stall_us, in.elapsed, in.sample->current, in.limit);
     series.setpoint(double(controller_.settings().stall_target_us) / 1e6);
     series.measured(out.stall_us / 1e6);
@@ -55,13 +55,13 @@ private:
   senpai_controller controller_;
 };
 
-compiled_params compile(const config::policy& p, const std::string& path) {
+compiled_params compile(const config::policy &p, const std::string &path) {
   return compiled(parse(p.params, path, p.interval));
 }
 
-policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
-                   const policy_env& env) {
-  auto& p = settings_of<senpai_params>(cfg);
+policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
+                   const policy_env &env) {
+  auto &p = settings_of<senpai_params>(cfg);
   return spawn_memory_limit_loop(sys, cfg, target, env, std::make_shared<senpai_law>(p.law),
                                  p.limits.loop);
 }

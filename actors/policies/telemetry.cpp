@@ -27,7 +27,7 @@ namespace {
 constexpr std::chrono::milliseconds cgroup_period{5000};
 
 struct telemetry_state {
-  static constexpr const char* name = "telemetry";
+  static constexpr const char *name = "telemetry";
 
   std::string policy;
   std::string proc_root;
@@ -37,8 +37,8 @@ struct telemetry_state {
   std::shared_ptr<cgroup_probe> probe;
   std::optional<sys::stat_reader> stat;
   std::unique_ptr<policy_presence> presence;
-  prometheus::Counter* cpu = nullptr;
-  prometheus::Gauge* rss = nullptr;
+  prometheus::Counter *cpu = nullptr;
+  prometheus::Gauge *rss = nullptr;
   double last_cpu_seconds = 0;
   bool first_tick = true;
 
@@ -47,7 +47,7 @@ struct telemetry_state {
       remove_series();
   }
 
-  void init(const config::policy& cfg, const policy_target& t, const policy_env& env) {
+  void init(const config::policy &cfg, const policy_target &t, const policy_env &env) {
     policy = cfg.name;
     interval = cfg.interval;
     target = t;
@@ -59,8 +59,10 @@ struct telemetry_state {
   }
 
   void add_series() {
-    prometheus::Labels labels = {{"policy", policy}, {"cgroup", target.cgroup_path},
-                                 {"pid", std::to_string(target.pid)}, {"comm", target.comm}};
+    prometheus::Labels labels = {{"policy", policy},
+                                 {"cgroup", target.cgroup_path},
+                                 {"pid", std::to_string(target.pid)},
+                                 {"comm", target.comm}};
     cpu = &metrics->add_series(metrics->process_cpu(), labels);
     rss = &metrics->add_series(metrics->process_rss(), labels);
   }
@@ -71,7 +73,7 @@ struct telemetry_state {
   }
 
   // An exec changed the process's name: its series follow under the new one.
-  void relabel(const std::string& comm) {
+  void relabel(const std::string &comm) {
     remove_series();
     target.comm = comm;
     last_cpu_seconds = 0;
@@ -91,8 +93,8 @@ struct telemetry_state {
       return false;
     if (st->comm != target.comm)
       relabel(st->comm);
-    double secs = double(st->utime_ticks + st->stime_ticks) /
-                  double(sys::procfs::clock_ticks_per_second());
+    double secs =
+        double(st->utime_ticks + st->stime_ticks) / double(sys::procfs::clock_ticks_per_second());
     if (secs > last_cpu_seconds)
       cpu->Increment(secs - last_cpu_seconds);
     last_cpu_seconds = secs;
@@ -109,7 +111,7 @@ policy_actor::behavior_type telemetry(telemetry_actor self, config::policy cfg,
                                       policy_target target, policy_env env) {
   self->state.init(cfg, target, env);
   return step_on_interval(self, cfg.interval, [](telemetry_actor self) {
-    auto& st = self->state;
+    auto &st = self->state;
     if (st.first_tick) {
       st.first_tick = false;
       st.metrics->policy_running(st.target.since_ktime_ns);
@@ -123,22 +125,23 @@ policy_actor::behavior_type telemetry(telemetry_actor self, config::policy cfg,
 
 struct no_params {};
 
-compiled_params compile(const config::policy& p, const std::string& path) {
+compiled_params compile(const config::policy &p, const std::string &path) {
   params_result<no_params> r;
   if (p.params != "{}")
     r.errors.push_back({path, "telemetry takes no parameters"});
   return compiled(std::move(r));
 }
 
-policy_actor spawn(caf::actor_system& sys, const config::policy& cfg, const policy_target& target,
-                   const policy_env& env) {
+policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
+                   const policy_env &env) {
   return sys.spawn(telemetry, cfg, target, env);
 }
 
 } // namespace
 
 extern const policy_type telemetry_policy = {
-    "telemetry", "per-process CPU time and RSS, and the pressure of its cgroup, exported to Prometheus",
+    "telemetry",
+    "per-process CPU time and RSS, and the pressure of its cgroup, exported to Prometheus",
     policy_scope::process, compile, spawn};
 
 } // namespace ballast

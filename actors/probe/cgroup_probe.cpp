@@ -12,13 +12,16 @@ namespace ballast {
 namespace {
 
 constexpr std::array<sys::psi_resource, 3> resources = {
-  sys::psi_resource::cpu, sys::psi_resource::memory, sys::psi_resource::io};
+    sys::psi_resource::cpu, sys::psi_resource::memory, sys::psi_resource::io};
 
 std::string_view pressure_file(sys::psi_resource r) {
   switch (r) {
-    case sys::psi_resource::cpu: return sys::files::cpu_pressure;
-    case sys::psi_resource::memory: return sys::files::memory_pressure;
-    case sys::psi_resource::io: return sys::files::io_pressure;
+  case sys::psi_resource::cpu:
+    return sys::files::cpu_pressure;
+  case sys::psi_resource::memory:
+    return sys::files::memory_pressure;
+  case sys::psi_resource::io:
+    return sys::files::io_pressure;
   }
   return {};
 }
@@ -26,12 +29,12 @@ std::string_view pressure_file(sys::psi_resource r) {
 } // namespace
 
 cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics)
-  : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
+    : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
 
 cgroup_probe::~cgroup_probe() {
-  for (auto& [_, c] : pressure_)
+  for (auto &[_, c] : pressure_)
     metrics_->remove_series(metrics_->cgroup_pressure(), c.series);
-  for (auto& [_, c] : memory_events_)
+  for (auto &[_, c] : memory_events_)
     metrics_->remove_series(metrics_->cgroup_memory_events(), c.series);
   metrics_->remove_series(metrics_->cgroup_cpu(), cpu_.series);
   metrics_->remove_series(metrics_->cgroup_memory(), memory_);
@@ -64,10 +67,10 @@ void cgroup_probe::export_pressure() {
     if (!psi)
       continue;
     auto resource = std::string(to_string(r));
-    auto advance = [&](const char* kind, uint64_t total_us) {
+    auto advance = [&](const char *kind, uint64_t total_us) {
       pressure_[resource + "/" + kind].advance(
-        *metrics_, metrics_->cgroup_pressure(), {{"cgroup", path_}, {"resource", resource}, {"kind", kind}},
-        total_us, 1e-6);
+          *metrics_, metrics_->cgroup_pressure(),
+          {{"cgroup", path_}, {"resource", resource}, {"kind", kind}}, total_us, 1e-6);
     };
     advance("some", psi->some.total_us);
     if (psi->full)
@@ -79,7 +82,7 @@ void cgroup_probe::export_cpu() {
   auto text = dir_.read(sys::files::cpu_stat);
   if (!text)
     return;
-  for (auto& [key, value] : sys::parse_flat_keyed(*text))
+  for (auto &[key, value] : sys::parse_flat_keyed(*text))
     if (key == "usage_usec")
       cpu_.advance(*metrics_, metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
 }
@@ -111,8 +114,8 @@ void cgroup_probe::export_memory_events() {
   auto events = dir_.read(sys::files::memory_events);
   if (!events)
     return;
-  for (auto& [event, count] : sys::parse_flat_keyed(*events)) {
-    bool seen_before = memory_events_.count(event) > 0;  // kills before we watched are not news
+  for (auto &[event, count] : sys::parse_flat_keyed(*events)) {
+    bool seen_before = memory_events_.count(event) > 0; // kills before we watched are not news
     auto grown = memory_events_[event].advance(*metrics_, metrics_->cgroup_memory_events(),
                                                {{"cgroup", path_}, {"event", event}}, count, 1);
     if (event == "oom_kill" && grown > 0 && seen_before)

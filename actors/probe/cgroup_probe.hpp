@@ -24,17 +24,18 @@ class cgroup_probe {
 public:
   cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics);
   ~cgroup_probe();
-  cgroup_probe(const cgroup_probe&) = delete;
-  cgroup_probe& operator=(const cgroup_probe&) = delete;
+  cgroup_probe(const cgroup_probe &) = delete;
+  cgroup_probe &operator=(const cgroup_probe &) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string &path() const { return path_; }
 
   // Unless the last sample is younger than most of `period`, reads
   // {cpu,memory,io}.pressure, cpu.stat, memory.current and memory.events
   // (the memory files only where the controller is enabled) and exports
   // them; a growing oom_kill count is logged. Thread-safe.
   // now: the caller's actor clock (simulated in deterministic tests).
-  void export_stats(std::chrono::steady_clock::duration period, std::chrono::steady_clock::time_point now);
+  void export_stats(std::chrono::steady_clock::duration period,
+                    std::chrono::steady_clock::time_point now);
 
   // memory.events read now and exported, a grown oom_kill logged: called
   // when the kernel says the file changed (file_watch). Thread-safe.
@@ -53,10 +54,10 @@ private:
   sys::cgroup_dir dir_;
   std::string path_;
   std::shared_ptr<agent_metrics> metrics_;
-  std::map<std::string, kernel_counter> pressure_;       // "cpu/some", ...
+  std::map<std::string, kernel_counter> pressure_; // "cpu/some", ...
   kernel_counter cpu_;
-  std::map<std::string, kernel_counter> memory_events_;  // "oom_kill", ...
-  prometheus::Gauge* memory_ = nullptr;
+  std::map<std::string, kernel_counter> memory_events_; // "oom_kill", ...
+  prometheus::Gauge *memory_ = nullptr;
   // memory.* missing (controller off): not looked for again for a minute;
   // enabling the controller later makes the files appear.
   std::optional<std::chrono::steady_clock::time_point> memory_absent_;

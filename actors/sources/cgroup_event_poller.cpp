@@ -13,11 +13,11 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
-#include <malloc.h>
 #include <cstring>
+#include <malloc.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace ballast {
@@ -36,12 +36,13 @@ constexpr uint64_t stop_token = ~uint64_t{0};
 // (bench/agent_bench latency). Nice, not real-time: it cannot starve anyone.
 constexpr int poller_nice = -10;
 
-
-std::string error_text(int err) { return std::strerror(err < 0 ? -err : err); }
+std::string error_text(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
 
 // libbpf's own messages go to the agent's log: warnings as warnings, the
 // rest at debug level.
-int libbpf_to_log(enum libbpf_print_level level, const char* format, va_list args) {
+int libbpf_to_log(enum libbpf_print_level level, const char *format, va_list args) {
   char line[1024];
   std::vsnprintf(line, sizeof line, format, args);
   std::string_view text(line);
@@ -53,13 +54,15 @@ int libbpf_to_log(enum libbpf_print_level level, const char* format, va_list arg
   return 0;
 }
 
-std::string field(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
+std::string field(const char *s, size_t max) {
+  return std::string(s, strnlen(s, max));
+}
 
-int on_record(void* ctx, void* data, size_t size) {
+int on_record(void *ctx, void *data, size_t size) {
   if (size < sizeof(ballast_cgroup_event))
     return 0;
-  auto* r = static_cast<const ballast_cgroup_event*>(data);
-  auto& batch = *static_cast<event_batch*>(ctx);
+  auto *r = static_cast<const ballast_cgroup_event *>(data);
+  auto &batch = *static_cast<event_batch *>(ctx);
   batch.events.push_back({static_cast<event_kind>(r->kind), int32_t(r->pid), r->uid, r->cgroup_id,
                           r->ktime_ns, field(r->comm, sizeof r->comm),
                           field(r->path, sizeof r->path)});
@@ -67,23 +70,26 @@ int on_record(void* ctx, void* data, size_t size) {
 }
 
 // Leaves out programs whose tracepoint this kernel does not have.
-void skip_missing_tracepoints(cgroup_events* skel) {
+void skip_missing_tracepoints(cgroup_events *skel) {
   struct {
-    bpf_program* prog;
-    const char* tracepoint;
-    const char* loses;
+    bpf_program *prog;
+    const char *tracepoint;
+    const char *loses;
   } programs[] = {
-    {skel->progs.on_cgroup_mkdir, "btf_trace_cgroup_mkdir", "new cgroups (until a rescan)"},
-    {skel->progs.on_cgroup_rmdir, "btf_trace_cgroup_rmdir", "removed cgroups (until a rescan)"},
-    {skel->progs.on_cgroup_attach_task, "btf_trace_cgroup_attach_task", "processes moving between cgroups"},
-    {skel->progs.on_sched_process_exec, "btf_trace_sched_process_exec", "exec (re-selection by comm/exe)"},
-    {skel->progs.on_sched_process_exit, "btf_trace_sched_process_exit", "process exits (policies end on their next tick)"},
+      {skel->progs.on_cgroup_mkdir, "btf_trace_cgroup_mkdir", "new cgroups (until a rescan)"},
+      {skel->progs.on_cgroup_rmdir, "btf_trace_cgroup_rmdir", "removed cgroups (until a rescan)"},
+      {skel->progs.on_cgroup_attach_task, "btf_trace_cgroup_attach_task",
+       "processes moving between cgroups"},
+      {skel->progs.on_sched_process_exec, "btf_trace_sched_process_exec",
+       "exec (re-selection by comm/exe)"},
+      {skel->progs.on_sched_process_exit, "btf_trace_sched_process_exit",
+       "process exits (policies end on their next tick)"},
   };
-  for (auto& p : programs) {
+  for (auto &p : programs) {
     if (libbpf_find_vmlinux_btf_id(p.tracepoint + 10, BPF_TRACE_RAW_TP) >= 0)
       continue;
-    log::warn("source", "tracepoint ", p.tracepoint + 10, " is missing on this kernel: ",
-              "the agent will not see ", p.loses);
+    log::warn("source", "tracepoint ", p.tracepoint + 10,
+              " is missing on this kernel: ", "the agent will not see ", p.loses);
     bpf_program__set_autoload(p.prog, false);
   }
 }
@@ -100,11 +106,12 @@ result<std::unique_ptr<cgroup_event_poller>> cgroup_event_poller::start(uint32_t
     return error{errno, "open BPF object cgroup_events: " + error_text(errno)};
   p->skel_->rodata->self_tgid = uint32_t(getpid());
   if (int err = bpf_map__set_max_entries(p->skel_->maps.events, ring_buffer_bytes))
-    return error{-err, "ring buffer size " + std::to_string(ring_buffer_bytes) + ": " + error_text(err)};
+    return error{-err,
+                 "ring buffer size " + std::to_string(ring_buffer_bytes) + ": " + error_text(err)};
   skip_missing_tracepoints(p->skel_);
   if (int err = cgroup_events::load(p->skel_))
     return error{-err, "load BPF programs cgroup_events: " + error_text(err) +
-                         " (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)"};
+                           " (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)"};
   if (int err = cgroup_events::attach(p->skel_))
     return error{-err, "attach BPF programs cgroup_events: " + error_text(err)};
   p->rb_ = ring_buffer__new(bpf_map__fd(p->skel_->maps.events), on_record, &p->pending_, nullptr);
@@ -114,7 +121,8 @@ result<std::unique_ptr<cgroup_event_poller>> cgroup_event_poller::start(uint32_t
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = stop_token;
-  if (p->stop_fd_ < 0 || epoll_ctl(ring_buffer__epoll_fd(p->rb_), EPOLL_CTL_ADD, p->stop_fd_, &ev) != 0)
+  if (p->stop_fd_ < 0 ||
+      epoll_ctl(ring_buffer__epoll_fd(p->rb_), EPOLL_CTL_ADD, p->stop_fd_, &ev) != 0)
     return error{errno, "eventfd for the poller: " + error_text(errno)};
   p->drops_seen_ = p->read_drops();
   // Loading parsed the kernel's BTF (megabytes, freed now): give the memory
@@ -147,8 +155,8 @@ uint64_t cgroup_event_poller::read_drops() const {
 
 void cgroup_event_poller::run() {
   if (setpriority(PRIO_PROCESS, gettid(), poller_nice) != 0)
-    log::warn("source", "could not raise the poller's priority (nice ", poller_nice, "): ",
-              error_text(errno), "; events may wait behind busy tasks");
+    log::warn("source", "could not raise the poller's priority (nice ", poller_nice,
+              "): ", error_text(errno), "; events may wait behind busy tasks");
   int epfd = ring_buffer__epoll_fd(rb_);
   epoll_event evs[8];
   for (;;) {

@@ -22,9 +22,9 @@ namespace ballast {
 class cgroup_event_poller {
 public:
   struct callbacks {
-    std::function<void(event_batch)> on_batch;    // called on the poller thread
-    std::function<void(uint64_t)> on_lost;        // new total of dropped records
-    std::function<void(std::string)> on_failed;   // the thread stopped on an error
+    std::function<void(event_batch)> on_batch;  // called on the poller thread
+    std::function<void(uint64_t)> on_lost;      // new total of dropped records
+    std::function<void(std::string)> on_failed; // the thread stopped on an error
   };
 
   // Loads, attaches and starts polling. ring_buffer_bytes must be a power of
@@ -35,16 +35,16 @@ public:
   // Stops the thread (eventfd), joins it, detaches and frees the programs.
   ~cgroup_event_poller();
 
-  cgroup_event_poller(const cgroup_event_poller&) = delete;
-  cgroup_event_poller& operator=(const cgroup_event_poller&) = delete;
+  cgroup_event_poller(const cgroup_event_poller &) = delete;
+  cgroup_event_poller &operator=(const cgroup_event_poller &) = delete;
 
 private:
   cgroup_event_poller() = default;
   void run();
   uint64_t read_drops() const;
 
-  cgroup_events* skel_ = nullptr;
-  ring_buffer* rb_ = nullptr;
+  cgroup_events *skel_ = nullptr;
+  ring_buffer *rb_ = nullptr;
   int stop_fd_ = -1;
   callbacks cbs_;
   event_batch pending_;

@@ -11,7 +11,7 @@ namespace ballast {
 namespace {
 
 struct source_state {
-  static constexpr const char* name = "cgroup-source";
+  static constexpr const char *name = "cgroup-source";
 
   std::shared_ptr<agent_metrics> metrics;
   // Destroyed with the state: stops and joins the thread before the actor
@@ -34,9 +34,9 @@ source_actor::behavior_type source_behavior(source_self self, registry_actor reg
   metrics->actor_started(actor_type::source);
   auto me = caf::actor_cast<source_actor>(self);
   cgroup_event_poller::callbacks cbs{
-    [registry](event_batch b) { caf::anon_send(registry, std::move(b)); },
-    [registry](uint64_t total) { caf::anon_send(registry, events_lost{total}); },
-    [me](std::string why) { caf::anon_send(me, atom::failed_v, std::move(why)); },
+      [registry](event_batch b) { caf::anon_send(registry, std::move(b)); },
+      [registry](uint64_t total) { caf::anon_send(registry, events_lost{total}); },
+      [me](std::string why) { caf::anon_send(me, atom::failed_v, std::move(why)); },
   };
   auto poller = cgroup_event_poller::start(ring_buffer_bytes, std::move(cbs));
   if (!poller) {
@@ -48,17 +48,18 @@ source_actor::behavior_type source_behavior(source_self self, registry_actor reg
   log::info("source", "BPF programs attached; ring buffer ", ring_buffer_bytes, " bytes");
   self->send(registry, atom::scan_v);
   return {
-    [=](atom::failed, std::string& why) {
-      log::error("source", "poller failed: ", why);
-      self->quit(caf::make_error(caf::sec::runtime_error, why));
-    },
+      [=](atom::failed, std::string &why) {
+        log::error("source", "poller failed: ", why);
+        self->quit(caf::make_error(caf::sec::runtime_error, why));
+      },
   };
 }
 
 } // namespace
 
-source_actor spawn_cgroup_source(caf::actor_system& sys, registry_actor registry,
-                                 uint32_t ring_buffer_bytes, std::shared_ptr<agent_metrics> metrics) {
+source_actor spawn_cgroup_source(caf::actor_system &sys, registry_actor registry,
+                                 uint32_t ring_buffer_bytes,
+                                 std::shared_ptr<agent_metrics> metrics) {
   return sys.spawn(source_behavior, registry, ring_buffer_bytes, std::move(metrics));
 }
 

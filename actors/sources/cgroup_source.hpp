@@ -12,7 +12,8 @@
 
 namespace ballast {
 
-source_actor spawn_cgroup_source(caf::actor_system& sys, registry_actor registry,
-                                 uint32_t ring_buffer_bytes, std::shared_ptr<agent_metrics> metrics);
+source_actor spawn_cgroup_source(caf::actor_system &sys, registry_actor registry,
+                                 uint32_t ring_buffer_bytes,
+                                 std::shared_ptr<agent_metrics> metrics);
 
 } // namespace ballast

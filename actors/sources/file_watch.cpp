@@ -33,7 +33,7 @@ file_watch::file_watch(int inotify_fd, int stop_fd) : inotify_fd_(inotify_fd), s
 
 file_watch::~file_watch() {
   uint64_t one = 1;
-  (void) ::write(stop_fd_, &one, sizeof one);
+  (void)::write(stop_fd_, &one, sizeof one);
   if (thread_.joinable())
     thread_.join();
   ::close(stop_fd_);
@@ -47,10 +47,10 @@ file_watch::handle::~handle() {
 void file_watch::remove(int wd) {
   std::lock_guard guard{mutex_};
   if (callbacks_.erase(wd))
-    ::inotify_rm_watch(inotify_fd_, wd);  // EINVAL if the file went first: nothing to do
+    ::inotify_rm_watch(inotify_fd_, wd); // EINVAL if the file went first: nothing to do
 }
 
-result<std::unique_ptr<file_watch::handle>> file_watch::add(const std::string& file,
+result<std::unique_ptr<file_watch::handle>> file_watch::add(const std::string &file,
                                                             std::function<void()> changed) {
   std::lock_guard guard{mutex_};
   int wd = ::inotify_add_watch(inotify_fd_, file.c_str(), IN_MODIFY);
@@ -74,14 +74,14 @@ void file_watch::run() {
       return;
     ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
     if (n <= 0)
-      continue;  // EAGAIN: another wake-up took it
+      continue; // EAGAIN: another wake-up took it
     std::lock_guard guard{mutex_};
     for (ssize_t off = 0; off < n;) {
-      auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+      auto *ev = reinterpret_cast<const inotify_event *>(buf + off);
       off += ssize_t(sizeof(inotify_event) + ev->len);
       if (ev->mask & IN_Q_OVERFLOW) {
         // Lost events: every file may have changed.
-        for (auto& [_, changed] : callbacks_)
+        for (auto &[_, changed] : callbacks_)
           changed();
         continue;
       }

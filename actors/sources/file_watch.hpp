@@ -25,8 +25,8 @@ public:
   public:
     handle(std::shared_ptr<file_watch> owner, int wd) : owner_(std::move(owner)), wd_(wd) {}
     ~handle();
-    handle(const handle&) = delete;
-    handle& operator=(const handle&) = delete;
+    handle(const handle &) = delete;
+    handle &operator=(const handle &) = delete;
 
   private:
     std::shared_ptr<file_watch> owner_;
@@ -37,7 +37,7 @@ public:
   ~file_watch();
 
   // Calls `changed` on the watch's thread each time `file` is modified.
-  result<std::unique_ptr<handle>> add(const std::string& file, std::function<void()> changed);
+  result<std::unique_ptr<handle>> add(const std::string &file, std::function<void()> changed);
 
 private:
   file_watch(int inotify_fd, int stop_fd);
@@ -46,7 +46,7 @@ private:
 
   int inotify_fd_;
   int stop_fd_;
-  std::mutex mutex_;  // held while a callback runs
+  std::mutex mutex_; // held while a callback runs
   std::unordered_map<int, std::function<void()>> callbacks_;
   std::thread thread_;
 };

@@ -15,12 +15,12 @@ namespace ballast {
 namespace {
 
 struct psi_source_state {
-  static constexpr const char* name = "psi-source";
+  static constexpr const char *name = "psi-source";
 
   std::shared_ptr<agent_metrics> metrics;
   std::string proc_root;
   std::chrono::milliseconds period{};
-  std::map<std::string, kernel_counter> totals;  // "memory/some" -> its counter
+  std::map<std::string, kernel_counter> totals; // "memory/some" -> its counter
   bool unavailable_logged = false;
 
   ~psi_source_state() {
@@ -28,7 +28,7 @@ struct psi_source_state {
       metrics->actor_stopped(actor_type::source);
   }
 
-  void advance(const std::string& resource, const char* kind, uint64_t total_us) {
+  void advance(const std::string &resource, const char *kind, uint64_t total_us) {
     totals[resource + "/" + kind].advance(*metrics, metrics->system_pressure(),
                                           {{"resource", resource}, {"kind", kind}}, total_us, 1e-6);
   }
@@ -56,24 +56,25 @@ using psi_source_self = psi_source_actor::stateful_pointer<psi_source_state>;
 
 psi_source_actor::behavior_type psi_source(psi_source_self self,
                                            std::shared_ptr<agent_metrics> metrics,
-                                           std::string proc_root, std::chrono::milliseconds period) {
-  auto& st = self->state;
+                                           std::string proc_root,
+                                           std::chrono::milliseconds period) {
+  auto &st = self->state;
   st.metrics = metrics;
   st.proc_root = std::move(proc_root);
   st.period = period;
   metrics->actor_started(actor_type::source);
   self->send(self, atom::tick_v);
   return {
-    [=](atom::tick) {
-      self->state.sample();
-      self->delayed_send(self, self->state.period, atom::tick_v);
-    },
+      [=](atom::tick) {
+        self->state.sample();
+        self->delayed_send(self, self->state.period, atom::tick_v);
+      },
   };
 }
 
 } // namespace
 
-psi_source_actor spawn_psi_source(caf::actor_system& sys, std::shared_ptr<agent_metrics> metrics,
+psi_source_actor spawn_psi_source(caf::actor_system &sys, std::shared_ptr<agent_metrics> metrics,
                                   std::string proc_root, std::chrono::milliseconds period) {
   return sys.spawn(psi_source, std::move(metrics), std::move(proc_root), period);
 }

@@ -14,7 +14,7 @@
 
 namespace ballast {
 
-psi_source_actor spawn_psi_source(caf::actor_system& sys, std::shared_ptr<agent_metrics> metrics,
+psi_source_actor spawn_psi_source(caf::actor_system &sys, std::shared_ptr<agent_metrics> metrics,
                                   std::string proc_root, std::chrono::milliseconds period);
 
 } // namespace ballast

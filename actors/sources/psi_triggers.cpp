@@ -14,7 +14,8 @@ namespace ballast {
 
 using std::chrono::microseconds;
 
-std::pair<microseconds, microseconds> unprivileged_trigger(microseconds stall, microseconds window) {
+std::pair<microseconds, microseconds> unprivileged_trigger(microseconds stall,
+                                                           microseconds window) {
   constexpr microseconds step = std::chrono::seconds(2);
   auto wider = (window + step - microseconds(1)) / step * step;
   auto scaled = microseconds(stall.count() * wider.count() / std::max<int64_t>(window.count(), 1));
@@ -45,7 +46,7 @@ psi_triggers::psi_triggers(int epoll_fd, int stop_fd) : epoll_fd_(epoll_fd), sto
 
 psi_triggers::~psi_triggers() {
   uint64_t one = 1;
-  (void) ::write(stop_fd_, &one, sizeof one);
+  (void)::write(stop_fd_, &one, sizeof one);
   if (thread_.joinable())
     thread_.join();
   ::close(stop_fd_);
@@ -63,15 +64,17 @@ void psi_triggers::remove(int fd) {
   ::close(fd);
 }
 
-result<std::unique_ptr<psi_triggers::watch>>
-psi_triggers::add(const std::string& file, const char* kind, microseconds stall,
-                  microseconds window, policy_actor target) {
+result<std::unique_ptr<psi_triggers::watch>> psi_triggers::add(const std::string &file,
+                                                               const char *kind, microseconds stall,
+                                                               microseconds window,
+                                                               policy_actor target) {
   int fd = ::open(file.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return errno_error(errno, "open", file);
   auto arm = [&](microseconds s, microseconds w) {
-    auto line = std::string(kind) + " " + std::to_string(s.count()) + " " + std::to_string(w.count());
-    return ::write(fd, line.c_str(), line.size() + 1) >= 0;  // the kernel wants the NUL
+    auto line =
+        std::string(kind) + " " + std::to_string(s.count()) + " " + std::to_string(w.count());
+    return ::write(fd, line.c_str(), line.size() + 1) >= 0; // the kernel wants the NUL
   };
   if (!arm(stall, window)) {
     int code = errno;

@@ -28,8 +28,8 @@ public:
   public:
     watch(std::shared_ptr<psi_triggers> owner, int fd) : owner_(std::move(owner)), fd_(fd) {}
     ~watch();
-    watch(const watch&) = delete;
-    watch& operator=(const watch&) = delete;
+    watch(const watch &) = delete;
+    watch &operator=(const watch &) = delete;
     std::chrono::microseconds window() const { return window_; }
 
   private:
@@ -44,7 +44,7 @@ public:
 
   // Ticks `target` whenever `kind` ("some" or "full") stall in `file` (a
   // pressure file, absolute path) exceeds `stall` within `window`.
-  result<std::unique_ptr<watch>> add(const std::string& file, const char* kind,
+  result<std::unique_ptr<watch>> add(const std::string &file, const char *kind,
                                      std::chrono::microseconds stall,
                                      std::chrono::microseconds window, policy_actor target);
 

@@ -1,9 +1,9 @@
 // Process lifecycle of ballastd; see agent.hpp.
 #include "actors/supervisor/agent.hpp"
 
-#include "actors/effector/journal_replay.hpp"
 #include "actors/control/control_actor.hpp"
 #include "actors/control/remote.hpp"
+#include "actors/effector/journal_replay.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/sources/cgroup_source.hpp"
 #include "actors/supervisor/supervisor.hpp"
@@ -36,13 +36,13 @@ sigset_t agent_signals() {
   return set;
 }
 
-std::unique_ptr<prometheus::Exposer> serve_metrics(const config::agent& cfg, agent_metrics& m) {
+std::unique_ptr<prometheus::Exposer> serve_metrics(const config::agent &cfg, agent_metrics &m) {
   auto where = cfg.metrics_address + ":" + std::to_string(cfg.metrics_port);
   try {
     auto exposer = std::make_unique<prometheus::Exposer>(where, 2);
     exposer->RegisterCollectable(m.shared_registry());
     return exposer;
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     log::error("agent", "cannot serve metrics on ", where, ": port ", cfg.metrics_port,
                " is already in use or the address is not available (", e.what(), ")");
     return nullptr;
@@ -50,8 +50,8 @@ std::unique_ptr<prometheus::Exposer> serve_metrics(const config::agent& cfg, age
 }
 
 // Re-reads the config file; a bad one is refused and the running one kept.
-void reload(const agent_options& opts, const supervisor_actor& sup, agent_metrics& metrics,
-            config::agent& current) {
+void reload(const agent_options &opts, const supervisor_actor &sup, agent_metrics &metrics,
+            config::agent &current) {
   if (!opts.config_file) {
     log::info("agent", "SIGHUP: running on the embedded default config; nothing to reload");
     return;
@@ -59,15 +59,15 @@ void reload(const agent_options& opts, const supervisor_actor& sup, agent_metric
   auto r = check_config_file(*opts.config_file);
   if (!r.value) {
     log::error("agent", "SIGHUP: ", *opts.config_file, " refused, keeping the running config:");
-    for (auto& e : r.errors)
+    for (auto &e : r.errors)
       log::error("agent", "  ", e.to_string());
     metrics.config_reload(false);
     return;
   }
   auto next = std::move(*r.value);
   next.dry_run = next.dry_run || opts.force_dry_run;
-  if (next.metrics_address != current.metrics_address || next.metrics_port != current.metrics_port ||
-      next.journal_path != current.journal_path)
+  if (next.metrics_address != current.metrics_address ||
+      next.metrics_port != current.metrics_port || next.journal_path != current.journal_path)
     log::warn("agent", "SIGHUP: metrics.listen and journal take effect at the next start");
   log::info("agent", "SIGHUP: config ", config::config_hash(next), " from ", *opts.config_file,
             " applied");
@@ -77,15 +77,17 @@ void reload(const agent_options& opts, const supervisor_actor& sup, agent_metric
 }
 
 // Asks the supervisor to stop and waits at most the deadline.
-bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::milliseconds deadline) {
+bool shutdown(caf::actor_system &sys, const supervisor_actor &sup,
+              std::chrono::milliseconds deadline) {
   bool done = false;
   caf::scoped_actor self{sys};
   self->request(sup, deadline, atom::stop_v)
-    .receive([&](atom::done) { done = true; },
-             [&](caf::error& err) {
-               log::error("agent", "shutdown did not finish within ", deadline.count(), " ms: ",
-                          to_string(err), "; the journal restores the rest at the next start");
-             });
+      .receive([&](atom::done) { done = true; },
+               [&](caf::error &err) {
+                 log::error("agent", "shutdown did not finish within ", deadline.count(),
+                            " ms: ", to_string(err),
+                            "; the journal restores the rest at the next start");
+               });
   return done;
 }
 
@@ -94,9 +96,9 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
 // append), nothing is left to save: the process exits without waiting for
 // policy actors to wind down or for the HTTP server to join its threads
 // (up to 2 s), which would overrun the shutdown deadline.
-[[noreturn]] void run_actors(const agent_options& opts, config::agent& cfg,
-                std::shared_ptr<const cgroup_context> ctx, const sigset_t& set,
-                const std::string& secret) {
+[[noreturn]] void run_actors(const agent_options &opts, config::agent &cfg,
+                             std::shared_ptr<const cgroup_context> ctx, const sigset_t &set,
+                             const std::string &secret) {
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::ballast>();
   tls_files tls{cfg.tls_certificate, cfg.tls_key, cfg.tls_ca};
@@ -110,20 +112,24 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
   caf::actor_system sys{sys_cfg};
   auto fatal = std::make_shared<std::atomic<bool>>(false);
   supervisor_env env{
-    ctx,
-    [metrics = ctx->metrics](caf::actor_system& sys, registry_actor reg, uint32_t bytes) {
-      return spawn_cgroup_source(sys, reg, bytes, metrics);
-    },
-    [fatal](const std::string&) {
-      fatal->store(true);
-      ::kill(::getpid(), SIGTERM);  // the main loop shuts down as on a signal
-    }};
+      ctx,
+      [metrics = ctx->metrics](caf::actor_system &sys, registry_actor reg, uint32_t bytes) {
+        return spawn_cgroup_source(sys, reg, bytes, metrics);
+      },
+      [fatal](const std::string &) {
+        fatal->store(true);
+        ::kill(::getpid(), SIGTERM); // the main loop shuts down as on a signal
+      }};
   auto sup = spawn_supervisor(sys, cfg, env);
-  control_gate gate{secret, cfg.control_cookie, cfg.control_group, tls.enabled(), cfg.control_open_reads};
-  auto control = spawn_control(sys, sup, {ctx->cgroup_root, ctx->proc.root(),
-                                          std::chrono::steady_clock::now(), std::move(gate)});
-  if (auto port = publish_control(sys, control, cfg.control_address, cfg.control_port, tls.enabled())) {
-    log::info("agent", "control on ", cfg.control_address, ":", *port, tls.enabled() ? " (TLS)" : "");
+  control_gate gate{secret, cfg.control_cookie, cfg.control_group, tls.enabled(),
+                    cfg.control_open_reads};
+  auto control = spawn_control(
+      sys, sup,
+      {ctx->cgroup_root, ctx->proc.root(), std::chrono::steady_clock::now(), std::move(gate)});
+  if (auto port =
+          publish_control(sys, control, cfg.control_address, cfg.control_port, tls.enabled())) {
+    log::info("agent", "control on ", cfg.control_address, ":", *port,
+              tls.enabled() ? " (TLS)" : "");
   } else {
     log::error("agent", port.err().message);
     fatal->store(true);
@@ -138,7 +144,7 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
   }
   log::info("agent", "stopping: restoring knobs (deadline ", cfg.shutdown_deadline.count(), " ms)");
   bool in_time = shutdown(sys, sup, cfg.shutdown_deadline);
-  ::unlink(cfg.control_cookie.c_str());  // nobody can prove anything to a stopped agent
+  ::unlink(cfg.control_cookie.c_str()); // nobody can prove anything to a stopped agent
   if (in_time)
     log::info("agent", "stopped");
   std::fflush(nullptr);
@@ -148,10 +154,10 @@ bool shutdown(caf::actor_system& sys, const supervisor_actor& sup, std::chrono::
 } // namespace
 
 int run_agent(agent_options opts) {
-  auto& cfg = opts.cfg;
+  auto &cfg = opts.cfg;
   cfg.dry_run = cfg.dry_run || opts.force_dry_run;
   auto set = agent_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread exists
+  pthread_sigmask(SIG_BLOCK, &set, nullptr); // before any thread exists
 
   auto root = sys::discover_cgroup2_mount();
   if (!root) {
@@ -186,7 +192,8 @@ int run_agent(agent_options opts) {
   if (auto w = file_watch::start())
     ctx->files = std::move(*w);
   else
-    log::warn("agent", w.err().message, ": OOM kills are seen only when a policy samples the cgroup");
+    log::warn("agent", w.err().message,
+              ": OOM kills are seen only when a policy samples the cgroup");
   if (auto t = psi_triggers::start())
     ctx->triggers = std::move(*t);
   else

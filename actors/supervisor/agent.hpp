@@ -12,7 +12,7 @@ namespace ballast {
 
 struct agent_options {
   config::agent cfg;
-  std::optional<std::string> config_file;  // re-read on SIGHUP; none = embedded default
+  std::optional<std::string> config_file; // re-read on SIGHUP; none = embedded default
   bool force_dry_run = false;
 };
 

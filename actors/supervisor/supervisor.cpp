@@ -8,7 +8,6 @@
 
 #include <caf/all.hpp>
 
-
 namespace ballast {
 
 namespace {
@@ -21,7 +20,7 @@ constexpr auto max_backoff = std::chrono::milliseconds(10s);
 constexpr auto healthy_after = 10s;
 
 struct supervisor_state {
-  static constexpr const char* name = "supervisor";
+  static constexpr const char *name = "supervisor";
 
   config::agent cfg;
   supervisor_env env;
@@ -33,7 +32,7 @@ struct supervisor_state {
   std::chrono::milliseconds backoff = first_backoff;
   bool source_ever_ran = false;
   bool stopping = false;
-  int stops_pending = 0;  // owners of knobs still restoring theirs
+  int stops_pending = 0; // owners of knobs still restoring theirs
 
   ~supervisor_state() {
     if (env.ctx)
@@ -44,14 +43,14 @@ struct supervisor_state {
 using supervisor_self = supervisor_actor::stateful_pointer<supervisor_state>;
 
 void start_source(supervisor_self self) {
-  auto& st = self->state;
+  auto &st = self->state;
   st.source = st.env.spawn_source(self->system(), st.registry, st.cfg.ring_buffer_bytes);
   st.source_started = self->clock().now();
   self->monitor(st.source);
 }
 
-void on_source_down(supervisor_self self, const caf::error& reason) {
-  auto& st = self->state;
+void on_source_down(supervisor_self self, const caf::error &reason) {
+  auto &st = self->state;
   st.source = nullptr;
   if (st.stopping)
     return;
@@ -72,7 +71,7 @@ void on_source_down(supervisor_self self, const caf::error& reason) {
 }
 
 void apply_config(supervisor_self self, config::agent next) {
-  auto& st = self->state;
+  auto &st = self->state;
   bool resize = next.ring_buffer_bytes != st.cfg.ring_buffer_bytes;
   st.cfg = next;
   self->send(st.host, atom::reload_v, next);
@@ -88,13 +87,13 @@ void apply_config(supervisor_self self, config::agent next) {
 
 supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config::agent cfg,
                                                     supervisor_env env) {
-  auto& st = self->state;
+  auto &st = self->state;
   st.cfg = std::move(cfg);
   st.env = std::move(env);
   st.env.ctx->metrics->actor_started(actor_type::supervisor);
   st.registry = spawn_registry(self->system(), st.cfg, st.env.ctx);
   self->monitor(st.registry);
-  auto& ctx = *st.env.ctx;
+  auto &ctx = *st.env.ctx;
   st.host = spawn_host_actor(self->system(), st.cfg, st.env.system_root,
                              {ctx.metrics, ctx.knob_journal, ctx.writer});
   self->monitor(st.host);
@@ -102,11 +101,12 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
   // System-wide pressure: no knobs, nothing to restore; stopped with us.
   st.psi = spawn_psi_source(self->system(), st.env.ctx->metrics, st.env.ctx->proc.root(),
                             std::chrono::seconds(5));
-  self->set_down_handler([=](caf::down_msg& dm) {
-    auto& st = self->state;
+  self->set_down_handler([=](caf::down_msg &dm) {
+    auto &st = self->state;
     if (dm.source == st.source.address()) {
       on_source_down(self, dm.reason);
-    } else if ((dm.source == st.registry.address() || dm.source == st.host.address()) && !st.stopping) {
+    } else if ((dm.source == st.registry.address() || dm.source == st.host.address()) &&
+               !st.stopping) {
       // The registry holds the map of cgroup actors; a new one would start a
       // second actor for every cgroup. The host actor holds claims of others
       // that a new one would not know. The agent stops (knobs restored by the
@@ -118,47 +118,47 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
     }
   });
   return {
-    [=](atom::reload, config::agent& next) { apply_config(self, std::move(next)); },
-    [=](atom::config) -> caf::result<caf::actor, config::agent> {
-      return {caf::actor_cast<caf::actor>(self->state.registry), self->state.cfg};
-    },
-    [=](atom::restart) {
-      if (self->state.stopping || self->state.source)
-        return;
-      self->state.env.ctx->metrics->source_restarted();
-      start_source(self);
-    },
-    [=](atom::stop) {
-      auto& st = self->state;
-      st.stopping = true;
-      st.env.ctx->metrics->stopping();
-      if (st.source)
-        self->send_exit(st.source, caf::exit_reason::user_shutdown);
-      self->send_exit(st.psi, caf::exit_reason::user_shutdown);
-      auto rp = self->make_response_promise<atom::done>();
-      auto finish = [=](const char* what, const caf::error& err) mutable {
-        if (err)
-          log::error("supervisor", what, " stop failed: ", to_string(err));
-        if (--self->state.stops_pending == 0) {
-          rp.deliver(atom::done_v);
-          self->quit();
-        }
-      };
-      st.stops_pending = 2;
-      self->request(st.registry, caf::infinite, atom::stop_v)
-        .then([=](atom::done) mutable { finish("registry", {}); },
-              [=](caf::error& err) mutable { finish("registry", err); });
-      self->request(st.host, caf::infinite, atom::stop_v)
-        .then([=](atom::done) mutable { finish("host actor", {}); },
-              [=](caf::error& err) mutable { finish("host actor", err); });
-      return rp;
-    },
+      [=](atom::reload, config::agent &next) { apply_config(self, std::move(next)); },
+      [=](atom::config) -> caf::result<caf::actor, config::agent> {
+        return {caf::actor_cast<caf::actor>(self->state.registry), self->state.cfg};
+      },
+      [=](atom::restart) {
+        if (self->state.stopping || self->state.source)
+          return;
+        self->state.env.ctx->metrics->source_restarted();
+        start_source(self);
+      },
+      [=](atom::stop) {
+        auto &st = self->state;
+        st.stopping = true;
+        st.env.ctx->metrics->stopping();
+        if (st.source)
+          self->send_exit(st.source, caf::exit_reason::user_shutdown);
+        self->send_exit(st.psi, caf::exit_reason::user_shutdown);
+        auto rp = self->make_response_promise<atom::done>();
+        auto finish = [=](const char *what, const caf::error &err) mutable {
+          if (err)
+            log::error("supervisor", what, " stop failed: ", to_string(err));
+          if (--self->state.stops_pending == 0) {
+            rp.deliver(atom::done_v);
+            self->quit();
+          }
+        };
+        st.stops_pending = 2;
+        self->request(st.registry, caf::infinite, atom::stop_v)
+            .then([=](atom::done) mutable { finish("registry", {}); },
+                  [=](caf::error &err) mutable { finish("registry", err); });
+        self->request(st.host, caf::infinite, atom::stop_v)
+            .then([=](atom::done) mutable { finish("host actor", {}); },
+                  [=](caf::error &err) mutable { finish("host actor", err); });
+        return rp;
+      },
   };
 }
 
 } // namespace
 
-supervisor_actor spawn_supervisor(caf::actor_system& sys, config::agent cfg, supervisor_env env) {
+supervisor_actor spawn_supervisor(caf::actor_system &sys, config::agent cfg, supervisor_env env) {
   return sys.spawn(supervisor_behavior, std::move(cfg), std::move(env));
 }
 

@@ -24,14 +24,14 @@ struct supervisor_env {
   std::shared_ptr<const cgroup_context> ctx;
   // Starts the event source (ballastd: spawn_cgroup_source); tests inject
   // sources that fail.
-  std::function<source_actor(caf::actor_system&, registry_actor, uint32_t ring_buffer_bytes)>
-    spawn_source;
-  std::function<void(const std::string& why)> on_fatal;
+  std::function<source_actor(caf::actor_system &, registry_actor, uint32_t ring_buffer_bytes)>
+      spawn_source;
+  std::function<void(const std::string &why)> on_fatal;
   // Where /proc and /sys are for the host actor's knobs: "" on a host, a
   // fixture tree in tests.
   std::string system_root;
 };
 
-supervisor_actor spawn_supervisor(caf::actor_system& sys, config::agent cfg, supervisor_env env);
+supervisor_actor spawn_supervisor(caf::actor_system &sys, config::agent cfg, supervisor_env env);
 
 } // namespace ballast

@@ -14,11 +14,13 @@ namespace ballast::test {
 ActorTest::ActorTest(scheduling s) {
   ctx->cgroup_root = tree.root();
   ctx->metrics = metrics;
-  ctx->knob_journal = std::make_shared<journal>(std::move(*journal::open(state_dir.path("/journal"))));
+  ctx->knob_journal =
+      std::make_shared<journal>(std::move(*journal::open(state_dir.path("/journal"))));
   sys_cfg = std::make_unique<caf::actor_system_config>();
   sys_cfg->add_message_types<caf::id_block::ballast>();
   if (s == scheduling::threaded) {
-    ctx->writer = std::make_shared<knob_writer>(2);  // as in the agent: memory.* writes off the actor
+    ctx->writer =
+        std::make_shared<knob_writer>(2); // as in the agent: memory.* writes off the actor
     sys_cfg->set("scheduler.policy", caf::atom("sharing"));
   } else {
     sys_cfg->set("scheduler.policy", caf::atom("testing"));
@@ -26,7 +28,7 @@ ActorTest::ActorTest(scheduling s) {
   sys_cfg->set("logger.file-verbosity", caf::atom("quiet"));
   sys = std::make_unique<caf::actor_system>(*sys_cfg);
   if (s == scheduling::deterministic)
-    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    sched = &dynamic_cast<caf::scheduler::test_coordinator &>(sys->scheduler());
 }
 
 ActorTest::~ActorTest() {
@@ -44,7 +46,7 @@ ActorTest::~ActorTest() {
   }
 }
 
-bool ActorTest::eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+bool ActorTest::eventually(const std::function<bool()> &pred, std::chrono::milliseconds limit) {
   if (!sched) {
     auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
@@ -65,27 +67,31 @@ bool ActorTest::eventually(const std::function<bool()>& pred, std::chrono::milli
   }
 }
 
-double ActorTest::metric(const std::string& name, const std::map<std::string, std::string>& labels) {
+double ActorTest::metric(const std::string &name,
+                         const std::map<std::string, std::string> &labels) {
   return metric_value(metrics->registry(), name, labels).value_or(-1);
 }
 
-caf::actor ActorTest::claimant(const caf::actor& owner, std::string knob, std::string value,
+caf::actor ActorTest::claimant(const caf::actor &owner, std::string knob, std::string value,
                                int32_t priority) {
   auto replied = std::make_shared<std::atomic<bool>>(false);
   // The claim travels as a spawn argument: CAF 0.17 dereferences a null
   // argument tuple when a function actor is spawned without any (UBSan).
-  auto a = sys->spawn([=](caf::event_based_actor* self, claim_request req) -> caf::behavior {
-    self->request(owner, std::chrono::seconds(2), std::move(req))
-      .then([=](claim_reply&) { *replied = true; });
-    return {
-      [=](const std::string& cmd) {
-        if (cmd == "boom")
-          throw std::runtime_error("policy bug");
-        if (cmd == "quit")
-          self->quit();
+  auto a = sys->spawn(
+      [=](caf::event_based_actor *self, claim_request req) -> caf::behavior {
+        self->request(owner, std::chrono::seconds(2), std::move(req)).then([=](claim_reply &) {
+          *replied = true;
+        });
+        return {
+            [=](const std::string &cmd) {
+              if (cmd == "boom")
+                throw std::runtime_error("policy bug");
+              if (cmd == "quit")
+                self->quit();
+            },
+        };
       },
-    };
-  }, claim_request{std::move(knob), std::move(value), priority, "test"});
+      claim_request{std::move(knob), std::move(value), priority, "test"});
   EXPECT_TRUE(eventually([&] { return replied->load(); }));
   return a;
 }
@@ -94,7 +100,7 @@ size_t ActorTest::open_journal_claims() {
   return plan_replay(*ctx->knob_journal->read_all()).restores.size();
 }
 
-cgroup_status ActorTest::status_of(const cgroup_actor& cg) {
+cgroup_status ActorTest::status_of(const cgroup_actor &cg) {
   auto s = ask<cgroup_status>(cg, atom::status_v);
   if (!s)
     ADD_FAILURE() << "status: " << sys->render(s.error());
@@ -104,7 +110,7 @@ cgroup_status ActorTest::status_of(const cgroup_actor& cg) {
 pid_t ActorTest::start_sleeper() {
   pid_t pid = 0;
   char arg0[] = "sleep", arg1[] = "60";
-  char* argv[] = {arg0, arg1, nullptr};
+  char *argv[] = {arg0, arg1, nullptr};
   if (posix_spawn(&pid, "/bin/sleep", nullptr, nullptr, argv, environ) != 0)
     throw std::runtime_error("posix_spawn sleep");
   children_.push_back(pid);
@@ -119,7 +125,7 @@ pid_t ActorTest::start_sleeper() {
   return pid;
 }
 
-config::policy ActorTest::telemetry_for_sleep(const std::string& name) {
+config::policy ActorTest::telemetry_for_sleep(const std::string &name) {
   config::policy p;
   p.name = name;
   p.type = "telemetry";

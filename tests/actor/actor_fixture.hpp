@@ -38,7 +38,8 @@ protected:
   // Runs the actors (moving the manual clock from timer to timer) until pred
   // holds or `limit` passes, in simulated time; threaded: polls the wall
   // clock.
-  bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(3));
+  bool eventually(const std::function<bool()> &pred,
+                  std::chrono::milliseconds limit = std::chrono::seconds(3));
 
   // Lets `d` pass for the actors (simulated time in deterministic tests).
   void pass(std::chrono::milliseconds d) {
@@ -52,12 +53,10 @@ protected:
   // claim it makes stands until the end), whose reply comes to
   // receive(on_reply, on_error): once the actors have produced it
   // (deterministic), or within 5 s (threaded).
-  template <class Handle>
-  struct pending_reply {
-    ActorTest* test;
+  template <class Handle> struct pending_reply {
+    ActorTest *test;
     Handle handle;
-    template <class... Fs>
-    void receive(Fs... fs) {
+    template <class... Fs> void receive(Fs... fs) {
       if (test->sched && !test->eventually([&] { return !(*test->client_)->mailbox().empty(); })) {
         ADD_FAILURE() << "no reply within the test's time";
         return;
@@ -65,8 +64,7 @@ protected:
       handle.receive(std::move(fs)...);
     }
   };
-  template <class Dest, class... Ts>
-  auto request(const Dest& dest, Ts... xs) {
+  template <class Dest, class... Ts> auto request(const Dest &dest, Ts... xs) {
     if (!client_)
       client_ = std::make_unique<caf::scoped_actor>(*sys);
     auto timeout = sched ? caf::duration(caf::infinite) : caf::duration(std::chrono::seconds(5));
@@ -76,16 +74,16 @@ protected:
 
   // The reply as a value, or the error.
   template <class Reply, class Dest, class... Ts>
-  caf::expected<Reply> ask(const Dest& dest, Ts... xs) {
+  caf::expected<Reply> ask(const Dest &dest, Ts... xs) {
     caf::expected<Reply> out = caf::make_error(caf::sec::request_timeout, "no reply");
-    request(dest, std::move(xs)...).receive([&](Reply& r) { out = std::move(r); },
-                                            [&](caf::error& e) { out = std::move(e); });
+    request(dest, std::move(xs)...)
+        .receive([&](Reply &r) { out = std::move(r); }, [&](caf::error &e) { out = std::move(e); });
     return out;
   }
 
-  double metric(const std::string& name, const std::map<std::string, std::string>& labels = {});
+  double metric(const std::string &name, const std::map<std::string, std::string> &labels = {});
 
-  cgroup_status status_of(const cgroup_actor& cg);
+  cgroup_status status_of(const cgroup_actor &cg);
 
   // A real process (sleep) to enrol; killed and reaped at the end.
   pid_t start_sleeper();
@@ -93,29 +91,32 @@ protected:
   // A stand-in policy: claims knob=value at priority from the knob's owner
   // (a cgroup actor, the host actor), then waits. Sent "boom" its handler
   // throws; sent "quit" it quits.
-  caf::actor claimant(const caf::actor& owner, std::string knob, std::string value, int32_t priority = 0);
+  caf::actor claimant(const caf::actor &owner, std::string knob, std::string value,
+                      int32_t priority = 0);
   template <class Owner>
-  caf::actor claimant(const Owner& owner, std::string knob, std::string value, int32_t priority = 0) {
-    return claimant(caf::actor_cast<caf::actor>(owner), std::move(knob), std::move(value), priority);
+  caf::actor claimant(const Owner &owner, std::string knob, std::string value,
+                      int32_t priority = 0) {
+    return claimant(caf::actor_cast<caf::actor>(owner), std::move(knob), std::move(value),
+                    priority);
   }
 
   // Claims in the journal that no release closed.
   size_t open_journal_claims();
 
   // A telemetry policy selecting every process whose comm is "sleep".
-  static config::policy telemetry_for_sleep(const std::string& name = "telemetry");
+  static config::policy telemetry_for_sleep(const std::string &name = "telemetry");
 
-  temp_tree tree;       // the fixture cgroup2 root
-  temp_tree state_dir;  // the journal, outside the cgroup tree
+  temp_tree tree;      // the fixture cgroup2 root
+  temp_tree state_dir; // the journal, outside the cgroup tree
   std::shared_ptr<agent_metrics> metrics = std::make_shared<agent_metrics>();
   std::shared_ptr<cgroup_context> ctx = std::make_shared<cgroup_context>();
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
-  caf::scheduler::test_coordinator* sched = nullptr;  // null: threaded
+  caf::scheduler::test_coordinator *sched = nullptr; // null: threaded
 
 private:
   std::vector<pid_t> children_;
-  std::unique_ptr<caf::scoped_actor> client_;  // the test's own actor, for requests
+  std::unique_ptr<caf::scoped_actor> client_; // the test's own actor, for requests
 };
 
 class ThreadedActorTest : public ActorTest {

@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 class CgroupActorTest : public ActorTest {
 protected:
   explicit CgroupActorTest(scheduling s = scheduling::deterministic) : ActorTest(s) {}
-  cgroup_actor spawn(const std::string& path, std::vector<config::policy> policies = {},
+  cgroup_actor spawn(const std::string &path, std::vector<config::policy> policies = {},
                      bool dry_run = false) {
     tree.make_cgroup(path);
     tree.write(path + "/cpu.weight", "100\n");
@@ -24,20 +24,23 @@ protected:
     return spawn_cgroup_actor(*sys, std::move(spec), ctx);
   }
 
-  std::string knob(const std::string& path, const std::string& file = "cpu.weight") {
+  std::string knob(const std::string &path, const std::string &file = "cpu.weight") {
     return tree.read(path + "/" + file);
   }
 
   // A policy claims cpu.weight=50, then `end` ends it: the knob is back at
   // its original, counted under `reason`, and nothing stays open.
-  void expect_restored_after(const std::function<void(const caf::actor&)>& end, const char* reason) {
+  void expect_restored_after(const std::function<void(const caf::actor &)> &end,
+                             const char *reason) {
     auto cg = spawn("/app");
     auto a = claimant(cg, "cpu.weight", "50");
     ASSERT_EQ(knob("/app"), "50");
     end(a);
     ASSERT_TRUE(eventually([&] { return knob("/app") == "100"; }));
     // The knob is written first; the metric and the journal record follow.
-    EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", reason}}) == 1; }));
+    EXPECT_TRUE(eventually([&] {
+      return metric("ballast_knob_restores_total", {{"reason", reason}}) == 1;
+    }));
     EXPECT_TRUE(eventually([&] { return open_journal_claims() == 0u; }));
     EXPECT_TRUE(status_of(cg).claims.empty());
   }
@@ -46,12 +49,16 @@ protected:
 TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
-  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", "/app"});
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
   EXPECT_EQ(status_of(cg).policies, std::vector<std::string>{"telemetry:" + std::to_string(pid)});
   // The policy ticks: its series appears with the process's labels.
   ASSERT_TRUE(eventually([&] {
-    return metric("ballast_process_resident_bytes", {{"pid", std::to_string(pid)}, {"cgroup", "/app"}}) > 0;
+    return metric("ballast_process_resident_bytes",
+                  {{"pid", std::to_string(pid)}, {"cgroup", "/app"}}) > 0;
   }));
   EXPECT_GE(metric("ballast_policy_start_seconds"), 1);
   // ... and its cgroup's pressure, from the fixture's totals (100 us, 50 us).
@@ -62,8 +69,11 @@ TEST_F(CgroupActorTest, AttachEnrolsAPolicyAndExitEndsIt) {
                           {{"cgroup", "/app"}, {"resource", "io"}, {"kind", "full"}}),
                    50e-6);
 
-  caf::anon_send(cg, cgroup_event{event_kind::exit, pid, 0, tree.inode("/app"), monotonic_ns(), "", ""});
-  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0; }));
+  caf::anon_send(
+      cg, cgroup_event{event_kind::exit, pid, 0, tree.inode("/app"), monotonic_ns(), "", ""});
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0;
+  }));
   EXPECT_TRUE(status_of(cg).pids.empty());
   // Its series went with it.
   EXPECT_TRUE(eventually([&] {
@@ -77,16 +87,19 @@ TEST_F(CgroupActorTest, EnrolmentByExeReadsTheExecutable) {
   p.select.exe = ".*/sleep";
   auto cg = spawn("/app", {p});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", ""});
+  caf::anon_send(
+      cg, cgroup_event{event_kind::exec, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", ""});
   EXPECT_TRUE(eventually([&] { return status_of(cg).policies.size() == 1; }));
 }
 
 TEST_F(CgroupActorTest, AnExecThatChangesTheNameEndsAPolicyThatNoLongerMatches) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", "/app"});
   ASSERT_TRUE(eventually([&] { return status_of(cg).policies.size() == 1; }));
-  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 0, tree.inode("/app"), monotonic_ns(), "python3", ""});
+  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "python3", ""});
   EXPECT_TRUE(eventually([&] { return status_of(cg).policies.empty(); }));
   EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
 }
@@ -96,10 +109,12 @@ TEST_F(CgroupActorTest, AUidSelectorTakesTheUidFromTheEvent) {
   p.select.uids = {1000};
   auto cg = spawn("/app", {p});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", "/app"});
   EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
   EXPECT_TRUE(status_of(cg).policies.empty());
-  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 1000, tree.inode("/app"), monotonic_ns(), "sleep", ""});
+  caf::anon_send(cg, cgroup_event{event_kind::exec, pid, 1000, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", ""});
   EXPECT_TRUE(eventually([&] { return status_of(cg).policies.size() == 1; }));
 }
 
@@ -108,7 +123,8 @@ TEST_F(CgroupActorTest, AProcessTheSelectorDoesNotMatchIsNotEnrolled) {
   p.select.comm = "nginx";
   auto cg = spawn("/app", {p});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", "/app"});
   EXPECT_EQ(status_of(cg).pids, std::vector<int32_t>{pid});
   EXPECT_TRUE(status_of(cg).policies.empty());
 }
@@ -132,17 +148,17 @@ TEST_F(CgroupActorTest, ClaimWritesAndJournalsTheOriginalFirst) {
 }
 
 TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyEndsNormally) {
-  expect_restored_after([](const caf::actor& a) { caf::anon_send(a, std::string("quit")); },
+  expect_restored_after([](const caf::actor &a) { caf::anon_send(a, std::string("quit")); },
                         "policy_ended");
 }
 
 TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyHandlerThrows) {
-  expect_restored_after([](const caf::actor& a) { caf::anon_send(a, std::string("boom")); },
+  expect_restored_after([](const caf::actor &a) { caf::anon_send(a, std::string("boom")); },
                         "policy_failed");
 }
 
 TEST_F(CgroupActorTest, KnobIsRestoredWhenThePolicyIsKilled) {
-  expect_restored_after([](const caf::actor& a) { caf::anon_send_exit(a, caf::exit_reason::kill); },
+  expect_restored_after([](const caf::actor &a) { caf::anon_send_exit(a, caf::exit_reason::kill); },
                         "policy_failed");
 }
 
@@ -163,23 +179,31 @@ TEST_F(CgroupActorTest, HigherPriorityWinsAndTheKnobFallsBackInOrder) {
 TEST_F(CgroupActorTest, TelemetryExportsTheCgroupsMemoryCpuAndOomKills) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", "/app"});
   // One sample sets the series one after another: wait for the last of them.
   ASSERT_TRUE(eventually([&] {
     return metric("ballast_cgroup_memory_bytes", {{"cgroup", "/app"}}) == 8388608 &&
-           metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) >= 0;
+           metric("ballast_cgroup_memory_events_total",
+                  {{"cgroup", "/app"}, {"event", "oom_kill"}}) >= 0;
   }));
   EXPECT_DOUBLE_EQ(metric("ballast_cgroup_cpu_seconds_total", {{"cgroup", "/app"}}), 2.5);
-  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 0);
+  EXPECT_EQ(
+      metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 0);
   // The kernel kills twice in the cgroup; the next sample (every 5 s) counts them.
   tree.write("/app/memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\n");
   auto written = now();
-  EXPECT_TRUE(eventually([&] {
-    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 2;
-  }, 8s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric("ballast_cgroup_memory_events_total",
+                      {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 2;
+      },
+      8s));
   EXPECT_GE(now() - written, 4s) << "sampled every 5 s, not on every tick";
-  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 2);
-  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 7);
+  EXPECT_EQ(
+      metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), 2);
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}),
+            7);
 }
 
 // The kernel's "file modified" event on memory.events (inotify here, on a
@@ -197,34 +221,41 @@ TEST_F(OomWatchTest, AnOomKillIsCountedWhenTheFileChangesWithNoPolicySampling) {
   auto cg = spawn("/app");
   // The counts at start are the baseline.
   ASSERT_TRUE(eventually([&] {
-    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 0;
+    return metric("ballast_cgroup_memory_events_total",
+                  {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 0;
   }));
   tree.write("/app/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
   EXPECT_TRUE(eventually([&] {
-    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 1;
+    return metric("ballast_cgroup_memory_events_total",
+                  {{"cgroup", "/app"}, {"event", "oom_kill"}}) == 1;
   }));
-  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}), 3);
+  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "max"}}),
+            3);
   EXPECT_TRUE(status_of(cg).policies.empty());
-  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) {});
   // Its series go with the actor; a change after that is nobody's.
   EXPECT_TRUE(eventually([&] {
-    return metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}) == -1;
+    return metric("ballast_cgroup_memory_events_total",
+                  {{"cgroup", "/app"}, {"event", "oom_kill"}}) == -1;
   }));
   tree.write("/app/memory.events", "low 0\nhigh 0\nmax 3\noom 2\noom_kill 2\n");
   std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}), -1);
+  EXPECT_EQ(
+      metric("ballast_cgroup_memory_events_total", {{"cgroup", "/app"}, {"event", "oom_kill"}}),
+      -1);
 }
 
 TEST_F(CgroupActorTest, PressureSeriesGoWhenTheCgroupActorAndItsPoliciesAreGone) {
   auto cg = spawn("/app", {telemetry_for_sleep()});
   auto pid = start_sleeper();
-  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(), "sleep", "/app"});
+  caf::anon_send(cg, cgroup_event{event_kind::attach, pid, 0, tree.inode("/app"), monotonic_ns(),
+                                  "sleep", "/app"});
   auto series = [&] {
     return metric("ballast_cgroup_pressure_stall_seconds_total",
                   {{"cgroup", "/app"}, {"resource", "cpu"}, {"kind", "some"}});
   };
   ASSERT_TRUE(eventually([&] { return series() > 0; }));
-  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) { FAIL(); });
   EXPECT_TRUE(eventually([&] { return series() == -1; }));
 }
 
@@ -233,7 +264,7 @@ TEST_F(CgroupActorTest, StopRestoresEveryKnob) {
   tree.write("/app/cgroup.freeze", "0\n");
   auto a = claimant(cg, "cpu.weight", "50");
   auto b = claimant(cg, "cgroup.freeze", "1");
-  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) { FAIL(); });
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) { FAIL(); });
   EXPECT_EQ(knob("/app"), "100");
   EXPECT_EQ(knob("/app", "cgroup.freeze"), "0");
   EXPECT_EQ(metric("ballast_knob_restores_total", {{"reason", "shutdown"}}), 2);
@@ -246,7 +277,7 @@ TEST_F(CgroupActorTest, DryRunWritesNothingButCountsAndAnswers) {
   auto cg = spawn("/app", {}, true);
   claim_reply reply;
   request(cg, claim_request{"cpu.weight", "50", 0, "test"})
-    .receive([&](claim_reply& r) { reply = r; }, [](caf::error&) { FAIL(); });
+      .receive([&](claim_reply &r) { reply = r; }, [](caf::error &) { FAIL(); });
   EXPECT_TRUE(reply.dry_run);
   EXPECT_EQ(reply.effective_value, "50");
   EXPECT_EQ(knob("/app"), "100\n");
@@ -273,12 +304,12 @@ TEST_F(CgroupActorTest, TurningDryRunOnRestoresAndOffAppliesStandingClaims) {
 
 TEST_F(CgroupActorTest, AClaimOnARemovedCgroupIsRefusedWithAReason) {
   auto cg = spawn("/app");
-  status_of(cg);  // the actor has opened its cgroup
+  status_of(cg); // the actor has opened its cgroup
   tree.remove("/app");
   std::string why;
   request(cg, claim_request{"cpu.weight", "50", 0, "test"})
-    .receive([](claim_reply&) { FAIL() << "claim on a removed cgroup accepted"; },
-             [&](caf::error& e) { why = sys->render(e); });
+      .receive([](claim_reply &) { FAIL() << "claim on a removed cgroup accepted"; },
+               [&](caf::error &e) { why = sys->render(e); });
   EXPECT_NE(why.find("cpu.weight"), std::string::npos) << why;
 }
 
@@ -299,13 +330,13 @@ TEST_F(CgroupActorTest, AValueTheKernelRefusesIsAnErrorAndLeavesNothingStanding)
     auto cg = spawn_cgroup_actor(*sys, {rel, st.st_ino, {}, false}, ctx);
     std::string why;
     request(cg, claim_request{"cgroup.max.descendants", "99999999999", 0, "test"})
-      .receive([](claim_reply&) { ADD_FAILURE() << "the kernel took 99999999999"; },
-               [&](caf::error& e) { why = sys->render(e); });
+        .receive([](claim_reply &) { ADD_FAILURE() << "the kernel took 99999999999"; },
+                 [&](caf::error &e) { why = sys->render(e); });
     EXPECT_NE(why.find("cgroup.max.descendants"), std::string::npos) << why;
     EXPECT_TRUE(status_of(cg).claims.empty());
     EXPECT_EQ(open_journal_claims(), 0u);
     EXPECT_EQ(metric("ballast_knob_writes_total", {{"mode", "write"}, {"result", "error"}}), 1);
-    request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+    request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) {});
   }
   EXPECT_EQ(::rmdir((*root + rel).c_str()), 0);
 }
@@ -317,15 +348,15 @@ TEST_F(CgroupActorTest, WhatTheKnobTableRefusesIsNeitherJournalledNorWritten) {
   struct refused_claim {
     const char *knob, *value, *reason;
   };
-  for (auto [knob, value, reason] : std::vector<refused_claim>{
-           {"../escape", "1", "not a cgroup knob"},
-           {"memory.stat", "1", "not a cgroup knob"},
-           {"cgroup.kill", "1", "not a cgroup knob"},
-           {"cpu.weight", "0", "cpu.weight: '0' is not a weight"}}) {
+  for (auto [knob, value, reason] :
+       std::vector<refused_claim>{{"../escape", "1", "not a cgroup knob"},
+                                  {"memory.stat", "1", "not a cgroup knob"},
+                                  {"cgroup.kill", "1", "not a cgroup knob"},
+                                  {"cpu.weight", "0", "cpu.weight: '0' is not a weight"}}) {
     std::string why;
     request(cg, claim_request{knob, value, 0, "test"})
-      .receive([&](claim_reply&) { ADD_FAILURE() << knob << "=" << value << " accepted"; },
-               [&](caf::error& e) { why = sys->render(e); });
+        .receive([&](claim_reply &) { ADD_FAILURE() << knob << "=" << value << " accepted"; },
+                 [&](caf::error &e) { why = sys->render(e); });
     EXPECT_NE(why.find(reason), std::string::npos) << knob << ": " << why;
   }
   EXPECT_EQ(tree.read("/app/cpu.weight"), "100\n");

@@ -8,7 +8,7 @@ namespace ballast::test {
 
 namespace {
 
-constexpr const char* swappiness = "/proc/sys/vm/swappiness";
+constexpr const char *swappiness = "/proc/sys/vm/swappiness";
 
 class HostActorTest : public ActorTest {
 protected:
@@ -26,20 +26,21 @@ protected:
     return v.substr(0, v.find('\n'));
   }
 
-  std::vector<claim_info> claims_of(const host_actor& h) {
+  std::vector<claim_info> claims_of(const host_actor &h) {
     std::vector<claim_info> out;
     request(h, atom::status_v)
-      .receive([&](std::vector<claim_info>& c) { out = std::move(c); },
-               [&](caf::error& e) { ADD_FAILURE() << "status: " << sys->render(e); });
+        .receive([&](std::vector<claim_info> &c) { out = std::move(c); },
+                 [&](caf::error &e) { ADD_FAILURE() << "status: " << sys->render(e); });
     return out;
   }
 
-  void stop(const host_actor& h) {
+  void stop(const host_actor &h) {
     request(h, atom::stop_v)
-      .receive([](atom::done) {}, [&](caf::error& e) { ADD_FAILURE() << "stop: " << sys->render(e); });
+        .receive([](atom::done) {},
+                 [&](caf::error &e) { ADD_FAILURE() << "stop: " << sys->render(e); });
   }
 
-  temp_tree host;  // the fixture /proc and /sys
+  temp_tree host; // the fixture /proc and /sys
   config::agent cfg;
 };
 
@@ -72,7 +73,9 @@ TEST_F(HostActorTest, AHostActorKilledWhileHoldingClaimsPutsThemBack) {
   ASSERT_TRUE(eventually([&] { return value() == "10"; }));
   caf::anon_send_exit(h, caf::exit_reason::kill);
   ASSERT_TRUE(eventually([&] { return value() == "60"; }));
-  EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", "actor_failed"}}) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_knob_restores_total", {{"reason", "actor_failed"}}) == 1;
+  }));
   EXPECT_EQ(open_journal_claims(), 0u);
 }
 
@@ -92,10 +95,13 @@ TEST_F(HostActorTest, InDryRunNothingIsWrittenUntilItIsTurnedOff) {
 
 TEST_F(HostActorTest, ACgroupKnobOrABadValueIsRefusedAndNothingIsWritten) {
   auto h = spawn({});
-  for (auto req : {claim_request{"memory.high", "max", 0, "test"}, claim_request{"vm.swappiness", "900", 0, "test"}}) {
-    request(h, req)
-      .receive([&](claim_reply&) { ADD_FAILURE() << req.knob << "=" << req.value << " was accepted"; },
-               [&](caf::error& e) { EXPECT_EQ(e.code(), uint8_t(caf::sec::invalid_argument)) << sys->render(e); });
+  for (auto req : {claim_request{"memory.high", "max", 0, "test"},
+                   claim_request{"vm.swappiness", "900", 0, "test"}}) {
+    request(h, req).receive(
+        [&](claim_reply &) { ADD_FAILURE() << req.knob << "=" << req.value << " was accepted"; },
+        [&](caf::error &e) {
+          EXPECT_EQ(e.code(), uint8_t(caf::sec::invalid_argument)) << sys->render(e);
+        });
   }
   EXPECT_EQ(value(), "60");
   EXPECT_EQ(open_journal_claims(), 0u);

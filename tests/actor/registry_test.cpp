@@ -15,30 +15,31 @@ class RegistryTest : public ActorTest {
 protected:
   registry_actor spawn(config::agent cfg) { return spawn_registry(*sys, std::move(cfg), ctx); }
 
-  std::vector<cgroup_status> list(const registry_actor& reg) {
+  std::vector<cgroup_status> list(const registry_actor &reg) {
     std::vector<cgroup_status> out;
     request(reg, atom::list_v)
-      .receive([&](std::vector<cgroup_status>& all) { out = std::move(all); },
-               [&](caf::error& e) { ADD_FAILURE() << sys->render(e); });
-    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.path < b.path; });
+        .receive([&](std::vector<cgroup_status> &all) { out = std::move(all); },
+                 [&](caf::error &e) { ADD_FAILURE() << sys->render(e); });
+    std::sort(out.begin(), out.end(), [](auto &a, auto &b) { return a.path < b.path; });
     return out;
   }
 
-  std::vector<std::string> paths(const registry_actor& reg) {
+  std::vector<std::string> paths(const registry_actor &reg) {
     std::vector<std::string> out;
-    for (auto& s : list(reg))
+    for (auto &s : list(reg))
       out.push_back(s.path);
     return out;
   }
 
-  static config::agent watching(std::vector<std::string> include, std::vector<config::policy> ps = {}) {
+  static config::agent watching(std::vector<std::string> include,
+                                std::vector<config::policy> ps = {}) {
     config::agent cfg;
     cfg.watch_include = std::move(include);
     cfg.policies = std::move(ps);
     return cfg;
   }
 
-  cgroup_event event(event_kind k, const std::string& path, int32_t pid = 0) {
+  cgroup_event event(event_kind k, const std::string &path, int32_t pid = 0) {
     return {k, pid, 0, tree.inode(path), monotonic_ns(), "sleep", path};
   }
 };
@@ -60,7 +61,9 @@ TEST_F(RegistryTest, ScanEnrolsProcessesThatAlreadyExisted) {
   tree.make_cgroup("/a", std::to_string(pid) + "\n");
   auto reg = spawn(watching({"/**"}, {telemetry_for_sleep()}));
   caf::anon_send(reg, atom::scan_v);
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
 }
 
 TEST_F(RegistryTest, MkdirAndRmdirStartAndStopActors) {
@@ -88,9 +91,13 @@ TEST_F(RegistryTest, AProcessMovingBetweenCgroupsEndsItsPolicyInTheOldOne) {
   caf::anon_send(reg, atom::scan_v);
   auto pid = start_sleeper();
   caf::anon_send(reg, event_batch{{event(event_kind::attach, "/a", pid)}});
-  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
   caf::anon_send(reg, event_batch{{event(event_kind::attach, "/b", pid)}});
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0;
+  }));
   auto all = list(reg);
   EXPECT_EQ(all[2].path, "/b");
   EXPECT_EQ(all[2].pids, std::vector<int32_t>{pid});
@@ -111,7 +118,7 @@ TEST_F(RegistryTest, LostEventsTriggerARescanThatFindsWhatWasMissed) {
   tree.make_cgroup("/");
   auto reg = spawn(watching({"/**"}));
   caf::anon_send(reg, atom::scan_v);
-  tree.make_cgroup("/missed");  // its mkdir record was dropped
+  tree.make_cgroup("/missed"); // its mkdir record was dropped
   caf::anon_send(reg, events_lost{3});
   EXPECT_TRUE(eventually([&] { return paths(reg) == std::vector<std::string>{"/", "/missed"}; }));
   EXPECT_EQ(metric("ballast_events_lost_total"), 3);
@@ -135,9 +142,13 @@ TEST_F(RegistryTest, ReloadEndsPoliciesThatWereUnconfigured) {
   tree.make_cgroup("/a", std::to_string(pid) + "\n");
   auto reg = spawn(watching({"/**"}, {telemetry_for_sleep()}));
   caf::anon_send(reg, atom::scan_v);
-  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
   caf::anon_send(reg, atom::reload_v, watching({"/**"}));
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 0;
+  }));
 }
 
 TEST_F(RegistryTest, StopRepliesOnceEveryCgroupActorIsDone) {
@@ -147,7 +158,7 @@ TEST_F(RegistryTest, StopRepliesOnceEveryCgroupActorIsDone) {
   caf::anon_send(reg, atom::scan_v);
   ASSERT_TRUE(eventually([&] { return list(reg).size() == 2; }));
   bool done = false;
-  request(reg, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error&) {});
+  request(reg, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error &) {});
   EXPECT_TRUE(done);
   EXPECT_TRUE(eventually([&] { return metric("ballast_actors", {{"type", "cgroup"}}) == 0; }));
 }

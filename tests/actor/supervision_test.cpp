@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 class SupervisionTest : public ActorTest {
 protected:
   SupervisionTest() {
-    ctx->policy_spawned = [this](const std::string&, const caf::actor& p) {
+    ctx->policy_spawned = [this](const std::string &, const caf::actor &p) {
       std::lock_guard guard{mutex_};
       spawned_.push_back(p);
     };
@@ -30,10 +30,10 @@ protected:
     std::lock_guard guard{mutex_};
     return spawned_.back();
   }
-  caf::actor find(const registry_actor& reg, const std::string& path) {
+  caf::actor find(const registry_actor &reg, const std::string &path) {
     caf::actor out;
     request(reg, atom::find_v, path)
-      .receive([&](caf::actor& a) { out = std::move(a); }, [](caf::error&) {});
+        .receive([&](caf::actor &a) { out = std::move(a); }, [](caf::error &) {});
     return out;
   }
 
@@ -51,7 +51,9 @@ TEST_F(SupervisionTest, AKilledCgroupActorRestoresItsKnobsAndIsReplaced) {
   cfg.policies = {telemetry_for_sleep()};
   auto reg = spawn_registry(*sys, cfg, ctx);
   caf::anon_send(reg, atom::scan_v);
-  ASSERT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
   auto old = find(reg, "/a");
   ASSERT_TRUE(old);
   auto holder = claimant(caf::actor_cast<cgroup_actor>(old), "cpu.weight", "50");
@@ -59,17 +61,26 @@ TEST_F(SupervisionTest, AKilledCgroupActorRestoresItsKnobsAndIsReplaced) {
 
   caf::anon_send_exit(old, caf::exit_reason::kill);
   EXPECT_TRUE(eventually([&] { return tree.read("/a/cpu.weight") == "100"; }));
-  EXPECT_TRUE(eventually([&] { return metric("ballast_knob_restores_total", {{"reason", "actor_failed"}}) == 1; }));
-  EXPECT_TRUE(eventually([&] { return open_journal_claims() == 0u; })) << "the restore closes its journal entry";
-  EXPECT_TRUE(eventually([&] { return metric("ballast_actor_restarts_total", {{"type", "cgroup"}}) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_knob_restores_total", {{"reason", "actor_failed"}}) == 1;
+  }));
+  EXPECT_TRUE(eventually([&] { return open_journal_claims() == 0u; }))
+      << "the restore closes its journal entry";
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_actor_restarts_total", {{"type", "cgroup"}}) == 1;
+  }));
   EXPECT_TRUE(eventually([&] {
     auto now = find(reg, "/a");
     return now && now != old;
   }));
   EXPECT_TRUE(eventually([&] { return metric("ballast_actors", {{"type", "cgroup"}}) == 2; }));
   // Its process enrolled again with the new actor (the old one's policy ended).
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
-  EXPECT_TRUE(eventually([&] { return status_of(caf::actor_cast<cgroup_actor>(find(reg, "/a"))).policies.size() == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
+  EXPECT_TRUE(eventually([&] {
+    return status_of(caf::actor_cast<cgroup_actor>(find(reg, "/a"))).policies.size() == 1;
+  }));
   caf::anon_send_exit(holder, caf::exit_reason::kill);
   caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
@@ -89,9 +100,13 @@ TEST_F(SupervisionTest, AFailingPolicyIsRestartedWithBackoffThenParkedUntilTheCo
     ASSERT_TRUE(eventually([&] { return spawned() == failure + 1; })) << "failure " << failure;
     // The backoff doubles from 100 ms: 100, 200, 400, 800.
     EXPECT_GE(now() - started, 100ms * (1 << (failure - 1)));
-    EXPECT_TRUE(eventually([&] { return metric("ballast_actor_restarts_total", {{"type", "policy"}}) == failure; }));
+    EXPECT_TRUE(eventually([&] {
+      return metric("ballast_actor_restarts_total", {{"type", "policy"}}) == failure;
+    }));
   }
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policies_parked", {{"policy", "telemetry"}}) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policies_parked", {{"policy", "telemetry"}}) == 1;
+  }));
   pass(1500ms);
   EXPECT_EQ(spawned(), 5u) << "a parked policy is not started again";
   EXPECT_EQ(metric("ballast_policy_actors", {{"policy", "telemetry"}}), 0);
@@ -99,9 +114,13 @@ TEST_F(SupervisionTest, AFailingPolicyIsRestartedWithBackoffThenParkedUntilTheCo
 
   caf::anon_send(cg, atom::reload_v, std::vector<config::policy>{telemetry_for_sleep()});
   EXPECT_TRUE(eventually([&] { return spawned() == 6; })) << "a new config gives it a new chance";
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policies_parked", {{"policy", "telemetry"}}) == 0; }));
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
-  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policies_parked", {{"policy", "telemetry"}}) == 0;
+  }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) {});
 }
 
 // Release is a reset: the claims go, and every policy of the cgroup starts
@@ -116,13 +135,15 @@ TEST_F(SupervisionTest, AReleaseStartsTheCgroupsPoliciesAfresh) {
   ASSERT_TRUE(eventually([&] { return spawned() == 1; }));
   auto first = last_spawned();
   auto holder = claimant(cg, "cpu.weight", "50");
-  request(cg, atom::release_v, atom::all_v).receive([](uint64_t n) { EXPECT_EQ(n, 1u); },
-                                                              [](caf::error&) { FAIL(); });
+  request(cg, atom::release_v, atom::all_v)
+      .receive([](uint64_t n) { EXPECT_EQ(n, 1u); }, [](caf::error &) { FAIL(); });
   EXPECT_EQ(tree.read("/app/cpu.weight"), "100");
   EXPECT_TRUE(eventually([&] { return spawned() == 2 && last_spawned() != first; }));
-  EXPECT_TRUE(eventually([&] { return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return metric("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
+  }));
   caf::anon_send_exit(holder, caf::exit_reason::kill);
-  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error&) {});
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) {});
 }
 
 } // namespace

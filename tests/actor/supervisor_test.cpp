@@ -13,14 +13,17 @@ namespace {
 using namespace std::chrono_literals;
 
 // A source that runs for `lives_for` (zero: fails at start), then fails.
-source_actor::behavior_type dying_source(source_actor::pointer self, std::chrono::milliseconds lives_for) {
+source_actor::behavior_type dying_source(source_actor::pointer self,
+                                         std::chrono::milliseconds lives_for) {
   if (lives_for == 0ms) {
     self->quit(caf::make_error(caf::sec::runtime_error, "no BPF here"));
     return source_actor::behavior_type::make_empty_behavior();
   }
   self->delayed_send(self, lives_for, atom::failed_v, std::string("poller died"));
   return {
-    [=](atom::failed, std::string& why) { self->quit(caf::make_error(caf::sec::runtime_error, why)); },
+      [=](atom::failed, std::string &why) {
+        self->quit(caf::make_error(caf::sec::runtime_error, why));
+      },
   };
 }
 
@@ -30,27 +33,26 @@ protected:
   // repeats); records when each source started.
   supervisor_actor spawn(std::vector<std::chrono::milliseconds> lifetimes) {
     tree.make_cgroup("/");
-    supervisor_env env{
-      ctx,
-      [this, lifetimes](caf::actor_system& sys, registry_actor reg, uint32_t) {
-        std::lock_guard guard{mutex};
-        registry = reg;
-        auto n = std::min(starts.size(), lifetimes.size() - 1);
-        starts.push_back(now());
-        return sys.spawn(dying_source, lifetimes[n]);
-      },
-      [this](const std::string& why) {
-        std::lock_guard guard{mutex};
-        fatal = why;
-      }};
+    supervisor_env env{ctx,
+                       [this, lifetimes](caf::actor_system &sys, registry_actor reg, uint32_t) {
+                         std::lock_guard guard{mutex};
+                         registry = reg;
+                         auto n = std::min(starts.size(), lifetimes.size() - 1);
+                         starts.push_back(now());
+                         return sys.spawn(dying_source, lifetimes[n]);
+                       },
+                       [this](const std::string &why) {
+                         std::lock_guard guard{mutex};
+                         fatal = why;
+                       }};
     return spawn_supervisor(*sys, config::agent{}, env);
   }
 
   // Stops the supervisor and waits for its reply, so no source is started
   // after the test's members are gone.
-  bool stop(const supervisor_actor& sup) {
+  bool stop(const supervisor_actor &sup) {
     bool done = false;
-    request(sup, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error&) {});
+    request(sup, atom::stop_v).receive([&](atom::done) { done = true; }, [](caf::error &) {});
     return done;
   }
 
@@ -60,7 +62,7 @@ protected:
   }
 
   std::mutex mutex;
-  registry_actor registry;  // as the supervisor handed it to the source
+  registry_actor registry; // as the supervisor handed it to the source
   std::vector<caf::actor_clock::time_point> starts;
   std::string fatal;
 };
@@ -101,7 +103,7 @@ TEST_F(SupervisorTest, ADeadRegistryIsFatal) {
     return !fatal.empty();
   }));
   EXPECT_NE(fatal.find("registry died"), std::string::npos) << fatal;
-  EXPECT_TRUE(stop(sup));  // still answers: main shuts down on the fatal signal
+  EXPECT_TRUE(stop(sup)); // still answers: main shuts down on the fatal signal
 }
 
 TEST_F(SupervisorTest, StopRepliesAndStopsTheSourceAndTheRegistry) {

@@ -6,10 +6,10 @@
 
 using ballast::fuzz::check;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   auto parsed = ballast::check_config(ballast::fuzz::as_text(data, size));
   check(parsed.value.has_value() == parsed.errors.empty(), "a config is valid or has errors");
-  for (const auto& e : parsed.errors)
+  for (const auto &e : parsed.errors)
     check(!e.rule.empty(), "every error names its rule");
   return 0;
 }

@@ -10,11 +10,11 @@
 
 namespace ballast::fuzz {
 
-inline std::string_view as_text(const uint8_t* data, size_t size) {
-  return {reinterpret_cast<const char*>(data), size};
+inline std::string_view as_text(const uint8_t *data, size_t size) {
+  return {reinterpret_cast<const char *>(data), size};
 }
 
-inline void check(bool ok, const char* what) {
+inline void check(bool ok, const char *what) {
   if (!ok) {
     std::fprintf(stderr, "fuzz check failed: %s\n", what);
     std::abort();

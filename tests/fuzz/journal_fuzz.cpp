@@ -25,9 +25,10 @@ std::string with_crcs(std::string_view body) {
     const auto line = body.substr(0, nl);
     char crc[9];
     std::snprintf(crc, sizeof crc, "%08lx",
-                  crc32(0, reinterpret_cast<const Bytef*>(line.data()), uInt(line.size())));
+                  crc32(0, reinterpret_cast<const Bytef *>(line.data()), uInt(line.size())));
     out.append(crc).append(1, '\t').append(line).append(1, '\n');
-    if (nl == std::string_view::npos) break;
+    if (nl == std::string_view::npos)
+      break;
     body.remove_prefix(nl + 1);
   }
   return out;
@@ -35,8 +36,9 @@ std::string with_crcs(std::string_view body) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size == 0) return 0;
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size == 0)
+    return 0;
   const auto rest = ballast::fuzz::as_text(data + 1, size - 1);
   const std::string text = (data[0] & 1) ? with_crcs(rest) : std::string(rest);
 
@@ -55,17 +57,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(again && again->record == r->record && again->seq == seq,
             "format -> parse gives the record back");
     }
-    if (nl == std::string_view::npos) break;
+    if (nl == std::string_view::npos)
+      break;
     all.remove_prefix(nl + 1);
   }
 
   const auto plan = ballast::plan_replay(text);
   check(plan.bad_lines <= lines, "no more bad lines than lines");
-  check(plan.restores.size() + plan.ambiguous.size() <= parsed, "a restore comes from a parsed line");
+  check(plan.restores.size() + plan.ambiguous.size() <= parsed,
+        "a restore comes from a parsed line");
   check(plan.out_of_order <= parsed, "no more records out of order than records");
   std::set<std::pair<uint64_t, std::string>> keys;
-  for (const auto* list : {&plan.restores, &plan.ambiguous})
-    for (const auto& r : *list) {
+  for (const auto *list : {&plan.restores, &plan.ambiguous})
+    for (const auto &r : *list) {
       check(r.kind == ballast::journal_record::op::claim, "only claims are restored");
       check(keys.emplace(r.cgroup_id, r.knob).second,
             "one restore per (cgroup, knob), and none for an ambiguous one");

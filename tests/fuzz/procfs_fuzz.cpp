@@ -5,12 +5,12 @@
 
 using ballast::fuzz::check;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto text = ballast::fuzz::as_text(data, size);
   if (auto st = ballast::sys::parse_proc_stat(text)) {
     check(st->comm.size() + 2 <= text.size(), "comm lies within the text");
   }
-  (void) ballast::sys::parse_status_uid(text);
+  (void)ballast::sys::parse_status_uid(text);
   const auto cmdline = ballast::sys::parse_cmdline(text);
   check(cmdline.find('\0') == std::string::npos, "cmdline has no NUL left");
   check(cmdline.size() <= text.size(), "cmdline is no longer than its text");

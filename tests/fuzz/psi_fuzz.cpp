@@ -11,14 +11,14 @@ using ballast::fuzz::check;
 
 namespace {
 
-void check_line(const ballast::sys::psi_line& l) {
+void check_line(const ballast::sys::psi_line &l) {
   for (double avg : {l.avg10, l.avg60, l.avg300})
     check(std::isfinite(avg) && avg >= 0, "an average is a finite, non-negative percentage");
 }
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto text = ballast::fuzz::as_text(data, size);
   const auto reading = ballast::sys::parse_psi(text);
   if (!reading) {
@@ -27,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   check(text.find("some") != std::string_view::npos, "a reading has a 'some' line");
   check_line(reading->some);
-  if (reading->full) check_line(*reading->full);
+  if (reading->full)
+    check_line(*reading->full);
   return 0;
 }

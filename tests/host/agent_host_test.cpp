@@ -22,24 +22,25 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST_F(AgentHostTest, LifecycleEventsReachTheActorsAndActorsGoBackToZero) {
-  auto& agent = start();
+  auto &agent = start();
   auto base = agent.metrics();
   double cgroups_before = base.value("ballast_actors", {{"type", "cgroup"}});
   auto dir = root_ + subtree_ + "/job";
   make_cgroup_dir(dir);
   pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
-  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+  EXPECT_TRUE(metrics_eventually([&](const scrape &m) {
     return m.value("ballast_cgroup_pressure_stall_seconds_total",
                    {{"cgroup", subtree_ + "/job"}, {"resource", "cpu"}, {"kind", "some"}}) >= 0 &&
            m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before + 1 &&
            m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1 &&
-           m.value("ballast_process_resident_bytes",
-                   {{"policy", "telemetry"}, {"cgroup", subtree_ + "/job"}, {"pid", std::to_string(pid)},
-                    {"comm", "sleep"}}) > 0;
+           m.value("ballast_process_resident_bytes", {{"policy", "telemetry"},
+                                                      {"cgroup", subtree_ + "/job"},
+                                                      {"pid", std::to_string(pid)},
+                                                      {"comm", "sleep"}}) > 0;
   })) << agent.metrics().text();
   kill_and_reap(pid);
   remove_cgroup_dir(dir);
-  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+  EXPECT_TRUE(metrics_eventually([&](const scrape &m) {
     return m.value("ballast_actors", {{"type", "cgroup"}}) == cgroups_before &&
            m.value("ballast_actors", {{"type", "policy"}}) == 0;
   })) << agent.metrics().text();
@@ -57,7 +58,7 @@ TEST_F(AgentHostTest, LifecycleEventsReachTheActorsAndActorsGoBackToZero) {
 // their baseline, every event the cycles made was counted, none lost, no fd
 // leaked, and RSS grew by at most 1 MiB after the warm-up.
 TEST_F(AgentHostTest, ASoakLeavesNoActorsFdsOrUncountedEvents) {
-  auto& agent = start();
+  auto &agent = start();
   auto r = run_soak(agent, root_ + subtree_, 3000, 1000);
   EXPECT_TRUE(r.drained) << agent.metrics().text();
   EXPECT_EQ(r.cgroup_actors_after, r.cgroup_actors_before);
@@ -69,7 +70,8 @@ TEST_F(AgentHostTest, ASoakLeavesNoActorsFdsOrUncountedEvents) {
     EXPECT_GE(r.seen[kind], r.generated[kind]) << kind;
   EXPECT_EQ(r.after.fds, r.after_warmup.fds);
   double growth = r.after.rss_bytes - r.after_warmup.rss_bytes;
-  std::printf("soak: %d cycles in %.1f s after the warm-up; RSS %.1f -> %.1f MiB (%+.0f KiB); fds %d -> %d\n",
+  std::printf("soak: %d cycles in %.1f s after the warm-up; RSS %.1f -> %.1f MiB (%+.0f KiB); fds "
+              "%d -> %d\n",
               r.cycles - r.warmup, r.cycle_seconds, r.after_warmup.rss_bytes / 1048576,
               r.after.rss_bytes / 1048576, growth / 1024, r.after_warmup.fds, r.after.fds);
 #ifdef __SANITIZE_ADDRESS__
@@ -88,7 +90,7 @@ TEST_F(AgentHostTest, ASoakLeavesNoActorsFdsOrUncountedEvents) {
 TEST_F(AgentHostTest, ARingBufferOverflowIsCountedAndRepairedByARescan) {
   auto json = config_json(port_, subtree_, journal_);
   json.insert(1, R"("ring_buffer_bytes": 4096, )");
-  auto& agent = start(json);
+  auto &agent = start(json);
   double rescans = agent.metrics().value("ballast_rescans_total");
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 2000; ++i) {
@@ -99,10 +101,14 @@ TEST_F(AgentHostTest, ARingBufferOverflowIsCountedAndRepairedByARescan) {
   }
   // 60 s: the same test runs inside the TCG VM too, where the burst alone
   // takes seconds.
-  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
-    return m.value("ballast_events_lost_total") > 0 && m.value("ballast_rescans_total") > rescans &&
-           m.value("ballast_actors", {{"type", "cgroup"}}) == 51;
-  }, 60s)) << agent.metrics().text();
+  EXPECT_TRUE(metrics_eventually(
+      [&](const scrape &m) {
+        return m.value("ballast_events_lost_total") > 0 &&
+               m.value("ballast_rescans_total") > rescans &&
+               m.value("ballast_actors", {{"type", "cgroup"}}) == 51;
+      },
+      60s))
+      << agent.metrics().text();
   auto m = agent.metrics();
   std::printf("overflow: %.0f records lost, %.0f rescans, settled %.2f s after the burst began\n",
               m.value("ballast_events_lost_total"), m.value("ballast_rescans_total") - rescans,
@@ -115,8 +121,8 @@ TEST_F(AgentHostTest, ProcessesThatExistedBeforeTheAgentAreEnrolled) {
   auto dir = root_ + subtree_ + "/early";
   make_cgroup_dir(dir);
   pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
-  auto& agent = start();
-  EXPECT_TRUE(metrics_eventually([&](const scrape& m) {
+  auto &agent = start();
+  EXPECT_TRUE(metrics_eventually([&](const scrape &m) {
     return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
   })) << agent.metrics().text();
   kill_and_reap(pid);
@@ -124,7 +130,7 @@ TEST_F(AgentHostTest, ProcessesThatExistedBeforeTheAgentAreEnrolled) {
 }
 
 TEST_F(AgentHostTest, SigtermExitsZeroPromptly) {
-  auto& agent = start();
+  auto &agent = start();
   auto t0 = std::chrono::steady_clock::now();
   agent.signal(SIGTERM);
   auto code = agent.wait_exit(5s);
@@ -136,19 +142,20 @@ TEST_F(AgentHostTest, SigtermExitsZeroPromptly) {
 }
 
 TEST_F(AgentHostTest, SighupWithABrokenConfigKeepsTheRunningOne) {
-  auto& agent = start();
-  std::ofstream(agent.config_path()) << R"({"policies": [{"name": "t", "type": "telemetry", "interval": "1ms"}]})";
+  auto &agent = start();
+  std::ofstream(agent.config_path())
+      << R"({"policies": [{"name": "t", "type": "telemetry", "interval": "1ms"}]})";
   agent.signal(SIGHUP);
-  EXPECT_TRUE(metrics_eventually([](const scrape& m) {
+  EXPECT_TRUE(metrics_eventually([](const scrape &m) {
     return m.value("ballast_config_reloads_total", {{"result", "refused"}}) == 1;
   }));
   EXPECT_NE(agent.log().find("policies[0].interval: must be at least 10ms"), std::string::npos)
-    << agent.log();
+      << agent.log();
   // Still running on the old config: new processes are still enrolled.
   auto dir = root_ + subtree_ + "/after";
   make_cgroup_dir(dir);
   pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
-  EXPECT_TRUE(metrics_eventually([](const scrape& m) {
+  EXPECT_TRUE(metrics_eventually([](const scrape &m) {
     return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
   }));
   kill_and_reap(pid);
@@ -159,16 +166,17 @@ TEST_F(AgentHostTest, SighupWithAGoodConfigAppliesIt) {
   auto dir = root_ + subtree_ + "/job";
   make_cgroup_dir(dir);
   pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
-  auto& agent = start();
-  ASSERT_TRUE(metrics_eventually([](const scrape& m) {
+  auto &agent = start();
+  ASSERT_TRUE(metrics_eventually([](const scrape &m) {
     return m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 1;
   }));
   // The policy now selects nothing in our subtree: its actor ends.
   std::ofstream(agent.config_path())
-    << config_json(port_, subtree_, journal_).replace(
-         config_json(port_, subtree_, journal_).rfind(subtree_ + "/**"), subtree_.size() + 3, "/nowhere");
+      << config_json(port_, subtree_, journal_)
+             .replace(config_json(port_, subtree_, journal_).rfind(subtree_ + "/**"),
+                      subtree_.size() + 3, "/nowhere");
   agent.signal(SIGHUP);
-  EXPECT_TRUE(metrics_eventually([](const scrape& m) {
+  EXPECT_TRUE(metrics_eventually([](const scrape &m) {
     return m.value("ballast_config_reloads_total", {{"result", "ok"}}) == 1 &&
            m.value("ballast_policy_actors", {{"policy", "telemetry"}}) == 0;
   })) << agent.log();
@@ -184,7 +192,7 @@ TEST_F(AgentHostTest, ASecondAgentOnATakenPortFailsNamingThePort) {
   EXPECT_EQ(*code, 1);
   EXPECT_NE(second.log().find("port " + std::to_string(port_) + " is already in use"),
             std::string::npos)
-    << second.log();
+      << second.log();
 }
 
 // Two agents on one journal would mix their records and restore each
@@ -213,7 +221,7 @@ TEST_F(AgentHostTest, AKnobLeftChangedByAKilledAgentIsRestoredAtStart) {
                            subtree_ + "/held"}));
   }
   std::ofstream(dir + "/cgroup.max.descendants") << "3";
-  auto& agent = start();
+  auto &agent = start();
   std::ifstream in(dir + "/cgroup.max.descendants");
   std::string value;
   in >> value;
@@ -230,11 +238,11 @@ TEST_F(AgentHostTest, ACorruptJournalIsReportedAndTheValidPartReplayed) {
   {
     std::ofstream(journal_) << "garbage that is not a record\n"
                             << format_record(1, {journal_record::op::claim, st.st_ino,
-                                              "cgroup.max.depth", "max", subtree_ + "/held"})
-                            << "8bad";  // torn last line
+                                                 "cgroup.max.depth", "max", subtree_ + "/held"})
+                            << "8bad"; // torn last line
   }
   std::ofstream(dir + "/cgroup.max.depth") << "2";
-  auto& agent = start();
+  auto &agent = start();
   std::ifstream in(dir + "/cgroup.max.depth");
   std::string value;
   in >> value;

@@ -13,7 +13,9 @@ namespace ballast::test {
 
 namespace {
 
-command_result run(const std::string& args) { return run_command(ballastd_path() + " " + args); }
+command_result run(const std::string &args) {
+  return run_command(ballastd_path() + " " + args);
+}
 
 TEST(Cli, VersionAndHelp) {
   auto v = run("--version");

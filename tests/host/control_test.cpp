@@ -18,18 +18,18 @@ namespace {
 class ControlTest : public AgentHostTest {
 protected:
   // ballastctl as root, with the agent's cookie.
-  command_result ctl(const std::string& args, const std::string& tls = "") {
+  command_result ctl(const std::string &args, const std::string &tls = "") {
     return ctl_as("", "--cookie " + agent_->cookie_path() + " " + tls + " " + args);
   }
   // ballastctl as another user (runuser -u USER), or as root without the
   // cookie when user is "".
-  command_result ctl_as(const std::string& user, const std::string& args) {
+  command_result ctl_as(const std::string &user, const std::string &args) {
     return run_command((user.empty() ? "" : "runuser -u " + user + " -- ") + ballastctl_path() +
                        " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
                        " " + args);
   }
-  static std::string read(const std::string& file) { return read_trimmed(file); }
-  std::string field(const std::string& json_text, const std::string& key) {
+  static std::string read(const std::string &file) { return read_trimmed(file); }
+  std::string field(const std::string &json_text, const std::string &key) {
     auto at = json_text.find("\"" + key + "\": ");
     if (at == std::string::npos)
       return "";
@@ -47,7 +47,7 @@ TEST_F(ControlTest, StatusAndPoliciesAnswerInTablesAndJson) {
   EXPECT_EQ(j.code, 0) << j.output;
   auto hash = run_command(ballastd_path() + " --check-config " + agent_->config_path());
   EXPECT_NE(hash.output.find(field(j.output, "config_hash").substr(1, 16)), std::string::npos)
-    << j.output << hash.output;
+      << j.output << hash.output;
   auto p = ctl("policies");
   EXPECT_EQ(p.code, 0);
   EXPECT_NE(p.output.find("telemetry"), std::string::npos) << p.output;
@@ -57,17 +57,20 @@ TEST_F(ControlTest, ABadConfigIsRefusedWithItsErrorsAndTheRunningOneKept) {
   start();
   auto before = field(ctl("-o json status").output, "config_hash");
   temp_tree dir;
-  dir.write("/bad.json", R"({"policies": [{"name": "t", "type": "telemetry", "interval": "1ms"}]})");
+  dir.write("/bad.json",
+            R"({"policies": [{"name": "t", "type": "telemetry", "interval": "1ms"}]})");
   auto r = ctl("apply " + dir.path("/bad.json"));
   EXPECT_EQ(r.code, 1) << r.output;
-  EXPECT_NE(r.output.find("policies[0].interval: must be at least 10ms"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("policies[0].interval: must be at least 10ms"), std::string::npos)
+      << r.output;
   EXPECT_EQ(field(ctl("-o json status").output, "config_hash"), before);
   dir.write("/good.json", config_json(port_, subtree_, journal_, "250ms"));
   auto g = ctl("-o json apply " + dir.path("/good.json"));
   EXPECT_EQ(g.code, 0) << g.output;
   auto applied = field(g.output, "config_hash");
   EXPECT_NE(applied, before);
-  EXPECT_TRUE(eventually([&] { return field(ctl("-o json status").output, "config_hash") == applied; }));
+  EXPECT_TRUE(
+      eventually([&] { return field(ctl("-o json status").output, "config_hash") == applied; }));
 }
 
 // Chosen and documented: the config file is the source of truth; what was
@@ -79,7 +82,8 @@ TEST_F(ControlTest, ARemotelyAppliedConfigLastsUntilTheRestart) {
   dir.write("/other.json", config_json(port_, subtree_, journal_, "250ms"));
   auto applied = field(ctl("-o json apply " + dir.path("/other.json")).output, "config_hash");
   ASSERT_NE(applied, from_file);
-  ASSERT_TRUE(eventually([&] { return field(ctl("-o json status").output, "config_hash") == applied; }));
+  ASSERT_TRUE(
+      eventually([&] { return field(ctl("-o json status").output, "config_hash") == applied; }));
   agent_->signal(SIGTERM);
   ASSERT_EQ(agent_->wait_exit(5s), 0);
   start();
@@ -96,10 +100,12 @@ TEST_F(ControlTest, FreezeInDryRunSaysItWasNotWritten) {
   auto f = ctl("freeze " + subtree_ + "/job");
   EXPECT_EQ(f.code, 0) << f.output;
   EXPECT_EQ(f.output, "freeze " + subtree_ + "/job: dry-run: not written\n");
-  EXPECT_NE(ctl("cgroups").output.find("cgroup.freeze=1"), std::string::npos) << "the claim is shown";
+  EXPECT_NE(ctl("cgroups").output.find("cgroup.freeze=1"), std::string::npos)
+      << "the claim is shown";
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(read(dir + "/cgroup.freeze"), "0");
-  EXPECT_EQ(ctl("thaw " + subtree_ + "/job").output, "thaw " + subtree_ + "/job: dry-run: not written\n");
+  EXPECT_EQ(ctl("thaw " + subtree_ + "/job").output,
+            "thaw " + subtree_ + "/job: dry-run: not written\n");
   remove_cgroup_dir(dir);
 }
 
@@ -114,18 +120,20 @@ TEST_F(ControlTest, FreezeAndThawARealCgroupAndSigtermThaws) {
   auto dir = root_ + subtree_ + "/job";
   make_cgroup_dir(dir);
   pid_t pid = spawn_in_cgroup(dir, {"/bin/sleep", "30"});
-  auto& agent = start();
+  auto &agent = start();
   auto path = subtree_ + "/job";
   auto f = ctl("freeze " + path);
   EXPECT_EQ(f.code, 0) << f.output;
-  EXPECT_TRUE(eventually([&] { return read(dir + "/cgroup.events").find("frozen 1") != std::string::npos; }));
+  EXPECT_TRUE(eventually(
+      [&] { return read(dir + "/cgroup.events").find("frozen 1") != std::string::npos; }));
   EXPECT_NE(ctl("cgroups").output.find("cgroup.freeze=1"), std::string::npos);
   EXPECT_EQ(ctl("thaw " + path).code, 0);
   EXPECT_TRUE(eventually([&] { return read(dir + "/cgroup.freeze") == "0"; }));
   EXPECT_EQ(ctl("freeze " + path).code, 0);
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait_exit(5s), 0);
-  EXPECT_EQ(read(dir + "/cgroup.freeze"), "0") << "SIGTERM must thaw what the control interface froze";
+  EXPECT_EQ(read(dir + "/cgroup.freeze"), "0")
+      << "SIGTERM must thaw what the control interface froze";
   kill_and_reap(pid);
   remove_cgroup_dir(dir);
 }
@@ -144,12 +152,14 @@ TEST_F(ControlTest, AnUnprivilegedUserChangesNothing) {
   std::ofstream(kill_all) << R"({"policies": [{"name": "k", "type": "budget", "interval": "100ms",
     "select": {"cgroups": ["/**"]}, "params": {"kill": "1M"}}]})";
   ::chmod(kill_all.c_str(), 0644);
-  for (const std::string& change : std::vector<std::string>{"dry-run on", "apply " + kill_all, "freeze " + subtree_ + "/job",
-                             "thaw " + subtree_ + "/job", "release " + subtree_ + "/job"}) {
+  for (const std::string &change :
+       std::vector<std::string>{"dry-run on", "apply " + kill_all, "freeze " + subtree_ + "/job",
+                                "thaw " + subtree_ + "/job", "release " + subtree_ + "/job"}) {
     auto r = ctl_as("nobody", change);
     EXPECT_EQ(r.code, 1) << change << ": " << r.output;
     EXPECT_NE(r.output.find("refused: not authorized: " + change.substr(0, change.find(' ', 3))),
-              std::string::npos) << change << ": " << r.output;
+              std::string::npos)
+        << change << ": " << r.output;
     EXPECT_NE(r.output.find("group 'ballast'"), std::string::npos) << r.output;
     // Root without the cookie (or with a wrong one) is refused the same way.
     EXPECT_EQ(ctl_as("", "--cookie /etc/hostname " + change).code, 1) << change;
@@ -160,7 +170,8 @@ TEST_F(ControlTest, AnUnprivilegedUserChangesNothing) {
   EXPECT_EQ(ctl_as("nobody", "status").code, 0) << "reads are open by default";
   EXPECT_EQ(ctl_as("nobody", "cgroups").code, 0);
   EXPECT_NE(agent_->log().find("refused dry-run on from a client without the control cookie"),
-            std::string::npos) << agent_->log();
+            std::string::npos)
+      << agent_->log();
   ::unlink(kill_all.c_str());
   remove_cgroup_dir(dir);
 }
@@ -172,7 +183,8 @@ TEST_F(ControlTest, AMemberOfTheControlGroupMayChangeAndClosedReadsNeedTheCookie
   ASSERT_EQ(::mkdir(cookie_dir.c_str(), 0755), 0);
   auto json = config_json(port_, subtree_, journal_);
   json.insert(1, R"("control": {"listen": "127.0.0.1:)" + std::to_string(port_ + 10000) +
-                   R"(", "cookie": ")" + cookie_dir + R"(/control.cookie", "group": "nogroup", "open_reads": false}, )");
+                     R"(", "cookie": ")" + cookie_dir +
+                     R"(/control.cookie", "group": "nogroup", "open_reads": false}, )");
   start(json);
   struct stat st {};
   ASSERT_EQ(::stat((cookie_dir + "/control.cookie").c_str(), &st), 0);
@@ -184,11 +196,14 @@ TEST_F(ControlTest, AMemberOfTheControlGroupMayChangeAndClosedReadsNeedTheCookie
   EXPECT_TRUE(eventually([&] { return ctl_as("nobody", member + "dry-run").output == "on\n"; }));
   auto closed = ctl_as("", "--cookie /nonexistent status");
   EXPECT_EQ(closed.code, 1) << closed.output;
-  EXPECT_NE(closed.output.find("refused: not authorized: status"), std::string::npos) << closed.output;
-  EXPECT_NE(closed.output.find("/nonexistent"), std::string::npos) << "the client says why it had no cookie";
+  EXPECT_NE(closed.output.find("refused: not authorized: status"), std::string::npos)
+      << closed.output;
+  EXPECT_NE(closed.output.find("/nonexistent"), std::string::npos)
+      << "the client says why it had no cookie";
   agent_->signal(SIGTERM);
   EXPECT_EQ(agent_->wait_exit(5s), 0);
-  EXPECT_NE(::access((cookie_dir + "/control.cookie").c_str(), F_OK), 0) << "a stopped agent leaves no cookie";
+  EXPECT_NE(::access((cookie_dir + "/control.cookie").c_str(), F_OK), 0)
+      << "a stopped agent leaves no cookie";
   ::rmdir(cookie_dir.c_str());
 }
 
@@ -211,9 +226,9 @@ TEST_F(ControlTest, GarbageOnTheControlPortDisturbsNoOtherClient) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(agent_->control_port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
   std::string junk(4096, '\xff');
-  (void) ::write(fd, junk.data(), junk.size());
+  (void)::write(fd, junk.data(), junk.size());
   std::this_thread::sleep_for(200ms);
   ::close(fd);
   EXPECT_EQ(ctl("status").code, 0);
@@ -230,11 +245,13 @@ TEST_F(ControlTest, WatchStreamsKnobWrites) {
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(ctl("freeze " + subtree_ + "/job").code, 0);
-  EXPECT_TRUE(eventually([&] { return read(out.path("/watch")).find("cgroup.freeze=1") != std::string::npos; }))
-    << read(out.path("/watch"));
+  EXPECT_TRUE(eventually([&] {
+    return read(out.path("/watch")).find("cgroup.freeze=1") != std::string::npos;
+  })) << read(out.path("/watch"));
   agent_->signal(SIGTERM);
   EXPECT_EQ(agent_->wait_exit(5s), 0);
-  EXPECT_TRUE(eventually([&] { return read(out.path("/watch")).find("connection is gone") != std::string::npos; }));
+  EXPECT_TRUE(eventually(
+      [&] { return read(out.path("/watch")).find("connection is gone") != std::string::npos; }));
   remove_cgroup_dir(dir);
 }
 
@@ -246,8 +263,9 @@ TEST(ControlCli, UnreachableAndUsageErrorsHaveTheirExitCodes) {
   // A CA without a certificate would make CAF abort: a clear usage error.
   auto ca = run_command(ballastctl_path() + " --tls-ca /etc/hostname status");
   EXPECT_EQ(ca.code, 2) << ca.output;
-  EXPECT_NE(ca.output.find("TLS needs a certificate, its key and the CA file together"), std::string::npos)
-    << ca.output;
+  EXPECT_NE(ca.output.find("TLS needs a certificate, its key and the CA file together"),
+            std::string::npos)
+      << ca.output;
 }
 
 TEST_F(ControlTest, ANonLoopbackListenerWithoutTlsRefusesToStart) {
@@ -256,7 +274,7 @@ TEST_F(ControlTest, ANonLoopbackListenerWithoutTlsRefusesToStart) {
   agent_ = std::make_unique<agent_process>(ballastd_path(), json, port_);
   EXPECT_EQ(agent_->wait_exit(5s), 1);
   EXPECT_NE(agent_->log().find("control.tls: is required to listen on 0.0.0.0"), std::string::npos)
-    << agent_->log();
+      << agent_->log();
 }
 
 // Certificates made with the openssl CLI: a CA, the agent's and a client's
@@ -269,18 +287,18 @@ protected:
       return;
     if (run_command("command -v openssl").code != 0)
       GTEST_SKIP() << "the openssl CLI is not installed (deploy/dev.sh installs it)";
-    auto sh = [&](const std::string& c) {
+    auto sh = [&](const std::string &c) {
       auto r = run_command("cd " + pki_.root() + " && " + c);
       ASSERT_EQ(r.code, 0) << c << "\n" << r.output;
     };
-    auto self_signed = [&](const std::string& name) {
-      sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + name + " -keyout " + name +
-         ".key -out " + name + ".pem");
+    auto self_signed = [&](const std::string &name) {
+      sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=" + name + " -keyout " +
+         name + ".key -out " + name + ".pem");
     };
-    auto signed_by = [&](const std::string& name, const std::string& ca) {
-      sh("openssl req -newkey rsa:2048 -nodes -subj /CN=" + name + " -keyout " + name + ".key -out " +
-         name + ".csr && openssl x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
-         ".key -CAcreateserial -days 2 -out " + name + ".pem");
+    auto signed_by = [&](const std::string &name, const std::string &ca) {
+      sh("openssl req -newkey rsa:2048 -nodes -subj /CN=" + name + " -keyout " + name +
+         ".key -out " + name + ".csr && openssl x509 -req -in " + name + ".csr -CA " + ca +
+         ".pem -CAkey " + ca + ".key -CAcreateserial -days 2 -out " + name + ".pem");
     };
     self_signed("ca");
     self_signed("otherca");
@@ -289,15 +307,16 @@ protected:
     signed_by("stranger", "otherca");
     self_signed("selfie");
   }
-  std::string tls_of(const std::string& name, const std::string& ca = "ca") {
-    return "--tls-cert " + pki_.path("/" + name + ".pem") + " --tls-key " + pki_.path("/" + name + ".key") +
-           " --tls-ca " + pki_.path("/" + ca + ".pem");
+  std::string tls_of(const std::string &name, const std::string &ca = "ca") {
+    return "--tls-cert " + pki_.path("/" + name + ".pem") + " --tls-key " +
+           pki_.path("/" + name + ".key") + " --tls-ca " + pki_.path("/" + ca + ".pem");
   }
   void start_tls() {
     auto json = config_json(port_, subtree_, journal_);
     json.insert(1, R"("control": {"listen": "127.0.0.1:)" + std::to_string(port_ + 10000) +
-                     R"(", "tls": {"certificate": ")" + pki_.path("/agent.pem") + R"(", "key": ")" +
-                     pki_.path("/agent.key") + R"(", "ca": ")" + pki_.path("/ca.pem") + R"("}}, )");
+                       R"(", "tls": {"certificate": ")" + pki_.path("/agent.pem") +
+                       R"(", "key": ")" + pki_.path("/agent.key") + R"(", "ca": ")" +
+                       pki_.path("/ca.pem") + R"("}}, )");
     start(json);
   }
   temp_tree pki_;

@@ -23,13 +23,17 @@ inline uint16_t next_port() {
   return port++;
 }
 
-inline std::string config_json(uint16_t port, const std::string& subtree, const std::string& journal,
-                        const std::string& interval = "100ms") {
+inline std::string config_json(uint16_t port, const std::string &subtree,
+                               const std::string &journal, const std::string &interval = "100ms") {
   return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
-  "journal": ")" + journal + R"(",
-  "watch": {"include": [")" + subtree + R"(/**"]},
-  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" + interval + R"(",
-                "select": {"cgroups": [")" + subtree + R"(/**"]}}]})";
+  "journal": ")" +
+         journal + R"(",
+  "watch": {"include": [")" +
+         subtree + R"(/**"]},
+  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" +
+         interval + R"(",
+                "select": {"cgroups": [")" +
+         subtree + R"(/**"]}}]})";
 }
 
 class AgentHostTest : public ::testing::Test {
@@ -51,24 +55,24 @@ protected:
     ::unlink(journal_.c_str());
   }
 
-  agent_process& start(const std::string& json, std::initializer_list<std::string> args = {}) {
+  agent_process &start(const std::string &json, std::initializer_list<std::string> args = {}) {
     agent_ = std::make_unique<agent_process>(ballastd_path(), json, port_, args);
     EXPECT_TRUE(agent_->wait_ready()) << agent_->log();
     return *agent_;
   }
 
-  agent_process& start() { return start(config_json(port_, subtree_, journal_)); }
+  agent_process &start() { return start(config_json(port_, subtree_, journal_)); }
 
   // Polls the agent's /metrics until pred holds or `limit` passes.
-  bool metrics_eventually(const std::function<bool(const scrape&)>& pred,
+  bool metrics_eventually(const std::function<bool(const scrape &)> &pred,
                           std::chrono::seconds limit = 5s) {
     return eventually([&] { return pred(agent_->metrics()); }, limit);
   }
 
   // Polls pred every 20 ms until it holds or `limit` passes.
-  static bool eventually(const std::function<bool()>& pred, std::chrono::seconds limit = 5s) {
-    for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;
-         std::this_thread::sleep_for(20ms))
+  static bool eventually(const std::function<bool()> &pred, std::chrono::seconds limit = 5s) {
+    for (auto until = std::chrono::steady_clock::now() + limit;
+         std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(20ms))
       if (pred())
         return true;
     return false;

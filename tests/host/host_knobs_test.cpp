@@ -13,7 +13,7 @@ namespace ballast::test {
 
 namespace {
 
-constexpr const char* swappiness = "/proc/sys/vm/swappiness";
+constexpr const char *swappiness = "/proc/sys/vm/swappiness";
 
 class HostKnobTest : public AgentHostTest {
 protected:
@@ -43,7 +43,7 @@ protected:
 };
 
 TEST_F(HostKnobTest, AHostSettingIsHeldWhileTheAgentRunsAndPutBackAfterSigterm) {
-  auto& agent = start(config_holding_swappiness());
+  auto &agent = start(config_holding_swappiness());
   ASSERT_TRUE(eventually([&] { return now() == held_; })) << agent.log();
   agent.signal(SIGTERM);
   ASSERT_EQ(agent.wait_exit(5s), 0) << agent.log();
@@ -51,12 +51,12 @@ TEST_F(HostKnobTest, AHostSettingIsHeldWhileTheAgentRunsAndPutBackAfterSigterm) 
 }
 
 TEST_F(HostKnobTest, AHostSettingLeftByAKilledAgentIsPutBackAtTheNextStart) {
-  auto& agent = start(config_holding_swappiness());
+  auto &agent = start(config_holding_swappiness());
   ASSERT_TRUE(eventually([&] { return now() == held_; })) << agent.log();
   agent.signal(SIGKILL);
   ASSERT_TRUE(agent.wait_exit(5s));
   ASSERT_EQ(now(), held_) << "nothing restores it but the journal";
-  auto& next = start();  // a config without the setting
+  auto &next = start(); // a config without the setting
   EXPECT_EQ(now(), original_) << next.log();
   EXPECT_EQ(next.metrics().value("ballast_knob_restores_total", {{"reason", "journal"}}), 1);
 }

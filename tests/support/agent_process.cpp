@@ -25,14 +25,14 @@ namespace ballast::test {
 namespace {
 
 // {a="b",c="d"} -> map; values here never contain escaped quotes we rely on.
-std::map<std::string, std::string> parse_labels(const std::string& s) {
+std::map<std::string, std::string> parse_labels(const std::string &s) {
   std::map<std::string, std::string> out;
   size_t i = 0;
   while (i < s.size()) {
     auto eq = s.find('=', i);
     if (eq == std::string::npos)
       break;
-    auto start = eq + 2;  // past ="
+    auto start = eq + 2; // past ="
     std::string value;
     size_t j = start;
     for (; j < s.size() && s[j] != '"'; ++j) {
@@ -41,14 +41,14 @@ std::map<std::string, std::string> parse_labels(const std::string& s) {
       value += s[j];
     }
     out[s.substr(i, eq - i)] = value;
-    i = j + 2;  // past ",
+    i = j + 2; // past ",
   }
   return out;
 }
 
 } // namespace
 
-scrape::scrape(const std::string& text) : text_(text) {
+scrape::scrape(const std::string &text) : text_(text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#')
@@ -64,11 +64,13 @@ scrape::scrape(const std::string& text) : text_(text) {
     } else {
       name = line.substr(0, space);
     }
-    series_.emplace(name, std::make_pair(parse_labels(labels), std::strtod(line.c_str() + space + 1, nullptr)));
+    series_.emplace(
+        name, std::make_pair(parse_labels(labels), std::strtod(line.c_str() + space + 1, nullptr)));
   }
 }
 
-double scrape::value(const std::string& name, const std::map<std::string, std::string>& labels) const {
+double scrape::value(const std::string &name,
+                     const std::map<std::string, std::string> &labels) const {
   auto [b, e] = series_.equal_range(name);
   for (auto it = b; it != e; ++it)
     if (it->second.first == labels)
@@ -76,7 +78,7 @@ double scrape::value(const std::string& name, const std::map<std::string, std::s
   return -1;
 }
 
-double scrape::sum(const std::string& name) const {
+double scrape::sum(const std::string &name) const {
   double total = 0;
   auto [b, e] = series_.equal_range(name);
   for (auto it = b; it != e; ++it)
@@ -84,14 +86,14 @@ double scrape::sum(const std::string& name) const {
   return total;
 }
 
-size_t scrape::series(const std::string& prefix) const {
+size_t scrape::series(const std::string &prefix) const {
   size_t n = 0;
-  for (auto& [name, _] : series_)
+  for (auto &[name, _] : series_)
     n += name.rfind(prefix, 0) == 0;
   return n;
 }
 
-std::vector<std::pair<double, double>> scrape::buckets(const std::string& histogram) const {
+std::vector<std::pair<double, double>> scrape::buckets(const std::string &histogram) const {
   std::vector<std::pair<double, double>> out;
   auto [b, e] = series_.equal_range(histogram + "_bucket");
   for (auto it = b; it != e; ++it) {
@@ -104,8 +106,8 @@ std::vector<std::pair<double, double>> scrape::buckets(const std::string& histog
   return out;
 }
 
-double histogram_quantile(double q, const std::vector<std::pair<double, double>>& before,
-                          const std::vector<std::pair<double, double>>& after) {
+double histogram_quantile(double q, const std::vector<std::pair<double, double>> &before,
+                          const std::vector<std::pair<double, double>> &after) {
   std::vector<std::pair<double, double>> d = after;
   for (size_t i = 0; i < d.size() && i < before.size(); ++i)
     d[i].second -= before[i].second;
@@ -113,7 +115,7 @@ double histogram_quantile(double q, const std::vector<std::pair<double, double>>
     return NAN;
   double rank = q * d.back().second;
   double lower = 0, below = 0;
-  for (auto& [le, count] : d) {
+  for (auto &[le, count] : d) {
     if (count >= rank) {
       if (std::isinf(le))
         return lower;
@@ -125,13 +127,13 @@ double histogram_quantile(double q, const std::vector<std::pair<double, double>>
   return lower;
 }
 
-std::optional<std::string> http_get(uint16_t port, const std::string& path) {
+std::optional<std::string> http_get(uint16_t port, const std::string &path) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
     ::close(fd);
     return std::nullopt;
   }
@@ -151,22 +153,25 @@ std::optional<std::string> http_get(uint16_t port, const std::string& path) {
   return resp.substr(body + 4);
 }
 
-std::string with_test_control(const std::string& config_json, uint16_t port, const std::string& cookie) {
+std::string with_test_control(const std::string &config_json, uint16_t port,
+                              const std::string &cookie) {
   auto cookie_field = R"("cookie": ")" + cookie + R"(", )";
   if (auto control = config_json.find(R"("control": {)"); control != std::string::npos)
     return config_json.find(R"("cookie")") != std::string::npos
-             ? config_json
-             : config_json.substr(0, control + 12) + cookie_field + config_json.substr(control + 12);
+               ? config_json
+               : config_json.substr(0, control + 12) + cookie_field +
+                     config_json.substr(control + 12);
   auto brace = config_json.find('{');
   if (brace == std::string::npos)
-    return config_json;  // not an object: the agent's own error is the point
-  return config_json.substr(0, brace + 1) + R"("control": {)" + cookie_field + R"("listen": "127.0.0.1:)" +
-         std::to_string(port) + R"("}, )" + config_json.substr(brace + 1);
+    return config_json; // not an object: the agent's own error is the point
+  return config_json.substr(0, brace + 1) + R"("control": {)" + cookie_field +
+         R"("listen": "127.0.0.1:)" + std::to_string(port) + R"("}, )" +
+         config_json.substr(brace + 1);
 }
 
-command_result run_command(const std::string& shell_command) {
+command_result run_command(const std::string &shell_command) {
   command_result r;
-  FILE* p = ::popen((shell_command + " 2>&1").c_str(), "r");
+  FILE *p = ::popen((shell_command + " 2>&1").c_str(), "r");
   char buf[4096];
   for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
     r.output.append(buf, n);
@@ -179,9 +184,9 @@ std::string ballastctl_path() {
   return (std::filesystem::path(ballastd_path()).parent_path() / "ballastctl").string();
 }
 
-agent_process::agent_process(const std::string& ballastd, const std::string& config_json,
+agent_process::agent_process(const std::string &ballastd, const std::string &config_json,
                              uint16_t metrics_port, std::initializer_list<std::string> extra_args)
-  : port_(metrics_port) {
+    : port_(metrics_port) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "ballast-agent-XXXXXX").string();
   if (!::mkdtemp(tmpl.data()))
     throw std::runtime_error("mkdtemp");
@@ -196,8 +201,8 @@ agent_process::agent_process(const std::string& ballastd, const std::string& con
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(log, STDERR_FILENO);
     ::dup2(log, STDOUT_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : args)
+    std::vector<char *> argv;
+    for (auto &a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
@@ -235,9 +240,13 @@ bool agent_process::wait_ready(std::chrono::milliseconds limit) {
   return false;
 }
 
-scrape agent_process::metrics() const { return scrape(http_get(port_).value_or("")); }
+scrape agent_process::metrics() const {
+  return scrape(http_get(port_).value_or(""));
+}
 
-void agent_process::signal(int sig) const { ::kill(pid_, sig); }
+void agent_process::signal(int sig) const {
+  ::kill(pid_, sig);
+}
 
 std::optional<int> agent_process::wait_exit(std::chrono::milliseconds limit) {
   auto until = std::chrono::steady_clock::now() + limit;
@@ -260,9 +269,10 @@ std::string cgroup2_root() {
 }
 
 std::string ballastd_path() {
-  const char* p = std::getenv("BALLASTD_PATH");
+  const char *p = std::getenv("BALLASTD_PATH");
   if (!p)
-    throw std::runtime_error("set BALLASTD_PATH to the ballastd under test (ctest and bench/run.sh do)");
+    throw std::runtime_error(
+        "set BALLASTD_PATH to the ballastd under test (ctest and bench/run.sh do)");
   return p;
 }
 

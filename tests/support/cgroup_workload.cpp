@@ -16,13 +16,13 @@ namespace ballast::test {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
+[[noreturn]] void fail(const std::string &what) {
   throw std::runtime_error(what + ": " + std::strerror(errno));
 }
 
 } // namespace
 
-pid_t spawn_in_cgroup(const std::string& cgroup_dir, const std::vector<std::string>& argv) {
+pid_t spawn_in_cgroup(const std::string &cgroup_dir, const std::vector<std::string> &argv) {
   int gate[2];
   if (::pipe2(gate, O_CLOEXEC) != 0)
     fail("pipe");
@@ -34,9 +34,9 @@ pid_t spawn_in_cgroup(const std::string& cgroup_dir, const std::vector<std::stri
     ::close(gate[1]);
     if (::read(gate[0], &go, 1) != 1)
       ::_exit(126);
-    std::vector<char*> args;
-    for (auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
+    std::vector<char *> args;
+    for (auto &a : argv)
+      args.push_back(const_cast<char *>(a.c_str()));
     args.push_back(nullptr);
     ::execv(args[0], args.data());
     ::_exit(127);
@@ -63,12 +63,12 @@ void kill_and_reap(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
-void make_cgroup_dir(const std::string& dir) {
+void make_cgroup_dir(const std::string &dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     fail("mkdir " + dir);
 }
 
-void remove_cgroup_dir(const std::string& dir) {
+void remove_cgroup_dir(const std::string &dir) {
   for (int i = 0; i < 1000; ++i) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT)
       return;
@@ -79,19 +79,19 @@ void remove_cgroup_dir(const std::string& dir) {
   fail("rmdir " + dir + " (still busy)");
 }
 
-void lifecycle_cycle(const std::string& cgroup_dir) {
+void lifecycle_cycle(const std::string &cgroup_dir) {
   make_cgroup_dir(cgroup_dir);
   pid_t pid = spawn_in_cgroup(cgroup_dir, {"/bin/true"});
   ::waitpid(pid, nullptr, 0);
   remove_cgroup_dir(cgroup_dir);
 }
 
-void lifecycle_cycles(const std::string& base, int from, int to) {
+void lifecycle_cycles(const std::string &base, int from, int to) {
   for (int i = from; i < to; ++i)
     lifecycle_cycle(base + "/c" + std::to_string(i % 64));
 }
 
-std::string read_trimmed(const std::string& path) {
+std::string read_trimmed(const std::string &path) {
   std::ifstream in(path);
   std::string s((std::istreambuf_iterator<char>(in)), {});
   while (!s.empty() && s.back() == '\n')

@@ -37,7 +37,7 @@
 
 namespace {
 
-constexpr const char* usage = R"(usage: ballast-memhog [options]
+constexpr const char *usage = R"(usage: ballast-memhog [options]
 
 Fills memory with poorly-compressible data and keeps touching a hot part of it
 in random page order, printing pages touched per second.
@@ -61,7 +61,7 @@ struct Options {
   std::uint64_t cold = 0;
   double seconds = 0; // 0: until a signal
   double ramp = 0;
-  const char* report = nullptr;
+  const char *report = nullptr;
 };
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -70,13 +70,13 @@ extern "C" void on_stop_signal(int) {
   stop_requested = 1;
 }
 
-[[noreturn]] void bad_flag(const char* flag, const char* why) {
+[[noreturn]] void bad_flag(const char *flag, const char *why) {
   std::fprintf(stderr, "ballast-memhog: %s: %s\n", flag, why);
   std::exit(2);
 }
 
-bool parse_size(const char* s, std::uint64_t& out) {
-  char* end = nullptr;
+bool parse_size(const char *s, std::uint64_t &out) {
+  char *end = nullptr;
   if (*s < '0' || *s > '9')
     return false;
   errno = 0;
@@ -93,8 +93,8 @@ bool parse_size(const char* s, std::uint64_t& out) {
   return true;
 }
 
-bool parse_seconds(const char* s, double& out) {
-  char* end = nullptr;
+bool parse_seconds(const char *s, double &out) {
+  char *end = nullptr;
   errno = 0;
   double v = std::strtod(s, &end);
   if (end == s || *end != '\0' || errno != 0 || !std::isfinite(v) || v < 0)
@@ -103,7 +103,7 @@ bool parse_seconds(const char* s, double& out) {
   return true;
 }
 
-Options parse_args(int argc, char** argv) {
+Options parse_args(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -116,7 +116,7 @@ Options parse_args(int argc, char** argv) {
       bad_flag(argv[i], "unknown flag (see --help)");
     if (i + 1 >= argc)
       bad_flag(argv[i], "needs a value");
-    const char* value = argv[++i];
+    const char *value = argv[++i];
     if (flag == "--hot" && (!parse_size(value, o.hot) || o.hot == 0))
       bad_flag("--hot", "must be a size above 0, like 64M");
     if (flag == "--cold" && !parse_size(value, o.cold))
@@ -151,31 +151,31 @@ struct Rng {
 
 const std::size_t page_size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 
-std::uint8_t* map_pages(std::size_t pages, const char* what) {
+std::uint8_t *map_pages(std::size_t pages, const char *what) {
   if (pages == 0)
     return nullptr;
-  void* p =
+  void *p =
       mmap(nullptr, pages * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     std::fprintf(stderr, "ballast-memhog: cannot map %zu pages of %s: %s\n", pages, what,
                  std::strerror(errno));
     std::exit(1);
   }
-  return static_cast<std::uint8_t*>(p);
+  return static_cast<std::uint8_t *>(p);
 }
 
 // Fills pages [from, to) of base with random words; stops early on a signal.
-void fill_pages(std::uint8_t* base, std::size_t from, std::size_t to, Rng& rng) {
+void fill_pages(std::uint8_t *base, std::size_t from, std::size_t to, Rng &rng) {
   const std::size_t words = page_size / sizeof(std::uint64_t);
   for (std::size_t p = from; p < to && !stop_requested; ++p) {
-    auto* w = reinterpret_cast<std::uint64_t*>(base + p * page_size);
+    auto *w = reinterpret_cast<std::uint64_t *>(base + p * page_size);
     for (std::size_t i = 0; i < words; ++i)
       w[i] = rng.next();
   }
 }
 
 std::uint64_t rss_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  std::FILE *f = std::fopen("/proc/self/statm", "r");
   unsigned long long size = 0, resident = 0;
   if (f) {
     if (std::fscanf(f, "%llu %llu", &size, &resident) != 2)
@@ -198,7 +198,7 @@ double median(std::vector<double> v) {
 }
 
 // Hot pages the ramp allows at elapsed time t.
-std::size_t ramp_target(const Options& o, std::size_t hot_pages, double t) {
+std::size_t ramp_target(const Options &o, std::size_t hot_pages, double t) {
   if (o.ramp <= 0 || t >= o.ramp)
     return hot_pages;
   return static_cast<std::size_t>(static_cast<double>(hot_pages) * (t / o.ramp));
@@ -206,11 +206,11 @@ std::size_t ramp_target(const Options& o, std::size_t hot_pages, double t) {
 
 // The touch loop's state and its once-in-a-while chores (clock, ramp, report).
 struct Run {
-  const Options& o;
-  std::uint8_t* hot;
+  const Options &o;
+  std::uint8_t *hot;
   std::size_t hot_pages;
   std::size_t active; // hot pages filled and in the passes so far
-  Rng& rng;
+  Rng &rng;
   Clock::time_point start = Clock::now();
   Clock::time_point last_report = start;
   std::uint64_t touched = 0, touched_at_report = 0, passes = 0;
@@ -243,7 +243,7 @@ struct Run {
 
   // One pass over the active hot pages in a fresh Fisher-Yates order (shuffling
   // only the prefix keeps it a permutation of 0..active-1); false if cut short.
-  bool pass(std::vector<std::uint32_t>& order) {
+  bool pass(std::vector<std::uint32_t> &order) {
     constexpr std::size_t pages_between_ticks = 64;
     const std::size_t n = active;
     if (n == 0) { // ramping up from nothing: wait for the first pages
@@ -254,7 +254,7 @@ struct Run {
       std::swap(order[i - 1], order[rng.below(static_cast<std::uint32_t>(i))]);
     const std::size_t word = passes % (page_size / sizeof(std::uint64_t));
     for (std::size_t i = 0; i < n; ++i) {
-      auto* w = reinterpret_cast<volatile std::uint64_t*>(hot + order[i] * page_size);
+      auto *w = reinterpret_cast<volatile std::uint64_t *>(hot + order[i] * page_size);
       w[word] = w[word] * 3 + 1;
       ++touched;
       if (i % pages_between_ticks == pages_between_ticks - 1 && !tick())
@@ -267,7 +267,7 @@ struct Run {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   const Options o = parse_args(argc, argv);
 
   struct sigaction sa {};
@@ -278,8 +278,8 @@ int main(int argc, char** argv) {
 
   const std::size_t hot_pages = (o.hot + page_size - 1) / page_size;
   const std::size_t cold_pages = (o.cold + page_size - 1) / page_size;
-  std::uint8_t* hot = map_pages(hot_pages, "hot set");
-  std::uint8_t* cold = map_pages(cold_pages, "cold set");
+  std::uint8_t *hot = map_pages(hot_pages, "hot set");
+  std::uint8_t *cold = map_pages(cold_pages, "cold set");
   std::vector<std::uint32_t> order(hot_pages);
   for (std::size_t i = 0; i < hot_pages; ++i)
     order[i] = static_cast<std::uint32_t>(i);
@@ -308,7 +308,7 @@ int main(int argc, char** argv) {
   std::printf("memhog: done %s\n", line);
   std::fflush(stdout);
   if (o.report) {
-    std::FILE* f = std::fopen(o.report, "w");
+    std::FILE *f = std::fopen(o.report, "w");
     bool ok = f && std::fprintf(f, "%s\n", line) > 0;
     ok = (f && std::fclose(f) == 0) && ok;
     if (!ok) {

@@ -12,7 +12,7 @@ namespace ballast::test {
 
 // The value of the series `name` whose labels include all of `labels`
 // (counter, gauge, or for a histogram its sample count). nullopt if absent.
-std::optional<double> metric_value(prometheus::Registry& reg, const std::string& name,
-                                   const std::map<std::string, std::string>& labels = {});
+std::optional<double> metric_value(prometheus::Registry &reg, const std::string &name,
+                                   const std::map<std::string, std::string> &labels = {});
 
 } // namespace ballast::test

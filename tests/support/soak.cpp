@@ -14,11 +14,11 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-constexpr const char* kinds[] = {"cgroup_mkdir", "attach", "exec", "exit", "cgroup_rmdir"};
+constexpr const char *kinds[] = {"cgroup_mkdir", "attach", "exec", "exit", "cgroup_rmdir"};
 
 // Polls the agent until every rmdir up to `rmdirs` is counted and the actor
 // counts are back at their baseline, or 60 s pass.
-bool drain(agent_process& agent, double rmdirs, double cgroups, double policies) {
+bool drain(agent_process &agent, double rmdirs, double cgroups, double policies) {
   for (auto until = clock_type::now() + std::chrono::seconds(60); clock_type::now() < until;
        std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
     auto m = agent.metrics();
@@ -58,12 +58,12 @@ process_footprint footprint(pid_t pid) {
     }
     status.ignore(1 << 16, '\n');
   }
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(proc + "/fd"))
+  for ([[maybe_unused]] auto &e : std::filesystem::directory_iterator(proc + "/fd"))
     ++f.fds;
   return f;
 }
 
-soak_result run_soak(agent_process& agent, const std::string& base, int n, int warmup) {
+soak_result run_soak(agent_process &agent, const std::string &base, int n, int warmup) {
   soak_result r;
   r.cycles = n;
   r.warmup = warmup;

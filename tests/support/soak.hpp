@@ -11,16 +11,16 @@
 namespace ballast::test {
 
 struct process_footprint {
-  double rss_bytes = 0;  // VmRSS
-  int fds = 0;           // entries of /proc/PID/fd
+  double rss_bytes = 0; // VmRSS
+  int fds = 0;          // entries of /proc/PID/fd
 };
 
 process_footprint footprint(pid_t pid);
 
 struct soak_result {
   int cycles = 0, warmup = 0;
-  double cycle_seconds = 0;  // of the cycles after the warm-up
-  bool drained = false;      // every rmdir reached the agent
+  double cycle_seconds = 0; // of the cycles after the warm-up
+  bool drained = false;     // every rmdir reached the agent
   process_footprint after_warmup, after;
   double cgroup_actors_before = 0, cgroup_actors_after = 0;
   double policy_actors_before = 0, policy_actors_after = 0;
@@ -32,10 +32,10 @@ struct soak_result {
 // Runs `warmup` cycles, waits for the agent to drain them, takes the
 // footprint, runs the remaining cycles and takes it again once drained.
 // Cycles as lifecycle_cycles, under `base` (absolute path).
-soak_result run_soak(agent_process& agent, const std::string& base, int cycles, int warmup);
+soak_result run_soak(agent_process &agent, const std::string &base, int cycles, int warmup);
 
 // The kinds the agent's counters get, on a quiet host, only from these cycles
 // (the agent counts events host-wide; exec and exit come from every process).
-inline const char* const soak_exclusive_kinds[] = {"cgroup_mkdir", "attach", "cgroup_rmdir"};
+inline const char *const soak_exclusive_kinds[] = {"cgroup_mkdir", "attach", "cgroup_rmdir"};
 
 } // namespace ballast::test

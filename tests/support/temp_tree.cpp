@@ -28,7 +28,9 @@ std::string temp_tree::path(std::string_view rel) const {
   return rel == "/" ? root_ : root_ + std::string(rel);
 }
 
-void temp_tree::make_dir(std::string_view rel) { fs::create_directories(path(rel)); }
+void temp_tree::make_dir(std::string_view rel) {
+  fs::create_directories(path(rel));
+}
 
 void temp_tree::write(std::string_view rel_file, std::string_view content) {
   auto p = fs::path(path(rel_file));
@@ -47,7 +49,9 @@ std::string temp_tree::read(std::string_view rel_file) const {
   return os.str();
 }
 
-void temp_tree::remove(std::string_view rel) { fs::remove_all(path(rel)); }
+void temp_tree::remove(std::string_view rel) {
+  fs::remove_all(path(rel));
+}
 
 uint64_t temp_tree::inode(std::string_view rel) const {
   struct stat st {};
@@ -65,9 +69,8 @@ void temp_tree::make_cgroup(std::string_view rel, std::string_view procs) {
   std::string base = rel == "/" ? "" : std::string(rel);
   write(base + "/cgroup.procs", procs);
   for (auto f : {"cpu.pressure", "memory.pressure", "io.pressure"})
-    write(base + "/" + f,
-          "some avg10=1.50 avg60=0.00 avg300=0.00 total=100\n"
-          "full avg10=0.50 avg60=0.00 avg300=0.00 total=50\n");
+    write(base + "/" + f, "some avg10=1.50 avg60=0.00 avg300=0.00 total=100\n"
+                          "full avg10=0.50 avg60=0.00 avg300=0.00 total=50\n");
   write(base + "/cpu.stat", "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
   write(base + "/memory.current", "8388608\n");
   write(base + "/memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");

@@ -14,17 +14,17 @@ class temp_tree {
 public:
   temp_tree();
   ~temp_tree();
-  temp_tree(const temp_tree&) = delete;
-  temp_tree& operator=(const temp_tree&) = delete;
+  temp_tree(const temp_tree &) = delete;
+  temp_tree &operator=(const temp_tree &) = delete;
 
-  const std::string& root() const { return root_; }
-  std::string path(std::string_view rel) const;  // rel "/" or "/a/b"
+  const std::string &root() const { return root_; }
+  std::string path(std::string_view rel) const; // rel "/" or "/a/b"
 
   void make_dir(std::string_view rel);
   void write(std::string_view rel_file, std::string_view content);
-  void append(std::string_view rel_file, std::string_view content);  // creates the file, not dirs
+  void append(std::string_view rel_file, std::string_view content); // creates the file, not dirs
   std::string read(std::string_view rel_file) const;
-  void remove(std::string_view rel);  // file or whole subtree
+  void remove(std::string_view rel); // file or whole subtree
   uint64_t inode(std::string_view rel) const;
   // A symbolic link at rel_link to target, which is stored as given (an
   // absolute path, e.g. path("/a"), or any string such as "/usr/bin/prog").

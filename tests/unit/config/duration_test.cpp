@@ -31,12 +31,12 @@ TEST(ParseDuration, RejectsOverflowInsteadOfWrapping) {
 }
 
 TEST(ParseDuration, RejectsMissingOrUnknownUnits) {
-  for (const char* text : {"5", "5h", "5d", "5us", "5S", "5MS", "5 s", "5sec", "5ms ", "5mss"})
+  for (const char *text : {"5", "5h", "5d", "5us", "5S", "5MS", "5 s", "5sec", "5ms ", "5mss"})
     EXPECT_EQ(parse_duration(text), std::nullopt) << text;
 }
 
 TEST(ParseDuration, RejectsMissingOrSignedOrFractionalNumbers) {
-  for (const char* text : {"", "ms", "s", "-5s", "+5s", " 5s", "1.5s", "1e3ms", "5s5ms", "0x10ms"})
+  for (const char *text : {"", "ms", "s", "-5s", "+5s", " 5s", "1.5s", "1e3ms", "5s5ms", "0x10ms"})
     EXPECT_EQ(parse_duration(text), std::nullopt) << text;
 }
 

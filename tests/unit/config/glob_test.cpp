@@ -7,7 +7,7 @@ namespace ballast::config {
 namespace {
 
 TEST(GlobMatch, DoubleStarAtRootMatchesEverything) {
-  for (const char* path : {"/", "/a", "/system.slice/sshd.service", "/a/b/c/d/e"})
+  for (const char *path : {"/", "/a", "/system.slice/sshd.service", "/a/b/c/d/e"})
     EXPECT_TRUE(glob_match("/**", path)) << path;
 }
 
@@ -47,7 +47,8 @@ TEST(GlobMatch, QuestionMarkIsExactlyOneCharacter) {
 
 TEST(GlobMatch, InnerDoubleStarSpansZeroOrMoreComponents) {
   EXPECT_TRUE(glob_match("/user.slice/**/app.scope", "/user.slice/app.scope"));
-  EXPECT_TRUE(glob_match("/user.slice/**/app.scope", "/user.slice/user-1000.slice/session-2.scope/app.scope"));
+  EXPECT_TRUE(glob_match("/user.slice/**/app.scope",
+                         "/user.slice/user-1000.slice/session-2.scope/app.scope"));
   EXPECT_FALSE(glob_match("/user.slice/**/app.scope", "/user.slice/app.scope/child"));
   EXPECT_TRUE(glob_match("/**/a/**/b/**", "/x/a/y/z/b"));
   EXPECT_FALSE(glob_match("/**/a/**/b/**", "/x/b/y/a"));
@@ -74,7 +75,8 @@ TEST(GlobMatch, EmptyComponentsAreIgnored) {
 
 TEST(GlobMatch, ManyDoubleStarsOnADeepPathStayFast) {
   std::string deep;
-  for (int i = 0; i < 200; ++i) deep += "/c";
+  for (int i = 0; i < 200; ++i)
+    deep += "/c";
   EXPECT_FALSE(glob_match("/**/**/**/**/**/**/**/**/x", deep));
   EXPECT_TRUE(glob_match("/**/**/**/**/**/**/**/**/c", deep));
 }

@@ -22,13 +22,16 @@ using namespace std::chrono_literals;
 const std::vector<std::string> known_types = {"telemetry"};
 const std::filesystem::path source_dir = BALLAST_SOURCE_DIR;
 
-std::vector<std::string> messages(const parse_result& r) {
+std::vector<std::string> messages(const parse_result &r) {
   std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.to_string());
+  for (const auto &e : r.errors)
+    out.push_back(e.to_string());
   return out;
 }
 
-std::vector<std::string> errors_of(std::string_view json_text) { return messages(parse(json_text, known_types)); }
+std::vector<std::string> errors_of(std::string_view json_text) {
+  return messages(parse(json_text, known_types));
+}
 
 agent parse_ok(std::string_view json_text) {
   auto r = parse(json_text, known_types);
@@ -37,11 +40,11 @@ agent parse_ok(std::string_view json_text) {
 }
 
 // A document with one valid policy plus the given extra fields.
-std::string with_policy(const std::string& fields) {
+std::string with_policy(const std::string &fields) {
   return R"({"policies": [{"name": "p", "type": "telemetry", )" + fields + "}]}";
 }
 
-std::string read_text(const std::filesystem::path& file) {
+std::string read_text(const std::filesystem::path &file) {
   std::ifstream in(file);
   std::stringstream text;
   text << in.rdbuf();
@@ -51,12 +54,14 @@ std::string read_text(const std::filesystem::path& file) {
 // ---- malformed documents: one table row per rule ----
 
 struct malformed {
-  const char* name;
+  const char *name;
   std::string json;
   std::vector<std::string> errors;
 };
 
-void PrintTo(const malformed& m, std::ostream* os) { *os << m.name; }
+void PrintTo(const malformed &m, std::ostream *os) {
+  *os << m.name;
+}
 
 class Malformed : public testing::TestWithParam<malformed> {};
 
@@ -67,10 +72,13 @@ TEST_P(Malformed, ReportsExactlyTheseErrors) {
 }
 
 const malformed malformed_cases[] = {
-    {"InvalidJson", R"({"dry_run": tru})",
+    {"InvalidJson",
+     R"({"dry_run": tru})",
      {R"(invalid JSON: parse error at line 1, column 16: syntax error while parsing value - invalid literal; last read: '"dry_run": tru}')"}},
-    {"EmptyInput", "",
-     {"invalid JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected end of "
+    {"EmptyInput",
+     "",
+     {"invalid JSON: parse error at line 1, column 1: syntax error while parsing value - "
+      "unexpected end of "
       "input; expected '[', '{', or a literal"}},
     {"TopLevelArray", "[]", {"the top level must be an object"}},
     {"UnknownTopLevelKey", R"({"dryrun": true})", {"dryrun: unknown key"}},
@@ -80,111 +88,172 @@ const malformed malformed_cases[] = {
     {"DryRunNotBoolean", R"({"dry_run": "yes"})", {"dry_run: must be a boolean"}},
     {"JournalNotString", R"({"journal": 1})", {"journal: must be a string"}},
     {"JournalRelative", R"({"journal": "run/journal"})", {"journal: must be an absolute path"}},
-    {"DeadlineNoUnit", R"({"shutdown_deadline": "190"})",
+    {"DeadlineNoUnit",
+     R"({"shutdown_deadline": "190"})",
      {R"(shutdown_deadline: must be a duration string like "250ms" or "5s")"}},
-    {"DeadlineTooShort", R"({"shutdown_deadline": "5ms"})", {"shutdown_deadline: must be at least 10ms"}},
-    {"DeadlineTooLong", R"({"shutdown_deadline": "2m"})", {"shutdown_deadline: must be at most 60s"}},
-    {"RingNotPowerOfTwo", R"({"ring_buffer_bytes": 5000})",
+    {"DeadlineTooShort",
+     R"({"shutdown_deadline": "5ms"})",
+     {"shutdown_deadline: must be at least 10ms"}},
+    {"DeadlineTooLong",
+     R"({"shutdown_deadline": "2m"})",
+     {"shutdown_deadline: must be at most 60s"}},
+    {"RingNotPowerOfTwo",
+     R"({"ring_buffer_bytes": 5000})",
      {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
-    {"RingTooSmall", R"({"ring_buffer_bytes": 2048})",
+    {"RingTooSmall",
+     R"({"ring_buffer_bytes": 2048})",
      {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
-    {"RingTooLarge", R"({"ring_buffer_bytes": 2147483648})",
+    {"RingTooLarge",
+     R"({"ring_buffer_bytes": 2147483648})",
      {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
-    {"RingFraction", R"({"ring_buffer_bytes": 4096.5})",
+    {"RingFraction",
+     R"({"ring_buffer_bytes": 4096.5})",
      {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
-    {"RingString", R"({"ring_buffer_bytes": "1MiB"})",
+    {"RingString",
+     R"({"ring_buffer_bytes": "1MiB"})",
      {"ring_buffer_bytes: must be a power of two from 4096 to 1073741824"}},
     {"WatchNotObject", R"({"watch": ["/**"]})", {"watch: must be an object"}},
     {"WatchIncludeEmpty", R"({"watch": {"include": []}})", {"watch.include: must not be empty"}},
-    {"WatchIncludeRelative", R"({"watch": {"include": ["/**", "system.slice"]}})",
+    {"WatchIncludeRelative",
+     R"({"watch": {"include": ["/**", "system.slice"]}})",
      {"watch.include[1]: must start with '/'"}},
-    {"WatchExcludeDotDot", R"({"watch": {"exclude": ["/a/../b"]}})",
+    {"WatchExcludeDotDot",
+     R"({"watch": {"exclude": ["/a/../b"]}})",
      {R"(watch.exclude[0]: must not contain a ".." component)"}},
-    {"WatchExcludeNotString", R"({"watch": {"exclude": [5]}})", {"watch.exclude[0]: must be a string"}},
+    {"WatchExcludeNotString",
+     R"({"watch": {"exclude": [5]}})",
+     {"watch.exclude[0]: must be a string"}},
     {"MetricsNotObject", R"({"metrics": "127.0.0.1:9464"})", {"metrics: must be an object"}},
-    {"ListenNoPort", R"({"metrics": {"listen": "127.0.0.1"}})", {R"(metrics.listen: must be "host:port")"}},
-    {"ListenPortZero", R"({"metrics": {"listen": "127.0.0.1:0"}})",
+    {"ListenNoPort",
+     R"({"metrics": {"listen": "127.0.0.1"}})",
+     {R"(metrics.listen: must be "host:port")"}},
+    {"ListenPortZero",
+     R"({"metrics": {"listen": "127.0.0.1:0"}})",
      {"metrics.listen: port must be an integer from 1 to 65535"}},
-    {"ListenPortTooLarge", R"({"metrics": {"listen": "127.0.0.1:65536"}})",
+    {"ListenPortTooLarge",
+     R"({"metrics": {"listen": "127.0.0.1:65536"}})",
      {"metrics.listen: port must be an integer from 1 to 65535"}},
-    {"ListenHostName", R"({"metrics": {"listen": "example.com:9464"}})",
+    {"ListenHostName",
+     R"({"metrics": {"listen": "example.com:9464"}})",
      {R"(metrics.listen: host must be an IPv4 address or "localhost")"}},
-    {"ListenBadHostAndPort", R"({"metrics": {"listen": "256.0.0.1:x"}})",
+    {"ListenBadHostAndPort",
+     R"({"metrics": {"listen": "256.0.0.1:x"}})",
      {R"(metrics.listen: host must be an IPv4 address or "localhost")",
       "metrics.listen: port must be an integer from 1 to 65535"}},
     // Found by the config fuzzer: nlohmann throws out_of_range, not parse_error.
-    {"NumberBeyondDouble", R"({"ring_buffer_bytes": 1e999})",
+    {"NumberBeyondDouble",
+     R"({"ring_buffer_bytes": 1e999})",
      {"invalid JSON: number overflow parsing '1e999'"}},
-    {"ControlOffLoopbackWithoutTls", R"({"control": {"listen": "0.0.0.0:9465"}})",
-     {"control.tls: is required to listen on 0.0.0.0 (certificate, key and ca): only loopback goes without TLS"}},
-    {"ControlTlsIncomplete", R"({"control": {"listen": "127.0.0.1:9465", "tls": {"ca": "/etc/ca.pem"}}})",
+    {"ControlOffLoopbackWithoutTls",
+     R"({"control": {"listen": "0.0.0.0:9465"}})",
+     {"control.tls: is required to listen on 0.0.0.0 (certificate, key and ca): only loopback goes "
+      "without TLS"}},
+    {"ControlTlsIncomplete",
+     R"({"control": {"listen": "127.0.0.1:9465", "tls": {"ca": "/etc/ca.pem"}}})",
      {"control.tls: needs certificate, key and ca together"}},
     {"ControlTlsRelativePath",
      R"({"control": {"tls": {"ca": "ca.pem", "certificate": "/c.pem", "key": "/k.pem"}}})",
      {"control.tls.ca: must be an absolute path"}},
     {"ControlUnknownKey", R"({"control": {"port": 1}})", {"control.port: unknown key"}},
-    {"ControlCookieRelative", R"({"control": {"cookie": "cookie"}})", {"control.cookie: must be an absolute path"}},
-    {"ControlGroupBad", R"({"control": {"group": "Wheel Users"}})", {"control.group: must match [a-z0-9_-]+"}},
-    {"ControlOpenReadsNotBoolean", R"({"control": {"open_reads": "no"}})",
+    {"ControlCookieRelative",
+     R"({"control": {"cookie": "cookie"}})",
+     {"control.cookie: must be an absolute path"}},
+    {"ControlGroupBad",
+     R"({"control": {"group": "Wheel Users"}})",
+     {"control.group: must match [a-z0-9_-]+"}},
+    {"ControlOpenReadsNotBoolean",
+     R"({"control": {"open_reads": "no"}})",
      {"control.open_reads: must be a boolean"}},
     // nlohmann keeps the last of two equal keys: the first would vanish unsaid.
-    {"DuplicateTopLevelKey", R"({"policies": [{"name": "t", "type": "telemetry"}], "policies": []})",
+    {"DuplicateTopLevelKey",
+     R"({"policies": [{"name": "t", "type": "telemetry"}], "policies": []})",
      {"policies: duplicate key (an object may name a key only once)"}},
     {"DuplicateKeyDeepInside",
      R"({"policies": [{"name": "a", "type": "telemetry"}, {"name": "b", "type": "telemetry", "params": {"kill": "1G", "kill": "2G"}}]})",
      {"policies[1].params.kill: duplicate key (an object may name a key only once)"}},
-    {"DuplicateKeyAfterNestedArrays", R"({"watch": {"include": ["/a", "/b"], "exclude": [], "include": ["/c"]}})",
+    {"DuplicateKeyAfterNestedArrays",
+     R"({"watch": {"include": ["/a", "/b"], "exclude": [], "include": ["/c"]}})",
      {"watch.include: duplicate key (an object may name a key only once)"}},
     {"PoliciesNotArray", R"({"policies": {"name": "p"}})", {"policies: must be an array"}},
     {"PolicyNotObject", R"({"policies": ["telemetry"]})", {"policies[0]: must be an object"}},
     {"NameMissing", R"({"policies": [{"type": "telemetry"}]})", {"policies[0].name: is required"}},
-    {"NameEmpty", R"({"policies": [{"name": "", "type": "telemetry"}]})",
+    {"NameEmpty",
+     R"({"policies": [{"name": "", "type": "telemetry"}]})",
      {"policies[0].name: must match [a-z0-9_-]+"}},
-    {"NameNotLabelSafe", R"({"policies": [{"name": "Web Server", "type": "telemetry"}]})",
+    {"NameNotLabelSafe",
+     R"({"policies": [{"name": "Web Server", "type": "telemetry"}]})",
      {"policies[0].name: must match [a-z0-9_-]+"}},
     {"NameDuplicate",
      R"({"policies": [{"name": "a", "type": "telemetry"}, {"name": "b", "type": "telemetry"},
                       {"name": "a", "type": "telemetry"}]})",
      {"policies[2].name: duplicate of policies[0].name"}},
     {"TypeMissing", R"({"policies": [{"name": "p"}]})", {"policies[0].type: is required"}},
-    {"TypeUnknown", R"({"policies": [{"name": "p", "type": "foo"}]})",
+    {"TypeUnknown",
+     R"({"policies": [{"name": "p", "type": "foo"}]})",
      {R"(policies[0].type: unknown policy type "foo" (known: telemetry))"}},
-    {"IntervalNotString", with_policy(R"("interval": 5)"),
+    {"IntervalNotString",
+     with_policy(R"("interval": 5)"),
      {R"(policies[0].interval: must be a duration string like "250ms" or "5s")"}},
-    {"IntervalUnknownUnit", with_policy(R"("interval": "1h")"),
+    {"IntervalUnknownUnit",
+     with_policy(R"("interval": "1h")"),
      {R"(policies[0].interval: must be a duration string like "250ms" or "5s")"}},
-    {"IntervalTooShort", with_policy(R"("interval": "5ms")"), {"policies[0].interval: must be at least 10ms"}},
-    {"IntervalTooLong", with_policy(R"("interval": "61m")"), {"policies[0].interval: must be at most 60m"}},
-    {"SelectNotObject", with_policy(R"("select": "/**")"), {"policies[0].select: must be an object"}},
-    {"SelectUnknownKey", with_policy(R"("select": {"pid": 1})"), {"policies[0].select.pid: unknown key"}},
-    {"CommUnbalancedParen", with_policy(R"("select": {"comm": "(cc1"})"),
+    {"IntervalTooShort",
+     with_policy(R"("interval": "5ms")"),
+     {"policies[0].interval: must be at least 10ms"}},
+    {"IntervalTooLong",
+     with_policy(R"("interval": "61m")"),
+     {"policies[0].interval: must be at most 60m"}},
+    {"SelectNotObject",
+     with_policy(R"("select": "/**")"),
+     {"policies[0].select: must be an object"}},
+    {"SelectUnknownKey",
+     with_policy(R"("select": {"pid": 1})"),
+     {"policies[0].select.pid: unknown key"}},
+    {"CommUnbalancedParen",
+     with_policy(R"("select": {"comm": "(cc1"})"),
      {"policies[0].select.comm: invalid regex: Mismatched '(' and ')' in regular expression"}},
-    {"ExeUnbalancedBracket", with_policy(R"("select": {"exe": "/usr/[a-z"})"),
-     {"policies[0].select.exe: invalid regex: Unexpected character within '[...]' in regular expression"}},
-    {"CommNamedGroupUnsupported", with_policy(R"("select": {"comm": "(?<tool>cc)1"})"),
-     {"policies[0].select.comm: invalid regex: Invalid '(?...)' zero-width assertion in regular expression"}},
-    {"CommNotString", with_policy(R"("select": {"comm": ["cc1"]})"),
+    {"ExeUnbalancedBracket",
+     with_policy(R"("select": {"exe": "/usr/[a-z"})"),
+     {"policies[0].select.exe: invalid regex: Unexpected character within '[...]' in regular "
+      "expression"}},
+    {"CommNamedGroupUnsupported",
+     with_policy(R"("select": {"comm": "(?<tool>cc)1"})"),
+     {"policies[0].select.comm: invalid regex: Invalid '(?...)' zero-width assertion in regular "
+      "expression"}},
+    {"CommNotString",
+     with_policy(R"("select": {"comm": ["cc1"]})"),
      {"policies[0].select.comm: must be a string"}},
-    {"UidsNotArray", with_policy(R"("select": {"uids": 0})"), {"policies[0].select.uids: must be an array"}},
-    {"UidNegative", with_policy(R"("select": {"uids": [0, -1]})"),
+    {"UidsNotArray",
+     with_policy(R"("select": {"uids": 0})"),
+     {"policies[0].select.uids: must be an array"}},
+    {"UidNegative",
+     with_policy(R"("select": {"uids": [0, -1]})"),
      {"policies[0].select.uids[1]: must be an integer from 0 to 4294967295"}},
-    {"UidTooLarge", with_policy(R"("select": {"uids": [4294967296]})"),
+    {"UidTooLarge",
+     with_policy(R"("select": {"uids": [4294967296]})"),
      {"policies[0].select.uids[0]: must be an integer from 0 to 4294967295"}},
-    {"UidString", with_policy(R"("select": {"uids": ["root"]})"),
+    {"UidString",
+     with_policy(R"("select": {"uids": ["root"]})"),
      {"policies[0].select.uids[0]: must be an integer from 0 to 4294967295"}},
-    {"CgroupsNotArray", with_policy(R"("select": {"cgroups": "/**"})"),
+    {"CgroupsNotArray",
+     with_policy(R"("select": {"cgroups": "/**"})"),
      {"policies[0].select.cgroups: must be an array"}},
-    {"CgroupsEmpty", with_policy(R"("select": {"cgroups": []})"),
+    {"CgroupsEmpty",
+     with_policy(R"("select": {"cgroups": []})"),
      {"policies[0].select.cgroups: must not be empty"}},
-    {"CgroupsDotDot", with_policy(R"("select": {"cgroups": ["/user.slice/.."]})"),
+    {"CgroupsDotDot",
+     with_policy(R"("select": {"cgroups": ["/user.slice/.."]})"),
      {R"(policies[0].select.cgroups[0]: must not contain a ".." component)"}},
-    {"ParamsNotObject", with_policy(R"("params": [1, 2])"), {"policies[0].params: must be an object"}},
-    {"ParamsCommentNotString", with_policy(R"("params": {"ladder": [{"//": false}]})"),
+    {"ParamsNotObject",
+     with_policy(R"("params": [1, 2])"),
+     {"policies[0].params: must be an object"}},
+    {"ParamsCommentNotString",
+     with_policy(R"("params": {"ladder": [{"//": false}]})"),
      {"policies[0].params.ladder[0].//: must be a string"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Config, Malformed, testing::ValuesIn(malformed_cases),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto &info) { return std::string(info.param.name); });
 
 TEST(Parse, CollectsEveryErrorInOnePass) {
   EXPECT_EQ(errors_of(R"({
@@ -205,21 +274,25 @@ TEST(Parse, CollectsEveryErrorInOnePass) {
 }
 
 TEST(Parse, ErrorsKeepPathAndRuleApart) {
-  const auto r = parse(R"({"policies": [{"name": "p", "type": "telemetry", "interval": "1ms"}]})", known_types);
+  const auto r = parse(R"({"policies": [{"name": "p", "type": "telemetry", "interval": "1ms"}]})",
+                       known_types);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].path, "policies[0].interval");
   EXPECT_EQ(r.errors[0].rule, "must be at least 10ms");
 }
 
 TEST(Parse, ListsEveryKnownTypeWhenTypeIsUnknown) {
-  const auto r = parse(R"({"policies": [{"name": "p", "type": "senpia"}]})", {"telemetry", "senpai"});
+  const auto r =
+      parse(R"({"policies": [{"name": "p", "type": "senpia"}]})", {"telemetry", "senpai"});
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].rule, R"(unknown policy type "senpia" (known: telemetry, senpai))");
 }
 
 // ---- valid documents ----
 
-TEST(Parse, EmptyObjectGivesDefaults) { EXPECT_EQ(parse_ok("{}"), agent{}); }
+TEST(Parse, EmptyObjectGivesDefaults) {
+  EXPECT_EQ(parse_ok("{}"), agent{});
+}
 
 TEST(Parse, FullDocumentGivesExpectedIr) {
   const agent a = parse_ok(R"({
@@ -252,7 +325,10 @@ TEST(Parse, FullDocumentGivesExpectedIr) {
       .name = "build_tools-2",
       .type = "telemetry",
       .interval = 250ms,
-      .select = {.cgroups = {"/user.slice/*"}, .comm = "cc1(plus)?", .exe = "/usr/bin/.*", .uids = {0, 4294967295u}},
+      .select = {.cgroups = {"/user.slice/*"},
+                 .comm = "cc1(plus)?",
+                 .exe = "/usr/bin/.*",
+                 .uids = {0, 4294967295u}},
       .params = R"({"a":{"x":true},"b":[1,2]})",
   }};
   EXPECT_EQ(a, want);
@@ -269,7 +345,8 @@ TEST(Parse, ControlAccessDefaultsAndFields) {
   EXPECT_EQ(d.control_cookie, "/run/ballast/control.cookie");
   EXPECT_EQ(d.control_group, "ballast");
   EXPECT_TRUE(d.control_open_reads);
-  const agent a = parse_ok(R"({"control": {"cookie": "/run/b/c", "group": "ops", "open_reads": false}})");
+  const agent a =
+      parse_ok(R"({"control": {"cookie": "/run/b/c", "group": "ops", "open_reads": false}})");
   EXPECT_EQ(a.control_cookie, "/run/b/c");
   EXPECT_EQ(a.control_group, "ops");
   EXPECT_FALSE(a.control_open_reads);
@@ -277,18 +354,21 @@ TEST(Parse, ControlAccessDefaultsAndFields) {
 }
 
 TEST(Parse, HostSettingsAreSystemKnobsWithValuesTheirRowAccepts) {
-  const agent a = parse_ok(R"({"host": {"settings": {"vm.swappiness": 10, "cpufreq.scaling_max_freq:1": "800000"}}})");
+  const agent a = parse_ok(
+      R"({"host": {"settings": {"vm.swappiness": 10, "cpufreq.scaling_max_freq:1": "800000"}}})");
   EXPECT_EQ(a.host_settings, (std::vector<host_setting>{{"cpufreq.scaling_max_freq:1", "800000"},
-                                                         {"vm.swappiness", "10"}}));
-  EXPECT_EQ(errors_of(R"({"host": {"settings": {"vm.swappiness": 500, "memory.high": "max",
+                                                        {"vm.swappiness", "10"}}));
+  EXPECT_EQ(
+      errors_of(R"({"host": {"settings": {"vm.swappiness": 500, "memory.high": "max",
                                                 "vm.watermark_scale_factor": -1, "cpufreq.scaling_min_freq": 1}}})"),
-            (std::vector<std::string>{
-                "host.settings.cpufreq.scaling_min_freq: not a system knob ballast claims: "
-                "cpufreq.scaling_min_freq (cpufreq.scaling_min_freq needs a number)",
-                "host.settings.memory.high: not a system knob ballast claims: memory.high",
-                "host.settings.vm.swappiness: vm.swappiness: '500' is not an integer 0..200",
-                "host.settings.vm.watermark_scale_factor: must be a string or a non-negative integer"}));
-  EXPECT_EQ(errors_of(R"({"host": {"settings": []}})"), (std::vector<std::string>{"host.settings: must be an object"}));
+      (std::vector<std::string>{
+          "host.settings.cpufreq.scaling_min_freq: not a system knob ballast claims: "
+          "cpufreq.scaling_min_freq (cpufreq.scaling_min_freq needs a number)",
+          "host.settings.memory.high: not a system knob ballast claims: memory.high",
+          "host.settings.vm.swappiness: vm.swappiness: '500' is not an integer 0..200",
+          "host.settings.vm.watermark_scale_factor: must be a string or a non-negative integer"}));
+  EXPECT_EQ(errors_of(R"({"host": {"settings": []}})"),
+            (std::vector<std::string>{"host.settings: must be an object"}));
 }
 
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
@@ -331,7 +411,8 @@ TEST(Defaults, EmbeddedDefaultParsesToTelemetryEverywhere) {
   EXPECT_EQ(a.metrics_port, 9464);
   EXPECT_FALSE(a.dry_run);
   ASSERT_EQ(a.policies.size(), 1u);
-  EXPECT_EQ(a.policies[0], (policy{.name = "telemetry", .type = "telemetry", .interval = 5s, .select = {}}));
+  EXPECT_EQ(a.policies[0],
+            (policy{.name = "telemetry", .type = "telemetry", .interval = 5s, .select = {}}));
 }
 
 TEST(Examples, SchemaIsDraft2020Json) {
@@ -346,7 +427,8 @@ TEST(ParseFile, MissingFileIsOneErrorNamingIt) {
   EXPECT_FALSE(r.value.has_value());
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].path, "");
-  EXPECT_EQ(r.errors[0].rule, "cannot read /nonexistent-ballast/config.json: No such file or directory");
+  EXPECT_EQ(r.errors[0].rule,
+            "cannot read /nonexistent-ballast/config.json: No such file or directory");
 }
 
 TEST(ParseFile, DirectoryIsUnreadable) {
@@ -367,7 +449,8 @@ TEST(ConfigHash, IsPinned) {
 }
 
 TEST(ConfigHash, SameForEquivalentDocuments) {
-  const agent terse = parse_ok(R"({"dry_run": true, "policies": [{"name": "t", "type": "telemetry"}]})");
+  const agent terse =
+      parse_ok(R"({"dry_run": true, "policies": [{"name": "t", "type": "telemetry"}]})");
   const agent verbose = parse_ok(R"({
     "//": "same config, other order, explicit defaults",
     "policies": [{"type": "telemetry", "interval": "1000ms", "name": "t", "select": {"cgroups": ["/**"]}}],
@@ -382,9 +465,11 @@ TEST(ConfigHash, DiffersWhenAnyFieldDiffers) {
   const std::string h = config_hash(base);
   EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 2})"))));
   EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "interval": "2s")"))));
-  EXPECT_NE(h, config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "select": {"uids": [1]})"))));
+  EXPECT_NE(h,
+            config_hash(parse_ok(with_policy(R"("params": {"k": 1}, "select": {"uids": [1]})"))));
   EXPECT_NE(h, config_hash(agent{}));
-  EXPECT_NE(config_hash(agent{}), config_hash(parse_ok(R"({"host": {"settings": {"vm.swappiness": 10}}})")));
+  EXPECT_NE(config_hash(agent{}),
+            config_hash(parse_ok(R"({"host": {"settings": {"vm.swappiness": 10}}})")));
 }
 
 } // namespace

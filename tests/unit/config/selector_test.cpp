@@ -30,7 +30,7 @@ config::selector sel(std::string comm, std::string exe = "", std::vector<uint32_
 TEST(CompiledSelector, EmptySelectorMatchesEverything) {
   const compiled_selector s(config::selector{});
   EXPECT_TRUE(s.matches(proc("bash")));
-  EXPECT_TRUE(s.matches(proc("", "", 0)));  // kernel thread, root
+  EXPECT_TRUE(s.matches(proc("", "", 0))); // kernel thread, root
   EXPECT_TRUE(s.matches(proc("x", "/y", 65534)));
   EXPECT_TRUE(s.matches(sys::process_info{}));
 }
@@ -38,7 +38,7 @@ TEST(CompiledSelector, EmptySelectorMatchesEverything) {
 TEST(CompiledSelector, CommRegexMustMatchTheWholeName) {
   const compiled_selector s(sel("java"));
   EXPECT_TRUE(s.matches(proc("java")));
-  EXPECT_FALSE(s.matches(proc("javac")));  // a search would accept these
+  EXPECT_FALSE(s.matches(proc("javac"))); // a search would accept these
   EXPECT_FALSE(s.matches(proc("xjava")));
   EXPECT_FALSE(s.matches(proc("my java")));
   EXPECT_FALSE(s.matches(proc("Java")));
@@ -53,7 +53,7 @@ TEST(CompiledSelector, CommRegexSyntax) {
   EXPECT_FALSE(s.matches(proc("postgresql")));
   EXPECT_FALSE(s.matches(proc("xpg_dump")));
 
-  const compiled_selector alt(sel("a|b"));  // alternation is anchored as a whole
+  const compiled_selector alt(sel("a|b")); // alternation is anchored as a whole
   EXPECT_TRUE(alt.matches(proc("a")));
   EXPECT_TRUE(alt.matches(proc("b")));
   EXPECT_FALSE(alt.matches(proc("ab")));
@@ -67,7 +67,7 @@ TEST(CompiledSelector, ExeRegexMustMatchTheWholePath) {
   EXPECT_FALSE(s.matches(proc("python3", "/usr/bin/python3-config")));
   EXPECT_FALSE(s.matches(proc("python3", "/opt/usr/bin/python3")));
   EXPECT_FALSE(s.matches(proc("python3", "/usr/bin/python")));
-  EXPECT_FALSE(s.matches(proc("python3", "")));  // kernel threads have no exe
+  EXPECT_FALSE(s.matches(proc("python3", ""))); // kernel threads have no exe
 }
 
 TEST(CompiledSelector, ExeRegexWithWildcards) {
@@ -107,7 +107,7 @@ TEST(CompiledSelector, CgroupGlobsAreNotCheckedHere) {
   const compiled_selector c(s);
   auto p = proc("x");
   p.cgroup = "/elsewhere";
-  EXPECT_TRUE(c.matches(p));  // policies_for() matches cgroups
+  EXPECT_TRUE(c.matches(p)); // policies_for() matches cgroups
 }
 
 } // namespace

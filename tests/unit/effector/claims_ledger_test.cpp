@@ -14,24 +14,24 @@ namespace {
 using change = claims_ledger::change;
 
 // Test-local comparison and printing so EXPECT_EQ on changes is readable.
-bool same(const change& a, const change& b) {
+bool same(const change &a, const change &b) {
   return a.knob == b.knob && a.value == b.value && a.to_original == b.to_original;
 }
 
-std::string show(const change& c) {
+std::string show(const change &c) {
   return "{" + c.knob + "=" + c.value + (c.to_original ? ", original}" : "}");
 }
 
-std::string show(const std::vector<change>& cs) {
+std::string show(const std::vector<change> &cs) {
   std::string out = "[";
-  for (const auto& c : cs)
+  for (const auto &c : cs)
     out += show(c) + " ";
   return out + "]";
 }
 
 // Sorted by knob so the order the ledger iterates in does not matter.
 std::vector<change> sorted(std::vector<change> cs) {
-  std::sort(cs.begin(), cs.end(), [](const change& a, const change& b) { return a.knob < b.knob; });
+  std::sort(cs.begin(), cs.end(), [](const change &a, const change &b) { return a.knob < b.knob; });
   return cs;
 }
 
@@ -49,8 +49,8 @@ class ClaimsLedger : public ::testing::Test {
 protected:
   // Records the original the way the cgroup actor does: once, before the
   // first claim of a knob.
-  std::optional<std::string> claim(uint64_t owner, const std::string& knob, std::string value,
-                                   int32_t priority, const std::string& original = "max") {
+  std::optional<std::string> claim(uint64_t owner, const std::string &knob, std::string value,
+                                   int32_t priority, const std::string &original = "max") {
     if (!ledger.knows(knob))
       ledger.set_original(knob, original);
     return ledger.claim(owner, knob, std::move(value), priority);
@@ -149,7 +149,7 @@ TEST_F(ClaimsLedger, ReclaimMakesTheOwnerTheLatestAmongEquals) {
 
 TEST_F(ClaimsLedger, SecondSetOriginalIsNotNeededAndKnowsStaysTrue) {
   claim(a, "memory.high", "1G", 0, "max");
-  claim(b, "memory.high", "2G", 0, "ignored");  // knows() is true: original kept
+  claim(b, "memory.high", "2G", 0, "ignored"); // knows() is true: original kept
   EXPECT_EQ(ledger.knobs().at("memory.high").original, "max");
 }
 
@@ -234,8 +234,8 @@ TEST_F(ClaimsLedger, ClaimAfterFullReleaseStartsFromANewOriginal) {
 
 TEST_F(ClaimsLedger, ReleaseOfUnknownOwnerOrKnobIsNothing) {
   claim(a, "memory.high", "1G", 1);
-  EXPECT_EQ(ledger.release(b, "memory.high"), std::nullopt);  // b holds nothing
-  EXPECT_EQ(ledger.release(a, "cpu.weight"), std::nullopt);   // knob never claimed
+  EXPECT_EQ(ledger.release(b, "memory.high"), std::nullopt); // b holds nothing
+  EXPECT_EQ(ledger.release(a, "cpu.weight"), std::nullopt);  // knob never claimed
   EXPECT_EQ(ledger.release(b, "cpu.weight"), std::nullopt);
   // Nothing was disturbed.
   EXPECT_EQ(ledger.effective("memory.high"), "1G");
@@ -252,15 +252,15 @@ TEST_F(ClaimsLedger, SecondReleaseOfTheSameClaimIsNothing) {
 }
 
 TEST_F(ClaimsLedger, ReleaseOwnerDropsEveryClaimOfTheOwner) {
-  claim(a, "memory.high", "1G", 5, "max");    // a wins, alone -> original
-  claim(a, "cpu.weight", "50", 5, "100");     // a wins over b -> b's value
+  claim(a, "memory.high", "1G", 5, "max"); // a wins, alone -> original
+  claim(a, "cpu.weight", "50", 5, "100");  // a wins over b -> b's value
   claim(b, "cpu.weight", "70", 1);
-  claim(b, "io.weight", "300", 9, "default 100");  // b wins over a -> no change
+  claim(b, "io.weight", "300", 9, "default 100"); // b wins over a -> no change
   claim(a, "io.weight", "200", 1);
-  claim(b, "pids.max", "64", 1, "max");       // a not involved
+  claim(b, "pids.max", "64", 1, "max"); // a not involved
 
-  expect_changes(ledger.release_owner(a), {{"memory.high", "max", true},
-                                           {"cpu.weight", "70", false}});
+  expect_changes(ledger.release_owner(a),
+                 {{"memory.high", "max", true}, {"cpu.weight", "70", false}});
   EXPECT_FALSE(ledger.holds(a));
   EXPECT_TRUE(ledger.holds(b));
   EXPECT_FALSE(ledger.knows("memory.high"));
@@ -288,7 +288,7 @@ TEST_F(ClaimsLedger, ReleaseAllReturnsEveryOriginal) {
   claim(a, "memory.high", "1G", 1, "max");
   claim(b, "memory.high", "2G", 2);
   claim(b, "cpu.weight", "50", 1, "100");
-  claim(c, "io.weight", "default 100", 1, "default 100");  // same as original: still reported
+  claim(c, "io.weight", "default 100", 1, "default 100"); // same as original: still reported
   expect_changes(ledger.release_all(), {{"memory.high", "max", true},
                                         {"cpu.weight", "100", true},
                                         {"io.weight", "default 100", true}});
@@ -308,7 +308,7 @@ TEST_F(ClaimsLedger, HoldsFollowsClaimsAcrossKnobs) {
   claim(a, "memory.high", "1G", 1);
   claim(a, "cpu.weight", "50", 1);
   claim(b, "cpu.weight", "70", 9);
-  EXPECT_TRUE(ledger.holds(a));  // a losing claim still counts
+  EXPECT_TRUE(ledger.holds(a)); // a losing claim still counts
   ledger.release(a, "memory.high");
   EXPECT_TRUE(ledger.holds(a));
   ledger.release(a, "cpu.weight");

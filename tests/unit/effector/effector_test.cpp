@@ -67,8 +67,8 @@ protected:
   }
 
   // The claim's reply, which comes at once when nothing is on a writer thread.
-  static caf::expected<claim_reply> claim(effector& e, uint64_t owner, const std::string& knob,
-                                          const std::string& value, int32_t priority = 0) {
+  static caf::expected<claim_reply> claim(effector &e, uint64_t owner, const std::string &knob,
+                                          const std::string &value, int32_t priority = 0) {
     std::optional<caf::expected<claim_reply>> got;
     e.claim(owner, {knob, value, priority, "test"}, [&](caf::expected<claim_reply> r) { got = r; });
     EXPECT_TRUE(got) << "no reply to the claim of " << knob;
@@ -147,10 +147,10 @@ TEST_F(Effector, InDryRunWritesLandInTheRecordAndTheKernelIsNotTouched) {
   EXPECT_EQ(e->dry_run_values(), (values{{"memory.high", "1000000"}}));
   EXPECT_TRUE(open_claims().empty()) << "nothing written, nothing to undo";
 
-  e->set_dry_run(false);  // the standing claim is applied, journalled first
+  e->set_dry_run(false); // the standing claim is applied, journalled first
   EXPECT_EQ(target_->values().at("memory.high"), "1000000");
   EXPECT_EQ(open_claims().size(), 1u);
-  e->set_dry_run(true);  // and put back at once
+  e->set_dry_run(true); // and put back at once
   EXPECT_EQ(target_->values().at("memory.high"), "max");
   EXPECT_TRUE(open_claims().empty());
 }
@@ -176,18 +176,20 @@ TEST_F(Effector, WritesThatMayBlockRunOnTheWriterAndContinueWhenTheyComeBack) {
   deps_.writer = std::make_shared<knob_writer>(1);
   auto e = make(knobs::scope::cgroup);
   std::optional<caf::expected<claim_reply>> got;
-  e->claim(1, {"memory.high", "5000000", 0, "test"}, [&](caf::expected<claim_reply> r) { got = r; });
+  e->claim(1, {"memory.high", "5000000", 0, "test"},
+           [&](caf::expected<claim_reply> r) { got = r; });
   EXPECT_FALSE(got) << "memory.high may reclaim: its write is on a writer thread";
   e->on_write_done(box_.next());
   ASSERT_TRUE(got && *got);
   EXPECT_EQ(target_->values().at("memory.high"), "5000000");
 
   e->drop_queued();
-  e->claim(2, {"memory.high", "4000000", 1, "test"}, [&](caf::expected<claim_reply> r) { got = r; });
+  e->claim(2, {"memory.high", "4000000", 1, "test"},
+           [&](caf::expected<claim_reply> r) { got = r; });
   e->on_write_done(box_.next());
   EXPECT_FALSE(*got) << "dropped: the owner is stopping";
   EXPECT_EQ(target_->values().at("memory.high"), "5000000");
-  e->release_all(restore_reason::shutdown);  // a restore is never dropped
+  e->release_all(restore_reason::shutdown); // a restore is never dropped
   e->on_write_done(box_.next());
   EXPECT_EQ(target_->values().at("memory.high"), "max");
   EXPECT_FALSE(e->writes_in_flight());

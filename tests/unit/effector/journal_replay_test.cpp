@@ -18,31 +18,35 @@ using labels = std::map<std::string, std::string>;
 
 // The value of the series `name` whose labels are exactly `want`, from a
 // fresh Collect(); nullopt if there is no such series.
-std::optional<double> metric_value(agent_metrics& metrics, const std::string& name,
-                                   const labels& want = {}) {
-  for (const auto& family : metrics.registry().Collect()) {
+std::optional<double> metric_value(agent_metrics &metrics, const std::string &name,
+                                   const labels &want = {}) {
+  for (const auto &family : metrics.registry().Collect()) {
     if (family.name != name)
       continue;
-    for (const auto& m : family.metric) {
+    for (const auto &m : family.metric) {
       labels got;
-      for (const auto& l : m.label)
+      for (const auto &l : m.label)
         got[l.name] = l.value;
       if (got != want)
         continue;
       switch (family.type) {
-        case prometheus::MetricType::Counter: return m.counter.value;
-        case prometheus::MetricType::Gauge: return m.gauge.value;
-        case prometheus::MetricType::Untyped: return m.untyped.value;
-        default: return std::nullopt;
+      case prometheus::MetricType::Counter:
+        return m.counter.value;
+      case prometheus::MetricType::Gauge:
+        return m.gauge.value;
+      case prometheus::MetricType::Untyped:
+        return m.untyped.value;
+      default:
+        return std::nullopt;
       }
     }
   }
   return std::nullopt;
 }
 
-const char* const restores = "ballast_knob_restores_total";
-const char* const restore_failures = "ballast_knob_restore_failures_total";
-const char* const journal_errors = "ballast_journal_errors_total";
+const char *const restores = "ballast_knob_restores_total";
+const char *const restore_failures = "ballast_knob_restore_failures_total";
+const char *const journal_errors = "ballast_journal_errors_total";
 const labels by_journal = {{"reason", "journal"}};
 
 class JournalReplay : public ::testing::Test {
@@ -54,25 +58,27 @@ protected:
     journal_.emplace(std::move(j).value());
   }
 
-  void append(const journal_record& r) {
+  void append(const journal_record &r) {
     auto s = journal_->append(r);
     ASSERT_TRUE(s) << s.err().message;
   }
-  void append_raw(const std::string& text) { run_.append("/run/journal", text); }
-  journal_record claim(const std::string& rel, std::string knob, std::string original) {
+  void append_raw(const std::string &text) { run_.append("/run/journal", text); }
+  journal_record claim(const std::string &rel, std::string knob, std::string original) {
     return {journal_record::op::claim, tree_.inode(rel), std::move(knob), std::move(original), rel};
   }
-  journal_record release(const std::string& rel, std::string knob, std::string value) {
+  journal_record release(const std::string &rel, std::string knob, std::string value) {
     return {journal_record::op::release, tree_.inode(rel), std::move(knob), std::move(value), rel};
   }
   std::string journal_text() { return *journal_->read_all(); }
-  replay_outcome replay(bool dry_run = false) { return replay_journal(*journal_, {tree_.root(), host_.root()}, metrics_, dry_run); }
+  replay_outcome replay(bool dry_run = false) {
+    return replay_journal(*journal_, {tree_.root(), host_.root()}, metrics_, dry_run);
+  }
 
   // The cgroup root. Its knobs are plain files; cgroup_dir::write opens them
   // with O_TRUNC, so after a restore the file reads exactly the original.
   test::temp_tree tree_;
   test::temp_tree run_;  // holds the journal, outside the cgroup root
-  test::temp_tree host_;  // the system knobs' /proc and /sys
+  test::temp_tree host_; // the system knobs' /proc and /sys
   std::optional<journal> journal_;
   agent_metrics metrics_;
 };
@@ -81,7 +87,7 @@ TEST_F(JournalReplay, MetricHelperFindsSeriesByNameAndLabels) {
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 0.0);
   EXPECT_EQ(metric_value(metrics_, restores, {{"reason", "shutdown"}}), 0.0);
   EXPECT_EQ(metric_value(metrics_, restores, {{"reason", "nope"}}), std::nullopt);
-  EXPECT_EQ(metric_value(metrics_, restores), std::nullopt);  // every series is labelled
+  EXPECT_EQ(metric_value(metrics_, restores), std::nullopt); // every series is labelled
   EXPECT_EQ(metric_value(metrics_, journal_errors), 0.0);
   EXPECT_EQ(metric_value(metrics_, "ballast_no_such_metric"), std::nullopt);
   metrics_.knob_restored(restore_reason::shutdown);
@@ -203,7 +209,7 @@ TEST_F(JournalReplay, RecreatedCgroupWithAnotherIdIsSkippedAndUntouched) {
   EXPECT_FALSE(fs::exists(tree_.path("/a/cpu.weight")));
   EXPECT_EQ(metric_value(metrics_, restores, by_journal), 0.0);
   EXPECT_EQ(metric_value(metrics_, restore_failures), 0.0);
-  EXPECT_EQ(journal_text(), "");  // nothing left to try
+  EXPECT_EQ(journal_text(), ""); // nothing left to try
 }
 
 TEST_F(JournalReplay, RemovedAndRecreatedDirectoryIsSkipped) {
@@ -337,7 +343,7 @@ TEST_F(JournalReplay, TornLastLineIsCountedAndNotApplied) {
   tree_.make_cgroup("/a");
   tree_.write("/a/memory.high", "4G");
   const auto line = format_record(1, claim("/a", "memory.high", "max"));
-  append_raw(line.substr(0, line.size() - 1));  // the newline never made it
+  append_raw(line.substr(0, line.size() - 1)); // the newline never made it
   const auto out = replay();
   EXPECT_EQ(out.bad_lines, 1u);
   EXPECT_EQ(out.restored, 0u);
@@ -371,7 +377,7 @@ TEST_F(JournalReplay, SecondReplayAfterSuccessDoesNothing) {
   tree_.write("/a/cpu.weight", "10");
   append(claim("/a", "cpu.weight", "100"));
   ASSERT_EQ(replay().restored, 1u);
-  tree_.write("/a/cpu.weight", "5");  // changed again by someone else
+  tree_.write("/a/cpu.weight", "5"); // changed again by someone else
   const auto out = replay();
   EXPECT_EQ(out.restored, 0u);
   EXPECT_EQ(tree_.read("/a/cpu.weight"), "5");

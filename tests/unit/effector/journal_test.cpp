@@ -26,12 +26,12 @@ namespace ballast {
 
 // Readable failure output for EXPECT_EQ on records (internal linkage, found
 // by ADL).
-[[maybe_unused]] static void PrintTo(const journal_record& r, std::ostream* os) {
+[[maybe_unused]] static void PrintTo(const journal_record &r, std::ostream *os) {
   *os << (r.kind == journal_record::op::claim ? "claim" : "release") << "{id=" << r.cgroup_id
       << " knob='" << r.knob << "' value='" << r.value << "' path='" << r.path << "'}";
 }
 
-[[maybe_unused]] static void PrintTo(const journal_entry& e, std::ostream* os) {
+[[maybe_unused]] static void PrintTo(const journal_entry &e, std::ostream *os) {
   *os << "#" << e.seq << " ";
   PrintTo(e.record, os);
 }
@@ -45,8 +45,7 @@ journal_record claim(uint64_t id, std::string knob, std::string value, std::stri
   return {op::claim, id, std::move(knob), std::move(value), std::move(path)};
 }
 
-journal_record release(uint64_t id, std::string knob, std::string value,
-                       std::string path = "/a") {
+journal_record release(uint64_t id, std::string knob, std::string value, std::string path = "/a") {
   return {op::release, id, std::move(knob), std::move(value), std::move(path)};
 }
 
@@ -70,17 +69,21 @@ std::string with_crc(std::string_view body) {
 }
 
 // A journal line for body with sequence number 1 in front and a correct CRC.
-std::string record_line(std::string_view body) { return with_crc("1\t" + std::string(body)); }
+std::string record_line(std::string_view body) {
+  return with_crc("1\t" + std::string(body));
+}
 
 // The records as a journal writes them: sequence numbers 1, 2, ...
-std::string lines(const std::vector<journal_record>& rs) {
+std::string lines(const std::vector<journal_record> &rs) {
   std::string out;
   for (size_t i = 0; i < rs.size(); ++i)
     out += format_record(i + 1, rs[i]);
   return out;
 }
 
-journal_entry first(journal_record r) { return {1, std::move(r)}; }
+journal_entry first(journal_record r) {
+  return {1, std::move(r)};
+}
 
 TEST(JournalCrc, HelperMatchesTheStandardCheckValue) {
   EXPECT_EQ(crc32_of("123456789"), 0xcbf43926u);
@@ -106,20 +109,20 @@ TEST(JournalFormat, EscapesTabsNewlinesAndBackslashes) {
 
 TEST(JournalFormat, RoundTripsAwkwardValues) {
   const std::vector<journal_record> records = {
-    claim(1, "cpu.max", "max 100000"),
-    claim(2, "memory.high", "max", "/"),
-    release(3, "cpu.weight", "100", "/a/b"),
-    claim(4, "k", "tab\there", "/with\ttab"),
-    claim(5, "k", "line1\nline2\n", "/new\nline"),
-    claim(6, "k", "back\\slash \\t not a tab \\n not a newline \\", "/b\\s"),
-    claim(7, "io.max", "8:0 rbps=1048576 wbps=max", "/space path/x y"),
-    claim(8, "k", "", "/empty-value"),
-    claim(9, "k", "\t\n\\\t\n\\", "/"),
-    claim(UINT64_MAX, "cgroup.freeze", "0", "/max-id"),
-    claim(0, "k\tnob", "v", "/zero-id"),
+      claim(1, "cpu.max", "max 100000"),
+      claim(2, "memory.high", "max", "/"),
+      release(3, "cpu.weight", "100", "/a/b"),
+      claim(4, "k", "tab\there", "/with\ttab"),
+      claim(5, "k", "line1\nline2\n", "/new\nline"),
+      claim(6, "k", "back\\slash \\t not a tab \\n not a newline \\", "/b\\s"),
+      claim(7, "io.max", "8:0 rbps=1048576 wbps=max", "/space path/x y"),
+      claim(8, "k", "", "/empty-value"),
+      claim(9, "k", "\t\n\\\t\n\\", "/"),
+      claim(UINT64_MAX, "cgroup.freeze", "0", "/max-id"),
+      claim(0, "k\tnob", "v", "/zero-id"),
   };
   uint64_t seq = UINT64_MAX - records.size();
-  for (const auto& r : records) {
+  for (const auto &r : records) {
     const auto line = format_record(++seq, r);
     const auto back = parse_record(line);
     ASSERT_TRUE(back) << line;
@@ -149,11 +152,11 @@ TEST(JournalParse, AnyFlippedByteIsRejected) {
 
 TEST(JournalParse, EveryReplacedByteIsRejected) {
   const auto line = format_record(1, release(9, "memory.high", "max", "/x"));
-  for (size_t i = 0; i + 1 < line.size(); ++i) {  // the newline is optional
+  for (size_t i = 0; i + 1 < line.size(); ++i) { // the newline is optional
     for (int v = 0; v < 256; ++v) {
       if (char(v) == line[i])
         continue;
-      if (i < 8 && std::tolower(v) == line[i])  // same CRC in upper case
+      if (i < 8 && std::tolower(v) == line[i]) // same CRC in upper case
         continue;
       std::string bad = line;
       bad[i] = char(v);
@@ -167,11 +170,11 @@ TEST(JournalParse, TruncatedOrExtendedLinesAreRejected) {
   for (size_t n = 0; n + 1 < line.size(); ++n)
     EXPECT_EQ(parse_record(line.substr(0, n)), std::nullopt) << n;
   EXPECT_EQ(parse_record(line.substr(0, line.size() - 1) + "x\n"), std::nullopt);
-  EXPECT_EQ(parse_record(line + line), std::nullopt);  // two records are not one
+  EXPECT_EQ(parse_record(line + line), std::nullopt); // two records are not one
 }
 
 TEST(JournalParse, GarbageAndEmptyLinesAreRejected) {
-  for (const std::string& bad :
+  for (const std::string &bad :
        {std::string(""), std::string("\n"), std::string("garbage"), std::string("garbage\n"),
         std::string("\t\t\t\t\t"), std::string("00000000"), std::string("00000000\t"),
         std::string("hello\tclaim\t1\tk\tv\t/a"), std::string("zzzzzzzz\tclaim\t1\tk\tv\t/a"),
@@ -184,22 +187,22 @@ TEST(JournalParse, GarbageAndEmptyLinesAreRejected) {
 }
 
 TEST(JournalParse, WrongFieldCountIsRejectedEvenWithAValidCrc) {
-  for (const char* body : {"claim", "claim\t1", "claim\t1\tk", "claim\t1\tk\tv",
-                           "claim\t1\tk\tv\t/a\textra", "claim\t1\tk\tv\t/a\t",
-                           "\tclaim\t1\tk\tv\t/a", ""})
+  for (const char *body :
+       {"claim", "claim\t1", "claim\t1\tk", "claim\t1\tk\tv", "claim\t1\tk\tv\t/a\textra",
+        "claim\t1\tk\tv\t/a\t", "\tclaim\t1\tk\tv\t/a", ""})
     EXPECT_EQ(parse_record(record_line(body)), std::nullopt) << body;
   // Control: the same helper makes a line that parses.
   EXPECT_EQ(parse_record(record_line("claim\t1\tk\tv\t/a")), first(claim(1, "k", "v", "/a")));
 }
 
 TEST(JournalParse, BadOpIsRejectedEvenWithAValidCrc) {
-  for (const char* o : {"Claim", "CLAIM", "claims", "releases", "restore", "", " claim", "claim "})
+  for (const char *o : {"Claim", "CLAIM", "claims", "releases", "restore", "", " claim", "claim "})
     EXPECT_EQ(parse_record(record_line(std::string(o) + "\t1\tk\tv\t/a")), std::nullopt) << o;
   EXPECT_EQ(parse_record(record_line("release\t1\tk\tv\t/a")), first(release(1, "k", "v", "/a")));
 }
 
 TEST(JournalParse, BadOrMissingSequenceNumberIsRejectedEvenWithAValidCrc) {
-  for (const char* seq : {"", "x", "-1", "+1", " 1", "0x10", "18446744073709551616"})
+  for (const char *seq : {"", "x", "-1", "+1", " 1", "0x10", "18446744073709551616"})
     EXPECT_EQ(parse_record(with_crc(std::string(seq) + "\tclaim\t1\tk\tv\t/a")), std::nullopt)
         << seq;
   // Not a bad number: a record of the format before sequence numbers, read
@@ -208,15 +211,15 @@ TEST(JournalParse, BadOrMissingSequenceNumberIsRejectedEvenWithAValidCrc) {
 }
 
 TEST(JournalParse, BadIdIsRejectedEvenWithAValidCrc) {
-  for (const char* id : {"", "x", "-1", "+1", " 1", "1 ", "0x10", "1.5",
-                         "18446744073709551616"})  // UINT64_MAX + 1
+  for (const char *id :
+       {"", "x", "-1", "+1", " 1", "1 ", "0x10", "1.5", "18446744073709551616"}) // UINT64_MAX + 1
     EXPECT_EQ(parse_record(record_line(std::string("claim\t") + id + "\tk\tv\t/a")), std::nullopt)
         << id;
 }
 
 TEST(JournalParse, EmptyKnobOrBadEscapeIsRejectedEvenWithAValidCrc) {
   EXPECT_EQ(parse_record(record_line("claim\t1\t\tv\t/a")), std::nullopt);
-  for (const char* body : {"claim\t1\tk\\x\tv\t/a", "claim\t1\tk\tv\\\t/a", "claim\t1\tk\tv\t/a\\",
+  for (const char *body : {"claim\t1\tk\\x\tv\t/a", "claim\t1\tk\tv\\\t/a", "claim\t1\tk\tv\t/a\\",
                            "claim\t1\tk\t\\r\t/a", "claim\t1\tk\tv\t\\0"})
     EXPECT_EQ(parse_record(record_line(body)), std::nullopt) << body;
   // Empty value and path are records.
@@ -233,10 +236,10 @@ TEST(PlanReplay, EmptyJournalHasNothingToRestore) {
 
 TEST(PlanReplay, OpenClaimsComeBackOldestFirst) {
   const auto plan = plan_replay(lines({
-    claim(3, "memory.high", "max", "/c"),
-    claim(1, "cpu.weight", "100", "/a"),
-    claim(2, "cpu.max", "max 100000", "/b"),
-    claim(1, "memory.high", "8G", "/a"),
+      claim(3, "memory.high", "max", "/c"),
+      claim(1, "cpu.weight", "100", "/a"),
+      claim(2, "cpu.max", "max 100000", "/b"),
+      claim(1, "memory.high", "8G", "/a"),
   }));
   EXPECT_EQ(plan.bad_lines, 0u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{
@@ -249,18 +252,18 @@ TEST(PlanReplay, OpenClaimsComeBackOldestFirst) {
 
 TEST(PlanReplay, FirstClaimCarriesTheOriginal) {
   const auto plan = plan_replay(lines({
-    claim(1, "memory.high", "max"),
-    claim(1, "memory.high", "4G"),  // a later claim's value is not the original
-    claim(1, "memory.high", "2G"),
+      claim(1, "memory.high", "max"),
+      claim(1, "memory.high", "4G"), // a later claim's value is not the original
+      claim(1, "memory.high", "2G"),
   }));
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}));
 }
 
 TEST(PlanReplay, ReleaseClosesTheClaim) {
   const auto plan = plan_replay(lines({
-    claim(1, "memory.high", "max"),
-    claim(1, "cpu.weight", "100"),
-    release(1, "memory.high", "max"),
+      claim(1, "memory.high", "max"),
+      claim(1, "cpu.weight", "100"),
+      release(1, "memory.high", "max"),
   }));
   EXPECT_EQ(plan.bad_lines, 0u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "cpu.weight", "100")}));
@@ -268,19 +271,18 @@ TEST(PlanReplay, ReleaseClosesTheClaim) {
 
 TEST(PlanReplay, ReleaseClosesOnlyTheSameIdAndKnob) {
   const auto plan = plan_replay(lines({
-    claim(1, "memory.high", "max", "/a"),
-    release(2, "memory.high", "max", "/a"),  // other cgroup id, same path
-    release(1, "memory.max", "max", "/a"),   // other knob
+      claim(1, "memory.high", "max", "/a"),
+      release(2, "memory.high", "max", "/a"), // other cgroup id, same path
+      release(1, "memory.max", "max", "/a"),  // other knob
   }));
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max", "/a")}));
 }
 
 TEST(PlanReplay, ClaimAfterReleaseOpensANewEntryWithTheNewOriginal) {
   const auto plan = plan_replay(lines({
-    claim(1, "memory.high", "max"),
-    claim(2, "cpu.weight", "100", "/b"),
-    release(1, "memory.high", "max"),
-    claim(1, "memory.high", "16G"),  // someone set 16G in between
+      claim(1, "memory.high", "max"), claim(2, "cpu.weight", "100", "/b"),
+      release(1, "memory.high", "max"),
+      claim(1, "memory.high", "16G"), // someone set 16G in between
   }));
   EXPECT_EQ(plan.bad_lines, 0u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(2, "cpu.weight", "100", "/b"),
@@ -289,7 +291,10 @@ TEST(PlanReplay, ClaimAfterReleaseOpensANewEntryWithTheNewOriginal) {
 
 TEST(PlanReplay, ClaimReleaseCyclesEndClosed) {
   const auto plan = plan_replay(lines({
-    claim(1, "k", "a"), release(1, "k", "a"), claim(1, "k", "b"), release(1, "k", "b"),
+      claim(1, "k", "a"),
+      release(1, "k", "a"),
+      claim(1, "k", "b"),
+      release(1, "k", "b"),
   }));
   EXPECT_TRUE(plan.restores.empty());
   EXPECT_EQ(plan.bad_lines, 0u);
@@ -302,8 +307,7 @@ TEST(PlanReplay, TruncatedLastLineIsBadAndIgnored) {
     const auto text = lines({claim(1, "memory.high", "max")}) + whole.substr(0, cut);
     const auto plan = plan_replay(text);
     EXPECT_EQ(plan.bad_lines, 1u) << cut;
-    EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}))
-        << cut;
+    EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")})) << cut;
   }
 }
 
@@ -317,8 +321,8 @@ TEST(PlanReplay, TruncatedReleaseLeavesTheClaimOpen) {
 
 TEST(PlanReplay, ReleaseBeforeClaimDoesNotCloseIt) {
   const auto plan = plan_replay(lines({
-    release(1, "memory.high", "max"),
-    claim(1, "memory.high", "max"),
+      release(1, "memory.high", "max"),
+      claim(1, "memory.high", "max"),
   }));
   EXPECT_EQ(plan.bad_lines, 0u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "memory.high", "max")}));
@@ -330,8 +334,8 @@ TEST(PlanReplay, GarbageInTheMiddleIsSkippedAndCounted) {
   std::string text = format_record(1, claim(1, "memory.high", "max"));
   text += "garbage\n";
   text += format_record(3, claim(2, "cpu.weight", "100", "/b"));
-  text += "\n";     // an empty line
-  text += flipped;  // a release that must not count
+  text += "\n";    // an empty line
+  text += flipped; // a release that must not count
   text += format_record(5, claim(3, "pids.max", "max", "/c"));
   text += format_record(6, release(2, "cpu.weight", "100", "/b"));
   const auto plan = plan_replay(text);
@@ -350,12 +354,12 @@ TEST(PlanReplay, ReorderedRecordsAreReplayedInSequenceOrder) {
   const auto again = format_record(3, claim(1, "memory.high", "16G"));
   const auto other = format_record(4, claim(2, "cpu.weight", "100", "/b"));
   const std::vector<std::pair<std::string, size_t>> orders = {
-    {claimed + released + again + other, 0},
-    {other + again + released + claimed, 3},
-    {released + other + claimed + again, 2},
-    {again + claimed + other + released, 2},
+      {claimed + released + again + other, 0},
+      {other + again + released + claimed, 3},
+      {released + other + claimed + again, 2},
+      {again + claimed + other + released, 2},
   };
-  for (const auto& [text, out_of_order] : orders) {
+  for (const auto &[text, out_of_order] : orders) {
     const auto plan = plan_replay(text);
     EXPECT_EQ(plan.bad_lines, 0u) << text;
     EXPECT_EQ(plan.out_of_order, out_of_order) << text;
@@ -397,12 +401,12 @@ TEST(PlanReplay, OnlyGarbageIsAllBad) {
 
 class JournalFile : public ::testing::Test {
 protected:
-  journal open_journal(const std::string& path) {
+  journal open_journal(const std::string &path) {
     auto j = journal::open(path);
     EXPECT_TRUE(j) << j.err().message;
     return std::move(j).value();
   }
-  static unsigned mode_of(const std::string& path) {
+  static unsigned mode_of(const std::string &path) {
     struct stat st {};
     EXPECT_EQ(::stat(path.c_str(), &st), 0) << path << ": " << std::strerror(errno);
     return st.st_mode & 07777;
@@ -428,7 +432,7 @@ TEST_F(JournalFile, OpenInAnExistingDirectoryLeavesItAlone) {
   ASSERT_EQ(::chmod(tree_.root().c_str(), 0755), 0);
   journal j = open_journal(path);
   EXPECT_TRUE(fs::is_regular_file(path));
-  EXPECT_EQ(mode_of(tree_.root()), 0755u);  // only a directory it creates is made 0700
+  EXPECT_EQ(mode_of(tree_.root()), 0755u); // only a directory it creates is made 0700
 }
 
 TEST_F(JournalFile, OpenFailsWhenTheParentIsAFile) {
@@ -444,18 +448,18 @@ TEST_F(JournalFile, AppendReadAllTruncate) {
   const std::string path = tree_.path("/j/journal");
   journal j = open_journal(path);
   const std::vector<journal_record> records = {
-    claim(1, "cpu.max", "max 100000", "/a b"),
-    claim(2, "memory.high", "a\tb\nc\\", "/x"),
-    release(1, "cpu.max", "max 100000", "/a b"),
+      claim(1, "cpu.max", "max 100000", "/a b"),
+      claim(2, "memory.high", "a\tb\nc\\", "/x"),
+      release(1, "cpu.max", "max 100000", "/a b"),
   };
-  for (const auto& r : records) {
+  for (const auto &r : records) {
     const auto s = j.append(r);
     ASSERT_TRUE(s) << s.err().message;
   }
   const auto text = j.read_all();
   ASSERT_TRUE(text) << text.err().message;
   EXPECT_EQ(*text, lines(records));
-  EXPECT_EQ(tree_.read("/j/journal"), lines(records));  // on disk, not only in this fd
+  EXPECT_EQ(tree_.read("/j/journal"), lines(records)); // on disk, not only in this fd
   const auto plan = plan_replay(*text);
   EXPECT_EQ(plan.bad_lines, 0u);
   EXPECT_EQ(plan.restores, (std::vector<journal_record>{records[1]}));
@@ -495,7 +499,7 @@ TEST_F(JournalFile, ASecondOpenWhileTheFirstHoldsItIsRefused) {
 TEST_F(JournalFile, ReadAllSeesLinesWrittenByOthers) {
   const std::string path = tree_.path("/journal");
   journal j = open_journal(path);
-  const std::string big(100'000, 'x');  // more than one read buffer
+  const std::string big(100'000, 'x'); // more than one read buffer
   tree_.append("/journal", big + "\n");
   const auto text = j.read_all();
   ASSERT_TRUE(text) << text.err().message;
@@ -519,8 +523,8 @@ TEST_F(JournalFile, MovedJournalKeepsWorking) {
 // --- format before sequence numbers, torn writes, compaction --------------
 
 // A line as the journal wrote it before sequence numbers: CRC, five fields.
-std::string legacy_line(const journal_record& r) {
-  auto numbered = format_record(1, r);  // "<crc>\t1\t<rest>\n"
+std::string legacy_line(const journal_record &r) {
+  auto numbered = format_record(1, r); // "<crc>\t1\t<rest>\n"
   return with_crc(numbered.substr(11, numbered.size() - 12));
 }
 
@@ -540,16 +544,20 @@ TEST(JournalParse, RecordsOfTheFormatWithoutSequenceNumbersAreRead) {
 }
 
 TEST_F(JournalFile, AJournalOfTheOldFormatIsReadAndAppendedTo) {
-  tree_.write("/journal", legacy_line(claim(1, "cpu.weight", "100")) + legacy_line(claim(2, "cpu.weight", "200")));
+  tree_.write("/journal", legacy_line(claim(1, "cpu.weight", "100")) +
+                              legacy_line(claim(2, "cpu.weight", "200")));
   journal j = open_journal(tree_.path("/journal"));
   ASSERT_TRUE(j.append(release(1, "cpu.weight", "100")));
-  EXPECT_NE(j.read_all()->find(format_record(3, release(1, "cpu.weight", "100"))), std::string::npos)
+  EXPECT_NE(j.read_all()->find(format_record(3, release(1, "cpu.weight", "100"))),
+            std::string::npos)
       << "numbers go on after the old records";
-  EXPECT_EQ(plan_replay(*j.read_all()).restores, (std::vector<journal_record>{claim(2, "cpu.weight", "200")}));
+  EXPECT_EQ(plan_replay(*j.read_all()).restores,
+            (std::vector<journal_record>{claim(2, "cpu.weight", "200")}));
 }
 
 // A replay of text skips bad_lines lines and restores exactly `restores`.
-void expect_plan(const std::string& text, size_t bad_lines, const std::vector<journal_record>& restores) {
+void expect_plan(const std::string &text, size_t bad_lines,
+                 const std::vector<journal_record> &restores) {
   auto plan = plan_replay(text);
   EXPECT_EQ(plan.bad_lines, bad_lines) << text;
   EXPECT_EQ(plan.restores, restores) << text;
@@ -606,9 +614,10 @@ TEST_F(JournalFile, ChurnIsCompactedAwayWhileOpenClaimsStay) {
 
 TEST_F(JournalFile, CompactionKeepsConflictsAndTheOrderOfWhatIsOpen) {
   // Out of order on disk; a conflict on knob k of cgroup 9.
-  tree_.write("/journal", format_record(5, claim(2, "b", "2")) + format_record(3, claim(1, "a", "1")) +
-                              format_record(4, claim(3, "c", "3")) + format_record(6, release(3, "c", "3")) +
-                              format_record(7, claim(9, "k", "x")) + format_record(7, claim(9, "k", "y")));
+  tree_.write("/journal",
+              format_record(5, claim(2, "b", "2")) + format_record(3, claim(1, "a", "1")) +
+                  format_record(4, claim(3, "c", "3")) + format_record(6, release(3, "c", "3")) +
+                  format_record(7, claim(9, "k", "x")) + format_record(7, claim(9, "k", "y")));
   journal j = open_journal(tree_.path("/journal"));
   auto before = plan_replay(*j.read_all());
   ASSERT_TRUE(j.compact());
@@ -633,8 +642,9 @@ TEST_F(JournalFile, SequenceNumbersDoNotWrap) {
   EXPECT_EQ(text.find(std::to_string(top)), std::string::npos) << text;
   auto plan = plan_replay(text);
   EXPECT_EQ(plan.out_of_order, 0u);
-  EXPECT_EQ(plan.restores, (std::vector<journal_record>{claim(1, "cpu.weight", "100"), claim(2, "cpu.max", "max"),
-                                                        claim(3, "memory.high", "max")}));
+  EXPECT_EQ(plan.restores,
+            (std::vector<journal_record>{claim(1, "cpu.weight", "100"), claim(2, "cpu.max", "max"),
+                                         claim(3, "memory.high", "max")}));
 }
 
 } // namespace

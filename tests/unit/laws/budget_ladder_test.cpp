@@ -23,7 +23,7 @@ TEST(BudgetLadder, ClimbsOneRungPerCooldown) {
   budget_ladder l(rungs());
   auto t = clock::time_point{} + 1h;
   EXPECT_EQ(l.step(500 * MiB, t), budget_level::trace);
-  EXPECT_EQ(l.step(500 * MiB, t + 1s), budget_level::trace);  // cooling down
+  EXPECT_EQ(l.step(500 * MiB, t + 1s), budget_level::trace); // cooling down
   EXPECT_EQ(l.step(500 * MiB, t + 5s), budget_level::throttle);
   EXPECT_EQ(l.step(500 * MiB, t + 10s), budget_level::freeze);
   EXPECT_EQ(l.step(500 * MiB, t + 15s), budget_level::kill);
@@ -43,16 +43,16 @@ TEST(BudgetLadder, StepsDownOnlyBelowTheHysteresisBand) {
   auto t = clock::time_point{} + 1h;
   l.step(250 * MiB, t);
   ASSERT_EQ(l.step(250 * MiB, t + 5s), budget_level::throttle);
-  EXPECT_EQ(l.step(190 * MiB, t + 10s), budget_level::throttle);  // 200 * 0.9 = 180
+  EXPECT_EQ(l.step(190 * MiB, t + 10s), budget_level::throttle); // 200 * 0.9 = 180
   EXPECT_EQ(l.step(179 * MiB, t + 15s), budget_level::trace);
-  EXPECT_EQ(l.step(95 * MiB, t + 20s), budget_level::trace);      // 100 * 0.9 = 90
+  EXPECT_EQ(l.step(95 * MiB, t + 20s), budget_level::trace); // 100 * 0.9 = 90
   EXPECT_EQ(l.step(80 * MiB, t + 25s), budget_level::ok);
 }
 
 TEST(BudgetLadder, RungsThatAreOffAreJumped) {
   auto s = rungs();
-  s.thresholds[0].reset();  // no trace
-  s.thresholds[2].reset();  // no freeze
+  s.thresholds[0].reset(); // no trace
+  s.thresholds[2].reset(); // no freeze
   budget_ladder l(s);
   auto t = clock::time_point{} + 1h;
   EXPECT_EQ(l.step(450 * MiB, t), budget_level::throttle);

@@ -31,7 +31,7 @@ TEST(PiController, PressureAboveSetpointRaisesTheLimit) {
 
 TEST(PiController, ErrorsInsideTheDeadbandAreNoErrors) {
   pi_controller c(defaults());
-  auto out = c.step(1.2, 1.0, 500 * MiB, 500 * MiB);  // 0.2 from the setpoint, band 0.25
+  auto out = c.step(1.2, 1.0, 500 * MiB, 500 * MiB); // 0.2 from the setpoint, band 0.25
   EXPECT_EQ(out.error, 0);
   EXPECT_EQ(out.output, 500 * MiB);
 }
@@ -57,7 +57,7 @@ TEST(PiController, OutputStaysWithinBounds) {
 // integrated while saturated).
 TEST(PiController, AntiWindupLeavesTheBoundAtOnce) {
   auto s = defaults();
-  s.floor_hold = 0;  // the probe floor would hold it there: not what is tested
+  s.floor_hold = 0; // the probe floor would hold it there: not what is tested
   pi_controller c(s);
   uint64_t out = 2048 * MiB;
   for (int i = 0; i < 200; ++i)
@@ -71,7 +71,7 @@ TEST(PiController, AStallHoldsLaterDecreasesAboveTheLevelThatStalled) {
   auto s = defaults();
   s.floor_hold = 3;
   pi_controller c(s);
-  c.step(30.0, 1.0, 500 * MiB, 480 * MiB);  // stalled with 480 MiB in use
+  c.step(30.0, 1.0, 500 * MiB, 480 * MiB); // stalled with 480 MiB in use
   const auto floor = uint64_t(480 * MiB * (1 + s.max_step_down));
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(c.step(0.0, 1.0, 900 * MiB, 480 * MiB).output, floor) << i;
@@ -102,8 +102,9 @@ TEST(PiController, StepResponseSettlesNearTheSetpoint) {
   uint64_t limit = 1500 * MiB;
   double pressure = 0;
   for (int i = 0; i < 600; ++i) {
-    pressure = limit >= wss ? 0 : (wss - double(limit)) / wss * 100.0;  // % stalled
-    limit = c.step(pressure, 1.0, limit, std::min<uint64_t>(limit, uint64_t(wss) + 50 * MiB)).output;
+    pressure = limit >= wss ? 0 : (wss - double(limit)) / wss * 100.0; // % stalled
+    limit =
+        c.step(pressure, 1.0, limit, std::min<uint64_t>(limit, uint64_t(wss) + 50 * MiB)).output;
   }
   EXPECT_NEAR(pressure, s.setpoint_pct, s.deadband_pct + 0.5) << "limit " << limit / MiB << " MiB";
   EXPECT_GT(double(limit), wss * 0.95);

@@ -19,7 +19,7 @@ TEST(RestartBackoff, DoublesThenParksAtTheFifthFailureInARow) {
     EXPECT_EQ(*d, want);
     t += *d;
     b.started(t);
-    t += 1s;  // runs a second, fails again
+    t += 1s; // runs a second, fails again
   }
   EXPECT_FALSE(b.failed(t)) << "parked";
   EXPECT_EQ(b.in_a_row(), 5u);
@@ -38,7 +38,8 @@ TEST(RestartBackoff, ARunOfAMinuteStartsANewRow) {
 
 TEST(RestartBackoff, TheDelayIsCappedAtTenSeconds) {
   EXPECT_EQ(restart_backoff::first * (1u << (restart_backoff::park_after - 2)), 800ms);
-  EXPECT_LE(restart_backoff::first * (1u << (restart_backoff::park_after - 2)), restart_backoff::longest);
+  EXPECT_LE(restart_backoff::first * (1u << (restart_backoff::park_after - 2)),
+            restart_backoff::longest);
 }
 
 } // namespace

@@ -31,9 +31,9 @@ TEST(SenpaiController, NoStallProbesDownByAtMostMaxProbe) {
 
 TEST(SenpaiController, ProbeIsProportionalToTheGapBelowTarget) {
   auto s = defaults();
-  s.coeff_probe = 0.01;  // small enough not to hit max_probe
+  s.coeff_probe = 0.01; // small enough not to hit max_probe
   senpai_controller c(s);
-  auto half = c.step(5'000, 6s, 1000 * MiB, 1000 * MiB);   // half the 10 ms target
+  auto half = c.step(5'000, 6s, 1000 * MiB, 1000 * MiB); // half the 10 ms target
   auto none = c.step(0, 6s, 1000 * MiB, 1000 * MiB);
   EXPECT_NEAR(half.adjustment, -0.005, 1e-9);
   EXPECT_NEAR(none.adjustment, -0.01, 1e-9);
@@ -41,7 +41,7 @@ TEST(SenpaiController, ProbeIsProportionalToTheGapBelowTarget) {
 
 TEST(SenpaiController, StallAboveTargetBacksOffBoundedByMaxBackoff) {
   senpai_controller c(defaults());
-  auto small = c.step(10'250, 6s, 500 * MiB, 500 * MiB);  // 2.5 % over: 20 * 0.025 = 0.5
+  auto small = c.step(10'250, 6s, 500 * MiB, 500 * MiB); // 2.5 % over: 20 * 0.025 = 0.5
   EXPECT_NEAR(small.adjustment, 0.5, 1e-9);
   auto big = c.step(1'000'000, 6s, 500 * MiB, 500 * MiB);
   EXPECT_DOUBLE_EQ(big.adjustment, 1.0);
@@ -71,7 +71,7 @@ TEST(SenpaiController, LimitStaysWithinBounds) {
 TEST(SenpaiController, AStallSetsAProbeFloorForFloorHoldSteps) {
   senpai_controller c(defaults());
   EXPECT_EQ(c.floor_level(), 0u);
-  c.step(1'000'000, 6s, 500 * MiB, 500 * MiB);  // stalled at 500 MiB
+  c.step(1'000'000, 6s, 500 * MiB, 500 * MiB); // stalled at 500 MiB
   const auto floor = uint64_t(500 * MiB * 1.01);
   EXPECT_EQ(c.floor_level(), floor);
   // Backed off to 600 MiB, probing from the 500 MiB in use would go to 495;

@@ -6,9 +6,10 @@
 namespace ballast::test {
 namespace {
 
-const prometheus::Labels labels = {{"policy", "telemetry"}, {"cgroup", "/app"}, {"pid", "7"}, {"comm", "sleep"}};
+const prometheus::Labels labels = {
+    {"policy", "telemetry"}, {"cgroup", "/app"}, {"pid", "7"}, {"comm", "sleep"}};
 
-std::optional<double> rss(agent_metrics& m) {
+std::optional<double> rss(agent_metrics &m) {
   return metric_value(m.registry(), "ballast_process_resident_bytes",
                       {labels.begin(), labels.end()});
 }
@@ -19,8 +20,8 @@ std::optional<double> rss(agent_metrics& m) {
 // freed memory).
 TEST(SeriesOwners, ASharedSeriesGoesWithItsLastOwner) {
   agent_metrics m;
-  auto& first = m.add_series(m.process_rss(), labels);
-  auto& second = m.add_series(m.process_rss(), labels);
+  auto &first = m.add_series(m.process_rss(), labels);
+  auto &second = m.add_series(m.process_rss(), labels);
   ASSERT_EQ(&first, &second);
   m.remove_series(m.process_rss(), &first);
   second.Set(42);

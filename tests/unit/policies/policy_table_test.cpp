@@ -32,7 +32,7 @@ TEST(NextAlignedTick, ActorsWithTheSameIntervalShareTicks) {
   EXPECT_EQ(next_aligned_tick(at(10'001ms), 5000ms), next_aligned_tick(at(14'999ms), 5000ms));
 }
 
-std::string read_text(const std::filesystem::path& file) {
+std::string read_text(const std::filesystem::path &file) {
   std::ifstream in(file);
   return {std::istreambuf_iterator<char>(in), {}};
 }
@@ -45,7 +45,7 @@ TEST(PolicyTable, EveryRowIsCompleteFoundAndDocumented) {
   auto readme = read_text(std::filesystem::path(BALLAST_SOURCE_DIR) / "README.md");
   auto schema = read_text(std::filesystem::path(BALLAST_SOURCE_DIR) / "config/ballast.schema.json");
   std::set<std::string_view> names;
-  for (auto* t : policy_table()) {
+  for (auto *t : policy_table()) {
     EXPECT_TRUE(names.insert(t->name).second) << t->name << " twice";
     EXPECT_EQ(find_policy_type(t->name), t);
     EXPECT_FALSE(t->summary.empty()) << t->name;
@@ -55,10 +55,13 @@ TEST(PolicyTable, EveryRowIsCompleteFoundAndDocumented) {
     p.params = R"({"no_such_param": 1})";
     auto errors = compile_policy(p, "policies[0]");
     ASSERT_FALSE(errors.empty()) << t->name << " took a parameter it does not have";
-    EXPECT_EQ(errors[0].path.rfind("policies[0].params", 0), 0u) << t->name << ": " << errors[0].to_string();
+    EXPECT_EQ(errors[0].path.rfind("policies[0].params", 0), 0u)
+        << t->name << ": " << errors[0].to_string();
     EXPECT_FALSE(p.settings.value) << t->name << ": refused params compile to nothing";
-    EXPECT_NE(readme.find("| `" + std::string(t->name) + "` |"), std::string::npos) << t->name << " not in README";
-    EXPECT_NE(schema.find("\"" + std::string(t->name) + "\""), std::string::npos) << t->name << " not in the schema";
+    EXPECT_NE(readme.find("| `" + std::string(t->name) + "` |"), std::string::npos)
+        << t->name << " not in README";
+    EXPECT_NE(schema.find("\"" + std::string(t->name) + "\""), std::string::npos)
+        << t->name << " not in the schema";
   }
   EXPECT_EQ(find_policy_type("nope"), nullptr);
 }
@@ -67,7 +70,7 @@ TEST(CompilePolicies, AcceptedParamsCompileOnceIntoSettings) {
   auto r = check_config(R"({"policies": [{"name": "t", "type": "telemetry"},
                                           {"name": "s", "type": "senpai", "params": {"max_probe": 0.02}}]})");
   ASSERT_TRUE(r.value);
-  for (auto& p : r.value->policies)
+  for (auto &p : r.value->policies)
     EXPECT_TRUE(p.settings.value) << p.name;
   auto again = *r.value;
   EXPECT_TRUE(compile_policies(again).empty());
@@ -75,7 +78,8 @@ TEST(CompilePolicies, AcceptedParamsCompileOnceIntoSettings) {
 }
 
 TEST(CheckConfig, TelemetryParamsAreRefusedWithTheirPath) {
-  auto r = check_config(R"({"policies": [{"name": "t", "type": "telemetry", "params": {"x": 1}}]})");
+  auto r =
+      check_config(R"({"policies": [{"name": "t", "type": "telemetry", "params": {"x": 1}}]})");
   ASSERT_FALSE(r.value);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].to_string(), "policies[0].params: telemetry takes no parameters");

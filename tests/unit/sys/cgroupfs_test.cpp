@@ -30,9 +30,8 @@ TEST(JoinCgroupPath, JoinsRootAndRelativePath) {
 TEST(IsCleanCgroupPath, AcceptsOnlyCleanAbsolutePaths) {
   for (const std::string_view good : {"/"sv, "/a"sv, "/a/b"sv, "/a.slice/b..c/.d"sv})
     EXPECT_TRUE(is_clean_cgroup_path(good)) << good;
-  for (const std::string_view bad :
-       {""sv, "a"sv, "a/b"sv, "/a/../b"sv, "/./a"sv, "/.."sv, "/a/."sv, "//a"sv, "/a//b"sv, "/a/"sv,
-        "/a\0b"sv})
+  for (const std::string_view bad : {""sv, "a"sv, "a/b"sv, "/a/../b"sv, "/./a"sv, "/.."sv, "/a/."sv,
+                                     "//a"sv, "/a//b"sv, "/a/"sv, "/a\0b"sv})
     EXPECT_FALSE(is_clean_cgroup_path(bad)) << bad;
 }
 
@@ -52,7 +51,7 @@ class CgroupFixture : public ::testing::Test {
 protected:
   void SetUp() override { tree_.make_cgroup("/"); }
 
-  cgroup_dir open_cgroup(const std::string& rel) {
+  cgroup_dir open_cgroup(const std::string &rel) {
     auto dir = cgroup_dir::open(tree_.root(), rel);
     EXPECT_TRUE(dir) << dir.err().message;
     return std::move(dir).value();
@@ -81,7 +80,7 @@ TEST_F(CgroupFixture, OpenFailsForUncleanOrMissingPaths) {
 }
 
 TEST_F(CgroupFixture, ReadReturnsTheWholeFileEveryTime) {
-  const std::string big(10'000, 's');  // more than one read chunk
+  const std::string big(10'000, 's'); // more than one read chunk
   tree_.write(control("/", files::cpu_stat), big);
   cgroup_dir dir = open_cgroup("/");
   for (int i = 0; i < 2; ++i) {
@@ -89,7 +88,7 @@ TEST_F(CgroupFixture, ReadReturnsTheWholeFileEveryTime) {
     ASSERT_TRUE(text) << text.err().message;
     EXPECT_EQ(*text, big);
   }
-  tree_.write(control("/", files::cpu_stat), "usage_usec 5\n");  // same inode, truncated
+  tree_.write(control("/", files::cpu_stat), "usage_usec 5\n"); // same inode, truncated
   EXPECT_EQ(*dir.read(files::cpu_stat), "usage_usec 5\n");
 }
 
@@ -106,7 +105,7 @@ TEST_F(CgroupFixture, ReadKeepsUsingTheCachedFd) {
 }
 
 TEST_F(CgroupFixture, FailedReadDropsTheCachedFd) {
-  tree_.make_dir("/odd");  // opens O_RDONLY, but pread fails with EISDIR
+  tree_.make_dir("/odd"); // opens O_RDONLY, but pread fails with EISDIR
   cgroup_dir dir = open_cgroup("/");
   const auto failed = dir.read("odd");
   ASSERT_FALSE(failed);
@@ -203,11 +202,11 @@ TEST_F(CgroupFixture, ScanWalksDepthFirstInNameOrder) {
   tree_.make_cgroup("/b");
   tree_.make_cgroup("/a/y");
   tree_.make_cgroup("/a/x/deep");
-  tree_.symlink("/link", tree_.path("/a"));  // not followed
+  tree_.symlink("/link", tree_.path("/a")); // not followed
   const auto tree = scan_cgroup_tree(tree_.root());
   ASSERT_TRUE(tree) << tree.err().message;
   std::vector<std::string> paths;
-  for (const cgroup_entry& e : *tree) {
+  for (const cgroup_entry &e : *tree) {
     paths.push_back(e.path);
     EXPECT_EQ(e.id, tree_.inode(e.path)) << e.path;
   }
@@ -222,13 +221,16 @@ TEST_F(CgroupFixture, ScanOfAMissingRootIsAnError) {
 }
 
 TEST(FlatKeyed, ParsesKeyValueLinesAndSkipsTheRest) {
-  const auto kv = parse_flat_keyed("low 0\nhigh 3\noom_kill 18446744073709551615\nbroken\nx y z\nmax -1\n");
+  const auto kv =
+      parse_flat_keyed("low 0\nhigh 3\noom_kill 18446744073709551615\nbroken\nx y z\nmax -1\n");
   const std::vector<std::pair<std::string, uint64_t>> want = {
       {"low", 0}, {"high", 3}, {"oom_kill", 18446744073709551615ull}};
   EXPECT_EQ(kv, want);
 }
 
-TEST(FlatKeyed, EmptyTextIsEmpty) { EXPECT_TRUE(parse_flat_keyed("").empty()); }
+TEST(FlatKeyed, EmptyTextIsEmpty) {
+  EXPECT_TRUE(parse_flat_keyed("").empty());
+}
 
 } // namespace
 } // namespace ballast::sys

@@ -13,7 +13,7 @@ namespace ballast::test {
 namespace {
 
 std::string own_group() {
-  auto* g = ::getgrgid(::getegid());
+  auto *g = ::getgrgid(::getegid());
   return g ? g->gr_name : "";
 }
 
@@ -45,7 +45,8 @@ TEST(Cookie, WithoutTheGroupOnlyTheOwnerReadsItAndTheWarningSaysSo) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_NE(w->warning.find("group 'no-such-group-ballast' does not exist"), std::string::npos) << w->warning;
+  EXPECT_NE(w->warning.find("group 'no-such-group-ballast' does not exist"), std::string::npos)
+      << w->warning;
 }
 
 TEST(Cookie, ADirectoryTheGroupCannotEnterIsReported) {
@@ -54,8 +55,9 @@ TEST(Cookie, ADirectoryTheGroupCannotEnterIsReported) {
   ASSERT_EQ(::chmod(dir.path("/closed").c_str(), 0700), 0);
   auto w = sys::write_cookie(dir.path("/closed/control.cookie"), own_group());
   ASSERT_TRUE(w);
-  EXPECT_NE(w->warning.find("cannot enter " + dir.path("/closed") + " (mode 0700)"), std::string::npos)
-    << w->warning;
+  EXPECT_NE(w->warning.find("cannot enter " + dir.path("/closed") + " (mode 0700)"),
+            std::string::npos)
+      << w->warning;
 }
 
 TEST(Cookie, AnUnreadableOrEmptyFileIsAnErrorNamingIt) {

@@ -9,10 +9,11 @@ namespace {
 
 TEST(KnobTable, NamesAreUniqueAndFound) {
   std::set<std::string_view> names;
-  for (auto& k : table()) {
+  for (auto &k : table()) {
     EXPECT_TRUE(names.insert(k.name).second) << k.name;
     EXPECT_EQ(find(k.name), &k) << k.name;
-    EXPECT_EQ(k.scope == scope::system, !k.path.empty()) << k.name << ": a path is for system knobs";
+    EXPECT_EQ(k.scope == scope::system, !k.path.empty())
+        << k.name << ": a path is for system knobs";
   }
   EXPECT_EQ(find("memory.stat"), nullptr);
   EXPECT_EQ(find("../escape"), nullptr);
@@ -28,7 +29,7 @@ TEST(KnobTable, OnlyReclaimingWritesMayBlock) {
 }
 
 struct value_case {
-  const knob& k;
+  const knob &k;
   std::vector<std::string_view> good, bad;
 };
 
@@ -39,12 +40,14 @@ TEST(KnobTable, EachValueKindAcceptsWhatItsFileTakes) {
       {cgroup_freeze, {"0", "1"}, {"2", "", "yes"}},
       {memory_reclaim, {"0", "4096"}, {"max", "-1"}},
       {cpu_weight, {"1", "100", "10000"}, {"0", "10001", "default"}},
-      {cpu_max, {"max", "50000", "max 100000", "20000 100000"}, {"", "999", "max 999", "1 2 3", "x 100000"}},
+      {cpu_max,
+       {"max", "50000", "max 100000", "20000 100000"},
+       {"", "999", "max 999", "1 2 3", "x 100000"}},
       {cpuset_cpus, {"", "0", "0-3", "0-3,5,7-8"}, {"3-1", "0,", ",1", "a", "0-"}},
       {vm_swappiness, {"0", "60", "200"}, {"201", "-1", "x"}},
       {cpufreq_max, {"800000"}, {"0", "fast"}},
   };
-  for (auto& c : cases) {
+  for (auto &c : cases) {
     for (auto v : c.good)
       EXPECT_TRUE(check_value(c.k, v).ok()) << c.k.name << " '" << v << "'";
     for (auto v : c.bad) {
@@ -61,7 +64,8 @@ TEST(KnobTable, AWriteMustBeAKnobOfItsScopeAndEffect) {
   EXPECT_TRUE(check_write(scope::cgroup, "memory.reclaim", effect::action, "4096").ok());
   EXPECT_TRUE(check_write(scope::cgroup, "kill", effect::action, "1234").ok());
   EXPECT_TRUE(check_write(scope::system, "vm.swappiness", effect::setting, "10").ok());
-  EXPECT_TRUE(check_write(scope::system, "cpufreq.scaling_max_freq:2", effect::setting, "800000").ok());
+  EXPECT_TRUE(
+      check_write(scope::system, "cpufreq.scaling_max_freq:2", effect::setting, "800000").ok());
   EXPECT_EQ(check_write(scope::cgroup, "cgroup.kill", effect::setting, "1").err().message,
             "not a cgroup knob ballast claims: cgroup.kill");
   EXPECT_EQ(check_write(scope::cgroup, "cpu.weight", effect::action, "50").err().message,
@@ -74,7 +78,9 @@ TEST(KnobTable, AWriteMustBeAKnobOfItsScopeAndEffect) {
             "cpu.weight: '0' is not a weight 1..10000");
   EXPECT_EQ(check_write(scope::cgroup, "kill", effect::action, "0").err().message,
             "kill: '0' is not a process id");
-  EXPECT_EQ(check_write(scope::system, "cpufreq.scaling_max_freq", effect::setting, "800000").err().message,
+  EXPECT_EQ(check_write(scope::system, "cpufreq.scaling_max_freq", effect::setting, "800000")
+                .err()
+                .message,
             "not a system knob ballast claims: cpufreq.scaling_max_freq "
             "(cpufreq.scaling_max_freq needs a number)");
 }
@@ -96,7 +102,8 @@ TEST(KnobTable, AnInstanceNamesItsNumberWhereThePathHasOne) {
 
 TEST(KnobTable, SystemPathsFillTheirNumber) {
   EXPECT_EQ(*system_path(vm_swappiness), "/proc/sys/vm/swappiness");
-  EXPECT_EQ(*system_path(cpufreq_min, 3), "/sys/devices/system/cpu/cpufreq/policy3/scaling_min_freq");
+  EXPECT_EQ(*system_path(cpufreq_min, 3),
+            "/sys/devices/system/cpu/cpufreq/policy3/scaling_min_freq");
   EXPECT_FALSE(system_path(cpufreq_min).ok());
   EXPECT_FALSE(system_path(vm_swappiness, 1).ok());
   EXPECT_FALSE(system_path(memory_high).ok());

@@ -35,9 +35,9 @@ TEST(ParseMountinfo, ReadsTheManPageExample) {
 }
 
 TEST(ParseMountinfo, AcceptsAnyNumberOfOptionalFields) {
-  const auto entries = parse_mountinfo(
-      "1 0 0:1 / /none rw - tmpfs a rw\n"
-      "2 0 0:2 / /two rw shared:1 master:2 propagate_from:3 - tmpfs b rw\n");
+  const auto entries =
+      parse_mountinfo("1 0 0:1 / /none rw - tmpfs a rw\n"
+                      "2 0 0:2 / /two rw shared:1 master:2 propagate_from:3 - tmpfs b rw\n");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].mount_point, "/none");
   EXPECT_EQ(entries[0].source, "a");
@@ -46,8 +46,8 @@ TEST(ParseMountinfo, AcceptsAnyNumberOfOptionalFields) {
 }
 
 TEST(ParseMountinfo, DecodesOctalEscapes) {
-  const auto entries = parse_mountinfo(
-      R"(1 0 0:1 / /mnt/my\040disk\011tab\134back rw - ext4 /dev/my\040dev rw)");
+  const auto entries =
+      parse_mountinfo(R"(1 0 0:1 / /mnt/my\040disk\011tab\134back rw - ext4 /dev/my\040dev rw)");
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].mount_point, "/mnt/my disk\ttab\\back");
   EXPECT_EQ(entries[0].source, "/dev/my dev");
@@ -61,14 +61,13 @@ TEST(ParseMountinfo, LeavesIncompleteEscapesAlone) {
 }
 
 TEST(ParseMountinfo, SkipsMalformedLines) {
-  const auto entries = parse_mountinfo(
-      "\n"
-      "garbage\n"
-      "1 0 0:1 / /no-separator rw ext4 /dev/x rw\n"
-      "1 0 0:1 / /nothing-after-separator rw -\n"
-      "1 0 0:1 / /no-source rw - ext4\n"
-      "1 0 0:1 / - -\n"
-      "1 0 0:1 / /good rw - ext4 /dev/x rw");
+  const auto entries = parse_mountinfo("\n"
+                                       "garbage\n"
+                                       "1 0 0:1 / /no-separator rw ext4 /dev/x rw\n"
+                                       "1 0 0:1 / /nothing-after-separator rw -\n"
+                                       "1 0 0:1 / /no-source rw - ext4\n"
+                                       "1 0 0:1 / - -\n"
+                                       "1 0 0:1 / /good rw - ext4 /dev/x rw");
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].mount_point, "/good");
 }
@@ -86,21 +85,22 @@ TEST(FindCgroup2Mount, FindsTheRootOnAUnifiedHost) {
 }
 
 TEST(FindCgroup2Mount, TakesTheFirstOfSeveral) {
-  const auto mount = find_cgroup2_mount(
-      "1 0 0:1 / /first rw - cgroup2 cgroup2 rw\n"
-      "2 0 0:2 / /second rw - cgroup2 cgroup2 rw\n");
+  const auto mount = find_cgroup2_mount("1 0 0:1 / /first rw - cgroup2 cgroup2 rw\n"
+                                        "2 0 0:2 / /second rw - cgroup2 cgroup2 rw\n");
   ASSERT_TRUE(mount);
   EXPECT_EQ(*mount, "/first");
 }
 
 TEST(FindCgroup2Mount, FailsWithOnlyCgroupV1) {
-  const auto mount = find_cgroup2_mount(
-      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  const auto mount =
+      find_cgroup2_mount("35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
   ASSERT_FALSE(mount);
   EXPECT_NE(mount.err().message.find("no cgroup2 mount"), std::string::npos);
 }
 
-TEST(FindCgroup2Mount, FailsOnEmptyText) { EXPECT_FALSE(find_cgroup2_mount("")); }
+TEST(FindCgroup2Mount, FailsOnEmptyText) {
+  EXPECT_FALSE(find_cgroup2_mount(""));
+}
 
 TEST(ParseMountinfo, FindsCgroup2InThisMachinesMountinfo) {
   const auto text = read_small_file("/proc/self/mountinfo");
@@ -108,7 +108,7 @@ TEST(ParseMountinfo, FindsCgroup2InThisMachinesMountinfo) {
   const auto entries = parse_mountinfo(*text);
   ASSERT_FALSE(entries.empty());
   const auto cgroup2 = std::find_if(entries.begin(), entries.end(),
-                                    [](const mount_entry& e) { return e.fs_type == "cgroup2"; });
+                                    [](const mount_entry &e) { return e.fs_type == "cgroup2"; });
   ASSERT_NE(cgroup2, entries.end());
   EXPECT_TRUE(cgroup2->mount_point.starts_with("/"));
 }

@@ -101,7 +101,10 @@ TEST(ParseStatusUid, MissingOrBadUidIsAnError) {
 
 TEST(ParseCmdline, JoinsArgumentsWithSpaces) {
   using namespace std::string_view_literals;
-  EXPECT_EQ(parse_cmdline("/bin/sleep\0" "10\0" "--flag=a b\0"sv), "/bin/sleep 10 --flag=a b");
+  EXPECT_EQ(parse_cmdline("/bin/sleep\0"
+                          "10\0"
+                          "--flag=a b\0"sv),
+            "/bin/sleep 10 --flag=a b");
   EXPECT_EQ(parse_cmdline("single"sv), "single");
   EXPECT_EQ(parse_cmdline(""sv), "");
   EXPECT_EQ(parse_cmdline("\0\0"sv), "");
@@ -210,13 +213,13 @@ TEST(ProcfsReal, ReadsThisProcess) {
 TEST(ProcfsReal, ReapedChildIsAnError) {
   const pid_t child = ::fork();
   ASSERT_GE(child, 0) << std::strerror(errno);
-  if (child == 0) ::_exit(0);
+  if (child == 0)
+    ::_exit(0);
   ASSERT_EQ(::waitpid(child, nullptr, 0), child);
   const auto info = procfs().read(child);
   ASSERT_FALSE(info);
   EXPECT_EQ(info.err().code, ENOENT);
-  EXPECT_NE(info.err().message.find("/proc/" + std::to_string(child) + "/stat"),
-            std::string::npos);
+  EXPECT_NE(info.err().message.find("/proc/" + std::to_string(child) + "/stat"), std::string::npos);
 }
 
 } // namespace

@@ -12,9 +12,8 @@
 namespace ballast::sys {
 namespace {
 
-constexpr std::string_view sample =
-    "some avg10=0.12 avg60=0.05 avg300=0.01 total=123456\n"
-    "full avg10=1.50 avg60=2.25 avg300=3.00 total=987\n";
+constexpr std::string_view sample = "some avg10=0.12 avg60=0.05 avg300=0.01 total=123456\n"
+                                    "full avg10=1.50 avg60=2.25 avg300=3.00 total=987\n";
 
 // Parsing text fails with the message want.
 void expect_psi_error(std::string_view text, std::string_view want) {
@@ -45,10 +44,9 @@ TEST(ParsePsi, FullIsOptional) {
 }
 
 TEST(ParsePsi, FindsFieldsByKeyAndIgnoresUnknownOnes) {
-  const auto psi = parse_psi(
-      "full total=1 avg300=0.3 avg60=0.2 avg10=0.1\n"
-      "some new=7 total=2 avg300=0.6 avg60=0.5 avg10=0.4\n"
-      "later-kernel-line x=1\n");
+  const auto psi = parse_psi("full total=1 avg300=0.3 avg60=0.2 avg10=0.1\n"
+                             "some new=7 total=2 avg300=0.6 avg60=0.5 avg10=0.4\n"
+                             "later-kernel-line x=1\n");
   ASSERT_TRUE(psi) << psi.err().message;
   EXPECT_DOUBLE_EQ(psi->some.avg10, 0.4);
   EXPECT_EQ(psi->some.total_us, 2u);
@@ -113,7 +111,8 @@ TEST(PsiResource, HasItsFileName) {
 TEST(ParsePsi, ReadsThisMachinesPressureFiles) {
   for (const psi_resource r : {psi_resource::cpu, psi_resource::memory, psi_resource::io}) {
     const auto text = read_small_file("/proc/pressure/" + std::string(to_string(r)));
-    if (!text) GTEST_SKIP() << "no PSI on this kernel: " << text.err().message;
+    if (!text)
+      GTEST_SKIP() << "no PSI on this kernel: " << text.err().message;
     const auto psi = parse_psi(*text);
     ASSERT_TRUE(psi) << to_string(r) << ": " << psi.err().message;
     EXPECT_GE(psi->some.avg10, 0.0);
