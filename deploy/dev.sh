@@ -103,7 +103,10 @@ case "${1:-}" in
     ;;
   format)
     install_missing
-    bad=$(git ls-files '*.cpp' '*.hpp' | xargs clang-format-14 --dry-run --Werror 2>&1 |
+    # The tracked files; outside a git checkout, every .cpp/.hpp but build trees.
+    files=$(git ls-files '*.cpp' '*.hpp' 2>/dev/null ||
+            find . -path './build*' -prune -o \( -name '*.cpp' -o -name '*.hpp' \) -print)
+    bad=$(echo "$files" | xargs clang-format-14 --dry-run --Werror 2>&1 |
           grep -E '^[^:]+:[0-9]+:[0-9]+: error' | cut -d: -f1 | sort -u || true)
     if [ -n "$bad" ]; then
       echo "$bad" | sed 's/$/: not formatted (clang-format-14 -i FILE)/' >&2
