@@ -52,14 +52,7 @@ double seconds(clock_type::duration d) {
 }
 
 std::string config(const std::string &subtree, const std::string &interval) {
-  return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
-  "journal": "/tmp/ballast-bench-journal",
-  "watch": {"include": [")" +
-         subtree + R"(/**"]},
-  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" +
-         interval + R"(",
-                "select": {"cgroups": [")" +
-         subtree + R"(/**"]}}]})";
+  return config_json(port, subtree, "/tmp/ballast-bench-journal", interval);
 }
 
 // Polls the agent's metrics until pred holds or the limit passes.

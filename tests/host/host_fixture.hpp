@@ -23,19 +23,6 @@ inline uint16_t next_port() {
   return port++;
 }
 
-inline std::string config_json(uint16_t port, const std::string &subtree,
-                               const std::string &journal, const std::string &interval = "100ms") {
-  return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
-  "journal": ")" +
-         journal + R"(",
-  "watch": {"include": [")" +
-         subtree + R"(/**"]},
-  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" +
-         interval + R"(",
-                "select": {"cgroups": [")" +
-         subtree + R"(/**"]}}]})";
-}
-
 class AgentHostTest : public ::testing::Test {
 protected:
   void SetUp() override {

@@ -276,4 +276,17 @@ std::string ballastd_path() {
   return p;
 }
 
+std::string config_json(uint16_t port, const std::string &subtree, const std::string &journal,
+                        const std::string &interval) {
+  return R"({"metrics": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},
+  "journal": ")" +
+         journal + R"(",
+  "watch": {"include": [")" +
+         subtree + R"(/**"]},
+  "policies": [{"name": "telemetry", "type": "telemetry", "interval": ")" +
+         interval + R"(",
+                "select": {"cgroups": [")" +
+         subtree + R"(/**"]}}]})";
+}
+
 } // namespace ballast::test

@@ -40,6 +40,11 @@ double histogram_quantile(double q, const std::vector<std::pair<double, double>>
 // GET http://127.0.0.1:port/path; nullopt if nothing answers.
 std::optional<std::string> http_get(uint16_t port, const std::string &path = "/metrics");
 
+// A config for a test or benchmark agent: metrics on port, the journal,
+// watching subtree, telemetry on it every interval.
+std::string config_json(uint16_t port, const std::string &subtree, const std::string &journal,
+                        const std::string &interval = "100ms");
+
 class agent_process {
 public:
   // Writes config_json to a temp file and starts ballastd --config on it.
