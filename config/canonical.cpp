@@ -40,6 +40,10 @@ json canonical(const agent &a) {
     host_settings[h.knob] = h.value;
   return {{"metrics_address", a.metrics_address},
           {"metrics_port", a.metrics_port},
+          {"metrics_cgroups", a.metrics_cgroups},
+          {"metrics_max_cgroups", a.metrics_max_cgroups},
+          {"sched_enabled", a.sched_enabled},
+          {"sched_interval_ms", a.sched_interval.count()},
           {"journal_path", a.journal_path},
           {"dry_run", a.dry_run},
           {"shutdown_deadline_ms", a.shutdown_deadline.count()},

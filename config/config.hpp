@@ -59,6 +59,14 @@ struct host_setting {
 struct agent {
   std::string metrics_address = "127.0.0.1";
   uint16_t metrics_port = 9464;
+  // Cgroups with per-cgroup series (globs), and at most how many: a watched
+  // cgroup past the cap is counted in ballast_cgroup_series_left_out_total.
+  std::vector<std::string> metrics_cgroups = {"/**"};
+  uint32_t metrics_max_cgroups = 256;
+  // The sched source (bpf/sched.bpf.c): on-CPU time, run-queue delay, futex
+  // wait and block IO latency, its maps read every sched_interval.
+  bool sched_enabled = true;
+  milliseconds sched_interval{1000}; // 100ms..60s
   std::string journal_path = "/run/ballast/journal";
   bool dry_run = false;
   milliseconds shutdown_deadline{190};   // 10ms..60s

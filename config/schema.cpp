@@ -27,6 +27,8 @@ struct duration_range {
 };
 constexpr duration_range shutdown_range{10ms, 60s};
 constexpr duration_range interval_range{10ms, 1h};
+constexpr duration_range sched_interval_range{100ms, 60s};
+constexpr uint64_t max_series_cgroups = 100'000;
 
 constexpr uint64_t ring_min = 4096, ring_max = uint64_t{1} << 30;
 
@@ -126,6 +128,7 @@ public:
             {"metrics", [&](const json &n, const std::string &p) { read_metrics(n, p, a); }},
             {"policies", assign(a.policies, &agent_reader::policies)},
             {"ring_buffer_bytes", assign(a.ring_buffer_bytes, &agent_reader::ring_size)},
+            {"sched", [&](const json &n, const std::string &p) { read_sched(n, p, a); }},
             {"shutdown_deadline",
              assign(a.shutdown_deadline, &agent_reader::duration, shutdown_range)},
             {"watch", [&](const json &n, const std::string &p) { read_watch(n, p, a); }},
@@ -241,12 +244,38 @@ private:
   }
 
   void read_metrics(const json &n, const std::string &path, agent &a) {
-    read_object(n, path, {{"listen", [&](const json &v, const std::string &p) {
-                             if (auto e = listen(v, p)) {
-                               a.metrics_address = std::move(e->address);
-                               a.metrics_port = e->port;
-                             }
-                           }}});
+    read_object(
+        n, path,
+        {
+            {"cgroups", assign(a.metrics_cgroups, &agent_reader::globs, emptiness::allowed)},
+            {"listen",
+             [&](const json &v, const std::string &p) {
+               if (auto e = listen(v, p)) {
+                 a.metrics_address = std::move(e->address);
+                 a.metrics_port = e->port;
+               }
+             }},
+            {"max_cgroups", assign(a.metrics_max_cgroups, &agent_reader::series_cap)},
+        });
+  }
+
+  std::optional<uint32_t> series_cap(const json &n, const std::string &path) {
+    const auto v = as_unsigned(n);
+    if (!v || *v > max_series_cgroups) {
+      fail(path, "must be an integer from 0 to " + std::to_string(max_series_cgroups));
+      return std::nullopt;
+    }
+    return static_cast<uint32_t>(*v);
+  }
+
+  // "sched": {"enabled": BOOL, "interval": DURATION}.
+  void read_sched(const json &n, const std::string &path, agent &a) {
+    read_object(
+        n, path,
+        {
+            {"enabled", assign(a.sched_enabled, &agent_reader::boolean)},
+            {"interval", assign(a.sched_interval, &agent_reader::duration, sched_interval_range)},
+        });
   }
 
   // "control": {"listen": "host:port", "tls": {"certificate", "key", "ca"},

@@ -6,6 +6,7 @@
 #include "messages/config_inspect.hpp"
 #include "messages/control.hpp"
 #include "messages/events.hpp"
+#include "messages/samples.hpp"
 
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
@@ -75,6 +76,9 @@ CAF_ADD_TYPE_ID(ballast, (ballast::fleet_apply))
 CAF_ADD_TYPE_ID(ballast, (ballast::agent_outcome))
 CAF_ADD_TYPE_ID(ballast, (ballast::fleet_apply_result))
 CAF_ADD_TYPE_ID(ballast, (ballast::credential))
+CAF_ADD_TYPE_ID(ballast, (ballast::process_cpu))
+CAF_ADD_TYPE_ID(ballast, (ballast::sched_sample))
+CAF_ADD_TYPE_ID(ballast, (ballast::sched_batch))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -115,6 +119,8 @@ using cgroup_actor = caf::typed_actor<
     // The sender drops its claim on one knob (a policy before it ends, the
     // control interface's thaw).
     caf::reacts_to<atom::unclaim, std::string>,
+    // This interval's sched sample of the cgroup (into its windows).
+    caf::reacts_to<sched_sample>,
     // Snapshot of pids, live policies and standing claims.
     caf::replies_to<atom::status>::with<cgroup_status>,
     // Restore every knob, end every policy, reply, then quit.
@@ -160,6 +166,8 @@ using group_policy_actor =
 using registry_actor = caf::typed_actor<
     // Events drained from a source; routed to the cgroup actors.
     caf::reacts_to<event_batch>,
+    // A read of the sched source: each sample to its cgroup's actor.
+    caf::reacts_to<sched_batch>,
     // The kernel dropped records: rescan cgroupfs and reconcile.
     caf::reacts_to<events_lost>,
     // Scan the tree and reconcile actors and members with it (sent by the
@@ -188,6 +196,10 @@ using psi_source_actor = caf::typed_actor<caf::reacts_to<atom::tick>>;
 using source_actor = caf::typed_actor<
     // From its poller thread: the thread failed; the source quits with reason.
     caf::reacts_to<atom::failed, std::string>>;
+
+// The sched source: reads its BPF maps each interval (self-ticked) and
+// sends the registry a sched_batch.
+using sched_source_actor = caf::typed_actor<caf::reacts_to<atom::tick>>;
 
 // The control interface of an agent, and of a coordinator for its fleet:
 // ballastctl speaks it to both. Paths are cgroup paths relative to the
@@ -228,8 +240,9 @@ using supervisor_actor = caf::typed_actor<
     // A checked (so compiled) config to apply: from main on SIGHUP, or from
     // the control interface (apply, dry-run on/off).
     caf::reacts_to<atom::reload, config::agent>,
-    // Delayed self-message: start the source again after a backoff.
-    caf::reacts_to<atom::restart>,
+    // Delayed self-message: start the cgroup source again after a backoff;
+    // with `all`, the sched source.
+    caf::reacts_to<atom::restart>, caf::reacts_to<atom::restart, atom::all>,
     // The registry (a registry_actor) and the config in force.
     caf::replies_to<atom::config>::with<caf::actor, config::agent>,
     // From main on SIGTERM/SIGINT: restore everything, stop, then reply.

@@ -383,20 +383,26 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
   // The probe has fds of its own: policies read through it from their own
   // threads, and the actor's writer fds are never shared.
   if (auto reader = sys::cgroup_dir::open(ctx->cgroup_root, st.spec.path))
-    st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics);
+    st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics, st.spec.series);
   watch_memory_events(self);
   st.compile_selectors();
   self->set_down_handler([=](caf::down_msg &dm) { on_down(self, dm); });
   start_cgroup_policies(self);
   return {
       [=](cgroup_event &ev) {
-        if (ev.kind == event_kind::exit)
+        if (ev.kind == event_kind::exit) {
           forget_process(self, ev.pid);
-        else
+          if (self->state.probe)
+            self->state.probe->forget_process(ev.pid);
+        } else
           enrol(self, ev.pid, ev.ktime_ns, &ev);
         self->state.ctx->metrics->event_handled(ev.ktime_ns);
       },
       [=](cgroup_members &m) { on_members(self, m); },
+      [=](sched_sample &s) {
+        if (self->state.probe)
+          self->state.probe->add_sched_sample(s, self->clock().now());
+      },
       [=](atom::reload, std::vector<config::policy> &all) { on_policies(self, std::move(all)); },
       [=](atom::dry_run, bool on) { self->state.owner.knobs->set_dry_run(on); },
       // Policies spawned here are monitored already; others (control) not.

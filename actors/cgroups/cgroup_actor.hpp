@@ -21,6 +21,7 @@ struct cgroup_spec {
   uint64_t id = 0;
   std::vector<config::policy> policies;
   bool dry_run = false;
+  bool series = true; // per-cgroup metric series (the registry's cardinality cap)
 };
 
 cgroup_actor spawn_cgroup_actor(caf::actor_system &sys, cgroup_spec spec,

@@ -38,6 +38,9 @@ struct registry_state {
   std::set<std::string> groups_parked;
   // Group policies by name, with the config they were started with.
   std::map<std::string, std::pair<config::policy, group_policy_actor>> groups;
+  // Watched cgroups with per-cgroup series (metrics.cgroups, up to
+  // metrics.max_cgroups): 1,000 short-lived cgroups cannot blow up a scrape.
+  std::unordered_set<uint64_t> series_ids;
 
   ~registry_state() {
     if (ctx)
@@ -51,13 +54,36 @@ struct registry_state {
     };
     return any(cfg.watch_include) && !any(cfg.watch_exclude);
   }
+
+  // Whether a newly watched cgroup gets series; one the cap leaves out is
+  // counted. A changed cap or glob list applies to cgroups watched after.
+  bool admit_series(uint64_t id, const std::string &path) {
+    auto &globs = cfg.metrics_cgroups;
+    if (!std::any_of(globs.begin(), globs.end(),
+                     [&](auto &g) { return config::glob_match(g, path); }))
+      return false;
+    auto &m = ctx->metrics->sched();
+    if (series_ids.size() >= cfg.metrics_max_cgroups) {
+      m.series_left_out.Increment();
+      return false;
+    }
+    series_ids.insert(id);
+    m.series_cgroups.Set(double(series_ids.size()));
+    return true;
+  }
+
+  void drop_series(uint64_t id) {
+    if (series_ids.erase(id))
+      ctx->metrics->sched().series_cgroups.Set(double(series_ids.size()));
+  }
 };
 
 using registry_self = registry_actor::stateful_pointer<registry_state>;
 
 void start_watching(registry_self self, uint64_t id, const std::string &path) {
   auto &st = self->state;
-  cgroup_spec spec{path, id, policies_for(st.cfg.policies, path), st.cfg.dry_run};
+  cgroup_spec spec{path, id, policies_for(st.cfg.policies, path), st.cfg.dry_run,
+                   st.admit_series(id, path)};
   auto handle = spawn_cgroup_actor(self->system(), std::move(spec), st.ctx);
   self->monitor(handle); // a failed one is respawned (on_cgroup_down)
   st.cgroups[id] = {path, handle};
@@ -110,6 +136,7 @@ void stop_watching(registry_self self, uint64_t id) {
     if (selects_cgroup(g.first, it->second.path))
       self->send(g.second, atom::left_v, id);
   self->state.cgroups.erase(it);
+  self->state.drop_series(id);
   std::erase_if(self->state.pid_cgroup, [&](auto &kv) { return kv.second == id; });
 }
 
@@ -320,6 +347,12 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
       [=](event_batch &batch) {
         for (auto &ev : batch.events)
           route(self, ev);
+      },
+      [=](sched_batch &batch) {
+        auto &cgroups = self->state.cgroups;
+        for (auto &s : batch.samples)
+          if (auto it = cgroups.find(s.cgroup_id); it != cgroups.end())
+            self->send(it->second.handle, std::move(s));
       },
       [=](events_lost &lost) {
         log::warn("registry", "the kernel dropped events (", lost.total, " so far): rescanning");

@@ -4,6 +4,7 @@
 // labelled by cgroup or pid are removed when that cgroup or process goes.
 #pragma once
 
+#include "actors/metrics/sched_metrics.hpp"
 #include "messages/events.hpp"
 
 #include <prometheus/counter.h>
@@ -120,6 +121,7 @@ public:
   prometheus::Family<prometheus::Gauge> &policy_level() { return policy_level_; }
   prometheus::Family<prometheus::Gauge> &wss_estimate() { return wss_estimate_; }
   prometheus::Family<prometheus::Counter> &system_pressure() { return system_pressure_; }
+  sched_metrics &sched() { return *sched_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -166,6 +168,7 @@ private:
   prometheus::Family<prometheus::Counter> &policy_refusals_;
   prometheus::Family<prometheus::Gauge> &wss_estimate_;
   prometheus::Family<prometheus::Counter> &system_pressure_;
+  std::unique_ptr<sched_metrics> sched_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

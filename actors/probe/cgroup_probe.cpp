@@ -28,10 +28,18 @@ std::string_view pressure_file(sys::psi_resource r) {
 
 } // namespace
 
-cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics)
-    : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
+cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics, bool series)
+    : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)), series_(series) {}
 
 cgroup_probe::~cgroup_probe() {
+  auto &sched = metrics_->sched();
+  metrics_->remove_series(sched.cgroup_oncpu, oncpu_.series);
+  metrics_->remove_series(sched.cgroup_oncpu, oncpu_weighted_.series);
+  for (size_t i = 0; i < wait_series_.size(); ++i)
+    metrics_->remove_series(i < 2   ? sched.cgroup_runq
+                            : i < 4 ? sched.cgroup_futex
+                                    : sched.cgroup_io,
+                            wait_series_[i]);
   for (auto &[_, c] : pressure_)
     metrics_->remove_series(metrics_->cgroup_pressure(), c.series);
   for (auto &[_, c] : memory_events_)
@@ -47,6 +55,8 @@ result<std::string> cgroup_probe::read(std::string_view file) {
 
 void cgroup_probe::export_stats(std::chrono::steady_clock::duration period,
                                 std::chrono::steady_clock::time_point now) {
+  if (!series_)
+    return;
   std::lock_guard guard{mutex_};
   // 90%: callers tick on a grid, a sample from the last tick is a little
   // less than one period old.
@@ -69,7 +79,7 @@ void cgroup_probe::export_pressure() {
     auto resource = std::string(to_string(r));
     auto advance = [&](const char *kind, uint64_t total_us) {
       pressure_[resource + "/" + kind].advance(
-          *metrics_, metrics_->cgroup_pressure(),
+          metrics_.get(), metrics_->cgroup_pressure(),
           {{"cgroup", path_}, {"resource", resource}, {"kind", kind}}, total_us, 1e-6);
     };
     advance("some", psi->some.total_us);
@@ -84,7 +94,7 @@ void cgroup_probe::export_cpu() {
     return;
   for (auto &[key, value] : sys::parse_flat_keyed(*text))
     if (key == "usage_usec")
-      cpu_.advance(*metrics_, metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
+      cpu_.advance(metrics_.get(), metrics_->cgroup_cpu(), {{"cgroup", path_}}, value, 1e-6);
 }
 
 void cgroup_probe::export_memory(std::chrono::steady_clock::time_point now) {
@@ -98,9 +108,10 @@ void cgroup_probe::export_memory(std::chrono::steady_clock::time_point now) {
   }
   memory_absent_.reset();
   if (auto bytes = sys::text::parse_number<uint64_t>(sys::text::trim(*text))) {
-    if (!memory_)
+    if (!memory_ && series_)
       memory_ = &metrics_->add_series(metrics_->cgroup_memory(), {{"cgroup", path_}});
-    memory_->Set(double(*bytes));
+    if (memory_)
+      memory_->Set(double(*bytes));
   }
   export_memory_events();
 }
@@ -116,11 +127,73 @@ void cgroup_probe::export_memory_events() {
     return;
   for (auto &[event, count] : sys::parse_flat_keyed(*events)) {
     bool seen_before = memory_events_.count(event) > 0; // kills before we watched are not news
-    auto grown = memory_events_[event].advance(*metrics_, metrics_->cgroup_memory_events(),
+    auto grown = memory_events_[event].advance(series_ ? metrics_.get() : nullptr,
+                                               metrics_->cgroup_memory_events(),
                                                {{"cgroup", path_}, {"event", event}}, count, 1);
     if (event == "oom_kill" && grown > 0 && seen_before)
       log::warn("cgroup", path_, ": ", grown, " oom kill(s) by the kernel (memory.events)");
   }
+}
+
+void cgroup_probe::add_sched_sample(const sched_sample &s,
+                                    std::chrono::steady_clock::time_point now) {
+  std::lock_guard guard{mutex_};
+  auto &last_cpu = oncpu_.seen; // the previous sample's total
+  uint64_t ran = s.oncpu_ns >= last_cpu ? s.oncpu_ns - last_cpu : s.oncpu_ns; // source restarted
+  bool first = !sched_;
+  if (first)
+    sched_.emplace();
+  log2_histogram runq, futex, io;
+  runq.add_slots(s.runq);
+  futex.add_slots(s.futex);
+  io.add_slots(s.io);
+  // The first sample's on-CPU time covers everything since the source
+  // started, not one interval: it sets the baseline only.
+  sched_->add(now, first ? 0 : ran, first ? 0 : s.interval_ns, runq, futex, io);
+  for (auto &p : s.processes)
+    process_oncpu_ns_[p.pid] = p.oncpu_ns;
+  export_sched(s);
+}
+
+void cgroup_probe::export_sched(const sched_sample &s) {
+  auto *m = series_ ? metrics_.get() : nullptr;
+  auto &sched = metrics_->sched();
+  oncpu_.advance(m, sched.cgroup_oncpu, {{"cgroup", path_}, {"scale", "raw"}}, s.oncpu_ns, 1e-9);
+  oncpu_weighted_.advance(m, sched.cgroup_oncpu, {{"cgroup", path_}, {"scale", "frequency"}},
+                          s.weighted_ns, 1e-9);
+  if (!series_)
+    return;
+  if (wait_series_.empty())
+    for (auto *family : {&sched.cgroup_runq, &sched.cgroup_futex, &sched.cgroup_io})
+      for (auto *q : {"0.5", "0.99"})
+        wait_series_.push_back(
+            &metrics_->add_series(*family, {{"cgroup", path_}, {"quantile", q}}));
+  auto &v = sched_->view();
+  size_t i = 0;
+  for (auto *w : {&v.runq, &v.futex, &v.io}) {
+    wait_series_[i++]->Set(w->p50.value_or(0));
+    wait_series_[i++]->Set(w->p99.value_or(0));
+  }
+}
+
+std::optional<sched_view> cgroup_probe::sched() const {
+  std::lock_guard guard{mutex_};
+  if (!sched_)
+    return std::nullopt;
+  return sched_->view();
+}
+
+std::optional<double> cgroup_probe::process_oncpu_seconds(int32_t pid) const {
+  std::lock_guard guard{mutex_};
+  auto it = process_oncpu_ns_.find(pid);
+  if (it == process_oncpu_ns_.end())
+    return std::nullopt;
+  return double(it->second) / 1e9;
+}
+
+void cgroup_probe::forget_process(int32_t pid) {
+  std::lock_guard guard{mutex_};
+  process_oncpu_ns_.erase(pid);
 }
 
 } // namespace ballast

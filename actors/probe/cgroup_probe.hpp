@@ -3,11 +3,19 @@
 // once per period, through one set of cached fds, whatever the number of
 // processes enrolled. It also owns the cgroup's series (pressure, memory,
 // CPU): they exist while anyone holds the probe, and are removed when the
-// last holder — the cgroup actor or one of its policies — is gone.
+// last holder — the cgroup actor or one of its policies — is gone. A probe
+// made without series (the registry's cardinality cap) reads the same files
+// and keeps the same windows, and exports nothing.
+//
+// It keeps the cgroup's scheduler windows (sched_windows), fed the sched
+// source's samples by the cgroup actor, and the on-CPU time of the
+// processes that ran in it, which telemetry exports.
 #pragma once
 
 #include "actors/metrics/agent_metrics.hpp"
 #include "actors/metrics/kernel_counter.hpp"
+#include "actors/signals/sched_windows.hpp"
+#include "messages/samples.hpp"
 #include "sys/cgroupfs.hpp"
 
 #include <chrono>
@@ -16,13 +24,14 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ballast {
 
 class cgroup_probe {
 public:
-  cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics);
+  cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics, bool series = true);
   ~cgroup_probe();
   cgroup_probe(const cgroup_probe &) = delete;
   cgroup_probe &operator=(const cgroup_probe &) = delete;
@@ -44,13 +53,27 @@ public:
   // One control file, read now through the cached fds. Thread-safe.
   result<std::string> read(std::string_view file);
 
+  // The sched source's sample of this cgroup: into the windows, and the
+  // on-CPU series. Thread-safe.
+  void add_sched_sample(const sched_sample &s, std::chrono::steady_clock::time_point now);
+  // The windows as of the last sample; nullopt before the first.
+  std::optional<sched_view> sched() const;
+  // A process's on-CPU seconds as the sched source counted them (since the
+  // source started); nullopt if it never ran here since then.
+  std::optional<double> process_oncpu_seconds(int32_t pid) const;
+  // The process is gone from the cgroup: forget its figure.
+  void forget_process(int32_t pid);
+
 private:
   void export_pressure();
   void export_cpu();
   void export_memory(std::chrono::steady_clock::time_point now);
   void export_memory_events();
 
-  std::mutex mutex_;
+  void export_sched(const sched_sample &s);
+
+  mutable std::mutex mutex_;
+  bool series_;
   sys::cgroup_dir dir_;
   std::string path_;
   std::shared_ptr<agent_metrics> metrics_;
@@ -62,6 +85,10 @@ private:
   // enabling the controller later makes the files appear.
   std::optional<std::chrono::steady_clock::time_point> memory_absent_;
   std::optional<std::chrono::steady_clock::time_point> sampled_;
+  std::optional<sched_windows> sched_;
+  std::unordered_map<int32_t, uint64_t> process_oncpu_ns_;
+  kernel_counter oncpu_, oncpu_weighted_;
+  std::vector<prometheus::Gauge *> wait_series_; // {runq, futex, io} x {p50, p99}
 };
 
 } // namespace ballast

@@ -43,4 +43,9 @@ std::optional<double> log2_histogram::quantile(double q) const {
   return std::ldexp(1.0, int(slots)); // not reached: want <= n
 }
 
+void log2_histogram::add_slots(const std::vector<uint64_t> &counts) {
+  for (size_t i = 0; i < counts.size() && i < slots; ++i)
+    counts_[i] += counts[i];
+}
+
 } // namespace ballast

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace ballast {
 
@@ -24,6 +25,10 @@ public:
   static size_t slot_of(uint64_t value);
 
   void add(uint64_t value, uint64_t n = 1) { counts_[slot_of(value)] += n; }
+
+  // Adds slot counts as a sched_sample carries them (slot i at index i;
+  // slots past the last are ignored).
+  void add_slots(const std::vector<uint64_t> &counts);
 
   // What was added since `before` (an earlier read of the same counters); a
   // counter that went back (the program was reloaded) counts from zero.

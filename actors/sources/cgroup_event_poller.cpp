@@ -1,6 +1,8 @@
 // Skeleton lifecycle and the poller thread; see cgroup_event_poller.hpp.
 #include "actors/sources/cgroup_event_poller.hpp"
 
+#include "actors/sources/libbpf_log.hpp"
+
 #include "sys/log.hpp"
 
 #include <linux/types.h>
@@ -11,8 +13,6 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 #include <malloc.h>
 #include <sys/epoll.h>
@@ -38,20 +38,6 @@ constexpr int poller_nice = -10;
 
 std::string error_text(int err) {
   return std::strerror(err < 0 ? -err : err);
-}
-
-// libbpf's own messages go to the agent's log: warnings as warnings, the
-// rest at debug level.
-int libbpf_to_log(enum libbpf_print_level level, const char *format, va_list args) {
-  char line[1024];
-  std::vsnprintf(line, sizeof line, format, args);
-  std::string_view text(line);
-  if (text.starts_with("libbpf: "))
-    text.remove_prefix(8);
-  while (!text.empty() && text.back() == '\n')
-    text.remove_suffix(1);
-  log::write(level == LIBBPF_WARN ? log::level::warn : log::level::debug, "libbpf", text);
-  return 0;
 }
 
 std::string field(const char *s, size_t max) {
@@ -98,7 +84,7 @@ void skip_missing_tracepoints(cgroup_events *skel) {
 
 result<std::unique_ptr<cgroup_event_poller>> cgroup_event_poller::start(uint32_t ring_buffer_bytes,
                                                                         callbacks cbs) {
-  libbpf_set_print(libbpf_to_log);
+  route_libbpf_log();
   std::unique_ptr<cgroup_event_poller> p(new cgroup_event_poller());
   p->cbs_ = std::move(cbs);
   p->skel_ = cgroup_events::open();

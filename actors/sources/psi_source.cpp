@@ -29,7 +29,7 @@ struct psi_source_state {
   }
 
   void advance(const std::string &resource, const char *kind, uint64_t total_us) {
-    totals[resource + "/" + kind].advance(*metrics, metrics->system_pressure(),
+    totals[resource + "/" + kind].advance(metrics.get(), metrics->system_pressure(),
                                           {{"resource", resource}, {"kind", kind}}, total_us, 1e-6);
   }
 

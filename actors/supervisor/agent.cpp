@@ -6,6 +6,7 @@
 #include "actors/effector/journal_replay.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/sources/cgroup_source.hpp"
+#include "actors/sources/sched_source.hpp"
 #include "actors/supervisor/supervisor.hpp"
 #include "ballast_version.hpp"
 #include "sys/cookie.hpp"
@@ -119,6 +120,10 @@ bool shutdown(caf::actor_system &sys, const supervisor_actor &sup,
       [fatal](const std::string &) {
         fatal->store(true);
         ::kill(::getpid(), SIGTERM); // the main loop shuts down as on a signal
+      },
+      "",
+      [metrics = ctx->metrics](caf::actor_system &sys, registry_actor reg, const config::agent &c) {
+        return spawn_sched_source(sys, reg, c.sched_interval, {}, metrics);
       }};
   auto sup = spawn_supervisor(sys, cfg, env);
   control_gate gate{secret, cfg.control_cookie, cfg.control_group, tls.enabled(),

@@ -3,6 +3,7 @@
 
 #include "actors/cgroups/registry.hpp"
 #include "actors/host/host_actor.hpp"
+#include "actors/laws/restart_backoff.hpp"
 #include "actors/sources/psi_source.hpp"
 #include "sys/log.hpp"
 
@@ -28,6 +29,8 @@ struct supervisor_state {
   host_actor host;
   source_actor source;
   psi_source_actor psi;
+  sched_source_actor sched;
+  restart_backoff sched_backoff;
   caf::actor_clock::time_point source_started;
   std::chrono::milliseconds backoff = first_backoff;
   bool source_ever_ran = false;
@@ -70,10 +73,52 @@ void on_source_down(supervisor_self self, const caf::error &reason) {
   st.backoff = std::min(st.backoff * 2, max_backoff);
 }
 
+void start_sched(supervisor_self self) {
+  auto &st = self->state;
+  if (!st.cfg.sched_enabled || !st.env.spawn_sched_source || st.stopping)
+    return;
+  st.sched = st.env.spawn_sched_source(self->system(), st.registry, st.cfg);
+  st.sched_backoff.started(self->clock().now());
+  self->monitor(st.sched);
+}
+
+void stop_sched(supervisor_self self) {
+  auto &st = self->state;
+  if (!st.sched)
+    return;
+  self->demonitor(st.sched.address());
+  self->send_exit(st.sched, caf::exit_reason::user_shutdown);
+  st.sched = nullptr;
+}
+
+void on_sched_down(supervisor_self self, const caf::error &reason) {
+  auto &st = self->state;
+  st.sched = nullptr;
+  if (st.stopping)
+    return;
+  auto backoff = st.sched_backoff.failed(self->clock().now());
+  if (!backoff) {
+    log::error("supervisor", "the sched source failed ", restart_backoff::park_after,
+               " times in a row (", to_string(reason),
+               "): the agent runs without it until the config changes");
+    return;
+  }
+  log::warn("supervisor", "the sched source stopped (", to_string(reason), "); restarting in ",
+            backoff->count(), " ms");
+  self->delayed_send(self, *backoff, atom::restart_v, atom::all_v);
+}
+
 void apply_config(supervisor_self self, config::agent next) {
   auto &st = self->state;
   bool resize = next.ring_buffer_bytes != st.cfg.ring_buffer_bytes;
+  bool sched_changed =
+      next.sched_enabled != st.cfg.sched_enabled || next.sched_interval != st.cfg.sched_interval;
   st.cfg = next;
+  if (sched_changed || !st.sched) {
+    stop_sched(self);
+    st.sched_backoff = {};
+    start_sched(self);
+  }
   self->send(st.host, atom::reload_v, next);
   self->send(st.registry, atom::reload_v, std::move(next));
   if (resize && st.source) {
@@ -98,6 +143,7 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
                              {ctx.metrics, ctx.knob_journal, ctx.writer});
   self->monitor(st.host);
   start_source(self);
+  start_sched(self);
   // System-wide pressure: no knobs, nothing to restore; stopped with us.
   st.psi = spawn_psi_source(self->system(), st.env.ctx->metrics, st.env.ctx->proc.root(),
                             std::chrono::seconds(5));
@@ -105,6 +151,8 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
     auto &st = self->state;
     if (dm.source == st.source.address()) {
       on_source_down(self, dm.reason);
+    } else if (dm.source == st.sched.address()) {
+      on_sched_down(self, dm.reason);
     } else if ((dm.source == st.registry.address() || dm.source == st.host.address()) &&
                !st.stopping) {
       // The registry holds the map of cgroup actors; a new one would start a
@@ -128,12 +176,19 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
         self->state.env.ctx->metrics->source_restarted();
         start_source(self);
       },
+      [=](atom::restart, atom::all) {
+        if (self->state.sched)
+          return;
+        self->state.env.ctx->metrics->source_restarted();
+        start_sched(self);
+      },
       [=](atom::stop) {
         auto &st = self->state;
         st.stopping = true;
         st.env.ctx->metrics->stopping();
         if (st.source)
           self->send_exit(st.source, caf::exit_reason::user_shutdown);
+        stop_sched(self);
         self->send_exit(st.psi, caf::exit_reason::user_shutdown);
         auto rp = self->make_response_promise<atom::done>();
         auto finish = [=](const char *what, const caf::error &err) mutable {

@@ -1,4 +1,4 @@
-// The supervisor: spawns the registry, the host actor and the cgroup source,
+// The supervisor: spawns the registry, the host actor and the sources,
 // monitors them, restarts a dead source with exponential backoff (counted in
 // ballast_source_restarts_total), forwards config reloads, and runs the
 // coordinated shutdown: source first (no new events), then every cgroup
@@ -7,7 +7,9 @@
 //
 // If the source cannot start at all the first time (no BPF here), the agent
 // cannot do its job: the supervisor calls on_fatal (ballastd: remember the
-// failure and raise SIGTERM, so main shuts down and exits non-zero).
+// failure and raise SIGTERM, so main shuts down and exits non-zero). The
+// sched source is a sense the agent can do without: one that cannot start
+// is logged and tried again with the restart backoff, up to its parking.
 #pragma once
 
 #include "actors/cgroups/cgroup_context.hpp"
@@ -30,6 +32,10 @@ struct supervisor_env {
   // Where /proc and /sys are for the host actor's knobs: "" on a host, a
   // fixture tree in tests.
   std::string system_root;
+  // Starts the sched source (ballastd: spawn_sched_source) when the config
+  // enables it; unset: none (actor tests feed samples themselves).
+  std::function<sched_source_actor(caf::actor_system &, registry_actor, const config::agent &)>
+      spawn_sched_source;
 };
 
 supervisor_actor spawn_supervisor(caf::actor_system &sys, config::agent cfg, supervisor_env env);

@@ -371,6 +371,27 @@ TEST(Parse, HostSettingsAreSystemKnobsWithValuesTheirRowAccepts) {
             (std::vector<std::string>{"host.settings: must be an object"}));
 }
 
+TEST(Parse, SeriesCapAndSchedSource) {
+  const agent d = parse_ok("{}");
+  EXPECT_EQ(d.metrics_cgroups, (std::vector<std::string>{"/**"}));
+  EXPECT_EQ(d.metrics_max_cgroups, 256u);
+  EXPECT_TRUE(d.sched_enabled);
+  EXPECT_EQ(d.sched_interval, 1s);
+  const agent a = parse_ok(R"({"metrics": {"cgroups": ["/jobs/**"], "max_cgroups": 10},
+                               "sched": {"enabled": false, "interval": "500ms"}})");
+  EXPECT_EQ(a.metrics_cgroups, (std::vector<std::string>{"/jobs/**"}));
+  EXPECT_EQ(a.metrics_max_cgroups, 10u);
+  EXPECT_FALSE(a.sched_enabled);
+  EXPECT_EQ(a.sched_interval, 500ms);
+  EXPECT_NE(config_hash(a), config_hash(d));
+  EXPECT_EQ(errors_of(R"({"metrics": {"cgroups": ["jobs"], "max_cgroups": -1},
+                          "sched": {"interval": "50ms", "period": "1s"}})"),
+            (std::vector<std::string>{"metrics.cgroups[0]: must start with '/'",
+                                      "metrics.max_cgroups: must be an integer from 0 to 100000",
+                                      "sched.interval: must be at least 100ms",
+                                      "sched.period: unknown key"}));
+}
+
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
   const agent a = parse_ok(R"({"metrics": {"listen": "localhost:9465"}})");
   EXPECT_EQ(a.metrics_address, "127.0.0.1");
@@ -445,7 +466,7 @@ TEST(ConfigHash, IsPinned) {
   // status displays compare hashes across agent versions.
   // Changed deliberately when the control settings (listener, then access), then the host
   // settings joined the canonical form.
-  EXPECT_EQ(config_hash(agent{}), "b343ea231c89985b");
+  EXPECT_EQ(config_hash(agent{}), "779d7eb078fb9e42");
 }
 
 TEST(ConfigHash, SameForEquivalentDocuments) {

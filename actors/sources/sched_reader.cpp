@@ -1,0 +1,272 @@
+// Skeleton lifecycle and map reads; see sched_reader.hpp.
+#include "actors/sources/sched_reader.hpp"
+
+#include "actors/metrics/agent_metrics.hpp"
+#include "actors/sources/libbpf_log.hpp"
+#include "sys/log.hpp"
+#include "sys/procfs.hpp"
+
+#include <linux/types.h>
+
+#include "sched.skel.h"
+#include "sched_maps.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <malloc.h>
+#include <sys/mount.h>
+
+namespace ballast {
+
+namespace {
+
+std::string error_text(int err) {
+  return std::strerror(err < 0 ? -err : err);
+}
+
+bool exists(const std::string &path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+// The tracefs events directory, mounted at /sys/kernel/tracing if no tracefs
+// is mounted yet (libbpf attaches syscall tracepoints through it); "" when
+// there is none.
+std::string tracefs_events(const std::string &sys_root) {
+  for (auto dir : {"/kernel/tracing/events", "/kernel/debug/tracing/events"})
+    if (exists(sys_root + "/sys" + dir))
+      return sys_root + "/sys" + dir;
+  auto mnt = sys_root + "/sys/kernel/tracing";
+  if (sys_root.empty() && exists(mnt) &&
+      ::mount("tracefs", mnt.c_str(), "tracefs", 0, nullptr) == 0)
+    return mnt + "/events";
+  return {};
+}
+
+void without(bpf_program *prog, const std::string &why, const char *loses) {
+  log::warn("sched", why, ": the agent will not see ", loses);
+  bpf_program__set_autoload(prog, false);
+}
+
+// Leaves out the programs this kernel cannot attach.
+void skip_missing(struct sched *skel, const std::string &sys_root) {
+  struct {
+    bpf_program *prog;
+    const char *tracepoint;
+    const char *loses;
+  } raw[] = {
+      {skel->progs.on_sched_switch, "sched_switch", "on-CPU time or run-queue delay"},
+      {skel->progs.on_sched_wakeup, "sched_wakeup", "run-queue delay after a wakeup"},
+      {skel->progs.on_sched_wakeup_new, "sched_wakeup_new", "run-queue delay of new tasks"},
+      {skel->progs.on_sched_process_exit, "sched_process_exit",
+       "process exits (their entries age out of the LRU maps instead)"},
+      {skel->progs.on_cgroup_rmdir, "cgroup_rmdir",
+       "cgroup removals (their entries age out of the LRU maps instead)"},
+      {skel->progs.on_block_rq_issue, "block_rq_issue", "block IO latency"},
+      {skel->progs.on_block_rq_complete, "block_rq_complete", "block IO latency"},
+  };
+  for (auto &p : raw)
+    if (libbpf_find_vmlinux_btf_id(p.tracepoint, BPF_TRACE_RAW_TP) < 0)
+      without(p.prog, std::string("tracepoint ") + p.tracepoint + " is missing on this kernel",
+              p.loses);
+
+  auto events = tracefs_events(sys_root);
+  struct {
+    bpf_program *enter, *exit;
+    const char *syscall;
+  } futex[] = {
+      {skel->progs.on_enter_futex, skel->progs.on_exit_futex, "futex"},
+      {skel->progs.on_enter_futex_waitv, skel->progs.on_exit_futex_waitv, "futex_waitv"},
+      {skel->progs.on_enter_futex_wait, skel->progs.on_exit_futex_wait, "futex_wait"},
+  };
+  for (auto &f : futex) {
+    std::string name = f.syscall;
+    if (!events.empty() && exists(events + "/syscalls/sys_enter_" + name) &&
+        exists(events + "/syscalls/sys_exit_" + name))
+      continue;
+    auto why = events.empty() ? "no tracefs (mount it at /sys/kernel/tracing)"
+                              : "no syscall tracepoints for " + name + " on this kernel";
+    auto loses = "waits in " + name + "(2)";
+    without(f.enter, why, loses.c_str());
+    bpf_program__set_autoload(f.exit, false);
+  }
+}
+
+// cpufreq's cpuinfo_max_freq per CPU into cpu_freq (and the current
+// frequency until the tracepoint says otherwise); false where there is none.
+bool load_frequencies(struct sched *skel, int ncpus, const std::string &sys_root) {
+  auto base = sys_root + "/sys/devices/system/cpu/cpu";
+  bool any = false;
+  for (int cpu = 0; cpu < ncpus; ++cpu) {
+    auto dir = base + std::to_string(cpu) + "/cpufreq/";
+    auto max = sys::read_small_file(dir + "cpuinfo_max_freq");
+    auto cur = sys::read_small_file(dir + "scaling_cur_freq");
+    if (!max || !cur)
+      continue;
+    ballast_sched_freq f{uint32_t(std::stoul("0" + *cur)), uint32_t(std::stoul("0" + *max))};
+    __u32 key = uint32_t(cpu);
+    if (f.max_khz &&
+        bpf_map__update_elem(skel->maps.cpu_freq, &key, sizeof key, &f, sizeof f, 0) == 0)
+      any = true;
+  }
+  return any;
+}
+
+// Every entry of a hash map, in batches; fn(key, values) where values holds
+// one V per CPU for a per-CPU map, one V otherwise.
+template <class K, class V, class Fn> status read_hash(const bpf_map *map, int ncpus, Fn fn) {
+  int fd = bpf_map__fd(map);
+  bool percpu = bpf_map__type(map) == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+                bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH;
+  size_t per_key = percpu ? size_t(ncpus) : 1;
+  static_assert(sizeof(V) % 8 == 0, "per-CPU values are 8-byte aligned");
+  uint32_t batch = 256;
+  std::vector<K> keys;
+  std::vector<V> values;
+  __u32 token = 0;
+  void *in = nullptr;
+  DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  for (;;) {
+    keys.resize(batch);
+    values.resize(batch * per_key);
+    __u32 count = batch;
+    int err = bpf_map_lookup_batch(fd, in, &token, keys.data(), values.data(), &count, &opts);
+    if (err && errno == ENOSPC && batch < (1u << 20)) { // one bucket holds more than a batch
+      batch *= 4;
+      continue;
+    }
+    if (err && errno != ENOENT)
+      return error{errno, std::string("read map ") + bpf_map__name(map) + ": " + error_text(errno)};
+    for (__u32 i = 0; i < count; ++i)
+      fn(keys[i], &values[i * per_key], per_key);
+    if (err) // ENOENT: that was the last batch
+      return success();
+    in = &token;
+  }
+}
+
+log2_histogram histogram(const __u64 (&slots)[BALLAST_SCHED_SLOTS]) {
+  std::array<uint64_t, log2_histogram::slots> counts{};
+  static_assert(BALLAST_SCHED_SLOTS <= log2_histogram::slots);
+  std::copy(std::begin(slots), std::end(slots), counts.begin());
+  return log2_histogram(counts);
+}
+
+} // namespace
+
+result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::string &sys_root) {
+  route_libbpf_log();
+  std::unique_ptr<sched_reader> r(new sched_reader());
+  r->ncpus_ = libbpf_num_possible_cpus();
+  if (r->ncpus_ <= 0)
+    return error{-r->ncpus_, "number of possible CPUs: " + error_text(r->ncpus_)};
+  r->skel_ = sched::open();
+  if (!r->skel_)
+    return error{errno, "open BPF object sched: " + error_text(errno)};
+  auto &maps = r->skel_->maps;
+  for (auto [map, n] : {std::pair{maps.cgroup_cpu, lim.cgroups},
+                        {maps.cgroup_waits, lim.cgroups},
+                        {maps.task_cpu, lim.processes},
+                        {maps.cpu_freq, uint32_t(r->ncpus_)}})
+    if (int err = bpf_map__set_max_entries(map, n))
+      return error{-err, std::string("size of map ") + bpf_map__name(map) + ": " + error_text(err)};
+  skip_missing(r->skel_, sys_root);
+  bool cpufreq = exists(sys_root + "/sys/devices/system/cpu/cpu0/cpufreq") &&
+                 libbpf_find_vmlinux_btf_id("cpu_frequency", BPF_TRACE_RAW_TP) >= 0;
+  if (!cpufreq)
+    bpf_program__set_autoload(r->skel_->progs.on_cpu_frequency, false);
+  r->skel_->rodata->freq_weighting = cpufreq ? 1 : 0;
+  if (int err = sched::load(r->skel_))
+    return error{-err, "load BPF programs sched: " + error_text(err) +
+                           " (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)"};
+  r->weighted_ = cpufreq && load_frequencies(r->skel_, r->ncpus_, sys_root);
+  if (!r->weighted_)
+    log::info("sched",
+              "no cpufreq on this host: weighted on-CPU time is the raw time (the "
+              "frequency scale, cur/max from the cpu_frequency tracepoint, needs cpufreq)");
+  else
+    log::info("sched", "on-CPU time weighted by cur/max frequency (cpufreq + cpu_frequency)");
+  if (int err = sched::attach(r->skel_))
+    return error{-err, "attach BPF programs sched: " + error_text(err)};
+  malloc_trim(0); // the kernel's BTF was parsed to load: give the memory back
+  return r;
+}
+
+sched_reader::~sched_reader() {
+  if (skel_)
+    sched::destroy(skel_);
+}
+
+uint64_t sched_reader::weighted(uint32_t cpu, uint64_t ns) const {
+  ballast_sched_freq f{};
+  if (!weighted_ ||
+      bpf_map__lookup_elem(skel_->maps.cpu_freq, &cpu, sizeof cpu, &f, sizeof f, 0) != 0 ||
+      !f.max_khz || !f.cur_khz)
+    return ns;
+  return ns * f.cur_khz / f.max_khz;
+}
+
+result<sched_totals> sched_reader::read() const {
+  sched_totals t;
+  auto &maps = skel_->maps;
+  auto cpu = read_hash<__u64, ballast_sched_cgroup_cpu>(
+      maps.cgroup_cpu, ncpus_, [&](__u64 id, const ballast_sched_cgroup_cpu *v, size_t n) {
+        auto &c = t.cgroups[id];
+        for (size_t i = 0; i < n; ++i) {
+          c.oncpu_ns += v[i].oncpu_ns;
+          c.weighted_ns += v[i].weighted_ns;
+        }
+      });
+  if (!cpu)
+    return cpu.err();
+  auto waits = read_hash<__u64, ballast_sched_waits>(
+      maps.cgroup_waits, ncpus_, [&](__u64 id, const ballast_sched_waits *w, size_t) {
+        auto &c = t.cgroups[id];
+        c.runq = histogram(w->runq);
+        c.futex = histogram(w->futex);
+        c.io = histogram(w->io);
+      });
+  if (!waits)
+    return waits.err();
+  auto tasks = read_hash<__u32, ballast_sched_task_cpu>(
+      maps.task_cpu, ncpus_, [&](__u32 tgid, const ballast_sched_task_cpu *v, size_t n) {
+        auto &p = t.processes[int32_t(tgid)];
+        for (size_t i = 0; i < n; ++i) {
+          p.oncpu_ns += v[i].oncpu_ns;
+          if (v[i].cgroup_id)
+            p.cgroup_id = v[i].cgroup_id;
+        }
+      });
+  if (!tasks)
+    return tasks.err();
+  // Last, so that a slice that ended since the maps were read is counted
+  // next time rather than twice now.
+  std::vector<ballast_sched_cpu> cpus(static_cast<size_t>(ncpus_));
+  __u32 zero = 0;
+  if (bpf_map__lookup_elem(maps.cpus, &zero, sizeof zero, cpus.data(),
+                           cpus.size() * sizeof(ballast_sched_cpu), 0) != 0)
+    return error{errno, "read map cpus: " + error_text(errno)};
+  t.ktime_ns = monotonic_ns();
+  t.cpu_busy_ns.resize(cpus.size());
+  for (size_t i = 0; i < cpus.size(); ++i) {
+    auto &c = cpus[i];
+    t.cpu_busy_ns[i] = c.busy_ns;
+    if (!c.tgid || !c.slice_start_ns || c.slice_start_ns >= t.ktime_ns)
+      continue;
+    uint64_t running = t.ktime_ns - c.slice_start_ns;
+    t.cpu_busy_ns[i] += running;
+    auto &cg = t.cgroups[c.cgroup_id];
+    cg.oncpu_ns += running;
+    cg.weighted_ns += weighted(uint32_t(i), running);
+    auto &p = t.processes[int32_t(c.tgid)];
+    p.oncpu_ns += running;
+    p.cgroup_id = c.cgroup_id;
+  }
+  return t;
+}
+
+} // namespace ballast

@@ -1,0 +1,54 @@
+// Samples a source computed in the kernel and hands to the cgroup actors:
+// the sched source's read of its maps, one sample per cgroup. Local only
+// (never sent to another node), but each type has an `inspect` like every
+// message.
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace ballast {
+
+// A process's on-CPU time, cumulative since the sched source started.
+struct process_cpu {
+  int32_t pid = 0; // tgid
+  uint64_t oncpu_ns = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, process_cpu &x) {
+  return f(caf::meta::type_name("ballast.process_cpu"), x.pid, x.oncpu_ns);
+}
+
+// One cgroup in one read of the sched source's maps. On-CPU times are
+// cumulative since the source started (a restart starts them again from 0);
+// the histograms are this interval's, as log2 slot counts of nanoseconds
+// (log2_histogram's layout, trailing empty slots dropped).
+struct sched_sample {
+  uint64_t cgroup_id = 0;
+  uint64_t ktime_ns = 0;    // CLOCK_MONOTONIC of the read
+  uint64_t interval_ns = 0; // since the previous read
+  uint64_t oncpu_ns = 0;
+  uint64_t weighted_ns = 0;           // by cur/max CPU frequency; = oncpu_ns without cpufreq
+  std::vector<uint64_t> runq;         // wakeup or preemption -> on CPU
+  std::vector<uint64_t> futex;        // futex wait syscalls
+  std::vector<uint64_t> io;           // block requests, issue -> complete
+  std::vector<process_cpu> processes; // those that ran in this cgroup this interval
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, sched_sample &x) {
+  return f(caf::meta::type_name("ballast.sched_sample"), x.cgroup_id, x.ktime_ns, x.interval_ns,
+           x.oncpu_ns, x.weighted_ns, x.runq, x.futex, x.io, x.processes);
+}
+
+// Every cgroup the maps know of, in one read.
+struct sched_batch {
+  std::vector<sched_sample> samples;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, sched_batch &x) {
+  return f(caf::meta::type_name("ballast.sched_batch"), x.samples);
+}
+
+} // namespace ballast

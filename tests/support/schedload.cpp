@@ -1,0 +1,156 @@
+// ballast-schedload: scheduler workloads for the sched source's host and VM
+// tests and its benchmarks (standard library and POSIX only).
+//
+//   ballast-schedload spin SECONDS      one thread on the CPU the whole time
+//   ballast-schedload pingpong SECONDS  two processes passing a byte over two
+//                                       pipes: a wakeup (and a run-queue
+//                                       wait) per hop; prints round trips/s
+//   ballast-schedload futex SECONDS     four threads contending one mutex:
+//                                       futex waits
+//   ballast-schedload fanout SECONDS    hackbench-like: 8 senders, 8
+//                                       receivers over socketpairs; prints
+//                                       messages/s
+// The last line is "schedload: MODE ops_per_s=N" (N: round trips, lock
+// acquisitions or messages per second; the spin loop's iterations).
+// Exit status 0 when the time is up, 2 on a bad command line.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+uint64_t spin(double seconds) {
+  auto t0 = clock_type::now();
+  uint64_t n = 0;
+  volatile uint64_t sink = 0;
+  while (seconds_since(t0) < seconds)
+    for (int i = 0; i < 10000; ++i, ++n)
+      sink = sink + uint64_t(i);
+  return n;
+}
+
+// The parent writes a byte to `ping`, the child echoes it back on `pong`.
+uint64_t pingpong(double seconds) {
+  int ping[2], pong[2];
+  if (pipe(ping) != 0 || pipe(pong) != 0)
+    return 0;
+  pid_t child = fork();
+  if (child == 0) {
+    close(ping[1]); // so that the parent's exit is an EOF here
+    close(pong[0]);
+    char c;
+    while (read(ping[0], &c, 1) == 1)
+      if (write(pong[1], &c, 1) != 1)
+        break;
+    _exit(0);
+  }
+  close(ping[0]);
+  close(pong[1]);
+  auto t0 = clock_type::now();
+  uint64_t n = 0;
+  char c = 'x';
+  while (seconds_since(t0) < seconds) {
+    if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+      break;
+    ++n;
+  }
+  close(ping[1]);
+  waitpid(child, nullptr, 0);
+  return n;
+}
+
+uint64_t futex(double seconds) {
+  std::mutex m;
+  std::atomic<uint64_t> n{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      while (!stop) {
+        std::lock_guard g{m};
+        ++n;
+        std::this_thread::sleep_for(std::chrono::microseconds(50)); // hold it: others wait
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto &t : threads)
+    t.join();
+  return n;
+}
+
+// 8 pairs of socketpairs; each sender writes 100-byte messages as fast as the
+// receiver reads them (blocking both ways).
+uint64_t fanout(double seconds) {
+  constexpr int pairs = 8;
+  std::atomic<uint64_t> received{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  std::vector<int> fds;
+  for (int p = 0; p < pairs; ++p) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+      return 0;
+    fds.insert(fds.end(), {sv[0], sv[1]});
+    threads.emplace_back([&stop, fd = sv[0]] {
+      char msg[100] = {};
+      while (!stop && write(fd, msg, sizeof msg) == ssize_t(sizeof msg)) {
+      }
+      shutdown(fd, SHUT_WR);
+    });
+    threads.emplace_back([&received, fd = sv[1]] {
+      char msg[100];
+      while (read(fd, msg, sizeof msg) > 0)
+        ++received;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto &t : threads)
+    t.join();
+  for (int fd : fds)
+    close(fd);
+  return received;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: %s spin|pingpong|futex|fanout SECONDS\n", argv[0]);
+    return 2;
+  }
+  std::string mode = argv[1];
+  double seconds = std::atof(argv[2]);
+  uint64_t ops = 0;
+  auto t0 = clock_type::now();
+  if (mode == "spin")
+    ops = spin(seconds);
+  else if (mode == "pingpong")
+    ops = pingpong(seconds);
+  else if (mode == "futex")
+    ops = futex(seconds);
+  else if (mode == "fanout")
+    ops = fanout(seconds);
+  else {
+    std::fprintf(stderr, "unknown mode %s\n", argv[1]);
+    return 2;
+  }
+  std::printf("schedload: %s ops_per_s=%.0f\n", mode.c_str(), double(ops) / seconds_since(t0));
+  return 0;
+}
