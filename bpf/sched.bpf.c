@@ -3,11 +3,16 @@
  *
  * Everything is aggregated in maps that user space reads on an interval;
  * nothing is sent per event. sched_switch closes the slice of the task that
- * leaves the CPU and adds it to its cgroup (per-CPU hash, raw and weighted by
+ * leaves the CPU (by the scheduler's clock, se.sum_exec_runtime, as cpu.stat
+ * counts) and adds it to its cgroup (per-CPU hash, raw and weighted by
  * the CPU's frequency) and its process (per-CPU hash by tgid); a wakeup or a
  * preemption stamps the task, and its next switch-in adds the wait to its
- * cgroup's run-queue histogram. futex wait syscalls and block requests add
- * their latency to the cgroup's histograms the same way. Entries go when
+ * cgroup's run-queue histogram. A task that blocks inside a futex wait
+ * syscall is stamped the same way and its wakeup adds the time it slept to
+ * the futex histogram (no syscall tracepoints: enabling those sends every
+ * syscall of every task down the slow path, and under QEMU's TCG their live
+ * patching has locked up a 6.1 guest). Block requests add their latency from
+ * issue to completion. Entries go when
  * their process exits or their cgroup is removed; LRU maps bound the rest.
  * Field access goes through CO-RE (6.1 in the VM, 6.x here). */
 #include "vmlinux.h"
@@ -56,7 +61,7 @@ struct {
   __type(value, struct ballast_sched_waits);
 } cgroup_waits SEC(".maps");
 
-/* Start stamps: thread id -> when it became runnable / entered a futex wait;
+/* Start stamps: thread id -> when it became runnable / fell asleep in a futex wait;
  * request -> when it was issued, and by which cgroup. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -190,8 +195,63 @@ static __always_inline void stamp_runnable(struct task_struct *p) {
   bpf_map_update_elem(&runnable_since, &pid, &now, BPF_ANY);
 }
 
+/* The futex syscalls that wait, by number, and futex(2)'s waiting operations
+ * (FUTEX_CMD_MASK strips the private and clock flags). */
+#if defined(__TARGET_ARCH_x86)
+#define NR_FUTEX 202
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_FUTEX 98
+#endif
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAIT 455 /* Linux 6.7 */
+
+static __always_inline bool futex_op_waits(__u64 op) {
+  switch (op & 127) {
+  case 0:  /* FUTEX_WAIT */
+  case 6:  /* FUTEX_LOCK_PI */
+  case 9:  /* FUTEX_WAIT_BITSET */
+  case 11: /* FUTEX_WAIT_REQUEUE_PI */
+  case 13: /* FUTEX_LOCK_PI2 */
+    return true;
+  }
+  return false;
+}
+
+/* Whether a task that is going to sleep is inside a futex wait: the syscall
+ * number and second argument in its user register frame. */
+static __always_inline bool in_futex_wait(struct task_struct *t) {
+  if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+    return false;
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+  if (!regs)
+    return false;
+#if defined(__TARGET_ARCH_x86)
+  long nr = BPF_CORE_READ(regs, orig_ax);
+  __u64 op = BPF_CORE_READ(regs, si);
+#elif defined(__TARGET_ARCH_arm64)
+  long nr = BPF_CORE_READ(regs, syscallno);
+  __u64 op = BPF_CORE_READ(regs, regs[1]);
+#else
+  return false;
+#endif
+  return (nr == NR_FUTEX && futex_op_waits(op)) || nr == NR_FUTEX_WAITV || nr == NR_FUTEX_WAIT;
+}
+
+/* A task woken from a futex wait: the time it slept goes to its cgroup. */
+static __always_inline void end_futex_wait(struct task_struct *p) {
+  __u32 pid = BPF_CORE_READ(p, pid);
+  __u64 *since = bpf_map_lookup_elem(&futex_since, &pid);
+  if (!since)
+    return;
+  __u64 now = bpf_ktime_get_ns();
+  if (now > *since)
+    add_wait(task_cgroup_id(p), WAIT_FUTEX, now - *since);
+  bpf_map_delete_elem(&futex_since, &pid);
+}
+
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(on_sched_wakeup, struct task_struct *p) {
+  end_futex_wait(p);
   stamp_runnable(p);
   return 0;
 }
@@ -222,16 +282,23 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
     return 0;
   __u32 prev_pid = BPF_CORE_READ(prev, pid);
   if (cpu->slice_start_ns && prev_pid) {
-    __u64 ns = now - cpu->slice_start_ns;
-    cpu->busy_ns += ns;
-    add_oncpu(task_cgroup_id(prev), BPF_CORE_READ(prev, tgid), ns);
+    cpu->busy_ns += now - cpu->slice_start_ns;
+    __u64 runtime = BPF_CORE_READ(prev, se.sum_exec_runtime);
+    if (cpu->pid == prev_pid && runtime > cpu->runtime_start_ns)
+      add_oncpu(task_cgroup_id(prev), BPF_CORE_READ(prev, tgid),
+                runtime - cpu->runtime_start_ns);
   }
-  /* A preempted task waits in the run queue from now. */
+  /* A preempted task waits in the run queue from now; one that blocks in a
+   * futex wait sleeps from now. */
   if (prev_pid && still_runnable(prev))
     bpf_map_update_elem(&runnable_since, &prev_pid, &now, BPF_ANY);
+  else if (prev_pid && !preempt && in_futex_wait(prev))
+    bpf_map_update_elem(&futex_since, &prev_pid, &now, BPF_ANY);
 
   __u32 next_pid = BPF_CORE_READ(next, pid);
   cpu->slice_start_ns = now;
+  cpu->runtime_start_ns = next_pid ? BPF_CORE_READ(next, se.sum_exec_runtime) : 0;
+  cpu->pid = next_pid;
   cpu->tgid = next_pid ? BPF_CORE_READ(next, tgid) : 0;
   cpu->cgroup_id = next_pid ? task_cgroup_id(next) : 0;
   if (!next_pid)
@@ -274,75 +341,6 @@ int BPF_PROG(on_cgroup_rmdir, struct cgroup *cgrp, const char *path) {
   __u64 id = BPF_CORE_READ(cgrp, kn, id);
   bpf_map_delete_elem(&cgroup_cpu, &id);
   bpf_map_delete_elem(&cgroup_waits, &id);
-  return 0;
-}
-
-/* futex: only the operations that wait (FUTEX_CMD_MASK strips the private
- * and clock flags). */
-static __always_inline bool futex_op_waits(__u64 op) {
-  switch (op & 127) {
-  case 0:  /* FUTEX_WAIT */
-  case 6:  /* FUTEX_LOCK_PI */
-  case 9:  /* FUTEX_WAIT_BITSET */
-  case 11: /* FUTEX_WAIT_REQUEUE_PI */
-  case 13: /* FUTEX_LOCK_PI2 */
-    return true;
-  }
-  return false;
-}
-
-static __always_inline void futex_enter(void) {
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  __u64 now = bpf_ktime_get_ns();
-  bpf_map_update_elem(&futex_since, &tid, &now, BPF_ANY);
-}
-
-static __always_inline void futex_exit(void) {
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  __u64 *since = bpf_map_lookup_elem(&futex_since, &tid);
-  if (!since)
-    return;
-  __u64 now = bpf_ktime_get_ns();
-  if (now > *since)
-    add_wait(bpf_get_current_cgroup_id(), WAIT_FUTEX, now - *since);
-  bpf_map_delete_elem(&futex_since, &tid);
-}
-
-SEC("tracepoint/syscalls/sys_enter_futex")
-int on_enter_futex(struct trace_event_raw_sys_enter *ctx) {
-  if (futex_op_waits(ctx->args[1]))
-    futex_enter();
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex")
-int on_exit_futex(struct trace_event_raw_sys_exit *ctx) {
-  futex_exit();
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_futex_waitv")
-int on_enter_futex_waitv(struct trace_event_raw_sys_enter *ctx) {
-  futex_enter();
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_waitv")
-int on_exit_futex_waitv(struct trace_event_raw_sys_exit *ctx) {
-  futex_exit();
-  return 0;
-}
-
-/* futex_wait(2), Linux 6.7. */
-SEC("tracepoint/syscalls/sys_enter_futex_wait")
-int on_enter_futex_wait(struct trace_event_raw_sys_enter *ctx) {
-  futex_enter();
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_wait")
-int on_exit_futex_wait(struct trace_event_raw_sys_exit *ctx) {
-  futex_exit();
   return 0;
 }
 

@@ -29,17 +29,18 @@ struct sched_sample {
   uint64_t cgroup_id = 0;
   uint64_t ktime_ns = 0;    // CLOCK_MONOTONIC of the read
   uint64_t interval_ns = 0; // since the previous read
+  uint64_t loaded_ns = 0;   // CLOCK_MONOTONIC when the source loaded: totals count from then
   uint64_t oncpu_ns = 0;
   uint64_t weighted_ns = 0;           // by cur/max CPU frequency; = oncpu_ns without cpufreq
   std::vector<uint64_t> runq;         // wakeup or preemption -> on CPU
-  std::vector<uint64_t> futex;        // futex wait syscalls
+  std::vector<uint64_t> futex;        // asleep in futex wait syscalls
   std::vector<uint64_t> io;           // block requests, issue -> complete
   std::vector<process_cpu> processes; // those that ran in this cgroup this interval
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, sched_sample &x) {
   return f(caf::meta::type_name("ballast.sched_sample"), x.cgroup_id, x.ktime_ns, x.interval_ns,
-           x.oncpu_ns, x.weighted_ns, x.runq, x.futex, x.io, x.processes);
+           x.loaded_ns, x.oncpu_ns, x.weighted_ns, x.runq, x.futex, x.io, x.processes);
 }
 
 // Every cgroup the maps know of, in one read.

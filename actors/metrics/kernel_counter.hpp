@@ -3,7 +3,10 @@
 // whole total, later ones the growth, so rate() is exact however seldom it
 // is sampled. The series is added on the first sample (its owner removes
 // it with agent_metrics::remove_series); without metrics (a cgroup the
-// cardinality cap left out) only the growth is counted.
+// cardinality cap left out) only the growth is counted. A total below the
+// last one is held at the last (a count read in two parts may dip for a
+// moment; counting its regrowth again would count it twice): a count that
+// starts over calls restart() first.
 #pragma once
 
 #include "actors/metrics/agent_metrics.hpp"
@@ -21,12 +24,17 @@ struct kernel_counter {
                    const prometheus::Labels &labels, uint64_t total, double unit) {
     if (!series && metrics)
       series = &metrics->add_series(family, labels);
-    uint64_t grown = total > seen ? total - seen : 0;
-    if (grown && series)
+    if (total <= seen)
+      return 0;
+    uint64_t grown = total - seen;
+    if (series)
       series->Increment(double(grown) * unit);
     seen = total;
     return grown;
   }
+
+  // The kernel's count starts again from zero (its source was reloaded).
+  void restart() { seen = 0; }
 };
 
 } // namespace ballast

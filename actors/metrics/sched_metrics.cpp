@@ -50,7 +50,7 @@ sched_metrics::sched_metrics(Registry &r)
                                 "Run-queue delay of every task (wakeup or preemption to on-CPU), "
                                 "from the sched source")),
       futex_wait(host_histogram(r, "ballast_futex_wait_seconds",
-                                "Time in futex wait syscalls, every task, from the sched source")),
+                                "Time asleep in futex wait syscalls, every task, from the sched source")),
       io_latency(host_histogram(r, "ballast_io_latency_seconds",
                                 "Block request latency (issue to complete), every device")),
       cpu_busy(BuildCounter()
@@ -65,8 +65,8 @@ sched_metrics::sched_metrics(Registry &r)
                              .Add({})),
       cgroup_oncpu(BuildCounter()
                        .Name("ballast_cgroup_oncpu_seconds_total")
-                       .Help("On-CPU time of the cgroup's tasks from sched_switch; scale=frequency "
-                             "is weighted by cur/max CPU frequency")
+                       .Help("On-CPU time of the cgroup's tasks by the scheduler's clock (as cpu.stat); "
+                             "scale=frequency is weighted by cur/max CPU frequency")
                        .Register(r)),
       cgroup_runq(BuildGauge()
                       .Name("ballast_cgroup_runq_delay_seconds")

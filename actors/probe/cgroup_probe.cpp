@@ -29,7 +29,7 @@ std::string_view pressure_file(sys::psi_resource r) {
 } // namespace
 
 cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics, bool series)
-    : dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)), series_(series) {}
+    : series_(series), dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
 
 cgroup_probe::~cgroup_probe() {
   auto &sched = metrics_->sched();
@@ -138,11 +138,14 @@ void cgroup_probe::export_memory_events() {
 void cgroup_probe::add_sched_sample(const sched_sample &s,
                                     std::chrono::steady_clock::time_point now) {
   std::lock_guard guard{mutex_};
-  auto &last_cpu = oncpu_.seen; // the previous sample's total
-  uint64_t ran = s.oncpu_ns >= last_cpu ? s.oncpu_ns - last_cpu : s.oncpu_ns; // source restarted
-  bool first = !sched_;
-  if (first)
+  bool first = !sched_ || s.loaded_ns != sched_loaded_ns_; // the source (re)started
+  if (first) {
     sched_.emplace();
+    oncpu_.restart();
+    oncpu_weighted_.restart();
+    sched_loaded_ns_ = s.loaded_ns;
+  }
+  uint64_t ran = s.oncpu_ns > oncpu_.seen ? s.oncpu_ns - oncpu_.seen : 0;
   log2_histogram runq, futex, io;
   runq.add_slots(s.runq);
   futex.add_slots(s.futex);

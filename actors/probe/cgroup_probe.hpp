@@ -88,6 +88,7 @@ private:
   std::optional<sched_windows> sched_;
   std::unordered_map<int32_t, uint64_t> process_oncpu_ns_;
   kernel_counter oncpu_, oncpu_weighted_;
+  uint64_t sched_loaded_ns_ = 0;                 // of the sched source whose totals oncpu_ counts
   std::vector<prometheus::Gauge *> wait_series_; // {runq, futex, io} x {p50, p99}
 };
 

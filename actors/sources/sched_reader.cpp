@@ -18,7 +18,6 @@
 #include <cstring>
 #include <filesystem>
 #include <malloc.h>
-#include <sys/mount.h>
 
 namespace ballast {
 
@@ -33,34 +32,21 @@ bool exists(const std::string &path) {
   return std::filesystem::exists(path, ec);
 }
 
-// The tracefs events directory, mounted at /sys/kernel/tracing if no tracefs
-// is mounted yet (libbpf attaches syscall tracepoints through it); "" when
-// there is none.
-std::string tracefs_events(const std::string &sys_root) {
-  for (auto dir : {"/kernel/tracing/events", "/kernel/debug/tracing/events"})
-    if (exists(sys_root + "/sys" + dir))
-      return sys_root + "/sys" + dir;
-  auto mnt = sys_root + "/sys/kernel/tracing";
-  if (sys_root.empty() && exists(mnt) &&
-      ::mount("tracefs", mnt.c_str(), "tracefs", 0, nullptr) == 0)
-    return mnt + "/events";
-  return {};
-}
-
 void without(bpf_program *prog, const std::string &why, const char *loses) {
   log::warn("sched", why, ": the agent will not see ", loses);
   bpf_program__set_autoload(prog, false);
 }
 
 // Leaves out the programs this kernel cannot attach.
-void skip_missing(struct sched *skel, const std::string &sys_root) {
+void skip_missing(struct sched *skel) {
   struct {
     bpf_program *prog;
     const char *tracepoint;
     const char *loses;
   } raw[] = {
-      {skel->progs.on_sched_switch, "sched_switch", "on-CPU time or run-queue delay"},
-      {skel->progs.on_sched_wakeup, "sched_wakeup", "run-queue delay after a wakeup"},
+      {skel->progs.on_sched_switch, "sched_switch", "on-CPU time, run-queue delay or futex waits"},
+      {skel->progs.on_sched_wakeup, "sched_wakeup",
+       "run-queue delay after a wakeup, or futex waits"},
       {skel->progs.on_sched_wakeup_new, "sched_wakeup_new", "run-queue delay of new tasks"},
       {skel->progs.on_sched_process_exit, "sched_process_exit",
        "process exits (their entries age out of the LRU maps instead)"},
@@ -73,27 +59,6 @@ void skip_missing(struct sched *skel, const std::string &sys_root) {
     if (libbpf_find_vmlinux_btf_id(p.tracepoint, BPF_TRACE_RAW_TP) < 0)
       without(p.prog, std::string("tracepoint ") + p.tracepoint + " is missing on this kernel",
               p.loses);
-
-  auto events = tracefs_events(sys_root);
-  struct {
-    bpf_program *enter, *exit;
-    const char *syscall;
-  } futex[] = {
-      {skel->progs.on_enter_futex, skel->progs.on_exit_futex, "futex"},
-      {skel->progs.on_enter_futex_waitv, skel->progs.on_exit_futex_waitv, "futex_waitv"},
-      {skel->progs.on_enter_futex_wait, skel->progs.on_exit_futex_wait, "futex_wait"},
-  };
-  for (auto &f : futex) {
-    std::string name = f.syscall;
-    if (!events.empty() && exists(events + "/syscalls/sys_enter_" + name) &&
-        exists(events + "/syscalls/sys_exit_" + name))
-      continue;
-    auto why = events.empty() ? "no tracefs (mount it at /sys/kernel/tracing)"
-                              : "no syscall tracepoints for " + name + " on this kernel";
-    auto loses = "waits in " + name + "(2)";
-    without(f.enter, why, loses.c_str());
-    bpf_program__set_autoload(f.exit, false);
-  }
 }
 
 // cpufreq's cpuinfo_max_freq per CPU into cpu_freq (and the current
@@ -174,7 +139,7 @@ result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::
                         {maps.cpu_freq, uint32_t(r->ncpus_)}})
     if (int err = bpf_map__set_max_entries(map, n))
       return error{-err, std::string("size of map ") + bpf_map__name(map) + ": " + error_text(err)};
-  skip_missing(r->skel_, sys_root);
+  skip_missing(r->skel_);
   bool cpufreq = exists(sys_root + "/sys/devices/system/cpu/cpu0/cpufreq") &&
                  libbpf_find_vmlinux_btf_id("cpu_frequency", BPF_TRACE_RAW_TP) >= 0;
   if (!cpufreq)
@@ -192,6 +157,7 @@ result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::
     log::info("sched", "on-CPU time weighted by cur/max frequency (cpufreq + cpu_frequency)");
   if (int err = sched::attach(r->skel_))
     return error{-err, "attach BPF programs sched: " + error_text(err)};
+  r->loaded_ns_ = monotonic_ns();
   malloc_trim(0); // the kernel's BTF was parsed to load: give the memory back
   return r;
 }
@@ -251,6 +217,7 @@ result<sched_totals> sched_reader::read() const {
                            cpus.size() * sizeof(ballast_sched_cpu), 0) != 0)
     return error{errno, "read map cpus: " + error_text(errno)};
   t.ktime_ns = monotonic_ns();
+  t.loaded_ns = loaded_ns_;
   t.cpu_busy_ns.resize(cpus.size());
   for (size_t i = 0; i < cpus.size(); ++i) {
     auto &c = cpus[i];

@@ -2,8 +2,8 @@
 // bpf/sched.bpf.c through its skeleton and reads its maps on demand (no
 // thread: a read is a few batched map lookups). What this kernel cannot
 // show is left out at load with one warning each that names what will not
-// be seen (a missing tracepoint, no tracefs for the futex syscalls, no
-// cpufreq for weighting); the rest keeps working.
+// be seen (a missing tracepoint, no cpufreq for weighting); the rest keeps
+// working.
 #pragma once
 
 #include "actors/signals/log2_histogram.hpp"
@@ -32,7 +32,8 @@ struct sched_process_totals {
 };
 
 struct sched_totals {
-  uint64_t ktime_ns = 0; // CLOCK_MONOTONIC when read
+  uint64_t ktime_ns = 0;  // CLOCK_MONOTONIC when read
+  uint64_t loaded_ns = 0; // CLOCK_MONOTONIC when the programs were loaded
   std::unordered_map<uint64_t, sched_cgroup_totals> cgroups;
   std::unordered_map<int32_t, sched_process_totals> processes;
   std::vector<uint64_t> cpu_busy_ns; // by CPU number
@@ -45,16 +46,17 @@ public:
     uint32_t processes = 32768; // of the per-process map
   };
 
-  // sys_root: where /sys is ("" on a host): cpufreq and tracefs are looked
-  // for under it.
+  // sys_root: where /sys is ("" on a host): cpufreq is looked for under it.
   static result<std::unique_ptr<sched_reader>> open(limits lim, const std::string &sys_root = "");
   ~sched_reader();
   sched_reader(const sched_reader &) = delete;
   sched_reader &operator=(const sched_reader &) = delete;
 
   // Everything so far, the slices running right now included (a CPU hog
-  // alone on a CPU may not be switched out for seconds). Monotonic between
-  // two reads except where an LRU map dropped an entry.
+  // alone on a CPU may not be switched out for seconds). A running slice is
+  // credited by the wall clock and counted, once it ends, by the scheduler's
+  // (which leaves out stolen time), so a total may dip a little between two
+  // reads; and it drops where an LRU map dropped an entry.
   result<sched_totals> read() const;
 
   bool frequency_weighted() const { return weighted_; }
@@ -65,6 +67,7 @@ private:
   uint64_t weighted(uint32_t cpu, uint64_t ns) const;
 
   struct sched *skel_ = nullptr;
+  uint64_t loaded_ns_ = 0;
   int ncpus_ = 0;
   bool weighted_ = false;
 };

@@ -104,6 +104,7 @@ sched_batch sched_difference(const sched_totals &now, const sched_totals &before
     s.cgroup_id = id;
     s.ktime_ns = now.ktime_ns;
     s.interval_ns = interval;
+    s.loaded_ns = now.loaded_ns;
     s.oncpu_ns = c.oncpu_ns;
     s.weighted_ns = c.weighted_ns;
     s.runq = slots(c.runq.since(p.runq));
