@@ -17,7 +17,7 @@
 //                                      memory_floor claims memory.min on it and
 //                                      a standing cgroup, rmdir): journal size
 //                                      (needs the memory controller: the VM)
-//   agent_bench scale   [--cgroups N] [--seconds S]
+//   agent_bench scale   [--cgroups N] [--seconds S] [--sched 0|1]
 //                                      N cgroups each with an enrolled process
 //                                      at 1 Hz: RSS, CPU, scrape time, SIGTERM
 #include "tests/support/agent_process.hpp"
@@ -51,8 +51,12 @@ double seconds(clock_type::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-std::string config(const std::string &subtree, const std::string &interval) {
-  return config_json(port, subtree, "/tmp/ballast-bench-journal", interval);
+// sched: whether the sched source runs (scale measures the agent without it
+// as its reference).
+std::string config(const std::string &subtree, const std::string &interval, bool sched = true) {
+  auto c = json::parse(config_json(port, subtree, "/tmp/ballast-bench-journal", interval));
+  c["sched"]["enabled"] = sched;
+  return c.dump();
 }
 
 // Polls the agent's metrics until pred holds or the limit passes.
@@ -83,9 +87,9 @@ proc_sample sample(pid_t pid) {
           std::stod(f[21]) * double(sysconf(_SC_PAGESIZE))};
 }
 
-std::unique_ptr<agent_process> start_agent(const std::string &subtree,
-                                           const std::string &interval) {
-  auto a = std::make_unique<agent_process>(ballastd_path(), config(subtree, interval), port);
+std::unique_ptr<agent_process> start_agent(const std::string &subtree, const std::string &interval,
+                                           bool sched = true) {
+  auto a = std::make_unique<agent_process>(ballastd_path(), config(subtree, interval, sched), port);
   if (!a->wait_ready())
     throw std::runtime_error("ballastd did not start: " + a->log());
   return a;
@@ -340,7 +344,7 @@ struct sleeper_tree {
   }
 };
 
-json scale(int n, int secs) {
+json scale(int n, int secs, bool sched) {
   std::string root = cgroup2_root(), subtree = "/ballast-bench-scale";
   sleeper_tree tree;
   make_cgroup_dir(root + subtree);
@@ -351,7 +355,7 @@ json scale(int n, int secs) {
     tree.dirs.push_back(dir);
     tree.pids.push_back(spawn_in_cgroup(dir, {"/bin/sleep", "100000"}));
   }
-  auto agent = start_agent(subtree, "1s");
+  auto agent = start_agent(subtree, "1s", sched);
   bool all = wait_for(
       *agent,
       [&](const scrape &m) {
@@ -380,6 +384,7 @@ json scale(int n, int secs) {
   json out = {
       {"benchmark", "scale"},
       {"cgroups", n},
+      {"sched_source", sched},
       {"all_enrolled", all},
       {"agent_rss_mib", s1.rss_bytes / 1048576.0},
       {"agent_cpu_percent_of_one_core", cpu * 100},
@@ -501,7 +506,8 @@ int main(int argc, char **argv) {
     else if (what == "journal")
       out = journal_soak(flag(argc, argv, "--cycles", 100000));
     else if (what == "scale")
-      out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30));
+      out = scale(flag(argc, argv, "--cgroups", 1000), flag(argc, argv, "--seconds", 30),
+                  flag(argc, argv, "--sched", 1) != 0);
     else {
       std::fprintf(stderr, "usage: agent_bench latency|churn|event_path|soak|journal|scale "
                            "[options] (see the source)\n");

@@ -195,16 +195,8 @@ static __always_inline void stamp_runnable(struct task_struct *p) {
   bpf_map_update_elem(&runnable_since, &pid, &now, BPF_ANY);
 }
 
-/* The futex syscalls that wait, by number, and futex(2)'s waiting operations
- * (FUTEX_CMD_MASK strips the private and clock flags). */
-#if defined(__TARGET_ARCH_x86)
-#define NR_FUTEX 202
-#elif defined(__TARGET_ARCH_arm64)
-#define NR_FUTEX 98
-#endif
-#define NR_FUTEX_WAITV 449
-#define NR_FUTEX_WAIT 455 /* Linux 6.7 */
-
+/* futex(2)'s operations that wait (FUTEX_CMD_MASK strips the private and
+ * clock flags). */
 static __always_inline bool futex_op_waits(__u64 op) {
   switch (op & 127) {
   case 0:  /* FUTEX_WAIT */
@@ -217,6 +209,15 @@ static __always_inline bool futex_op_waits(__u64 op) {
   return false;
 }
 
+/* futex_waitv(2) and futex_wait(2) (Linux 6.7) have the same numbers on
+ * x86-64 and arm64; futex(2) does not. */
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAIT 455
+
+static __always_inline bool futex_wait_call(long nr, long nr_futex, __u64 op) {
+  return (nr == nr_futex && futex_op_waits(op)) || nr == NR_FUTEX_WAITV || nr == NR_FUTEX_WAIT;
+}
+
 /* Whether a task that is going to sleep is inside a futex wait: the syscall
  * number and second argument in its user register frame. */
 static __always_inline bool in_futex_wait(struct task_struct *t) {
@@ -226,15 +227,12 @@ static __always_inline bool in_futex_wait(struct task_struct *t) {
   if (!regs)
     return false;
 #if defined(__TARGET_ARCH_x86)
-  long nr = BPF_CORE_READ(regs, orig_ax);
-  __u64 op = BPF_CORE_READ(regs, si);
+  return futex_wait_call(BPF_CORE_READ(regs, orig_ax), 202, BPF_CORE_READ(regs, si));
 #elif defined(__TARGET_ARCH_arm64)
-  long nr = BPF_CORE_READ(regs, syscallno);
-  __u64 op = BPF_CORE_READ(regs, regs[1]);
+  return futex_wait_call(BPF_CORE_READ(regs, syscallno), 98, BPF_CORE_READ(regs, regs[1]));
 #else
   return false;
 #endif
-  return (nr == NR_FUTEX && futex_op_waits(op)) || nr == NR_FUTEX_WAITV || nr == NR_FUTEX_WAIT;
 }
 
 /* A task woken from a futex wait: the time it slept goes to its cgroup. */

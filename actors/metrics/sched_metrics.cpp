@@ -49,8 +49,9 @@ sched_metrics::sched_metrics(Registry &r)
     : runq_delay(host_histogram(r, "ballast_runq_delay_seconds",
                                 "Run-queue delay of every task (wakeup or preemption to on-CPU), "
                                 "from the sched source")),
-      futex_wait(host_histogram(r, "ballast_futex_wait_seconds",
-                                "Time asleep in futex wait syscalls, every task, from the sched source")),
+      futex_wait(
+          host_histogram(r, "ballast_futex_wait_seconds",
+                         "Time asleep in futex wait syscalls, every task, from the sched source")),
       io_latency(host_histogram(r, "ballast_io_latency_seconds",
                                 "Block request latency (issue to complete), every device")),
       cpu_busy(BuildCounter()
@@ -63,11 +64,12 @@ sched_metrics::sched_metrics(Registry &r)
                                    "frequency (cpufreq); 0 when it equals the raw time")
                              .Register(r)
                              .Add({})),
-      cgroup_oncpu(BuildCounter()
-                       .Name("ballast_cgroup_oncpu_seconds_total")
-                       .Help("On-CPU time of the cgroup's tasks by the scheduler's clock (as cpu.stat); "
-                             "scale=frequency is weighted by cur/max CPU frequency")
-                       .Register(r)),
+      cgroup_oncpu(
+          BuildCounter()
+              .Name("ballast_cgroup_oncpu_seconds_total")
+              .Help("On-CPU time of the cgroup's tasks by the scheduler's clock (as cpu.stat); "
+                    "scale=frequency is weighted by cur/max CPU frequency")
+              .Register(r)),
       cgroup_runq(BuildGauge()
                       .Name("ballast_cgroup_runq_delay_seconds")
                       .Help("Run-queue delay quantiles of the cgroup's tasks over the last "

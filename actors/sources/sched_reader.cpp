@@ -15,9 +15,11 @@
 #include <bpf/libbpf.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <malloc.h>
+#include <optional>
 
 namespace ballast {
 
@@ -112,6 +114,20 @@ template <class K, class V, class Fn> status read_hash(const bpf_map *map, int n
       return success();
     in = &token;
   }
+}
+
+// A thread's se.sum_exec_runtime now, the running slice included: the
+// first field of /proc/TGID/task/TID/schedstat (CONFIG_SCHED_INFO).
+std::optional<uint64_t> thread_runtime_ns(int32_t tgid, int32_t tid) {
+  auto text = sys::read_small_file("/proc/" + std::to_string(tgid) + "/task/" +
+                                   std::to_string(tid) + "/schedstat");
+  if (!text)
+    return std::nullopt;
+  uint64_t ns = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), ns);
+  if (ec != std::errc() || end == text->data())
+    return std::nullopt;
+  return ns;
 }
 
 log2_histogram histogram(const __u64 (&slots)[BALLAST_SCHED_SLOTS]) {
@@ -211,29 +227,54 @@ result<sched_totals> sched_reader::read() const {
     return tasks.err();
   // Last, so that a slice that ended since the maps were read is counted
   // next time rather than twice now.
-  std::vector<ballast_sched_cpu> cpus(static_cast<size_t>(ncpus_));
-  __u32 zero = 0;
-  if (bpf_map__lookup_elem(maps.cpus, &zero, sizeof zero, cpus.data(),
-                           cpus.size() * sizeof(ballast_sched_cpu), 0) != 0)
-    return error{errno, "read map cpus: " + error_text(errno)};
+  auto cpus = read_cpus();
+  if (!cpus)
+    return cpus.err();
   t.ktime_ns = monotonic_ns();
   t.loaded_ns = loaded_ns_;
-  t.cpu_busy_ns.resize(cpus.size());
-  for (size_t i = 0; i < cpus.size(); ++i) {
-    auto &c = cpus[i];
+  t.cpu_busy_ns.resize(cpus->size());
+  std::vector<uint64_t> ran(cpus->size()); // of the slices running now, by the scheduler's clock
+  for (size_t i = 0; i < cpus->size(); ++i) {
+    auto &c = (*cpus)[i];
     t.cpu_busy_ns[i] = c.busy_ns;
-    if (!c.tgid || !c.slice_start_ns || c.slice_start_ns >= t.ktime_ns)
+    if (!c.pid || !c.slice_start_ns || c.slice_start_ns >= t.ktime_ns)
       continue;
-    uint64_t running = t.ktime_ns - c.slice_start_ns;
-    t.cpu_busy_ns[i] += running;
+    t.cpu_busy_ns[i] += t.ktime_ns - c.slice_start_ns;
+    // A slice of a few ms is counted when it ends, by the next read; a long
+    // one is credited now from the thread's live runtime (the wall clock
+    // would count time stolen from it, which cpu.stat does not).
+    if (t.ktime_ns - c.slice_start_ns < long_slice_ns)
+      continue;
+    auto runtime = thread_runtime_ns(int32_t(c.tgid), int32_t(c.pid));
+    if (runtime && *runtime > c.runtime_start_ns)
+      ran[i] = *runtime - c.runtime_start_ns;
+  }
+  // A slice that ended while its thread's runtime was read has that
+  // thread's later slices in it: not credited (it is counted next time).
+  auto again = read_cpus();
+  if (!again)
+    return again.err();
+  for (size_t i = 0; i < cpus->size(); ++i) {
+    auto &c = (*cpus)[i];
+    if (!ran[i] || (*again)[i].slice_start_ns != c.slice_start_ns)
+      continue;
     auto &cg = t.cgroups[c.cgroup_id];
-    cg.oncpu_ns += running;
-    cg.weighted_ns += weighted(uint32_t(i), running);
+    cg.oncpu_ns += ran[i];
+    cg.weighted_ns += weighted(uint32_t(i), ran[i]);
     auto &p = t.processes[int32_t(c.tgid)];
-    p.oncpu_ns += running;
+    p.oncpu_ns += ran[i];
     p.cgroup_id = c.cgroup_id;
   }
   return t;
+}
+
+result<std::vector<ballast_sched_cpu>> sched_reader::read_cpus() const {
+  std::vector<ballast_sched_cpu> cpus(static_cast<size_t>(ncpus_));
+  __u32 zero = 0;
+  if (bpf_map__lookup_elem(skel_->maps.cpus, &zero, sizeof zero, cpus.data(),
+                           cpus.size() * sizeof(ballast_sched_cpu), 0) != 0)
+    return error{errno, "read map cpus: " + error_text(errno)};
+  return cpus;
 }
 
 } // namespace ballast

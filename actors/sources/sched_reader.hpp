@@ -16,6 +16,7 @@
 #include <vector>
 
 struct sched;
+struct ballast_sched_cpu;
 
 namespace ballast {
 
@@ -52,17 +53,19 @@ public:
   sched_reader(const sched_reader &) = delete;
   sched_reader &operator=(const sched_reader &) = delete;
 
-  // Everything so far, the slices running right now included (a CPU hog
-  // alone on a CPU may not be switched out for seconds). A running slice is
-  // credited by the wall clock and counted, once it ends, by the scheduler's
-  // (which leaves out stolen time), so a total may dip a little between two
-  // reads; and it drops where an LRU map dropped an entry.
+  // Everything so far, the slices that have been running for long_slice_ns
+  // or more included (a CPU hog alone on a CPU may not be switched out for
+  // seconds), all by the scheduler's clock. A total drops where an LRU map
+  // dropped an entry, and may dip a little where a read raced a switch.
   result<sched_totals> read() const;
 
   bool frequency_weighted() const { return weighted_; }
 
+  static constexpr uint64_t long_slice_ns = 100'000'000;
+
 private:
   sched_reader() = default;
+  result<std::vector<::ballast_sched_cpu>> read_cpus() const;
   // ns on `cpu` at its current frequency scale (as the BPF side weighs).
   uint64_t weighted(uint32_t cpu, uint64_t ns) const;
 
