@@ -61,15 +61,8 @@ struct {
   __type(value, struct ballast_sched_waits);
 } cgroup_waits SEC(".maps");
 
-/* Start stamps: thread id -> when it became runnable / fell asleep in a futex wait;
- * request -> when it was issued, and by which cgroup. */
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 32768);
-  __type(key, __u32);
-  __type(value, __u64);
-} runnable_since SEC(".maps");
-
+/* Start stamps: thread id -> when it fell asleep in a futex wait; request ->
+ * when it was issued, and by which cgroup. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 16384);
@@ -149,8 +142,11 @@ static __always_inline void add_wait(__u64 cgroup_id, enum wait_kind kind, __u64
     __sync_fetch_and_add(&w->io[s], 1);
 }
 
+/* The hot paths read fields straight through the tp_btf arguments' BTF
+ * pointers (CO-RE relocated, one load each; BPF_CORE_READ is a helper call
+ * per field and made sched_switch cost ~1.2 us here). */
 static __always_inline __u64 task_cgroup_id(struct task_struct *t) {
-  return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+  return t->cgroups->dfl_cgrp->kn->id;
 }
 
 static __always_inline bool on_v2(struct cgroup *cgrp) {
@@ -187,12 +183,42 @@ static __always_inline void add_oncpu(__u64 cgroup_id, __u32 tgid, __u64 ns) {
   }
 }
 
-static __always_inline void stamp_runnable(struct task_struct *p) {
-  __u32 pid = BPF_CORE_READ(p, pid);
-  if (!pid)
-    return;
-  __u64 now = bpf_ktime_get_ns();
-  bpf_map_update_elem(&runnable_since, &pid, &now, BPF_ANY);
+/* Futex stamps are written and taken in place: a thread's entry is inserted
+ * once and deleted when it exits (an LRU update or delete takes the map's
+ * locks and recycles a node). 0: no stamp. */
+static __always_inline void stamp(void *map, __u32 pid, __u64 now) {
+  __u64 *at = bpf_map_lookup_elem(map, &pid);
+  if (at)
+    *at = now;
+  else
+    bpf_map_update_elem(map, &pid, &now, BPF_NOEXIST);
+}
+
+static __always_inline __u64 take_stamp(void *map, __u32 pid) {
+  __u64 *at = bpf_map_lookup_elem(map, &pid);
+  if (!at)
+    return 0;
+  __u64 t = *at;
+  *at = 0;
+  return t;
+}
+
+/* How long a task switching in waited in the run queue, by the kernel's own
+ * delay accounting (CONFIG_SCHED_INFO): sched_info.last_queued is the rq
+ * clock when it was enqueued, woken or preempted, cleared just after this
+ * tracepoint when it arrives; 0 when not queued. No map, no stamp on wakeup.
+ * The rq is reached through the task's cfs_rq (CONFIG_FAIR_GROUP_SCHED, set
+ * for every task whatever its class; the runqueues per-CPU symbol is not in
+ * kallsyms without CONFIG_KALLSYMS_ALL). */
+static __always_inline __u64 queued_ns(struct task_struct *next) {
+  if (!bpf_core_field_exists(next->se.cfs_rq) ||
+      !bpf_core_field_exists(((struct cfs_rq *)0)->rq))
+    return 0;
+  __u64 queued = next->sched_info.last_queued;
+  if (!queued)
+    return 0;
+  __u64 clock = next->se.cfs_rq->rq->clock;
+  return clock > queued ? clock - queued : 0;
 }
 
 /* futex(2)'s operations that wait (FUTEX_CMD_MASK strips the private and
@@ -237,26 +263,18 @@ static __always_inline bool in_futex_wait(struct task_struct *t) {
 
 /* A task woken from a futex wait: the time it slept goes to its cgroup. */
 static __always_inline void end_futex_wait(struct task_struct *p) {
-  __u32 pid = BPF_CORE_READ(p, pid);
-  __u64 *since = bpf_map_lookup_elem(&futex_since, &pid);
+  __u64 since = take_stamp(&futex_since, p->pid);
   if (!since)
     return;
   __u64 now = bpf_ktime_get_ns();
-  if (now > *since)
-    add_wait(task_cgroup_id(p), WAIT_FUTEX, now - *since);
-  bpf_map_delete_elem(&futex_since, &pid);
+  if (now > since)
+    add_wait(task_cgroup_id(p), WAIT_FUTEX, now - since);
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(on_sched_wakeup, struct task_struct *p) {
-  end_futex_wait(p);
-  stamp_runnable(p);
-  return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(on_sched_wakeup_new, struct task_struct *p) {
-  stamp_runnable(p);
+  if (in_futex_wait(p))
+    end_futex_wait(p);
   return 0;
 }
 
@@ -267,7 +285,7 @@ struct task_struct___old {
 
 static __always_inline bool still_runnable(struct task_struct *t) {
   if (bpf_core_field_exists(t->__state))
-    return BPF_CORE_READ(t, __state) == 0;
+    return t->__state == 0;
   return BPF_CORE_READ((struct task_struct___old *)t, state) == 0;
 }
 
@@ -278,35 +296,29 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
   struct ballast_sched_cpu *cpu = bpf_map_lookup_elem(&cpus, &zero);
   if (!cpu)
     return 0;
-  __u32 prev_pid = BPF_CORE_READ(prev, pid);
+  __u32 prev_pid = prev->pid;
   if (cpu->slice_start_ns && prev_pid) {
     cpu->busy_ns += now - cpu->slice_start_ns;
-    __u64 runtime = BPF_CORE_READ(prev, se.sum_exec_runtime);
+    __u64 runtime = prev->se.sum_exec_runtime;
     if (cpu->pid == prev_pid && runtime > cpu->runtime_start_ns)
-      add_oncpu(task_cgroup_id(prev), BPF_CORE_READ(prev, tgid),
+      add_oncpu(task_cgroup_id(prev), prev->tgid,
                 runtime - cpu->runtime_start_ns);
   }
-  /* A preempted task waits in the run queue from now; one that blocks in a
-   * futex wait sleeps from now. */
-  if (prev_pid && still_runnable(prev))
-    bpf_map_update_elem(&runnable_since, &prev_pid, &now, BPF_ANY);
-  else if (prev_pid && !preempt && in_futex_wait(prev))
-    bpf_map_update_elem(&futex_since, &prev_pid, &now, BPF_ANY);
+  /* A task that blocks in a futex wait sleeps from now. */
+  if (prev_pid && !preempt && !still_runnable(prev) && in_futex_wait(prev))
+    stamp(&futex_since, prev_pid, now);
 
-  __u32 next_pid = BPF_CORE_READ(next, pid);
+  __u32 next_pid = next->pid;
   cpu->slice_start_ns = now;
-  cpu->runtime_start_ns = next_pid ? BPF_CORE_READ(next, se.sum_exec_runtime) : 0;
+  cpu->runtime_start_ns = next_pid ? next->se.sum_exec_runtime : 0;
   cpu->pid = next_pid;
-  cpu->tgid = next_pid ? BPF_CORE_READ(next, tgid) : 0;
+  cpu->tgid = next_pid ? next->tgid : 0;
   cpu->cgroup_id = next_pid ? task_cgroup_id(next) : 0;
   if (!next_pid)
     return 0;
-  __u64 *since = bpf_map_lookup_elem(&runnable_since, &next_pid);
-  if (since) {
-    if (now > *since)
-      add_wait(cpu->cgroup_id, WAIT_RUNQ, now - *since);
-    bpf_map_delete_elem(&runnable_since, &next_pid);
-  }
+  __u64 queued = queued_ns(next);
+  if (queued)
+    add_wait(cpu->cgroup_id, WAIT_RUNQ, queued);
   return 0;
 }
 
@@ -323,7 +335,6 @@ int BPF_PROG(on_cpu_frequency, unsigned int frequency, unsigned int cpu_id) {
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_sched_process_exit, struct task_struct *p) {
   __u32 pid = BPF_CORE_READ(p, pid);
-  bpf_map_delete_elem(&runnable_since, &pid);
   bpf_map_delete_elem(&futex_since, &pid);
   if (BPF_CORE_READ(p, signal, live.counter) == 0) {
     __u32 tgid = BPF_CORE_READ(p, tgid);

@@ -47,9 +47,7 @@ void skip_missing(struct sched *skel) {
     const char *loses;
   } raw[] = {
       {skel->progs.on_sched_switch, "sched_switch", "on-CPU time, run-queue delay or futex waits"},
-      {skel->progs.on_sched_wakeup, "sched_wakeup",
-       "run-queue delay after a wakeup, or futex waits"},
-      {skel->progs.on_sched_wakeup_new, "sched_wakeup_new", "run-queue delay of new tasks"},
+      {skel->progs.on_sched_wakeup, "sched_wakeup", "futex waits"},
       {skel->progs.on_sched_process_exit, "sched_process_exit",
        "process exits (their entries age out of the LRU maps instead)"},
       {skel->progs.on_cgroup_rmdir, "cgroup_rmdir",
