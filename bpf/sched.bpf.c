@@ -4,16 +4,15 @@
  * Everything is aggregated in maps that user space reads on an interval;
  * nothing is sent per event. sched_switch closes the slice of the task that
  * leaves the CPU (by the scheduler's clock, se.sum_exec_runtime, as cpu.stat
- * counts) and adds it to its cgroup (per-CPU hash, raw and weighted by
- * the CPU's frequency) and its process (per-CPU hash by tgid); a wakeup or a
- * preemption stamps the task, and its next switch-in adds the wait to its
- * cgroup's run-queue histogram. A task that blocks inside a futex wait
- * syscall is stamped the same way and its wakeup adds the time it slept to
- * the futex histogram (no syscall tracepoints: enabling those sends every
- * syscall of every task down the slow path, and under QEMU's TCG their live
- * patching has locked up a 6.1 guest). Block requests add their latency from
- * issue to completion. Entries go when
- * their process exits or their cgroup is removed; LRU maps bound the rest.
+ * counts) and adds it to its cgroup (per-CPU hash, raw and weighted by the
+ * CPU's frequency) and its process (per-CPU hash by tgid); the task coming
+ * in adds the time it waited in the run queue (the kernel's own delay
+ * accounting) to its cgroup's histogram. A task that blocks inside a futex
+ * wait syscall is stamped and its wakeup adds the time it slept to the futex
+ * histogram (no syscall tracepoints: enabling those sends every syscall of
+ * every task down the slow path). Block requests add their latency from
+ * issue to completion. Entries go when their process exits or their cgroup
+ * is removed; LRU maps bound the rest.
  * Field access goes through CO-RE (6.1 in the VM, 6.x here). */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>

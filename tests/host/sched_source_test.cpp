@@ -86,7 +86,7 @@ TEST_F(SchedSourceTest, ACpuHogsOnCpuTimeMatchesTheKernelsCpuStatWithinTwoPercen
       << agent_->log();
   auto stat = read_trimmed(root_ + work_ + "/cpu.stat");
   double kernel = std::stod(stat.substr(stat.find("usage_usec") + 11)) / 1e6;
-  EXPECT_GT(kernel, 2.5) << stat;
+  EXPECT_GT(kernel, 1.0) << "the hog ran (on a busy host it gets less than its 3 s)\n" << stat;
   EXPECT_NEAR(bpf, kernel, kernel * 0.02) << stat;
   auto s = agent_->metrics();
   EXPECT_EQ(s.value("ballast_sched_frequency_weighted"), 0) << "no cpufreq on this host";
