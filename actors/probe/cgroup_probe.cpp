@@ -145,7 +145,12 @@ void cgroup_probe::add_sched_sample(const sched_sample &s,
     oncpu_weighted_.restart();
     sched_loaded_ns_ = s.loaded_ns;
   }
-  uint64_t ran = s.oncpu_ns > oncpu_.seen ? s.oncpu_ns - oncpu_.seen : 0;
+  auto *m = series_ ? metrics_.get() : nullptr;
+  auto &sched = metrics_->sched();
+  uint64_t ran = oncpu_.advance(m, sched.cgroup_oncpu, {{"cgroup", path_}, {"scale", "raw"}},
+                                s.oncpu_ns, 1e-9);
+  oncpu_weighted_.advance(m, sched.cgroup_oncpu, {{"cgroup", path_}, {"scale", "frequency"}},
+                          s.weighted_ns, 1e-9);
   log2_histogram runq, futex, io;
   runq.add_slots(s.runq);
   futex.add_slots(s.futex);
@@ -155,15 +160,11 @@ void cgroup_probe::add_sched_sample(const sched_sample &s,
   sched_->add(now, first ? 0 : ran, first ? 0 : s.interval_ns, runq, futex, io);
   for (auto &p : s.processes)
     process_oncpu_ns_[p.pid] = p.oncpu_ns;
-  export_sched(s);
+  export_waits();
 }
 
-void cgroup_probe::export_sched(const sched_sample &s) {
-  auto *m = series_ ? metrics_.get() : nullptr;
+void cgroup_probe::export_waits() {
   auto &sched = metrics_->sched();
-  oncpu_.advance(m, sched.cgroup_oncpu, {{"cgroup", path_}, {"scale", "raw"}}, s.oncpu_ns, 1e-9);
-  oncpu_weighted_.advance(m, sched.cgroup_oncpu, {{"cgroup", path_}, {"scale", "frequency"}},
-                          s.weighted_ns, 1e-9);
   if (!series_)
     return;
   if (wait_series_.empty())

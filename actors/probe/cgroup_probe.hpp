@@ -70,7 +70,7 @@ private:
   void export_memory(std::chrono::steady_clock::time_point now);
   void export_memory_events();
 
-  void export_sched(const sched_sample &s);
+  void export_waits();
 
   mutable std::mutex mutex_;
   bool series_;
