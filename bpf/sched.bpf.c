@@ -185,16 +185,16 @@ static __always_inline void add_oncpu(__u64 cgroup_id, __u32 tgid, __u64 ns) {
 /* Futex stamps are written and taken in place: a thread's entry is inserted
  * once and deleted when it exits (an LRU update or delete takes the map's
  * locks and recycles a node). 0: no stamp. */
-static __always_inline void stamp(void *map, __u32 pid, __u64 now) {
-  __u64 *at = bpf_map_lookup_elem(map, &pid);
+static __always_inline void stamp_futex(__u32 pid, __u64 now) {
+  __u64 *at = bpf_map_lookup_elem(&futex_since, &pid);
   if (at)
     *at = now;
   else
-    bpf_map_update_elem(map, &pid, &now, BPF_NOEXIST);
+    bpf_map_update_elem(&futex_since, &pid, &now, BPF_NOEXIST);
 }
 
-static __always_inline __u64 take_stamp(void *map, __u32 pid) {
-  __u64 *at = bpf_map_lookup_elem(map, &pid);
+static __always_inline __u64 take_futex_stamp(__u32 pid) {
+  __u64 *at = bpf_map_lookup_elem(&futex_since, &pid);
   if (!at)
     return 0;
   __u64 t = *at;
@@ -262,7 +262,7 @@ static __always_inline bool in_futex_wait(struct task_struct *t) {
 
 /* A task woken from a futex wait: the time it slept goes to its cgroup. */
 static __always_inline void end_futex_wait(struct task_struct *p) {
-  __u64 since = take_stamp(&futex_since, p->pid);
+  __u64 since = take_futex_stamp(p->pid);
   if (!since)
     return;
   __u64 now = bpf_ktime_get_ns();
@@ -305,7 +305,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
   }
   /* A task that blocks in a futex wait sleeps from now. */
   if (prev_pid && !preempt && !still_runnable(prev) && in_futex_wait(prev))
-    stamp(&futex_since, prev_pid, now);
+    stamp_futex(prev_pid, now);
 
   __u32 next_pid = next->pid;
   cpu->slice_start_ns = now;

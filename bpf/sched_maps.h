@@ -39,7 +39,7 @@ struct ballast_sched_task_cpu {
 /* Hash by cgroup id (shared, atomic adds: three histograms per CPU would
  * cost ~1 KiB per cgroup per CPU): waits in nanoseconds, cumulative. */
 struct ballast_sched_waits {
-  __u64 runq[BALLAST_SCHED_SLOTS];  /* wakeup or preemption -> on CPU */
+  __u64 runq[BALLAST_SCHED_SLOTS];  /* queued (enqueue, wakeup, preemption) -> on CPU */
   __u64 futex[BALLAST_SCHED_SLOTS]; /* asleep in a futex wait syscall -> woken */
   __u64 io[BALLAST_SCHED_SLOTS];    /* block request issue -> complete */
 };

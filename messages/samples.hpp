@@ -32,7 +32,7 @@ struct sched_sample {
   uint64_t loaded_ns = 0;   // CLOCK_MONOTONIC when the source loaded: totals count from then
   uint64_t oncpu_ns = 0;
   uint64_t weighted_ns = 0;           // by cur/max CPU frequency; = oncpu_ns without cpufreq
-  std::vector<uint64_t> runq;         // wakeup or preemption -> on CPU
+  std::vector<uint64_t> runq;         // queued (enqueue, wakeup, preemption) -> on CPU
   std::vector<uint64_t> futex;        // asleep in futex wait syscalls
   std::vector<uint64_t> io;           // block requests, issue -> complete
   std::vector<process_cpu> processes; // those that ran in this cgroup this interval

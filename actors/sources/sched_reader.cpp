@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -247,6 +248,8 @@ result<sched_totals> sched_reader::read() const {
     if (runtime && *runtime > c.runtime_start_ns)
       ran[i] = *runtime - c.runtime_start_ns;
   }
+  if (std::all_of(ran.begin(), ran.end(), [](uint64_t ns) { return ns == 0; }))
+    return t;
   // A slice that ended while its thread's runtime was read has that
   // thread's later slices in it: not credited (it is counted next time).
   auto again = read_cpus();
