@@ -79,6 +79,7 @@ CAF_ADD_TYPE_ID(ballast, (ballast::credential))
 CAF_ADD_TYPE_ID(ballast, (ballast::process_cpu))
 CAF_ADD_TYPE_ID(ballast, (ballast::sched_sample))
 CAF_ADD_TYPE_ID(ballast, (ballast::sched_batch))
+CAF_ADD_ATOM(ballast, ballast::atom, exec, "exec")
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -88,7 +89,9 @@ namespace ballast {
 // own.
 using policy_actor = caf::typed_actor<
     // Periodic work; the policy schedules its next tick itself.
-    caf::reacts_to<atom::tick>>;
+    caf::reacts_to<atom::tick>,
+    // Its process exec'd and still matches the policy: its new name (comm).
+    caf::reacts_to<atom::exec, std::string>>;
 
 // The cgroup actor: the only writer of its cgroup's files.
 using cgroup_actor = caf::typed_actor<

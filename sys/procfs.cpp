@@ -88,6 +88,16 @@ result<proc_stat> parse_proc_stat(std::string_view content) {
   return st;
 }
 
+result<uint64_t> parse_statm_resident_pages(std::string_view content) {
+  std::vector<std::string_view> words;
+  text::split_words(content, words);
+  if (words.size() < 2)
+    return error{0, "proc statm: " + std::to_string(words.size()) + " fields, need at least 2"};
+  if (auto pages = text::parse_number<uint64_t>(words[1]))
+    return *pages;
+  return error{0, "proc statm: field 2 (resident): bad value '" + std::string(words[1]) + "'"};
+}
+
 result<uint32_t> parse_status_uid(std::string_view content) {
   std::optional<result<uint32_t>> found;
   std::vector<std::string_view> words;
@@ -163,20 +173,20 @@ result<std::string> read_small_file(const std::string &path) {
   return data;
 }
 
-result<stat_reader> stat_reader::open(const std::string &proc_root, int pid) {
-  auto path = pid_path(proc_root, pid, "stat");
+result<pid_file> pid_file::open(const std::string &proc_root, int pid, std::string_view name) {
+  auto path = pid_path(proc_root, pid, name);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int code = errno;
     return errno_error(code, "open", path);
   }
-  return stat_reader(fd, std::move(path));
+  return pid_file(fd, std::move(path));
 }
 
-stat_reader::stat_reader(stat_reader &&o) noexcept
+pid_file::pid_file(pid_file &&o) noexcept
     : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), buf_(std::move(o.buf_)) {}
 
-stat_reader &stat_reader::operator=(stat_reader &&o) noexcept {
+pid_file &pid_file::operator=(pid_file &&o) noexcept {
   if (this != &o) {
     if (fd_ >= 0)
       ::close(fd_);
@@ -187,23 +197,20 @@ stat_reader &stat_reader::operator=(stat_reader &&o) noexcept {
   return *this;
 }
 
-stat_reader::~stat_reader() {
+pid_file::~pid_file() {
   if (fd_ >= 0)
     ::close(fd_);
 }
 
-result<proc_stat> stat_reader::read() {
-  buf_.resize(1024); // a stat line is a few hundred bytes
+result<std::string_view> pid_file::read_text() {
+  buf_.resize(1024); // a stat line is a few hundred bytes, statm under a hundred
   const ssize_t n = ::pread(fd_, buf_.data(), buf_.size(), 0);
   if (n <= 0) {
     const int code = n < 0 ? errno : ESRCH;
     return errno_error(code, "read", path_);
   }
   buf_.resize(static_cast<size_t>(n));
-  auto parsed = parse_proc_stat(buf_);
-  if (!parsed)
-    return error{0, path_ + ": " + parsed.err().message};
-  return parsed;
+  return std::string_view(buf_);
 }
 
 procfs::procfs(std::string root) : root_(std::move(root)) {}

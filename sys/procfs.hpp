@@ -52,21 +52,36 @@ result<std::string> read_small_file(const std::string &path);
 // O_CREAT, so a mistyped path fails instead of making a file).
 status write_small_file(const std::string &path, std::string_view value);
 
-// /proc/PID/stat kept open for periodic sampling: each read is one pread.
-// The fd is tied to the process, so once it exits (even if its pid is
-// reused) reads fail with ESRCH instead of reading another process.
-class stat_reader {
-public:
-  static result<stat_reader> open(const std::string &proc_root, int pid);
-  stat_reader(stat_reader &&o) noexcept;
-  stat_reader &operator=(stat_reader &&o) noexcept;
-  stat_reader(const stat_reader &) = delete;
-  ~stat_reader();
+// /proc/PID/statm: the resident set in pages (its second field).
+result<uint64_t> parse_statm_resident_pages(std::string_view text);
 
-  result<proc_stat> read();
+// One file of /proc/PID (stat, statm) kept open for periodic sampling: each
+// read is one pread. The fd is tied to the process, so once it exits (even
+// if its pid is reused) reads fail with ESRCH instead of reading another
+// process.
+class pid_file {
+public:
+  static result<pid_file> open(const std::string &proc_root, int pid, std::string_view name);
+  pid_file(pid_file &&o) noexcept;
+  pid_file &operator=(pid_file &&o) noexcept;
+  pid_file(const pid_file &) = delete;
+  ~pid_file();
+
+  // The file read now and parsed by `parse` (text -> result<T>); a parse
+  // error names the file.
+  template <class Parse> auto read(Parse parse) -> decltype(parse(std::string_view{})) {
+    auto text = read_text();
+    if (!text)
+      return text.err();
+    auto parsed = parse(*text);
+    if (!parsed)
+      return error{0, path_ + ": " + parsed.err().message};
+    return parsed;
+  }
 
 private:
-  explicit stat_reader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  explicit pid_file(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  result<std::string_view> read_text();
   int fd_ = -1;
   std::string path_;
   std::string buf_;

@@ -205,6 +205,8 @@ void enrol(cgroup_self self, int32_t pid, uint64_t ktime_ns, const cgroup_event 
     } else if (!want && it != mine.end()) {
       end_policy(self, *it);
       mine.erase(it);
+    } else if (want && ev && ev->kind == event_kind::exec) {
+      self->send(it->handle, atom::exec_v, info->comm);
     }
   }
 }

@@ -148,6 +148,7 @@ policy_actor::behavior_type memory_limit_loop(loop_actor self, config::policy cf
         if (!st.waiting)
           step(self);
       },
+      [](atom::exec, const std::string &) {}, // it acts for a cgroup, not a process
   };
 }
 

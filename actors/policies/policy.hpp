@@ -92,16 +92,24 @@ inline caf::actor_clock::time_point next_aligned_tick(caf::actor_clock::time_poi
 }
 
 // The behavior of a policy that steps on its interval grid: a first step at
-// once, then one per interval. `step(self)` does the work.
+// once, then one per interval. `step(self)` does the work; `exec(self,
+// comm)` hears of an exec of its process (ignored unless given).
 template <class Self, class Step>
 policy_actor::behavior_type step_on_interval(Self self, std::chrono::milliseconds interval,
                                              Step step) {
+  return step_on_interval(self, interval, step, [](Self, const std::string &) {});
+}
+
+template <class Self, class Step, class Exec>
+policy_actor::behavior_type step_on_interval(Self self, std::chrono::milliseconds interval,
+                                             Step step, Exec exec) {
   self->send(self, atom::tick_v);
   return {
       [=](atom::tick) {
         step(self);
         self->scheduled_send(self, next_aligned_tick(self->clock().now(), interval), atom::tick_v);
       },
+      [=](atom::exec, const std::string &comm) { exec(self, comm); },
   };
 }
 

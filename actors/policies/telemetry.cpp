@@ -4,9 +4,15 @@
 // unconfigured, agent stop); the cgroup actor removes the cgroup's pressure
 // series when the cgroup goes.
 //
-// It samples /proc/PID/stat (kept open: one pread per tick) and, through the
-// cgroup's shared probe, its pressure files (read once per period per
-// cgroup, whatever the number of processes).
+// CPU time comes from the sched source where it feeds the cgroup (the
+// kernel counted it at context switches: nothing to read), RSS from
+// /proc/PID/statm (kept open: one pread per tick), the name from the exec
+// events the cgroup actor forwards. /proc/PID/stat, which the kernel takes
+// far longer to format, is read once when the policy starts and when the
+// sched source (re)starts, to line the two counts up, and on every tick only
+// where the sched source does not run. The cgroup's pressure files are read
+// through its shared probe (once per period per cgroup, whatever the number
+// of processes).
 #include "actors/policies/policy.hpp"
 #include "actors/policies/policy_series.hpp"
 #include "sys/log.hpp"
@@ -15,6 +21,7 @@
 #include <caf/all.hpp>
 
 #include <optional>
+#include <utility>
 
 namespace ballast {
 
@@ -35,11 +42,13 @@ struct telemetry_state {
   policy_target target;
   std::shared_ptr<agent_metrics> metrics;
   std::shared_ptr<cgroup_probe> probe;
-  std::optional<sys::stat_reader> stat;
+  std::optional<sys::pid_file> stat, statm;
   std::unique_ptr<policy_presence> presence;
   prometheus::Counter *cpu = nullptr;
   prometheus::Gauge *rss = nullptr;
-  double last_cpu_seconds = 0;
+  double cpu_seconds = 0; // what the counter shows
+  // The sched source's count when cpu_seconds was last lined up with it.
+  std::optional<cgroup_probe::process_oncpu> anchor;
   bool first_tick = true;
 
   ~telemetry_state() {
@@ -74,31 +83,85 @@ struct telemetry_state {
 
   // An exec changed the process's name: its series follow under the new one.
   void relabel(const std::string &comm) {
+    if (comm == target.comm)
+      return;
     remove_series();
     target.comm = comm;
-    last_cpu_seconds = 0;
+    cpu_seconds = 0;
+    anchor.reset();
     add_series();
   }
 
-  // false when the process is gone: the policy ends.
-  bool sample(caf::actor_clock::time_point now) {
-    if (!stat) {
-      auto opened = sys::stat_reader::open(proc_root, target.pid);
-      if (!opened)
-        return false;
-      stat.emplace(std::move(*opened));
-    }
-    auto st = stat->read();
+  void add_cpu(double total) {
+    if (total > cpu_seconds)
+      cpu->Increment(total - cpu_seconds);
+    cpu_seconds = std::max(cpu_seconds, total);
+  }
+
+  static bool opened(std::optional<sys::pid_file> &f, const std::string &root, int pid,
+                     const char *name) {
+    if (!f)
+      if (auto o = sys::pid_file::open(root, pid, name))
+        f.emplace(std::move(*o));
+    return f.has_value();
+  }
+
+  // /proc/PID/stat: the CPU count and name the kernel keeps; its RSS.
+  bool read_stat() {
+    if (!opened(stat, proc_root, target.pid, "stat"))
+      return false;
+    auto st = stat->read(sys::parse_proc_stat);
     if (!st)
       return false;
-    if (st->comm != target.comm)
-      relabel(st->comm);
-    double secs =
-        double(st->utime_ticks + st->stime_ticks) / double(sys::procfs::clock_ticks_per_second());
-    if (secs > last_cpu_seconds)
-      cpu->Increment(secs - last_cpu_seconds);
-    last_cpu_seconds = secs;
+    relabel(st->comm);
+    add_cpu(double(st->utime_ticks + st->stime_ticks) /
+            double(sys::procfs::clock_ticks_per_second()));
     rss->Set(double(st->rss_pages * sys::procfs::page_size()));
+    return true;
+  }
+
+  // The sched source's count: the growth since the anchor. A process not
+  // seen running here since the source loaded has not run: nothing to add.
+  // The first count seen of a source is lined up with /proc/PID/stat
+  // instead (counted twice: at most what the process ran between the
+  // source's read and this one, once per source load).
+  bool read_sched(const cgroup_probe::process_oncpu &now) {
+    if (!now.oncpu_ns)
+      return true;
+    if (!anchor || anchor->loaded_ns != now.loaded_ns || !anchor->oncpu_ns) {
+      anchor = now;
+      return read_stat();
+    }
+    if (*now.oncpu_ns > *anchor->oncpu_ns)
+      add_cpu(cpu_seconds + double(*now.oncpu_ns - *anchor->oncpu_ns) / 1e9);
+    anchor = now;
+    return true;
+  }
+
+  bool read_rss() {
+    if (!opened(statm, proc_root, target.pid, "statm"))
+      return false;
+    auto pages = statm->read(sys::parse_statm_resident_pages);
+    if (!pages)
+      return false;
+    rss->Set(double(*pages * sys::procfs::page_size()));
+    return true;
+  }
+
+  // false when the process is gone: the policy ends. The first sample reads
+  // /proc/PID/stat whatever the source: the counter starts at the process's
+  // whole CPU time, not at 0.
+  bool sample(caf::actor_clock::time_point now, bool first) {
+    auto sched = probe ? probe->sched_process(target.pid, now) : std::nullopt;
+    bool alive;
+    if (!sched || first) {
+      anchor = sched;
+      alive = read_stat();
+    } else {
+      alive = read_sched(*sched) && read_rss();
+    }
+    if (!alive)
+      return false;
     if (probe)
       probe->export_stats(std::max<std::chrono::milliseconds>(interval, cgroup_period), now);
     return true;
@@ -110,17 +173,19 @@ using telemetry_actor = policy_actor::stateful_pointer<telemetry_state>;
 policy_actor::behavior_type telemetry(telemetry_actor self, config::policy cfg,
                                       policy_target target, policy_env env) {
   self->state.init(cfg, target, env);
-  return step_on_interval(self, cfg.interval, [](telemetry_actor self) {
-    auto &st = self->state;
-    if (st.first_tick) {
-      st.first_tick = false;
-      st.metrics->policy_running(st.target.since_ktime_ns);
-    }
-    if (!st.sample(self->clock().now())) {
-      log::debug("telemetry", "pid ", st.target.pid, " is gone; policy ", st.policy, " ends");
-      self->quit();
-    }
-  });
+  return step_on_interval(
+      self, cfg.interval,
+      [](telemetry_actor self) {
+        auto &st = self->state;
+        bool first = std::exchange(st.first_tick, false);
+        if (first)
+          st.metrics->policy_running(st.target.since_ktime_ns);
+        if (!st.sample(self->clock().now(), first)) {
+          log::debug("telemetry", "pid ", st.target.pid, " is gone; policy ", st.policy, " ends");
+          self->quit();
+        }
+      },
+      [](telemetry_actor self, const std::string &comm) { self->state.relabel(comm); });
 }
 
 struct no_params {};

@@ -158,6 +158,12 @@ void cgroup_probe::add_sched_sample(const sched_sample &s,
   // The first sample's on-CPU time covers everything since the source
   // started, not one interval: it sets the baseline only.
   sched_->add(now, first ? 0 : ran, first ? 0 : s.interval_ns, runq, futex, io);
+  using namespace std::chrono_literals;
+  sched_at_ = now;
+  sched_every_ =
+      std::max<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(s.interval_ns), 1s);
+  if (first)
+    process_oncpu_ns_.clear(); // counts of the source before: another origin
   for (auto &p : s.processes)
     process_oncpu_ns_[p.pid] = p.oncpu_ns;
   export_waits();
@@ -187,12 +193,15 @@ std::optional<sched_view> cgroup_probe::sched() const {
   return sched_->view();
 }
 
-std::optional<double> cgroup_probe::process_oncpu_seconds(int32_t pid) const {
+std::optional<cgroup_probe::process_oncpu>
+cgroup_probe::sched_process(int32_t pid, std::chrono::steady_clock::time_point now) const {
   std::lock_guard guard{mutex_};
-  auto it = process_oncpu_ns_.find(pid);
-  if (it == process_oncpu_ns_.end())
+  if (!sched_ || now - sched_at_ > 3 * sched_every_)
     return std::nullopt;
-  return double(it->second) / 1e9;
+  process_oncpu p{sched_loaded_ns_, std::nullopt};
+  if (auto it = process_oncpu_ns_.find(pid); it != process_oncpu_ns_.end())
+    p.oncpu_ns = it->second;
+  return p;
 }
 
 void cgroup_probe::forget_process(int32_t pid) {

@@ -58,9 +58,16 @@ public:
   void add_sched_sample(const sched_sample &s, std::chrono::steady_clock::time_point now);
   // The windows as of the last sample; nullopt before the first.
   std::optional<sched_view> sched() const;
-  // A process's on-CPU seconds as the sched source counted them (since the
-  // source started); nullopt if it never ran here since then.
-  std::optional<double> process_oncpu_seconds(int32_t pid) const;
+  // What the sched source counts of one process, for telemetry.
+  struct process_oncpu {
+    uint64_t loaded_ns = 0;           // the source's load: its counts start there
+    std::optional<uint64_t> oncpu_ns; // since then; nullopt: not seen running here
+  };
+  // nullopt unless the sched source fed this cgroup a sample within the last
+  // three of its intervals (it is off, has failed, or has not read yet).
+  // now: the caller's actor clock.
+  std::optional<process_oncpu> sched_process(int32_t pid,
+                                             std::chrono::steady_clock::time_point now) const;
   // The process is gone from the cgroup: forget its figure.
   void forget_process(int32_t pid);
 
@@ -86,6 +93,8 @@ private:
   std::optional<std::chrono::steady_clock::time_point> memory_absent_;
   std::optional<std::chrono::steady_clock::time_point> sampled_;
   std::optional<sched_windows> sched_;
+  std::chrono::steady_clock::time_point sched_at_;    // the last sample, on the caller's clock
+  std::chrono::steady_clock::duration sched_every_{}; // the source's interval
   std::unordered_map<int32_t, uint64_t> process_oncpu_ns_;
   kernel_counter oncpu_, oncpu_weighted_;
   uint64_t sched_loaded_ns_ = 0;                 // of the sched source whose totals oncpu_ counts

@@ -123,6 +123,19 @@ TEST(ParseProcCgroupV2, V1OnlyIsAnError) {
   EXPECT_EQ(cg.err().message, "proc cgroup: no cgroup v2 line ('0::')");
 }
 
+TEST(ParseStatmResidentPages, TakesTheSecondField) {
+  const auto pages = parse_statm_resident_pages("2489 812 640 183 0 321 0\n");
+  ASSERT_TRUE(pages) << pages.err().message;
+  EXPECT_EQ(*pages, 812u);
+}
+
+TEST(ParseStatmResidentPages, ShortOrBadIsAnError) {
+  EXPECT_EQ(parse_statm_resident_pages("2489\n").err().message,
+            "proc statm: 1 fields, need at least 2");
+  EXPECT_EQ(parse_statm_resident_pages("2489 x 1\n").err().message,
+            "proc statm: field 2 (resident): bad value 'x'");
+}
+
 class ProcfsFixture : public ::testing::Test {
 protected:
   // A complete /proc/77 with a comm that looks like the end of comm.
@@ -208,6 +221,40 @@ TEST(ProcfsReal, ReadsThisProcess) {
   ASSERT_TRUE(st) << st.err().message;
   EXPECT_EQ(st->ppid, ::getppid());
   EXPECT_EQ(st->state, 'R');
+}
+
+TEST_F(ProcfsFixture, PidFileRereadsTheSameFile) {
+  tree_.write("/77/statm", "10 4 0 0 0 0 0\n");
+  auto file = pid_file::open(tree_.root(), 77, "statm");
+  ASSERT_TRUE(file) << file.err().message;
+  EXPECT_EQ(*file->read(parse_statm_resident_pages), 4u);
+  tree_.write("/77/statm", "10 6 0 0 0 0 0\n");
+  EXPECT_EQ(*file->read(parse_statm_resident_pages), 6u);
+  tree_.write("/77/statm", "10\n");
+  EXPECT_EQ(file->read(parse_statm_resident_pages).err().message,
+            tree_.root() + "/77/statm: proc statm: 1 fields, need at least 2");
+}
+
+TEST(ProcfsReal, PidFileOfAReapedChildFailsWithEsrch) {
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0) << std::strerror(errno);
+  if (child == 0) {
+    ::close(go[1]); // the parent's close is the child's end-of-file
+    char c;
+    (void)!::read(go[0], &c, 1);
+    ::_exit(0);
+  }
+  auto file = pid_file::open("/proc", child, "statm");
+  ASSERT_TRUE(file) << file.err().message;
+  EXPECT_GT(*file->read(parse_statm_resident_pages), 0u);
+  ::close(go[1]);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+  ::close(go[0]);
+  const auto gone = file->read(parse_statm_resident_pages);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.err().code, ESRCH);
 }
 
 TEST(ProcfsReal, ReapedChildIsAnError) {
