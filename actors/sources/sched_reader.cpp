@@ -12,6 +12,7 @@
 #include "sched_maps.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <algorithm>
@@ -60,6 +61,34 @@ void skip_missing(struct sched *skel) {
     if (libbpf_find_vmlinux_btf_id(p.tracepoint, BPF_TRACE_RAW_TP) < 0)
       without(p.prog, std::string("tracepoint ") + p.tracepoint + " is missing on this kernel",
               p.loses);
+}
+
+// Whether this kernel's BTF has struct `type` with member `member`.
+bool has_member(const btf *vmlinux, const char *type, const char *member) {
+  int id = btf__find_by_name_kind(vmlinux, type, BTF_KIND_STRUCT);
+  if (id < 0)
+    return false;
+  const btf_type *t = btf__type_by_id(vmlinux, id);
+  const btf_member *m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); ++i)
+    if (std::strcmp(btf__name_by_offset(vmlinux, m[i].name_off), member) == 0)
+      return true;
+  return false;
+}
+
+// Run-queue delay is read from fields only some configs have (see queued_ns
+// in bpf/sched.bpf.c): without them it is 0, said once here.
+void check_runq_fields() {
+  btf *vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux)
+    return; // the load fails on its own with the reason
+  if (!has_member(vmlinux, "sched_info", "last_queued"))
+    log::warn("sched", "no sched_info.last_queued (CONFIG_SCHED_INFO): the agent will not see "
+                       "run-queue delay");
+  else if (!has_member(vmlinux, "sched_entity", "cfs_rq") || !has_member(vmlinux, "cfs_rq", "rq"))
+    log::warn("sched", "no sched_entity.cfs_rq->rq (CONFIG_FAIR_GROUP_SCHED): the agent will "
+                       "not see run-queue delay");
+  btf__free(vmlinux);
 }
 
 // cpufreq's cpuinfo_max_freq per CPU into cpu_freq (and the current
@@ -155,6 +184,7 @@ result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::
     if (int err = bpf_map__set_max_entries(map, n))
       return error{-err, std::string("size of map ") + bpf_map__name(map) + ": " + error_text(err)};
   skip_missing(r->skel_);
+  check_runq_fields();
   bool cpufreq = exists(sys_root + "/sys/devices/system/cpu/cpu0/cpufreq") &&
                  libbpf_find_vmlinux_btf_id("cpu_frequency", BPF_TRACE_RAW_TP) >= 0;
   if (!cpufreq)
