@@ -41,8 +41,15 @@ void without(bpf_program *prog, const std::string &why, const char *loses) {
   bpf_program__set_autoload(prog, false);
 }
 
+// Whether this kernel has the raw tracepoint (its btf_trace_ typedef, as
+// libbpf looks it up to attach tp_btf programs).
+bool has_tracepoint(const btf *vmlinux, const char *name) {
+  return vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(),
+                                           BTF_KIND_TYPEDEF) >= 0;
+}
+
 // Leaves out the programs this kernel cannot attach.
-void skip_missing(struct sched *skel) {
+void skip_missing(struct sched *skel, const btf *vmlinux) {
   struct {
     bpf_program *prog;
     const char *tracepoint;
@@ -58,7 +65,7 @@ void skip_missing(struct sched *skel) {
       {skel->progs.on_block_rq_complete, "block_rq_complete", "block IO latency"},
   };
   for (auto &p : raw)
-    if (libbpf_find_vmlinux_btf_id(p.tracepoint, BPF_TRACE_RAW_TP) < 0)
+    if (!has_tracepoint(vmlinux, p.tracepoint))
       without(p.prog, std::string("tracepoint ") + p.tracepoint + " is missing on this kernel",
               p.loses);
 }
@@ -78,8 +85,7 @@ bool has_member(const btf *vmlinux, const char *type, const char *member) {
 
 // Run-queue delay is read from fields only some configs have (see queued_ns
 // in bpf/sched.bpf.c): without them it is 0, said once here.
-void check_runq_fields() {
-  btf *vmlinux = btf__load_vmlinux_btf();
+void check_runq_fields(const btf *vmlinux) {
   if (!vmlinux)
     return; // the load fails on its own with the reason
   if (!has_member(vmlinux, "sched_info", "last_queued"))
@@ -88,7 +94,6 @@ void check_runq_fields() {
   else if (!has_member(vmlinux, "sched_entity", "cfs_rq") || !has_member(vmlinux, "cfs_rq", "rq"))
     log::warn("sched", "no sched_entity.cfs_rq->rq (CONFIG_FAIR_GROUP_SCHED): the agent will "
                        "not see run-queue delay");
-  btf__free(vmlinux);
 }
 
 // cpufreq's cpuinfo_max_freq per CPU into cpu_freq (and the current
@@ -183,10 +188,13 @@ result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::
                         {maps.cpu_freq, uint32_t(r->ncpus_)}})
     if (int err = bpf_map__set_max_entries(map, n))
       return error{-err, std::string("size of map ") + bpf_map__name(map) + ": " + error_text(err)};
-  skip_missing(r->skel_);
-  check_runq_fields();
+  // The kernel's BTF parsed once for every check below (a few MB).
+  btf *vmlinux = btf__load_vmlinux_btf();
+  skip_missing(r->skel_, vmlinux);
+  check_runq_fields(vmlinux);
   bool cpufreq = exists(sys_root + "/sys/devices/system/cpu/cpu0/cpufreq") &&
-                 libbpf_find_vmlinux_btf_id("cpu_frequency", BPF_TRACE_RAW_TP) >= 0;
+                 has_tracepoint(vmlinux, "cpu_frequency");
+  btf__free(vmlinux);
   if (!cpufreq)
     bpf_program__set_autoload(r->skel_->progs.on_cpu_frequency, false);
   r->skel_->rodata->freq_weighting = cpufreq ? 1 : 0;
