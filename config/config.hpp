@@ -67,6 +67,12 @@ struct agent {
   // wait and block IO latency, its maps read every sched_interval.
   bool sched_enabled = true;
   milliseconds sched_interval{1000}; // 100ms..60s
+  // The GPU source: per-cgroup GPU engine time and memory from DRM fdinfo,
+  // read every gpu_interval; every process's fds walked every gpu_rescan
+  // for new clients.
+  bool gpu_enabled = true;
+  milliseconds gpu_interval{5000}; // 1s..10min
+  milliseconds gpu_rescan{30000};  // 1s..1h
   std::string journal_path = "/run/ballast/journal";
   bool dry_run = false;
   milliseconds shutdown_deadline{190};   // 10ms..60s

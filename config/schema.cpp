@@ -28,6 +28,8 @@ struct duration_range {
 constexpr duration_range shutdown_range{10ms, 60s};
 constexpr duration_range interval_range{10ms, 1h};
 constexpr duration_range sched_interval_range{100ms, 60s};
+constexpr duration_range gpu_interval_range{1s, 10min};
+constexpr duration_range gpu_rescan_range{1s, 1h};
 constexpr uint64_t max_series_cgroups = 100'000;
 
 constexpr uint64_t ring_min = 4096, ring_max = uint64_t{1} << 30;
@@ -122,6 +124,7 @@ public:
         root, "",
         {
             {"dry_run", assign(a.dry_run, &agent_reader::boolean)},
+            {"gpu", [&](const json &n, const std::string &p) { read_gpu(n, p, a); }},
             {"host", [&](const json &n, const std::string &p) { read_host(n, p, a); }},
             {"journal", assign(a.journal_path, &agent_reader::checked<absolute_path_problem>)},
             {"control", [&](const json &n, const std::string &p) { read_control(n, p, a); }},
@@ -275,6 +278,17 @@ private:
         {
             {"enabled", assign(a.sched_enabled, &agent_reader::boolean)},
             {"interval", assign(a.sched_interval, &agent_reader::duration, sched_interval_range)},
+        });
+  }
+
+  // "gpu": {"enabled": BOOL, "interval": DURATION, "rescan": DURATION}.
+  void read_gpu(const json &n, const std::string &path, agent &a) {
+    read_object(
+        n, path,
+        {
+            {"enabled", assign(a.gpu_enabled, &agent_reader::boolean)},
+            {"interval", assign(a.gpu_interval, &agent_reader::duration, gpu_interval_range)},
+            {"rescan", assign(a.gpu_rescan, &agent_reader::duration, gpu_rescan_range)},
         });
   }
 

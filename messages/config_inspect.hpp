@@ -23,10 +23,10 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector &f,
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, agent &x) {
   return f(caf::meta::type_name("ballast.agent_config"), x.metrics_address, x.metrics_port,
            x.metrics_cgroups, x.metrics_max_cgroups, x.sched_enabled, x.sched_interval,
-           x.journal_path, x.dry_run, x.shutdown_deadline, x.ring_buffer_bytes, x.watch_include,
-           x.watch_exclude, x.policies, x.control_address, x.control_port, x.tls_certificate,
-           x.tls_key, x.tls_ca, x.control_cookie, x.control_group, x.control_open_reads,
-           x.host_settings);
+           x.gpu_enabled, x.gpu_interval, x.gpu_rescan, x.journal_path, x.dry_run,
+           x.shutdown_deadline, x.ring_buffer_bytes, x.watch_include, x.watch_exclude, x.policies,
+           x.control_address, x.control_port, x.tls_certificate, x.tls_key, x.tls_ca,
+           x.control_cookie, x.control_group, x.control_open_reads, x.host_settings);
 }
 
 } // namespace ballast::config

@@ -80,6 +80,10 @@ CAF_ADD_TYPE_ID(ballast, (ballast::process_cpu))
 CAF_ADD_TYPE_ID(ballast, (ballast::sched_sample))
 CAF_ADD_TYPE_ID(ballast, (ballast::sched_batch))
 CAF_ADD_ATOM(ballast, ballast::atom, exec, "exec")
+CAF_ADD_TYPE_ID(ballast, (ballast::gpu_engine_time))
+CAF_ADD_TYPE_ID(ballast, (ballast::gpu_memory))
+CAF_ADD_TYPE_ID(ballast, (ballast::gpu_sample))
+CAF_ADD_TYPE_ID(ballast, (ballast::gpu_batch))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -124,6 +128,8 @@ using cgroup_actor = caf::typed_actor<
     caf::reacts_to<atom::unclaim, std::string>,
     // This interval's sched sample of the cgroup (into its windows).
     caf::reacts_to<sched_sample>,
+    // The GPU source's read of the cgroup's clients (into its series).
+    caf::reacts_to<gpu_sample>,
     // Snapshot of pids, live policies and standing claims.
     caf::replies_to<atom::status>::with<cgroup_status>,
     // Restore every knob, end every policy, reply, then quit.
@@ -171,6 +177,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<event_batch>,
     // A read of the sched source: each sample to its cgroup's actor.
     caf::reacts_to<sched_batch>,
+    // A read of the GPU source: likewise.
+    caf::reacts_to<gpu_batch>,
     // The kernel dropped records: rescan cgroupfs and reconcile.
     caf::reacts_to<events_lost>,
     // Scan the tree and reconcile actors and members with it (sent by the
@@ -200,9 +208,10 @@ using source_actor = caf::typed_actor<
     // From its poller thread: the thread failed; the source quits with reason.
     caf::reacts_to<atom::failed, std::string>>;
 
-// The sched source: reads its BPF maps each interval (self-ticked) and
-// sends the registry a sched_batch.
-using sched_source_actor = caf::typed_actor<caf::reacts_to<atom::tick>>;
+// A sense the agent can run without, self-ticked: the sched source (reads
+// its BPF maps each interval, sends the registry a sched_batch) and the GPU
+// source (reads its clients' fdinfo, sends a gpu_batch).
+using sense_actor = caf::typed_actor<caf::reacts_to<atom::tick>>;
 
 // The control interface of an agent, and of a coordinator for its fleet:
 // ballastctl speaks it to both. Paths are cgroup paths relative to the
@@ -244,8 +253,8 @@ using supervisor_actor = caf::typed_actor<
     // the control interface (apply, dry-run on/off).
     caf::reacts_to<atom::reload, config::agent>,
     // Delayed self-message: start the cgroup source again after a backoff;
-    // with `all`, the sched source.
-    caf::reacts_to<atom::restart>, caf::reacts_to<atom::restart, atom::all>,
+    // with a name, that sense ("sched", "gpu").
+    caf::reacts_to<atom::restart>, caf::reacts_to<atom::restart, std::string>,
     // The registry (a registry_actor) and the config in force.
     caf::replies_to<atom::config>::with<caf::actor, config::agent>,
     // From main on SIGTERM/SIGINT: restore everything, stop, then reply.

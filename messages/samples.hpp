@@ -1,5 +1,6 @@
 // Samples a source computed in the kernel and hands to the cgroup actors:
-// the sched source's read of its maps, one sample per cgroup. Local only
+// the sched source's read of its maps and the GPU source's read of its
+// clients, one sample per cgroup. Local only
 // (never sent to another node), but each type has an `inspect` like every
 // message.
 #pragma once
@@ -7,6 +8,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ballast {
@@ -50,6 +52,53 @@ struct sched_batch {
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, sched_batch &x) {
   return f(caf::meta::type_name("ballast.sched_batch"), x.samples);
+}
+
+// One engine of one GPU: busy time of a cgroup's clients, cumulative since
+// the GPU source started (origin_ns).
+struct gpu_engine_time {
+  std::string device; // PCI address, or the driver of a platform device
+  std::string engine; // the driver's name: render, copy, video, gfx, compute, ...
+  uint64_t ns = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector &f, gpu_engine_time &x) {
+  return f(caf::meta::type_name("ballast.gpu_engine_time"), x.device, x.engine, x.ns);
+}
+
+// One memory region of one GPU held by a cgroup's clients now.
+struct gpu_memory {
+  std::string device;
+  std::string region; // vram, gtt, system0, local0, ...
+  uint64_t bytes = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, gpu_memory &x) {
+  return f(caf::meta::type_name("ballast.gpu_memory"), x.device, x.region, x.bytes);
+}
+
+// One cgroup in one read of the GPU source.
+struct gpu_sample {
+  uint64_t cgroup_id = 0;
+  uint64_t origin_ns = 0; // CLOCK_MONOTONIC when the source started: engine times count from then
+  uint32_t clients = 0;   // open GPU clients in the cgroup now
+  std::vector<gpu_engine_time> engines;
+  std::vector<gpu_memory> memory;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, gpu_sample &x) {
+  return f(caf::meta::type_name("ballast.gpu_sample"), x.cgroup_id, x.origin_ns, x.clients,
+           x.engines, x.memory);
+}
+
+// Every cgroup with GPU clients (or that had some), in one read.
+struct gpu_batch {
+  std::vector<gpu_sample> samples;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, gpu_batch &x) {
+  return f(caf::meta::type_name("ballast.gpu_batch"), x.samples);
 }
 
 } // namespace ballast

@@ -405,6 +405,10 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
         if (self->state.probe)
           self->state.probe->add_sched_sample(s, self->clock().now());
       },
+      [=](gpu_sample &s) {
+        if (self->state.probe)
+          self->state.probe->add_gpu_sample(s);
+      },
       [=](atom::reload, std::vector<config::policy> &all) { on_policies(self, std::move(all)); },
       [=](atom::dry_run, bool on) { self->state.owner.knobs->set_dry_run(on); },
       // Policies spawned here are monitored already; others (control) not.

@@ -80,6 +80,14 @@ struct registry_state {
 
 using registry_self = registry_actor::stateful_pointer<registry_state>;
 
+// A source's samples, each to its cgroup's actor (one not watched: dropped).
+template <class Sample> void route_samples(registry_self self, std::vector<Sample> &samples) {
+  auto &cgroups = self->state.cgroups;
+  for (auto &s : samples)
+    if (auto it = cgroups.find(s.cgroup_id); it != cgroups.end())
+      self->send(it->second.handle, std::move(s));
+}
+
 void start_watching(registry_self self, uint64_t id, const std::string &path) {
   auto &st = self->state;
   cgroup_spec spec{path, id, policies_for(st.cfg.policies, path), st.cfg.dry_run,
@@ -348,12 +356,8 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
         for (auto &ev : batch.events)
           route(self, ev);
       },
-      [=](sched_batch &batch) {
-        auto &cgroups = self->state.cgroups;
-        for (auto &s : batch.samples)
-          if (auto it = cgroups.find(s.cgroup_id); it != cgroups.end())
-            self->send(it->second.handle, std::move(s));
-      },
+      [=](sched_batch &batch) { route_samples(self, batch.samples); },
+      [=](gpu_batch &batch) { route_samples(self, batch.samples); },
       [=](events_lost &lost) {
         log::warn("registry", "the kernel dropped events (", lost.total, " so far): rescanning");
         self->state.ctx->metrics->events_lost_total(lost.total);

@@ -4,6 +4,7 @@
 // labelled by cgroup or pid are removed when that cgroup or process goes.
 #pragma once
 
+#include "actors/metrics/gpu_metrics.hpp"
 #include "actors/metrics/sched_metrics.hpp"
 #include "messages/events.hpp"
 
@@ -122,6 +123,7 @@ public:
   prometheus::Family<prometheus::Gauge> &wss_estimate() { return wss_estimate_; }
   prometheus::Family<prometheus::Counter> &system_pressure() { return system_pressure_; }
   sched_metrics &sched() { return *sched_; }
+  gpu_metrics &gpu() { return *gpu_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -169,6 +171,7 @@ private:
   prometheus::Family<prometheus::Gauge> &wss_estimate_;
   prometheus::Family<prometheus::Counter> &system_pressure_;
   std::unique_ptr<sched_metrics> sched_;
+  std::unique_ptr<gpu_metrics> gpu_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

@@ -46,6 +46,7 @@ cgroup_probe::~cgroup_probe() {
     metrics_->remove_series(metrics_->cgroup_memory_events(), c.series);
   metrics_->remove_series(metrics_->cgroup_cpu(), cpu_.series);
   metrics_->remove_series(metrics_->cgroup_memory(), memory_);
+  gpu_.remove(*metrics_, metrics_->gpu().cgroup_engine, metrics_->gpu().cgroup_memory);
 }
 
 result<std::string> cgroup_probe::read(std::string_view file) {
@@ -202,6 +203,13 @@ cgroup_probe::sched_process(int32_t pid, std::chrono::steady_clock::time_point n
   if (auto it = process_oncpu_ns_.find(pid); it != process_oncpu_ns_.end())
     p.oncpu_ns = it->second;
   return p;
+}
+
+void cgroup_probe::add_gpu_sample(const gpu_sample &s) {
+  std::lock_guard guard{mutex_};
+  auto &gpu = metrics_->gpu();
+  gpu_.update(series_ ? metrics_.get() : nullptr, gpu.cgroup_engine, gpu.cgroup_memory,
+              {{"cgroup", path_}}, s);
 }
 
 void cgroup_probe::forget_process(int32_t pid) {

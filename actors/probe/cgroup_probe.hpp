@@ -9,10 +9,12 @@
 //
 // It keeps the cgroup's scheduler windows (sched_windows), fed the sched
 // source's samples by the cgroup actor, and the on-CPU time of the
-// processes that ran in it, which telemetry exports.
+// processes that ran in it, which telemetry exports, and the series of the
+// GPU source's samples.
 #pragma once
 
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/metrics/gpu_series.hpp"
 #include "actors/metrics/kernel_counter.hpp"
 #include "actors/signals/sched_windows.hpp"
 #include "messages/samples.hpp"
@@ -71,6 +73,10 @@ public:
   // The process is gone from the cgroup: forget its figure.
   void forget_process(int32_t pid);
 
+  // The GPU source's sample of this cgroup: into its GPU series.
+  // Thread-safe.
+  void add_gpu_sample(const gpu_sample &s);
+
 private:
   void export_pressure();
   void export_cpu();
@@ -99,6 +105,7 @@ private:
   kernel_counter oncpu_, oncpu_weighted_;
   uint64_t sched_loaded_ns_ = 0;                 // of the sched source whose totals oncpu_ counts
   std::vector<prometheus::Gauge *> wait_series_; // {runq, futex, io} x {p50, p99}
+  gpu_series gpu_;
 };
 
 } // namespace ballast

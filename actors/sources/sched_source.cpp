@@ -51,19 +51,19 @@ struct sched_source_state {
   }
 };
 
-using sched_source_self = sched_source_actor::stateful_pointer<sched_source_state>;
+using sched_source_self = sense_actor::stateful_pointer<sched_source_state>;
 
-sched_source_actor::behavior_type sched_source(sched_source_self self, registry_actor registry,
-                                               std::chrono::milliseconds interval,
-                                               sched_reader::limits limits,
-                                               std::shared_ptr<agent_metrics> metrics) {
+sense_actor::behavior_type sched_source(sched_source_self self, registry_actor registry,
+                                        std::chrono::milliseconds interval,
+                                        sched_reader::limits limits,
+                                        std::shared_ptr<agent_metrics> metrics) {
   auto &st = self->state;
   st.metrics = metrics;
   metrics->actor_started(actor_type::source);
   auto reader = sched_reader::open(limits);
   if (!reader) {
     self->quit(caf::make_error(caf::sec::runtime_error, reader.err().message));
-    return sched_source_actor::behavior_type::make_empty_behavior();
+    return sense_actor::behavior_type::make_empty_behavior();
   }
   st.reader = std::move(*reader);
   metrics->sched().frequency_weighted.Set(st.reader->frequency_weighted() ? 1 : 0);
@@ -124,10 +124,9 @@ sched_batch sched_difference(const sched_totals &now, const sched_totals &before
   return batch;
 }
 
-sched_source_actor spawn_sched_source(caf::actor_system &sys, registry_actor registry,
-                                      std::chrono::milliseconds interval,
-                                      sched_reader::limits limits,
-                                      std::shared_ptr<agent_metrics> metrics) {
+sense_actor spawn_sched_source(caf::actor_system &sys, registry_actor registry,
+                               std::chrono::milliseconds interval, sched_reader::limits limits,
+                               std::shared_ptr<agent_metrics> metrics) {
   return sys.spawn(sched_source, std::move(registry), interval, limits, std::move(metrics));
 }
 

@@ -18,10 +18,9 @@
 
 namespace ballast {
 
-sched_source_actor spawn_sched_source(caf::actor_system &sys, registry_actor registry,
-                                      std::chrono::milliseconds interval,
-                                      sched_reader::limits limits,
-                                      std::shared_ptr<agent_metrics> metrics);
+sense_actor spawn_sched_source(caf::actor_system &sys, registry_actor registry,
+                               std::chrono::milliseconds interval, sched_reader::limits limits,
+                               std::shared_ptr<agent_metrics> metrics);
 
 // One read's difference to the previous one, as the registry gets it (pure;
 // exported for tests).

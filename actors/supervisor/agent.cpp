@@ -6,6 +6,7 @@
 #include "actors/effector/journal_replay.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/sources/cgroup_source.hpp"
+#include "actors/sources/gpu_source.hpp"
 #include "actors/sources/sched_source.hpp"
 #include "actors/supervisor/supervisor.hpp"
 #include "ballast_version.hpp"
@@ -124,6 +125,11 @@ bool shutdown(caf::actor_system &sys, const supervisor_actor &sup,
       "",
       [metrics = ctx->metrics](caf::actor_system &sys, registry_actor reg, const config::agent &c) {
         return spawn_sched_source(sys, reg, c.sched_interval, {}, metrics);
+      },
+      [metrics = ctx->metrics, cgroup_root = ctx->cgroup_root, proc_root = ctx->proc.root()](
+          caf::actor_system &sys, registry_actor reg, const config::agent &c) {
+        gpu_source_options opts{c.gpu_interval, c.gpu_rescan, {proc_root, "/sys", cgroup_root}};
+        return spawn_gpu_source(sys, reg, std::move(opts), metrics);
       }};
   auto sup = spawn_supervisor(sys, cfg, env);
   control_gate gate{secret, cfg.control_cookie, cfg.control_group, tls.enabled(),

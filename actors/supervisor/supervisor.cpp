@@ -9,6 +9,11 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <array>
+#include <tuple>
+#include <utility>
+
 namespace ballast {
 
 namespace {
@@ -20,6 +25,40 @@ constexpr auto max_backoff = std::chrono::milliseconds(10s);
 // A source that ran this long is healthy again: the backoff starts over.
 constexpr auto healthy_after = 10s;
 
+// A sense the agent can run without: started when the config enables it,
+// restarted with a backoff, started afresh when its settings change.
+struct sense {
+  const char *name;
+  sense_spawner spawn;
+  bool (*enabled)(const config::agent &);
+  bool (*changed)(const config::agent &before, const config::agent &after);
+  sense_actor handle;
+  restart_backoff backoff;
+};
+
+std::array<sense, 2> senses_of(const supervisor_env &env) {
+  return {{
+      {"sched",
+       env.spawn_sched_source,
+       [](const config::agent &c) { return c.sched_enabled; },
+       [](const config::agent &a, const config::agent &b) {
+         return std::tie(a.sched_enabled, a.sched_interval) !=
+                std::tie(b.sched_enabled, b.sched_interval);
+       },
+       {},
+       {}},
+      {"gpu",
+       env.spawn_gpu_source,
+       [](const config::agent &c) { return c.gpu_enabled; },
+       [](const config::agent &a, const config::agent &b) {
+         return std::tie(a.gpu_enabled, a.gpu_interval, a.gpu_rescan) !=
+                std::tie(b.gpu_enabled, b.gpu_interval, b.gpu_rescan);
+       },
+       {},
+       {}},
+  }};
+}
+
 struct supervisor_state {
   static constexpr const char *name = "supervisor";
 
@@ -29,8 +68,7 @@ struct supervisor_state {
   host_actor host;
   source_actor source;
   psi_source_actor psi;
-  sched_source_actor sched;
-  restart_backoff sched_backoff;
+  std::array<sense, 2> senses;
   caf::actor_clock::time_point source_started;
   std::chrono::milliseconds backoff = first_backoff;
   bool source_ever_ran = false;
@@ -73,52 +111,49 @@ void on_source_down(supervisor_self self, const caf::error &reason) {
   st.backoff = std::min(st.backoff * 2, max_backoff);
 }
 
-void start_sched(supervisor_self self) {
+void start_sense(supervisor_self self, sense &s) {
   auto &st = self->state;
-  if (!st.cfg.sched_enabled || !st.env.spawn_sched_source || st.stopping)
+  if (!s.enabled(st.cfg) || !s.spawn || st.stopping)
     return;
-  st.sched = st.env.spawn_sched_source(self->system(), st.registry, st.cfg);
-  st.sched_backoff.started(self->clock().now());
-  self->monitor(st.sched);
+  s.handle = s.spawn(self->system(), st.registry, st.cfg);
+  s.backoff.started(self->clock().now());
+  self->monitor(s.handle);
 }
 
-void stop_sched(supervisor_self self) {
-  auto &st = self->state;
-  if (!st.sched)
+void stop_sense(supervisor_self self, sense &s) {
+  if (!s.handle)
     return;
-  self->demonitor(st.sched.address());
-  self->send_exit(st.sched, caf::exit_reason::user_shutdown);
-  st.sched = nullptr;
+  self->demonitor(s.handle.address());
+  self->send_exit(s.handle, caf::exit_reason::user_shutdown);
+  s.handle = nullptr;
 }
 
-void on_sched_down(supervisor_self self, const caf::error &reason) {
-  auto &st = self->state;
-  st.sched = nullptr;
-  if (st.stopping)
+void on_sense_down(supervisor_self self, sense &s, const caf::error &reason) {
+  s.handle = nullptr;
+  if (self->state.stopping)
     return;
-  auto backoff = st.sched_backoff.failed(self->clock().now());
+  auto backoff = s.backoff.failed(self->clock().now());
   if (!backoff) {
-    log::error("supervisor", "the sched source failed ", restart_backoff::park_after,
+    log::error("supervisor", "the ", s.name, " source failed ", restart_backoff::park_after,
                " times in a row (", to_string(reason),
                "): the agent runs without it until the config changes");
     return;
   }
-  log::warn("supervisor", "the sched source stopped (", to_string(reason), "); restarting in ",
-            backoff->count(), " ms");
-  self->delayed_send(self, *backoff, atom::restart_v, atom::all_v);
+  log::warn("supervisor", "the ", s.name, " source stopped (", to_string(reason),
+            "); restarting in ", backoff->count(), " ms");
+  self->delayed_send(self, *backoff, atom::restart_v, std::string(s.name));
 }
 
 void apply_config(supervisor_self self, config::agent next) {
   auto &st = self->state;
   bool resize = next.ring_buffer_bytes != st.cfg.ring_buffer_bytes;
-  bool sched_changed =
-      next.sched_enabled != st.cfg.sched_enabled || next.sched_interval != st.cfg.sched_interval;
-  st.cfg = next;
-  if (sched_changed || !st.sched) {
-    stop_sched(self);
-    st.sched_backoff = {};
-    start_sched(self);
-  }
+  auto before = std::exchange(st.cfg, next);
+  for (auto &s : st.senses)
+    if (s.changed(before, next) || !s.handle) { // a parked sense starts again too
+      stop_sense(self, s);
+      s.backoff = {};
+      start_sense(self, s);
+    }
   self->send(st.host, atom::reload_v, next);
   self->send(st.registry, atom::reload_v, std::move(next));
   if (resize && st.source) {
@@ -135,6 +170,7 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
   auto &st = self->state;
   st.cfg = std::move(cfg);
   st.env = std::move(env);
+  st.senses = senses_of(st.env);
   st.env.ctx->metrics->actor_started(actor_type::supervisor);
   st.registry = spawn_registry(self->system(), st.cfg, st.env.ctx);
   self->monitor(st.registry);
@@ -143,7 +179,8 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
                              {ctx.metrics, ctx.knob_journal, ctx.writer});
   self->monitor(st.host);
   start_source(self);
-  start_sched(self);
+  for (auto &s : st.senses)
+    start_sense(self, s);
   // System-wide pressure: no knobs, nothing to restore; stopped with us.
   st.psi = spawn_psi_source(self->system(), st.env.ctx->metrics, st.env.ctx->proc.root(),
                             std::chrono::seconds(5));
@@ -151,8 +188,10 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
     auto &st = self->state;
     if (dm.source == st.source.address()) {
       on_source_down(self, dm.reason);
-    } else if (dm.source == st.sched.address()) {
-      on_sched_down(self, dm.reason);
+    } else if (auto s = std::find_if(st.senses.begin(), st.senses.end(),
+                                     [&](auto &s) { return dm.source == s.handle.address(); });
+               s != st.senses.end()) {
+      on_sense_down(self, *s, dm.reason);
     } else if ((dm.source == st.registry.address() || dm.source == st.host.address()) &&
                !st.stopping) {
       // The registry holds the map of cgroup actors; a new one would start a
@@ -176,11 +215,12 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
         self->state.env.ctx->metrics->source_restarted();
         start_source(self);
       },
-      [=](atom::restart, atom::all) {
-        if (self->state.sched)
-          return;
-        self->state.env.ctx->metrics->source_restarted();
-        start_sched(self);
+      [=](atom::restart, const std::string &name) {
+        for (auto &s : self->state.senses)
+          if (name == s.name && !s.handle) {
+            self->state.env.ctx->metrics->source_restarted();
+            start_sense(self, s);
+          }
       },
       [=](atom::stop) {
         auto &st = self->state;
@@ -188,7 +228,8 @@ supervisor_actor::behavior_type supervisor_behavior(supervisor_self self, config
         st.env.ctx->metrics->stopping();
         if (st.source)
           self->send_exit(st.source, caf::exit_reason::user_shutdown);
-        stop_sched(self);
+        for (auto &s : st.senses)
+          stop_sense(self, s);
         self->send_exit(st.psi, caf::exit_reason::user_shutdown);
         auto rp = self->make_response_promise<atom::done>();
         auto finish = [=](const char *what, const caf::error &err) mutable {

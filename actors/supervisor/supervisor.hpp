@@ -8,8 +8,9 @@
 // If the source cannot start at all the first time (no BPF here), the agent
 // cannot do its job: the supervisor calls on_fatal (ballastd: remember the
 // failure and raise SIGTERM, so main shuts down and exits non-zero). The
-// sched source is a sense the agent can do without: one that cannot start
-// is logged and tried again with the restart backoff, up to its parking.
+// sched and GPU sources are senses the agent can do without: one that cannot
+// start is logged and tried again with the restart backoff, up to its
+// parking, and started afresh when its settings change.
 #pragma once
 
 #include "actors/cgroups/cgroup_context.hpp"
@@ -22,6 +23,10 @@
 
 namespace ballast {
 
+// Starts a sense (sched, GPU) for a config that enables it.
+using sense_spawner =
+    std::function<sense_actor(caf::actor_system &, registry_actor, const config::agent &)>;
+
 struct supervisor_env {
   std::shared_ptr<const cgroup_context> ctx;
   // Starts the event source (ballastd: spawn_cgroup_source); tests inject
@@ -32,10 +37,11 @@ struct supervisor_env {
   // Where /proc and /sys are for the host actor's knobs: "" on a host, a
   // fixture tree in tests.
   std::string system_root;
-  // Starts the sched source (ballastd: spawn_sched_source) when the config
-  // enables it; unset: none (actor tests feed samples themselves).
-  std::function<sched_source_actor(caf::actor_system &, registry_actor, const config::agent &)>
-      spawn_sched_source;
+  // Start the sched source (ballastd: spawn_sched_source) and the GPU
+  // source when the config enables them; unset: none (actor tests feed
+  // samples themselves).
+  sense_spawner spawn_sched_source;
+  sense_spawner spawn_gpu_source;
 };
 
 supervisor_actor spawn_supervisor(caf::actor_system &sys, config::agent cfg, supervisor_env env);

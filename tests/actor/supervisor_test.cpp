@@ -1,9 +1,12 @@
 // The supervisor with injected event sources: a source that dies is
 // restarted with a growing backoff and counted; a source that cannot start
-// at all is fatal; stop replies once everything is stopped.
+// at all is fatal; stop replies once everything is stopped. A sense (sched,
+// GPU) that dies is restarted with the backoff and parked after five
+// failures in a row, and a change of its settings starts it afresh.
 #include "actors/supervisor/supervisor.hpp"
 #include "tests/actor/actor_fixture.hpp"
 
+#include <atomic>
 #include <mutex>
 
 namespace ballast::test {
@@ -27,11 +30,31 @@ source_actor::behavior_type dying_source(source_actor::pointer self,
   };
 }
 
+// A sense that runs for `lives_for`, then fails; `live` counts those running.
+struct sense_state {
+  std::shared_ptr<std::atomic<int>> live;
+  ~sense_state() {
+    if (live)
+      --*live;
+  }
+};
+
+sense_actor::behavior_type dying_sense(sense_actor::stateful_pointer<sense_state> self,
+                                       std::chrono::milliseconds lives_for,
+                                       std::shared_ptr<std::atomic<int>> live) {
+  self->state.live = live;
+  ++*live;
+  self->delayed_send(self, lives_for, atom::tick_v);
+  return {
+      [=](atom::tick) { self->quit(caf::make_error(caf::sec::runtime_error, "map read failed")); },
+  };
+}
+
 class SupervisorTest : public ActorTest {
 protected:
   // Spawns a supervisor whose n-th source lives lifetimes[n] (the last one
   // repeats); records when each source started.
-  supervisor_actor spawn(std::vector<std::chrono::milliseconds> lifetimes) {
+  supervisor_actor spawn(std::vector<std::chrono::milliseconds> lifetimes, config::agent cfg = {}) {
     tree.make_cgroup("/");
     supervisor_env env{ctx,
                        [this, lifetimes](caf::actor_system &sys, registry_actor reg, uint32_t) {
@@ -45,7 +68,14 @@ protected:
                          std::lock_guard guard{mutex};
                          fatal = why;
                        }};
-    return spawn_supervisor(*sys, config::agent{}, env);
+    // The GPU sense lives as long as its config's interval says (the
+    // sched one is left out).
+    env.spawn_gpu_source = [this](caf::actor_system &sys, registry_actor, const config::agent &c) {
+      std::lock_guard guard{mutex};
+      sense_starts.push_back(now());
+      return sys.spawn(dying_sense, c.gpu_interval, live_senses);
+    };
+    return spawn_supervisor(*sys, std::move(cfg), env);
   }
 
   // Stops the supervisor and waits for its reply, so no source is started
@@ -64,6 +94,8 @@ protected:
   std::mutex mutex;
   registry_actor registry; // as the supervisor handed it to the source
   std::vector<caf::actor_clock::time_point> starts;
+  std::vector<caf::actor_clock::time_point> sense_starts;
+  std::shared_ptr<std::atomic<int>> live_senses = std::make_shared<std::atomic<int>>(0);
   std::string fatal;
 };
 
@@ -115,6 +147,41 @@ TEST_F(SupervisorTest, StopRepliesAndStopsTheSourceAndTheRegistry) {
            metric("ballast_actors", {{"type", "supervisor"}}) == 0;
   }));
   EXPECT_EQ(metric("ballast_source_restarts_total"), 0);
+}
+
+TEST_F(SupervisorTest, ADyingSenseIsRestartedWithTheBackoffAndParked) {
+  config::agent cfg;
+  cfg.gpu_interval = 1000ms;
+  auto sup = spawn({60000ms}, cfg);
+  pass(30s);
+  {
+    std::lock_guard guard{mutex};
+    // Start, then four restarts after 100, 200, 400, 800 ms; the fifth
+    // failure in a row parks it.
+    ASSERT_EQ(sense_starts.size(), 5u);
+    for (size_t i = 1; i < sense_starts.size(); ++i)
+      EXPECT_GE(sense_starts[i] - sense_starts[i - 1], 1000ms + 100ms * (1 << (i - 1)));
+  }
+  EXPECT_EQ(metric("ballast_source_restarts_total"), 4);
+  // A new config starts a parked sense again; a changed setting, a running one.
+  cfg.gpu_interval = 60000ms;
+  caf::anon_send(sup, atom::reload_v, cfg);
+  pass(1s);
+  EXPECT_EQ(sense_starts.size(), 6u);
+  cfg.gpu_rescan = 60000ms;
+  caf::anon_send(sup, atom::reload_v, cfg);
+  pass(1s);
+  EXPECT_EQ(sense_starts.size(), 7u);
+  EXPECT_EQ(*live_senses, 1) << "the one before was stopped";
+  caf::anon_send(sup, atom::reload_v, cfg); // nothing of it changed: left running
+  pass(1s);
+  EXPECT_EQ(sense_starts.size(), 7u);
+  cfg.gpu_enabled = false;
+  caf::anon_send(sup, atom::reload_v, cfg);
+  pass(1s);
+  EXPECT_EQ(*live_senses, 0) << "disabled: stopped";
+  EXPECT_TRUE(stop(sup));
+  EXPECT_EQ(sense_starts.size(), 7u);
 }
 
 } // namespace

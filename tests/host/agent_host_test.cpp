@@ -129,6 +129,26 @@ TEST_F(AgentHostTest, ProcessesThatExistedBeforeTheAgentAreEnrolled) {
   remove_cgroup_dir(dir);
 }
 
+TEST_F(AgentHostTest, WithoutAGpuTheGpuSourceSaysSoOnceAndStaysIdle) {
+  struct stat st {};
+  if (::stat("/sys/class/drm/card0", &st) == 0 || ::stat("/sys/class/drm/renderD128", &st) == 0)
+    GTEST_SKIP() << "this host has a DRM device: the idle path is not what it runs";
+  auto &agent = start();
+  EXPECT_TRUE(
+      metrics_eventually([&](const scrape &m) { return m.value("ballast_gpu_clients") == 0; }));
+  auto idle = [&] {
+    auto log = agent.log();
+    size_t n = 0;
+    for (auto at = log.find("the GPU source is idle"); at != std::string::npos;
+         at = log.find("the GPU source is idle", at + 1))
+      ++n;
+    return n;
+  };
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(idle(), 1u) << agent.log();
+  EXPECT_EQ(agent.metrics().series("ballast_gpu_memory_bytes"), 0u);
+}
+
 TEST_F(AgentHostTest, SigtermExitsZeroPromptly) {
   auto &agent = start();
   auto t0 = std::chrono::steady_clock::now();

@@ -392,6 +392,22 @@ TEST(Parse, SeriesCapAndSchedSource) {
                                       "sched.period: unknown key"}));
 }
 
+TEST(Parse, GpuSource) {
+  const agent d = parse_ok("{}");
+  EXPECT_TRUE(d.gpu_enabled);
+  EXPECT_EQ(d.gpu_interval, 5s);
+  EXPECT_EQ(d.gpu_rescan, 30s);
+  const agent a = parse_ok(R"({"gpu": {"enabled": false, "interval": "2s", "rescan": "5m"}})");
+  EXPECT_FALSE(a.gpu_enabled);
+  EXPECT_EQ(a.gpu_interval, 2s);
+  EXPECT_EQ(a.gpu_rescan, 5min);
+  EXPECT_NE(config_hash(a), config_hash(d));
+  EXPECT_EQ(errors_of(R"({"gpu": {"enabled": 1, "interval": "100ms", "rescan": "90m"}})"),
+            (std::vector<std::string>{"gpu.enabled: must be a boolean",
+                                      "gpu.interval: must be at least 1s",
+                                      "gpu.rescan: must be at most 60m"}));
+}
+
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
   const agent a = parse_ok(R"({"metrics": {"listen": "localhost:9465"}})");
   EXPECT_EQ(a.metrics_address, "127.0.0.1");
@@ -465,8 +481,8 @@ TEST(ConfigHash, IsPinned) {
   // Pinned so a change of hash function or canonical form is deliberate:
   // status displays compare hashes across agent versions.
   // Changed deliberately when the control settings (listener, then access), then the host
-  // settings joined the canonical form.
-  EXPECT_EQ(config_hash(agent{}), "779d7eb078fb9e42");
+  // settings, then the GPU source's settings joined the canonical form.
+  EXPECT_EQ(config_hash(agent{}), "f334691f422b7329");
 }
 
 TEST(ConfigHash, SameForEquivalentDocuments) {
