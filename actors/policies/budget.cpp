@@ -182,11 +182,11 @@ int32_t largest_member(budget_actor self) {
   int32_t best = 0;
   uint64_t best_rss = 0;
   for (auto pid : sys::parse_pid_list(*procs)) {
-    auto stat = sys::pid_file::open(st.env.proc_root, pid, "stat");
-    auto s = stat ? stat->read(sys::parse_proc_stat) : result<sys::proc_stat>(stat.err());
-    if (s && s->rss_pages >= best_rss) {
+    auto statm = sys::pid_file::open(st.env.proc_root, pid, "statm");
+    auto rss = statm ? statm->read(sys::parse_statm_resident_pages) : result<uint64_t>(statm.err());
+    if (rss && *rss >= best_rss) {
       best = pid;
-      best_rss = s->rss_pages;
+      best_rss = *rss;
     }
   }
   return best;

@@ -4,6 +4,7 @@
 #include "actors/cgroups/cgroup_actor.hpp"
 #include "actors/cgroups/registry.hpp"
 #include "actors/policies/policy.hpp"
+#include "sys/procfs.hpp"
 #include "tests/actor/actor_fixture.hpp"
 
 #include <mutex>
@@ -97,6 +98,37 @@ TEST_F(MemoryPolicyTest, BudgetWalksTheLadderUpAndBackDown) {
   }));
   EXPECT_GE(metric("ballast_policy_decisions_total", {{"policy", "budget"}, {"action", "down_ok"}}),
             1);
+  stop(cg);
+}
+
+// kill_mode "largest": the member with the largest resident set (statm) is
+// killed, not the cgroup. The members are real sleepers, so the kill is real.
+TEST_F(MemoryPolicyTest, BudgetKillsTheLargestMemberWhereAsked) {
+  temp_tree proc;
+  ctx->proc = sys::procfs(proc.root());
+  auto small = start_sleeper(), large = start_sleeper();
+  proc.write("/" + std::to_string(small) + "/statm", "1000 10 0 0 0 0 0\n");
+  proc.write("/" + std::to_string(large) + "/statm", "1000 500 0 0 0 0 0\n");
+  memory_cgroup("/b", 10 * MiB);
+  tree.write("/b/cgroup.procs", std::to_string(small) + "\n" + std::to_string(large) + "\n");
+  auto cg = spawn(
+      "/b", {policy("budget", "budget",
+                    R"({"trace": "20M", "throttle": "40M", "throttle_high": "100M", "freeze": "60M",
+                                    "kill": "80M", "kill_mode": "largest", "cooldown": "50ms"})")});
+  set_usage("/b", 90 * MiB);
+  ASSERT_TRUE(eventually([&] {
+    return metric("ballast_policy_level", {{"policy", "budget"}, {"cgroup", "/b"}}) == 4;
+  }));
+  // SIGKILL is the kernel's to deliver: wait for it in real time.
+  auto dead = [](pid_t pid) {
+    auto stat = sys::read_small_file("/proc/" + std::to_string(pid) + "/stat");
+    return !stat || stat->find(") Z ") != std::string::npos;
+  };
+  for (int i = 0; i < 400 && !dead(large); ++i)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(dead(large));
+  EXPECT_FALSE(dead(small));
+  EXPECT_NE(knob("/b", "cgroup.kill"), "1");
   stop(cg);
 }
 
