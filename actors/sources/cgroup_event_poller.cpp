@@ -1,6 +1,7 @@
 // Skeleton lifecycle and the poller thread; see cgroup_event_poller.hpp.
 #include "actors/sources/cgroup_event_poller.hpp"
 
+#include "actors/sources/kernel_btf.hpp"
 #include "actors/sources/libbpf_log.hpp"
 
 #include "sys/log.hpp"
@@ -10,6 +11,7 @@
 #include "cgroup_events.h"
 #include "cgroup_events.skel.h"
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
@@ -62,22 +64,23 @@ void skip_missing_tracepoints(cgroup_events *skel) {
     const char *tracepoint;
     const char *loses;
   } programs[] = {
-      {skel->progs.on_cgroup_mkdir, "btf_trace_cgroup_mkdir", "new cgroups (until a rescan)"},
-      {skel->progs.on_cgroup_rmdir, "btf_trace_cgroup_rmdir", "removed cgroups (until a rescan)"},
-      {skel->progs.on_cgroup_attach_task, "btf_trace_cgroup_attach_task",
-       "processes moving between cgroups"},
-      {skel->progs.on_sched_process_exec, "btf_trace_sched_process_exec",
-       "exec (re-selection by comm/exe)"},
-      {skel->progs.on_sched_process_exit, "btf_trace_sched_process_exit",
+      {skel->progs.on_cgroup_mkdir, "cgroup_mkdir", "new cgroups (until a rescan)"},
+      {skel->progs.on_cgroup_rmdir, "cgroup_rmdir", "removed cgroups (until a rescan)"},
+      {skel->progs.on_cgroup_attach_task, "cgroup_attach_task", "processes moving between cgroups"},
+      {skel->progs.on_sched_process_exec, "sched_process_exec", "exec (re-selection by comm/exe)"},
+      {skel->progs.on_sched_process_exit, "sched_process_exit",
        "process exits (policies end on their next tick)"},
   };
+  // The kernel's BTF parsed once for all of them, not once per lookup.
+  btf *vmlinux = btf__load_vmlinux_btf();
   for (auto &p : programs) {
-    if (libbpf_find_vmlinux_btf_id(p.tracepoint + 10, BPF_TRACE_RAW_TP) >= 0)
+    if (has_tracepoint(vmlinux, p.tracepoint))
       continue;
-    log::warn("source", "tracepoint ", p.tracepoint + 10,
+    log::warn("source", "tracepoint ", p.tracepoint,
               " is missing on this kernel: ", "the agent will not see ", p.loses);
     bpf_program__set_autoload(p.prog, false);
   }
+  btf__free(vmlinux);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "actors/sources/sched_reader.hpp"
 
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/sources/kernel_btf.hpp"
 #include "actors/sources/libbpf_log.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
@@ -39,13 +40,6 @@ bool exists(const std::string &path) {
 void without(bpf_program *prog, const std::string &why, const char *loses) {
   log::warn("sched", why, ": the agent will not see ", loses);
   bpf_program__set_autoload(prog, false);
-}
-
-// Whether this kernel has the raw tracepoint (its btf_trace_ typedef, as
-// libbpf looks it up to attach tp_btf programs).
-bool has_tracepoint(const btf *vmlinux, const char *name) {
-  return vmlinux && btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(),
-                                           BTF_KIND_TYPEDEF) >= 0;
 }
 
 // Leaves out the programs this kernel cannot attach.
