@@ -37,7 +37,7 @@ std::optional<uint64_t> inode(const std::string &path) {
 bool is_drm_link(const std::string &path) {
   char target[64];
   auto n = ::readlink(path.c_str(), target, sizeof target);
-  return n > 9 && std::string_view(target, size_t(n)).substr(0, 9) == "/dev/dri/";
+  return n > 0 && std::string_view(target, size_t(n)).starts_with("/dev/dri/");
 }
 
 // The growth of a cycle-counting engine as time: its busy share of the
@@ -58,7 +58,7 @@ gpu_reader::gpu_reader(roots r, uint64_t origin_ns) : roots_(std::move(r)), orig
 bool gpu_reader::devices_present() const {
   bool found = false;
   for_each_entry(roots_.sys + "/class/drm", [&](std::string_view name) {
-    found |= name.substr(0, 4) == "card" || name.substr(0, 7) == "renderD";
+    found |= name.starts_with("card") || name.starts_with("renderD");
   });
   return found;
 }

@@ -41,12 +41,16 @@ uint64_t ns(caf::actor_clock::time_point t) {
 void rescan(gpu_source_self self, const gpu_source_options &opts) {
   auto &st = self->state;
   bool present = st.reader->devices_present();
-  if (present && st.devices != present)
-    log::info("gpu", "DRM devices found: GPU clients' fdinfo read every ", opts.interval.count(),
-              " ms, new clients looked for every ", opts.rescan.count(), " ms");
-  else if (!present && st.devices != present)
-    log::info("gpu", "no DRM device (/sys/class/drm): the GPU source is idle, looking again every ",
-              opts.rescan.count(), " ms");
+  if (st.devices != present) {
+    if (present)
+      log::info("gpu", "DRM devices found: GPU clients' fdinfo read every ", opts.interval.count(),
+                " ms, new clients looked for every ", opts.rescan.count(), " ms");
+    else
+      log::info("gpu",
+                "no DRM device (/sys/class/drm): the GPU source is idle, looking again "
+                "every ",
+                opts.rescan.count(), " ms");
+  }
   st.devices = present;
   if (present)
     st.reader->discover();
