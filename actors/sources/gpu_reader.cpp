@@ -4,6 +4,8 @@
 #include "sys/procfs.hpp"
 #include "sys/text.hpp"
 
+#include <algorithm>
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,10 +55,23 @@ uint64_t cycles_as_ns(const sys::drm_engine_time &now, const sys::drm_engine_tim
 
 } // namespace
 
-gpu_reader::gpu_reader(roots r, uint64_t origin_ns) : roots_(std::move(r)), origin_ns_(origin_ns) {}
+gpu_reader::gpu_reader(roots r, uint64_t origin_ns) : roots_(std::move(r)), origin_ns_(origin_ns) {
+  if (auto library = sys::nvml::open(roots_.nvml))
+    nvml_.emplace(std::move(*library));
+  else
+    nvml_absent_ = library.err().message;
+}
+
+std::vector<std::string> gpu_reader::nvml_devices() const {
+  return nvml_ ? nvml_->devices() : std::vector<std::string>{};
+}
+
+bool gpu_reader::read_by_nvml(const std::string &device) const {
+  return nvml_ && std::ranges::find(nvml_->devices(), device) != nvml_->devices().end();
+}
 
 bool gpu_reader::devices_present() const {
-  bool found = false;
+  bool found = nvml_ && !nvml_->devices().empty();
   for_each_entry(roots_.sys + "/class/drm", [&](std::string_view name) {
     found |= name.starts_with("card") || name.starts_with("renderD");
   });
@@ -76,6 +91,13 @@ uint64_t gpu_reader::cgroup_of(int pid) {
   cgroup_ids_[*path] = *id;
   cgroups_[*id].path = *path;
   return *id;
+}
+
+uint64_t gpu_reader::cgroup_of_known(int pid) {
+  auto [it, fresh] = process_cgroup_.try_emplace(pid, 0);
+  if (fresh)
+    it->second = cgroup_of(pid);
+  return it->second;
 }
 
 void gpu_reader::discover() {
@@ -135,15 +157,23 @@ gpu_reader::gpu_read gpu_reader::read(uint64_t now_ns) {
         fd = fds.erase(fd);
         continue;
       }
-      credit(*client, process_cgroup_[pid], now_ns);
+      if (!read_by_nvml(client->device()))
+        credit(*client, process_cgroup_[pid], now_ns);
       ++fd;
     }
     p = fds.empty() ? drm_fds_.erase(p) : std::next(p);
   }
+  std::vector<std::string> errors;
+  if (nvml_) {
+    auto nvml_read = nvml_->read(now_ns);
+    for (auto &c : nvml_read.clients)
+      credit(c.usage, cgroup_of_known(c.pid), now_ns);
+    errors = std::move(nvml_read.errors);
+  }
   for (auto c = clients_.begin(); c != clients_.end();)
     c = c->second.seen ? std::next(c) : clients_.erase(c);
   first_read_ = false;
-  gpu_read out{sample_of(0, host_), {}};
+  gpu_read out{sample_of(0, host_), {}, std::move(errors)};
   for (auto &[id, u] : cgroups_)
     if (!u.engine_ns.empty() || !u.memory.empty())
       out.cgroups.push_back(sample_of(id, u));

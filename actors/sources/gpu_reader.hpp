@@ -7,17 +7,22 @@
 // the first scan count from then, clients found later count whole (they
 // opened after).
 //
+// NVIDIA devices are read through NVML instead where libnvidia-ml is there
+// (their fdinfo has no engine times): see nvml_clients.hpp.
+//
 // discover() walks every /proc/PID/fd for links to /dev/dri/* (seconds
 // apart: it readlinks every open fd on the host); read() re-reads only the
 // fds found (every interval). Roots are injectable: tests run it on fixture
 // trees.
 #pragma once
 
+#include "actors/sources/nvml_clients.hpp"
 #include "messages/samples.hpp"
 #include "sys/drm_fdinfo.hpp"
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -32,12 +37,18 @@ public:
     std::string proc = "/proc";
     std::string sys = "/sys"; // devices under class/drm
     std::string cgroup = "/sys/fs/cgroup";
+    std::string nvml = "libnvidia-ml.so.1"; // the library, as dlopen finds it
   };
 
   gpu_reader(roots r, uint64_t origin_ns);
 
-  // DRM devices under /sys/class/drm (card*, renderD*).
+  // DRM devices under /sys/class/drm (card*, renderD*), or NVML's.
   bool devices_present() const;
+
+  // The devices read through NVML (PCI addresses); none where NVML is not
+  // there, and then nvml_absent() says why.
+  std::vector<std::string> nvml_devices() const;
+  const std::string &nvml_absent() const { return nvml_absent_; }
 
   // A walk of every process's fds: the DRM clients' fds from now on, and the
   // cgroup of each process that holds one (processes move). Cgroups gone
@@ -47,6 +58,7 @@ public:
   struct gpu_read {
     gpu_sample host;                 // every client's (cgroup_id 0)
     std::vector<gpu_sample> cgroups; // each cgroup with clients, or that had some
+    std::vector<std::string> errors; // what could not be read this time
   };
   // The known fds read now. now_ns: CLOCK_MONOTONIC (turns cycle counts
   // into time).
@@ -68,6 +80,9 @@ private:
   };
 
   uint64_t cgroup_of(int pid);
+  // The cgroup of a process as of the last walk (read now if it was not seen then).
+  uint64_t cgroup_of_known(int pid);
+  bool read_by_nvml(const std::string &device) const;
   gpu_sample sample_of(uint64_t cgroup_id, const usage &u) const;
   // A client's counts now: their growth into its cgroup's engine times and
   // the host's, its memory into theirs.
@@ -75,6 +90,8 @@ private:
 
   roots roots_;
   uint64_t origin_ns_;
+  std::optional<nvml_clients> nvml_;
+  std::string nvml_absent_;
   bool first_read_ = true;
   std::map<int, std::set<int>> drm_fds_;             // pid -> fds that were DRM files
   std::unordered_map<int, uint64_t> process_cgroup_; // pid -> cgroup id, as of the last walk

@@ -17,7 +17,8 @@ struct gpu_source_state {
   std::optional<gpu_reader> reader;
   gpu_series host;
   caf::actor_clock::time_point next_tick, next_rescan;
-  std::optional<bool> devices; // present at the last look
+  std::optional<bool> devices;     // present at the last look
+  std::vector<std::string> errors; // of the last read
 
   ~gpu_source_state() {
     if (!metrics)
@@ -34,6 +35,21 @@ using gpu_source_self = sense_actor::stateful_pointer<gpu_source_state>;
 uint64_t ns(caf::actor_clock::time_point t) {
   return uint64_t(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+}
+
+// Which devices NVML reads, or why it reads none: once, at the start.
+void log_nvml(const gpu_reader &reader) {
+  auto devices = reader.nvml_devices();
+  if (devices.empty()) {
+    log::info("gpu", "NVML not used (", reader.nvml_absent(),
+              "): NVIDIA GPUs, if any, are seen only as DRM fdinfo gives them");
+    return;
+  }
+  std::string list;
+  for (auto &d : devices)
+    list += (list.empty() ? "" : ", ") + d;
+  log::info("gpu", "NVML reads ", devices.size(), " NVIDIA device(s): ", list,
+            " (engine time from utilization samples, memory per process)");
 }
 
 // Looks for devices (saying so at the first look and on a change) and,
@@ -64,6 +80,7 @@ sense_actor::behavior_type gpu_source(gpu_source_self self, registry_actor regis
   metrics->actor_started(actor_type::source);
   auto now = self->clock().now();
   st.reader.emplace(opts.roots, ns(now));
+  log_nvml(*st.reader);
   rescan(self, opts);
   st.next_rescan = now + opts.rescan;
   st.next_tick = now + opts.interval;
@@ -81,6 +98,10 @@ sense_actor::behavior_type gpu_source(gpu_source_self self, registry_actor regis
           auto &m = st.metrics->gpu();
           st.host.update(st.metrics.get(), m.engine, m.memory, {}, read.host);
           m.clients.Set(double(read.host.clients));
+          if (read.errors != st.errors)
+            for (auto &e : read.errors)
+              log::warn("gpu", "NVML could not read ", e);
+          st.errors = std::move(read.errors);
           self->send(registry, gpu_batch{std::move(read.cgroups)});
         }
         st.next_tick += opts.interval;

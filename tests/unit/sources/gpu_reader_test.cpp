@@ -52,7 +52,9 @@ protected:
   }
 
   gpu_reader make_reader() {
-    return gpu_reader({tree.path("/proc"), tree.path("/sys"), tree.path("/cg")}, 1000);
+    return gpu_reader(
+        {tree.path("/proc"), tree.path("/sys"), tree.path("/cg"), "/nonexistent/libnvidia-ml.so.1"},
+        1000);
   }
   // Process 10 in /a with one client at fd 5, found and read once.
   gpu_reader one_client_read(const std::string &info) {
