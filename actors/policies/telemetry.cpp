@@ -132,9 +132,12 @@ struct telemetry_state {
       anchor = now;
       return read_stat();
     }
-    if (*now.oncpu_ns > *anchor->oncpu_ns)
+    // A count below the anchor (a read that dipped) is not an anchor: its
+    // regrowth would count twice.
+    if (*now.oncpu_ns > *anchor->oncpu_ns) {
       add_cpu(cpu_seconds + double(*now.oncpu_ns - *anchor->oncpu_ns) / 1e9);
-    anchor = now;
+      anchor = now;
+    }
     return true;
   }
 

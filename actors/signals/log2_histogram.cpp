@@ -13,7 +13,14 @@ size_t log2_histogram::slot_of(uint64_t value) {
 log2_histogram log2_histogram::since(const log2_histogram &before) const {
   log2_histogram out;
   for (size_t i = 0; i < slots; ++i)
-    out.counts_[i] = counts_[i] >= before.counts_[i] ? counts_[i] - before.counts_[i] : counts_[i];
+    out.counts_[i] = counts_[i] > before.counts_[i] ? counts_[i] - before.counts_[i] : 0;
+  return out;
+}
+
+log2_histogram log2_histogram::at_least(const log2_histogram &other) const {
+  log2_histogram out;
+  for (size_t i = 0; i < slots; ++i)
+    out.counts_[i] = std::max(counts_[i], other.counts_[i]);
   return out;
 }
 

@@ -30,9 +30,15 @@ public:
   // slots past the last are ignored).
   void add_slots(const std::vector<uint64_t> &counts);
 
-  // What was added since `before` (an earlier read of the same counters); a
-  // counter that went back (the program was reloaded) counts from zero.
+  // What was added since `before` (an earlier read of the same counters). A
+  // slot below its count in `before` adds nothing: a read that raced the
+  // kernel moving counts between maps dips for a moment (keep the larger of
+  // two reads with at_least, or the regrowth counts twice). A program that
+  // is reloaded starts a new series, not a smaller count.
   log2_histogram since(const log2_histogram &before) const;
+
+  // Each slot's larger count of this and `other`.
+  log2_histogram at_least(const log2_histogram &other) const;
 
   uint64_t total() const;
 

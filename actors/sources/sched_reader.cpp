@@ -50,7 +50,6 @@ void skip_missing(struct sched *skel, const btf *vmlinux) {
     const char *loses;
   } raw[] = {
       {skel->progs.on_sched_switch, "sched_switch", "on-CPU time, run-queue delay or futex waits"},
-      {skel->progs.on_sched_wakeup, "sched_wakeup", "futex waits"},
       {skel->progs.on_sched_process_exit, "sched_process_exit",
        "process exits (their entries age out of the LRU maps instead)"},
       {skel->progs.on_cgroup_rmdir, "cgroup_rmdir",
@@ -164,6 +163,25 @@ log2_histogram histogram(const __u64 (&slots)[BALLAST_SCHED_SLOTS]) {
   return log2_histogram(counts);
 }
 
+// What one CPU holds that it has not yet added to the maps (see
+// ballast_sched_cpu in bpf/sched_maps.h).
+void add_pending(sched_totals &t, const ballast_sched_cpu &c) {
+  if (c.cgroup.cgroup_id) {
+    auto &cg = t.cgroups[c.cgroup.cgroup_id];
+    cg.oncpu_ns += c.cgroup.oncpu_ns;
+    cg.weighted_ns += c.cgroup.weighted_ns;
+    if (c.cgroup.runq_n)
+      cg.runq.add_slots({std::begin(c.cgroup.runq), std::end(c.cgroup.runq)});
+  }
+  for (auto &task : c.tasks) {
+    if (!task.tgid)
+      continue;
+    auto &p = t.processes[int32_t(task.tgid)];
+    p.oncpu_ns += task.oncpu_ns;
+    p.cgroup_id = task.cgroup_id;
+  }
+}
+
 } // namespace
 
 result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::string &sys_root) {
@@ -192,6 +210,7 @@ result<std::unique_ptr<sched_reader>> sched_reader::open(limits lim, const std::
   if (!cpufreq)
     bpf_program__set_autoload(r->skel_->progs.on_cpu_frequency, false);
   r->skel_->rodata->freq_weighting = cpufreq ? 1 : 0;
+  r->skel_->rodata->nr_cpus = uint32_t(r->ncpus_);
   if (int err = sched::load(r->skel_))
     return error{-err, "load BPF programs sched: " + error_text(err) +
                            " (needs root or CAP_BPF+CAP_PERFMON, and a kernel with BTF)"};
@@ -223,7 +242,7 @@ uint64_t sched_reader::weighted(uint32_t cpu, uint64_t ns) const {
   return ns * f.cur_khz / f.max_khz;
 }
 
-result<sched_totals> sched_reader::read() const {
+result<sched_totals> sched_reader::read() {
   sched_totals t;
   auto &maps = skel_->maps;
   auto cpu = read_hash<__u64, ballast_sched_cgroup_cpu>(
@@ -257,7 +276,8 @@ result<sched_totals> sched_reader::read() const {
   if (!tasks)
     return tasks.err();
   // Last, so that a slice that ended since the maps were read is counted
-  // next time rather than twice now.
+  // next time rather than twice now (and pending counts that went to the
+  // maps meanwhile: the total dips and catches up next time).
   auto cpus = read_cpus();
   if (!cpus)
     return cpus.err();
@@ -265,16 +285,18 @@ result<sched_totals> sched_reader::read() const {
   t.loaded_ns = loaded_ns_;
   t.cpu_busy_ns.resize(cpus->size());
   std::vector<uint64_t> ran(cpus->size()); // of the slices running now, by the scheduler's clock
+  switches_seen_.resize(cpus->size());
   for (size_t i = 0; i < cpus->size(); ++i) {
     auto &c = (*cpus)[i];
+    add_pending(t, c);
     t.cpu_busy_ns[i] = c.busy_ns;
-    if (!c.pid || !c.slice_start_ns || c.slice_start_ns >= t.ktime_ns)
-      continue;
-    t.cpu_busy_ns[i] += t.ktime_ns - c.slice_start_ns;
-    // A slice of a few ms is counted when it ends, by the next read; a long
-    // one is credited now from the thread's live runtime (the wall clock
-    // would count time stolen from it, which cpu.stat does not).
-    if (t.ktime_ns - c.slice_start_ns < long_slice_ns)
+    // A slice is counted when it ends; one that has been running since the
+    // last read (no switch since) is credited now from its thread's live
+    // runtime, the scheduler's clock (the wall clock would count time stolen
+    // from it, which cpu.stat does not).
+    bool running_since_last_read = c.pid && c.switches && c.switches == switches_seen_[i];
+    switches_seen_[i] = c.switches;
+    if (!running_since_last_read)
       continue;
     auto runtime = thread_runtime_ns(int32_t(c.tgid), int32_t(c.pid));
     if (runtime && *runtime > c.runtime_start_ns)
@@ -289,8 +311,9 @@ result<sched_totals> sched_reader::read() const {
     return again.err();
   for (size_t i = 0; i < cpus->size(); ++i) {
     auto &c = (*cpus)[i];
-    if (!ran[i] || (*again)[i].slice_start_ns != c.slice_start_ns)
+    if (!ran[i] || (*again)[i].switches != c.switches)
       continue;
+    t.cpu_busy_ns[i] += ran[i];
     auto &cg = t.cgroups[c.cgroup_id];
     cg.oncpu_ns += ran[i];
     cg.weighted_ns += weighted(uint32_t(i), ran[i]);

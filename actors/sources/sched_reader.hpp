@@ -53,15 +53,13 @@ public:
   sched_reader(const sched_reader &) = delete;
   sched_reader &operator=(const sched_reader &) = delete;
 
-  // Everything so far, the slices that have been running for long_slice_ns
-  // or more included (a CPU hog alone on a CPU may not be switched out for
+  // Everything so far, the slices that have been running since the last
+  // read included (a CPU hog alone on a CPU may not be switched out for
   // seconds), all by the scheduler's clock. A total drops where an LRU map
   // dropped an entry, and may dip a little where a read raced a switch.
-  result<sched_totals> read() const;
+  result<sched_totals> read();
 
   bool frequency_weighted() const { return weighted_; }
-
-  static constexpr uint64_t long_slice_ns = 100'000'000;
 
 private:
   sched_reader() = default;
@@ -72,6 +70,7 @@ private:
   struct sched *skel_ = nullptr;
   uint64_t loaded_ns_ = 0;
   int ncpus_ = 0;
+  std::vector<uint64_t> switches_seen_; // by CPU, at the last read
   bool weighted_ = false;
 };
 

@@ -81,7 +81,7 @@ sense_actor::behavior_type sched_source(sched_source_self self, registry_actor r
         }
         auto batch = sched_difference(*now, st.last);
         st.export_host(*now, batch);
-        st.last = std::move(*now);
+        st.last = sched_held(std::move(*now), st.last);
         self->send(registry, std::move(batch));
         st.next_tick += interval;
         self->scheduled_send(self, st.next_tick, atom::tick_v);
@@ -122,6 +122,18 @@ sched_batch sched_difference(const sched_totals &now, const sched_totals &before
       batch.samples[at->second].processes.push_back({pid, p.oncpu_ns});
   }
   return batch;
+}
+
+sched_totals sched_held(sched_totals now, const sched_totals &before) {
+  for (auto &[id, c] : now.cgroups) {
+    auto prev = before.cgroups.find(id);
+    if (prev == before.cgroups.end())
+      continue;
+    c.runq = c.runq.at_least(prev->second.runq);
+    c.futex = c.futex.at_least(prev->second.futex);
+    c.io = c.io.at_least(prev->second.io);
+  }
+  return now;
 }
 
 sense_actor spawn_sched_source(caf::actor_system &sys, registry_actor registry,

@@ -26,4 +26,8 @@ sense_actor spawn_sched_source(caf::actor_system &sys, registry_actor registry,
 // exported for tests).
 sched_batch sched_difference(const sched_totals &now, const sched_totals &before);
 
+// `now` with each wait histogram at least what `before` read (a read may dip:
+// see log2_histogram::since), as the next difference's base.
+sched_totals sched_held(sched_totals now, const sched_totals &before);
+
 } // namespace ballast
