@@ -45,13 +45,16 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector &f,
            x.loaded_ns, x.oncpu_ns, x.weighted_ns, x.runq, x.futex, x.io, x.processes);
 }
 
-// Every cgroup the maps know of, in one read.
+// Every cgroup the maps know of, in one read (a cgroup none of whose tasks
+// ran since the source loaded has none).
 struct sched_batch {
+  uint64_t loaded_ns = 0;   // CLOCK_MONOTONIC when the source loaded
+  uint64_t interval_ns = 0; // since the previous read
   std::vector<sched_sample> samples;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, sched_batch &x) {
-  return f(caf::meta::type_name("ballast.sched_batch"), x.samples);
+  return f(caf::meta::type_name("ballast.sched_batch"), x.loaded_ns, x.interval_ns, x.samples);
 }
 
 // One engine of one GPU: busy time of a cgroup's clients, cumulative since

@@ -385,7 +385,8 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
   // The probe has fds of its own: policies read through it from their own
   // threads, and the actor's writer fds are never shared.
   if (auto reader = sys::cgroup_dir::open(ctx->cgroup_root, st.spec.path))
-    st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics, st.spec.series);
+    st.probe = std::make_shared<cgroup_probe>(std::move(*reader), ctx->metrics, ctx->sched,
+                                              st.spec.series);
   watch_memory_events(self);
   st.compile_selectors();
   self->set_down_handler([=](caf::down_msg &dm) { on_down(self, dm); });

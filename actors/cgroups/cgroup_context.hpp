@@ -6,6 +6,7 @@
 #include "actors/effector/journal.hpp"
 #include "actors/effector/knob_writer.hpp"
 #include "actors/metrics/agent_metrics.hpp"
+#include "actors/probe/sched_heartbeat.hpp"
 #include "actors/sources/file_watch.hpp"
 #include "actors/sources/psi_triggers.hpp"
 #include "messages/protocol.hpp"
@@ -25,6 +26,8 @@ struct cgroup_context {
   std::shared_ptr<psi_triggers> triggers; // for policies that react to pressure; may be null
   std::shared_ptr<file_watch> files;      // memory.events changes; may be null
   sys::procfs proc;
+  // Beaten by the registry at each sched batch, read by every probe.
+  std::shared_ptr<sched_heartbeat> sched = std::make_shared<sched_heartbeat>();
   // Told of every policy actor spawned (policy name, handle), by a cgroup
   // actor or, for group policies, the registry: how actor tests reach a
   // policy to make it fail. Unset in the agent.

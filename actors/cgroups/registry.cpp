@@ -356,7 +356,11 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
         for (auto &ev : batch.events)
           route(self, ev);
       },
-      [=](sched_batch &batch) { route_samples(self, batch.samples); },
+      [=](sched_batch &batch) {
+        self->state.ctx->sched->beat(batch.loaded_ns, std::chrono::nanoseconds(batch.interval_ns),
+                                     self->clock().now());
+        route_samples(self, batch.samples);
+      },
       [=](gpu_batch &batch) { route_samples(self, batch.samples); },
       [=](events_lost &lost) {
         log::warn("registry", "the kernel dropped events (", lost.total, " so far): rescanning");

@@ -28,8 +28,10 @@ std::string_view pressure_file(sys::psi_resource r) {
 
 } // namespace
 
-cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics, bool series)
-    : series_(series), dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)) {}
+cgroup_probe::cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics,
+                           std::shared_ptr<const sched_heartbeat> sched, bool series)
+    : series_(series), dir_(std::move(dir)), path_(dir_.path()), metrics_(std::move(metrics)),
+      heartbeat_(std::move(sched)) {}
 
 cgroup_probe::~cgroup_probe() {
   auto &sched = metrics_->sched();
@@ -197,8 +199,12 @@ std::optional<sched_view> cgroup_probe::sched() const {
 std::optional<cgroup_probe::process_oncpu>
 cgroup_probe::sched_process(int32_t pid, std::chrono::steady_clock::time_point now) const {
   std::lock_guard guard{mutex_};
-  if (!sched_ || now - sched_at_ > 3 * sched_every_)
+  if (!sched_ || now - sched_at_ > 3 * sched_every_) {
+    // No sample of its own: none of its tasks ran since the source loaded.
+    if (auto loaded = heartbeat_ ? heartbeat_->alive(now) : std::nullopt)
+      return process_oncpu{*loaded, std::nullopt};
     return std::nullopt;
+  }
   process_oncpu p{sched_loaded_ns_, std::nullopt};
   if (auto it = process_oncpu_ns_.find(pid); it != process_oncpu_ns_.end())
     p.oncpu_ns = it->second;

@@ -16,6 +16,7 @@
 #include "actors/metrics/agent_metrics.hpp"
 #include "actors/metrics/gpu_series.hpp"
 #include "actors/metrics/kernel_counter.hpp"
+#include "actors/probe/sched_heartbeat.hpp"
 #include "actors/signals/sched_windows.hpp"
 #include "messages/samples.hpp"
 #include "sys/cgroupfs.hpp"
@@ -33,7 +34,9 @@ namespace ballast {
 
 class cgroup_probe {
 public:
-  cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics, bool series = true);
+  // sched: whether the sched source reads (see process_oncpu); may be null.
+  cgroup_probe(sys::cgroup_dir dir, std::shared_ptr<agent_metrics> metrics,
+               std::shared_ptr<const sched_heartbeat> sched, bool series = true);
   ~cgroup_probe();
   cgroup_probe(const cgroup_probe &) = delete;
   cgroup_probe &operator=(const cgroup_probe &) = delete;
@@ -66,8 +69,9 @@ public:
     std::optional<uint64_t> oncpu_ns; // since then; nullopt: not seen running here
   };
   // nullopt unless the sched source fed this cgroup a sample within the last
-  // three of its intervals (it is off, has failed, or has not read yet).
-  // now: the caller's actor clock.
+  // three of its intervals or, where it fed none, read within that time
+  // (it is off, has failed, or has not read yet). now: the caller's actor
+  // clock.
   std::optional<process_oncpu> sched_process(int32_t pid,
                                              std::chrono::steady_clock::time_point now) const;
   // The process is gone from the cgroup: forget its figure.
@@ -90,6 +94,7 @@ private:
   sys::cgroup_dir dir_;
   std::string path_;
   std::shared_ptr<agent_metrics> metrics_;
+  std::shared_ptr<const sched_heartbeat> heartbeat_;
   std::map<std::string, kernel_counter> pressure_; // "cpu/some", ...
   kernel_counter cpu_;
   std::map<std::string, kernel_counter> memory_events_; // "oom_kill", ...

@@ -96,6 +96,8 @@ sched_batch sched_difference(const sched_totals &now, const sched_totals &before
   std::unordered_map<uint64_t, size_t> index; // cgroup id -> position in batch
   uint64_t interval =
       before.ktime_ns && now.ktime_ns > before.ktime_ns ? now.ktime_ns - before.ktime_ns : 0;
+  batch.loaded_ns = now.loaded_ns;
+  batch.interval_ns = interval;
   static const sched_cgroup_totals none;
   for (auto &[id, c] : now.cgroups) {
     auto prev = before.cgroups.find(id);

@@ -1,5 +1,6 @@
 // The probe's on-CPU series from sched samples: growth between samples,
-// a dip held, and a reloaded sched source counted from zero again.
+// a dip held, and a reloaded sched source counted from zero again; what it
+// tells telemetry of a process when its cgroup has no sample.
 #include "actors/probe/cgroup_probe.hpp"
 
 #include "tests/support/metrics_probe.hpp"
@@ -14,7 +15,7 @@ class ProbeSched : public ::testing::Test {
 protected:
   ProbeSched() {
     tree_.make_dir("/app");
-    probe_.emplace(std::move(*sys::cgroup_dir::open(tree_.root(), "/app")), metrics_);
+    probe_.emplace(std::move(*sys::cgroup_dir::open(tree_.root(), "/app")), metrics_, heartbeat_);
   }
 
   void add(uint64_t loaded_ns, uint64_t oncpu_ns) {
@@ -34,6 +35,7 @@ protected:
 
   temp_tree tree_;
   std::shared_ptr<agent_metrics> metrics_ = std::make_shared<agent_metrics>();
+  std::shared_ptr<sched_heartbeat> heartbeat_ = std::make_shared<sched_heartbeat>();
   std::optional<cgroup_probe> probe_;
   std::chrono::steady_clock::time_point now_{};
   uint64_t reads_ = 0;
@@ -63,6 +65,19 @@ TEST_F(ProbeSched, AReloadedSourceIsCountedFromZero) {
   add(9, 800'000'000);
   EXPECT_DOUBLE_EQ(oncpu(), 2.8);
   EXPECT_NEAR(probe_->sched()->cpu_cores.value_or(-1), 0.5, 1e-9);
+}
+
+// A cgroup none of whose tasks ran since the source loaded gets no sample:
+// while the source reads, its processes have not run (telemetry adds
+// nothing and reads no /proc/PID/stat); once it stops, nothing is known.
+TEST_F(ProbeSched, ACgroupWithoutSamplesRanNothingWhileTheSourceReads) {
+  EXPECT_FALSE(probe_->sched_process(42, now_));
+  heartbeat_->beat(7, std::chrono::seconds(1), now_);
+  auto p = probe_->sched_process(42, now_ + std::chrono::seconds(2));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->loaded_ns, 7u);
+  EXPECT_FALSE(p->oncpu_ns);
+  EXPECT_FALSE(probe_->sched_process(42, now_ + std::chrono::seconds(4)));
 }
 
 } // namespace
