@@ -1,8 +1,11 @@
 // The telemetry policy on a fixture /proc: CPU time from the sched source's
 // samples while they come (the process's stat is not read for it), lined up
 // with /proc/PID/stat when a source starts, from stat alone when the samples
-// stop; RSS from statm; the series relabelled on an exec.
+// stop; nothing, and no stat read, while the source reads and its cgroup has
+// no sample (nothing of it ran); RSS from statm; the series relabelled on an
+// exec.
 #include "actors/cgroups/cgroup_actor.hpp"
+#include "actors/cgroups/registry.hpp"
 #include "actors/policies/policy.hpp"
 #include "tests/actor/actor_fixture.hpp"
 
@@ -113,6 +116,22 @@ TEST_F(TelemetryTest, FallsBackToStatWhenTheSamplesStop) {
   EXPECT_EQ(cpu(), ticks(400)); // the source's samples are fresh: stat is not read
   // No sample for three of the source's intervals: it has stopped.
   ASSERT_TRUE(eventually([&] { return cpu() == ticks(1000); }, 5s));
+}
+
+// The source's maps hold only cgroups whose tasks ran since it loaded: while
+// its batches come through the registry without /app, the process did not
+// run and its stat is not read; when they stop, stat is read again.
+TEST_F(TelemetryTest, NoSampleWhileTheSourceReadsMeansTheProcessDidNotRun) {
+  auto reg = spawn_registry(*sys, config::agent{}, ctx);
+  ASSERT_TRUE(eventually([&] { return cpu() == ticks(400); }));
+  write_stat("sleep", 900, 100, 10);
+  for (int i = 0; i < 4; ++i) {
+    caf::anon_send(reg, sched_batch{1, 1'000'000'000, {}});
+    pass(1s);
+  }
+  EXPECT_EQ(cpu(), ticks(400));
+  ASSERT_TRUE(eventually([&] { return cpu() == ticks(1000); }, 5s));
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(TelemetryTest, AnExecRelabelsTheSeries) {
