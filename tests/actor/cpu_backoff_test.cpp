@@ -1,0 +1,111 @@
+// cpu_backoff on a fixture cgroup root and /proc: the test plays the kernel
+// by growing the host's and the cgroup's stall totals and the cgroup's
+// throttled time each (simulated) second, and reads the cpu.max the policy
+// makes the cgroup actor write, and put back.
+#include "actors/cgroups/cgroup_actor.hpp"
+#include "actors/policies/policy.hpp"
+#include "sys/procfs.hpp"
+#include "tests/actor/actor_fixture.hpp"
+
+namespace ballast::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+class CpuBackoffTest : public ActorTest {
+protected:
+  CpuBackoffTest() {
+    ctx->proc = sys::procfs(proc.root());
+    tree.make_cgroup("/batch");
+    tree.write("/batch/cpu.max", "max 100000\n");
+    grow(0, 0, 0);
+    cg = spawn_cgroup_actor(*sys, {"/batch", tree.inode("/batch"), {policy()}, false}, ctx);
+    pass(1s); // the first step reads the totals it starts from
+  }
+
+  static config::policy policy() {
+    config::policy p;
+    p.name = "backoff";
+    p.type = "cpu_backoff";
+    p.interval = 1s;
+    p.select.cgroups = {"/batch"};
+    p.params = R"({"threshold": 20, "release": 5, "calm": 2, "step": 0.5, "min": 0.5, "max": 2})";
+    auto errors = compile_policy(p);
+    EXPECT_TRUE(errors.empty()) << errors[0].to_string();
+    return p;
+  }
+
+  static std::string psi(uint64_t total_us) {
+    return "some avg10=0.00 avg60=0.00 avg300=0.00 total=" + std::to_string(total_us) +
+           "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+  }
+
+  // One more second of the kernel: host CPU stall, host memory stall and
+  // the cgroup's throttled time grow by these (µs).
+  void grow(uint64_t host_cpu, uint64_t host_memory, uint64_t throttled) {
+    cpu_us += host_cpu;
+    memory_us += host_memory;
+    throttled_us += throttled;
+    proc.write("/pressure/cpu", psi(cpu_us));
+    proc.write("/pressure/memory", psi(memory_us));
+    tree.write("/batch/cpu.stat",
+               "usage_usec 0\nnr_throttled 0\nthrottled_usec " + std::to_string(throttled_us) + "\n");
+  }
+  void second(uint64_t host_cpu, uint64_t host_memory = 0, uint64_t throttled = 0) {
+    grow(host_cpu, host_memory, throttled);
+    pass(1s);
+  }
+
+  std::string cpu_max() {
+    auto v = tree.read("/batch/cpu.max");
+    while (!v.empty() && v.back() == '\n')
+      v.pop_back();
+    return v;
+  }
+
+  temp_tree proc;
+  cgroup_actor cg;
+  uint64_t cpu_us = 0, memory_us = 0, throttled_us = 0;
+};
+
+TEST_F(CpuBackoffTest, StepsTheQuotaDownUnderHostPressureAndGivesItBackWhenCalm) {
+  second(300'000); // 30% of the second stalled on CPU
+  EXPECT_EQ(cpu_max(), "150000 100000");
+  second(0, 250'000); // memory pressure counts too
+  EXPECT_EQ(cpu_max(), "100000 100000");
+  second(100'000); // 10%: between release and threshold, held
+  EXPECT_EQ(cpu_max(), "100000 100000");
+  second(0);
+  EXPECT_EQ(cpu_max(), "100000 100000"); // one calm second: not yet
+  second(0);
+  EXPECT_EQ(cpu_max(), "150000 100000");
+  second(0);
+  EXPECT_EQ(cpu_max(), "max 100000"); // at the ceiling: its own value back
+  EXPECT_GE(metric("ballast_policy_decisions_total", {{"policy", "backoff"}, {"action", "lift"}}),
+            1);
+}
+
+// Throttled tasks are CPU stall to the kernel, the host's included: the
+// policy's own throttling must not read as pressure, or it would throttle
+// itself down to its floor.
+TEST_F(CpuBackoffTest, ItsOwnThrottlingIsNotPressure) {
+  second(300'000);
+  EXPECT_EQ(cpu_max(), "150000 100000");
+  for (int i = 0; i < 5; ++i)
+    second(450'000, 0, 420'000); // 3% of others' stall on top of its throttling
+  EXPECT_EQ(cpu_max(), "max 100000");
+}
+
+TEST_F(CpuBackoffTest, TheQuotaIsPutBackWhenTheCgroupActorStops) {
+  second(900'000);
+  second(900'000);
+  second(900'000);
+  second(900'000);
+  EXPECT_EQ(cpu_max(), "50000 100000"); // never under min
+  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &e) { FAIL() << to_string(e); });
+  EXPECT_EQ(cpu_max(), "max 100000");
+}
+
+} // namespace
+} // namespace ballast::test
