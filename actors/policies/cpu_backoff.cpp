@@ -1,17 +1,19 @@
 // cpu_backoff policy (per cgroup): the cgroup's cpu.max quota taken down a
-// step at a time while the host is under CPU or memory pressure, or the
-// cgroup under memory pressure, and given back as the pressure recedes (see
-// cpu_quota_backoff.hpp for the law). The pressure of an interval is the
-// largest share of it stalled of: the host's CPU ("some", less the time this
-// cgroup spent throttled: a throttled cgroup's waiting tasks are counted as
-// CPU stall by the kernel, its own and every ancestor's up to the host's, so
-// a policy that read CPU pressure as it is would throttle itself down to its
-// floor; seen on 6.1: 50% throttling read as 33% host CPU pressure), the
-// host's memory, the cgroup's memory. The cgroup's own CPU stall is not a
-// reason to throttle it and is not counted.
-//   params: threshold, release (% of an interval stalled), calm (intervals),
-//           step, min, max (cores; max 0 = the host's CPUs), period (µs of
-//           cpu.max's period).
+// step at a time while the cgroups it protects wait for CPU, or the host or
+// the cgroup is under memory pressure, and given back as the pressure recedes
+// (see cpu_quota_backoff.hpp for the law). The pressure of an interval is the
+// largest share of it stalled of: each protected cgroup's CPU ("some"), the
+// host's memory, the cgroup's memory.
+// The host's CPU pressure is not read: the kernel counts a throttled cgroup's
+// waiting tasks as CPU stall in its own cpu.pressure and in every ancestor's
+// up to the host's (on 6.1: a hog throttled to 50% read as 33% "some" in
+// both), so a policy reading it would throttle itself down to its floor; and
+// throttled_usec, which could be taken off, is summed over CPUs (10 s in 15
+// s of 2 CPUs here), so taking it off hides the others' stall instead. A
+// protected cgroup that holds this one is left out for the same reason.
+//   params: protect (cgroup paths), threshold, release (% of an interval
+//           stalled), calm (intervals), step, min, max (cores; max 0 = the
+//           host's CPUs), period (µs of cpu.max's period).
 #include "actors/laws/cpu_quota_backoff.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy.hpp"
@@ -37,6 +39,7 @@ namespace {
 struct cpu_backoff_params {
   cpu_backoff_settings law;
   double period_us = 100'000;
+  std::vector<std::string> protect;
 };
 
 params_result<cpu_backoff_params> parse(const std::string &text, const std::string &path) {
@@ -51,6 +54,10 @@ params_result<cpu_backoff_params> parse(const std::string &text, const std::stri
   r.number("min", law.min_cores, 0.01, 1024);
   r.number("max", law.max_cores, 0, 1024);
   r.number("period", out.value.period_us, 1000, 1'000'000);
+  r.texts("protect", out.value.protect);
+  for (auto &path : out.value.protect)
+    if (path.empty() || path[0] != '/')
+      r.fail("protect", "each must be a cgroup path from the cgroup2 root, like \"/app\"");
   law.calm = int(calm);
   if (law.release_pct >= law.threshold_pct)
     r.fail("release", "must be below threshold");
@@ -62,12 +69,11 @@ params_result<cpu_backoff_params> parse(const std::string &text, const std::stri
   return out;
 }
 
-// Cumulative stall and throttled time, in µs.
+// Cumulative stall, in µs: the protected cgroups' CPU, by position.
 struct stall_totals {
-  uint64_t host_cpu = 0;
+  std::vector<uint64_t> protected_cpu;
   uint64_t host_memory = 0;
   uint64_t cgroup_memory = 0;
-  uint64_t throttled = 0;
 };
 
 result<uint64_t> some_total(const result<std::string> &text) {
@@ -79,24 +85,22 @@ result<uint64_t> some_total(const result<std::string> &text) {
   return psi->some.total_us;
 }
 
-// The host's PSI must be there; the cgroup's memory.pressure and
-// throttled_usec (cpu controller off) count 0 where they are not.
-result<stall_totals> read_totals(const policy_env &env) {
+// The host's memory PSI must be there; a protected cgroup that is not (yet)
+// and the cgroup's memory.pressure count 0.
+result<stall_totals> read_totals(const policy_env &env, const std::vector<std::string> &protect) {
   stall_totals t;
-  auto cpu = some_total(sys::read_small_file(env.proc_root + "/pressure/cpu"));
-  if (!cpu)
-    return cpu.err();
   auto memory = some_total(sys::read_small_file(env.proc_root + "/pressure/memory"));
   if (!memory)
     return memory.err();
-  t.host_cpu = *cpu;
   t.host_memory = *memory;
   if (auto m = some_total(env.probe->read(sys::files::memory_pressure)))
     t.cgroup_memory = *m;
-  if (auto stat = env.probe->read(sys::files::cpu_stat))
-    for (auto &[key, value] : sys::parse_flat_keyed(*stat))
-      if (key == "throttled_usec")
-        t.throttled = value;
+  for (auto &path : protect) {
+    auto file =
+        sys::join_cgroup_path(env.cgroup_root, path) + "/" + std::string(sys::files::cpu_pressure);
+    auto stall = some_total(sys::read_small_file(file));
+    t.protected_cpu.push_back(stall ? *stall : 0);
+  }
   return t;
 }
 
@@ -106,11 +110,26 @@ uint64_t grown(uint64_t now, uint64_t before) {
 
 // The interval's pressure, % of it stalled (see the top of the file).
 double pressure_pct(const stall_totals &now, const stall_totals &before, double elapsed_us) {
-  auto cpu = grown(now.host_cpu, before.host_cpu);
-  cpu -= std::min(cpu, grown(now.throttled, before.throttled));
-  auto worst = std::max({cpu, grown(now.host_memory, before.host_memory),
-                         grown(now.cgroup_memory, before.cgroup_memory)});
+  auto worst = std::max(grown(now.host_memory, before.host_memory),
+                        grown(now.cgroup_memory, before.cgroup_memory));
+  for (size_t i = 0; i < now.protected_cpu.size() && i < before.protected_cpu.size(); ++i)
+    worst = std::max(worst, grown(now.protected_cpu[i], before.protected_cpu[i]));
   return 100.0 * double(worst) / std::max(elapsed_us, 1.0);
+}
+
+// The protected paths less this cgroup and its ancestors (said once).
+std::vector<std::string> others(const std::vector<std::string> &protect, const std::string &self,
+                                const std::string &policy) {
+  std::vector<std::string> out;
+  for (auto &path : protect) {
+    bool holds = path == "/" || self == path || self.rfind(path + "/", 0) == 0;
+    if (holds)
+      log::warn(policy, self, ": not protecting ", path,
+                ": it holds this cgroup, whose throttling would read as its pressure");
+    else
+      out.push_back(path);
+  }
+  return out;
 }
 
 struct backoff_state {
@@ -120,6 +139,7 @@ struct backoff_state {
   policy_target target;
   policy_env env;
   double period_us = 0;
+  std::vector<std::string> protect;
   std::unique_ptr<cpu_quota_backoff> law;
   std::unique_ptr<policy_series> series;
   std::unique_ptr<policy_presence> presence;
@@ -161,7 +181,7 @@ void apply(backoff_actor self, std::optional<double> quota, const std::string &w
 
 void step(backoff_actor self) {
   auto &st = self->state;
-  auto totals = read_totals(st.env);
+  auto totals = read_totals(st.env, st.protect);
   if (!totals) {
     if (!st.unreadable)
       log::warn(st.cfg.name, st.target.cgroup_path,
@@ -194,6 +214,7 @@ policy_actor::behavior_type cpu_backoff(backoff_actor self, config::policy cfg,
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.series->setpoint(p.law.threshold_pct / 100);
   st.period_us = p.period_us;
+  st.protect = others(p.protect, target.cgroup_path, cfg.name);
   st.law = std::make_unique<cpu_quota_backoff>(p.law, double(sysconf(_SC_NPROCESSORS_ONLN)));
   st.cfg = std::move(cfg);
   st.target = std::move(target);
@@ -214,8 +235,8 @@ policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const poli
 
 extern const policy_type cpu_backoff_policy = {
     "cpu_backoff",
-    "cpu.max quota stepped down while the host's CPU or memory pressure (or the cgroup's memory "
-    "pressure) stays above a threshold, given back as it recedes",
+    "cpu.max quota stepped down while the cgroups it protects wait for CPU, or the host or the "
+    "cgroup is under memory pressure, above a threshold; given back as it recedes",
     policy_scope::cgroup, compile, spawn};
 
 } // namespace ballast

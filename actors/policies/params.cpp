@@ -129,6 +129,20 @@ void params_reader::text(const char *key, std::string &out) {
     fail(key, "must be a string");
 }
 
+void params_reader::texts(const char *key, std::vector<std::string> &out) {
+  const json *v = impl_->find(key);
+  if (!v)
+    return;
+  bool strings = v->is_array();
+  for (auto &item : *v)
+    strings = strings && item.is_string();
+  if (!strings) {
+    fail(key, "must be an array of strings");
+    return;
+  }
+  out = v->get<std::vector<std::string>>();
+}
+
 std::vector<config::config_error> params_reader::finish() {
   if (impl_->doc.is_object())
     for (auto &item : impl_->doc.items())

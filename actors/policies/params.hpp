@@ -30,6 +30,7 @@ public:
   void flag(const char *key, bool &out);
   void choice(const char *key, std::string &out, const std::vector<std::string> &allowed);
   void text(const char *key, std::string &out);
+  void texts(const char *key, std::vector<std::string> &out); // an array of strings
 
   // An error about the params as a whole or a field of them.
   void fail(const std::string &key, const std::string &rule);

@@ -1,7 +1,7 @@
 // cpu_backoff on a fixture cgroup root and /proc: the test plays the kernel
-// by growing the host's and the cgroup's stall totals and the cgroup's
-// throttled time each (simulated) second, and reads the cpu.max the policy
-// makes the cgroup actor write, and put back.
+// by growing the stall totals of a protected cgroup, of the host's memory
+// and of the root cgroup's CPU each (simulated) second, and reads the
+// cpu.max the policy makes the cgroup actor write, and put back.
 #include "actors/cgroups/cgroup_actor.hpp"
 #include "actors/policies/policy.hpp"
 #include "sys/procfs.hpp"
@@ -18,6 +18,7 @@ protected:
   CpuBackoffTest() {
     ctx->proc = sys::procfs(proc.root());
     tree.make_cgroup("/batch");
+    tree.make_cgroup("/other");
     tree.write("/batch/cpu.max", "max 100000\n");
     grow(0, 0, 0);
     cg = spawn_cgroup_actor(*sys, {"/batch", tree.inode("/batch"), {policy()}, false}, ctx);
@@ -30,7 +31,9 @@ protected:
     p.type = "cpu_backoff";
     p.interval = 1s;
     p.select.cgroups = {"/batch"};
-    p.params = R"({"threshold": 20, "release": 5, "calm": 2, "step": 0.5, "min": 0.5, "max": 2})";
+    // "/" holds /batch: left out (its pressure counts /batch's throttling).
+    p.params = R"({"protect": ["/other", "/"], "threshold": 20, "release": 5, "calm": 2,
+                   "step": 0.5, "min": 0.5, "max": 2})";
     auto errors = compile_policy(p);
     EXPECT_TRUE(errors.empty()) << errors[0].to_string();
     return p;
@@ -41,19 +44,18 @@ protected:
            "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
   }
 
-  // One more second of the kernel: host CPU stall, host memory stall and
-  // the cgroup's throttled time grow by these (µs).
-  void grow(uint64_t host_cpu, uint64_t host_memory, uint64_t throttled) {
-    cpu_us += host_cpu;
+  // One more second of the kernel: /other's CPU stall, the host's memory
+  // stall and the root cgroup's CPU stall grow by these (µs).
+  void grow(uint64_t other_cpu, uint64_t host_memory, uint64_t root_cpu) {
+    other_us += other_cpu;
     memory_us += host_memory;
-    throttled_us += throttled;
-    proc.write("/pressure/cpu", psi(cpu_us));
+    root_us += root_cpu;
+    tree.write("/other/cpu.pressure", psi(other_us));
     proc.write("/pressure/memory", psi(memory_us));
-    tree.write("/batch/cpu.stat",
-               "usage_usec 0\nnr_throttled 0\nthrottled_usec " + std::to_string(throttled_us) + "\n");
+    tree.write("/cpu.pressure", psi(root_us));
   }
-  void second(uint64_t host_cpu, uint64_t host_memory = 0, uint64_t throttled = 0) {
-    grow(host_cpu, host_memory, throttled);
+  void second(uint64_t other_cpu, uint64_t host_memory = 0, uint64_t root_cpu = 0) {
+    grow(other_cpu, host_memory, root_cpu);
     pass(1s);
   }
 
@@ -66,11 +68,11 @@ protected:
 
   temp_tree proc;
   cgroup_actor cg;
-  uint64_t cpu_us = 0, memory_us = 0, throttled_us = 0;
+  uint64_t other_us = 0, memory_us = 0, root_us = 0;
 };
 
-TEST_F(CpuBackoffTest, StepsTheQuotaDownUnderHostPressureAndGivesItBackWhenCalm) {
-  second(300'000); // 30% of the second stalled on CPU
+TEST_F(CpuBackoffTest, StepsTheQuotaDownUnderPressureAndGivesItBackWhenCalm) {
+  second(300'000); // /other waited for CPU 30% of the second
   EXPECT_EQ(cpu_max(), "150000 100000");
   second(0, 250'000); // memory pressure counts too
   EXPECT_EQ(cpu_max(), "100000 100000");
@@ -86,14 +88,15 @@ TEST_F(CpuBackoffTest, StepsTheQuotaDownUnderHostPressureAndGivesItBackWhenCalm)
             1);
 }
 
-// Throttled tasks are CPU stall to the kernel, the host's included: the
-// policy's own throttling must not read as pressure, or it would throttle
-// itself down to its floor.
+// Throttled tasks are CPU stall to the kernel, in every ancestor's
+// cpu.pressure up to the host's: a cgroup holding /batch is not protected,
+// or the policy's own throttling would read as pressure and take it down to
+// its floor.
 TEST_F(CpuBackoffTest, ItsOwnThrottlingIsNotPressure) {
   second(300'000);
   EXPECT_EQ(cpu_max(), "150000 100000");
   for (int i = 0; i < 5; ++i)
-    second(450'000, 0, 420'000); // 3% of others' stall on top of its throttling
+    second(30'000, 0, 900'000); // the root's CPU stall is mostly /batch throttled
   EXPECT_EQ(cpu_max(), "max 100000");
 }
 
@@ -103,7 +106,8 @@ TEST_F(CpuBackoffTest, TheQuotaIsPutBackWhenTheCgroupActorStops) {
   second(900'000);
   second(900'000);
   EXPECT_EQ(cpu_max(), "50000 100000"); // never under min
-  request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &e) { FAIL() << to_string(e); });
+  request(cg, atom::stop_v)
+      .receive([](atom::done) {}, [](caf::error &e) { FAIL() << to_string(e); });
   EXPECT_EQ(cpu_max(), "max 100000");
 }
 

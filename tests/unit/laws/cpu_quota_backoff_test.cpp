@@ -32,8 +32,7 @@ cpu_backoff_settings settings() {
 
 TEST(CpuQuotaBackoff, StepsDownWhilePressureStaysAboveTheThresholdAndStopsAtTheFloor) {
   cpu_quota_backoff law(settings(), 2);
-  EXPECT_EQ(run(law, {3, 25, 40, 60, 80, 90}),
-            (quotas{std::nullopt, 1.5, 1.0, 0.5, 0.5, 0.5}));
+  EXPECT_EQ(run(law, {3, 25, 40, 60, 80, 90}), (quotas{std::nullopt, 1.5, 1.0, 0.5, 0.5, 0.5}));
 }
 
 TEST(CpuQuotaBackoff, HoldsInTheBandAndGivesBackAStepPerCalmIntervalAfterTheCalmCount) {
