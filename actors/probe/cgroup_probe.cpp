@@ -161,10 +161,7 @@ void cgroup_probe::add_sched_sample(const sched_sample &s,
   // The first sample's on-CPU time covers everything since the source
   // started, not one interval: it sets the baseline only.
   sched_->add(now, first ? 0 : ran, first ? 0 : s.interval_ns, runq, futex, io);
-  using namespace std::chrono_literals;
-  sched_at_ = now;
-  sched_every_ =
-      std::max<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(s.interval_ns), 1s);
+  fed_.beat(s.loaded_ns, std::chrono::nanoseconds(s.interval_ns), now);
   if (first)
     process_oncpu_ns_.clear(); // counts of the source before: another origin
   for (auto &p : s.processes)
@@ -199,7 +196,7 @@ std::optional<sched_view> cgroup_probe::sched() const {
 std::optional<cgroup_probe::process_oncpu>
 cgroup_probe::sched_process(int32_t pid, std::chrono::steady_clock::time_point now) const {
   std::lock_guard guard{mutex_};
-  if (!sched_ || now - sched_at_ > 3 * sched_every_) {
+  if (!fed_.alive(now)) {
     // No sample of its own: none of its tasks ran since the source loaded.
     if (auto loaded = heartbeat_ ? heartbeat_->alive(now) : std::nullopt)
       return process_oncpu{*loaded, std::nullopt};

@@ -104,8 +104,7 @@ private:
   std::optional<std::chrono::steady_clock::time_point> memory_absent_;
   std::optional<std::chrono::steady_clock::time_point> sampled_;
   std::optional<sched_windows> sched_;
-  std::chrono::steady_clock::time_point sched_at_;    // the last sample, on the caller's clock
-  std::chrono::steady_clock::duration sched_every_{}; // the source's interval
+  sched_heartbeat fed_; // this cgroup's samples, on the caller's clock
   std::unordered_map<int32_t, uint64_t> process_oncpu_ns_;
   kernel_counter oncpu_, oncpu_weighted_;
   uint64_t sched_loaded_ns_ = 0;                 // of the sched source whose totals oncpu_ counts

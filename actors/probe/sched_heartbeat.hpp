@@ -4,6 +4,7 @@
 // registry beats this at each batch, so a probe with no recent sample of its
 // own can tell "nothing of this cgroup ran" (telemetry adds nothing) from
 // "the source is off or failed" (telemetry reads /proc/PID/stat instead).
+// A probe keeps one of its own too, beaten by its cgroup's samples.
 // Thread-safe.
 #pragma once
 
