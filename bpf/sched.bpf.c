@@ -279,14 +279,14 @@ static __always_inline __u32 *futex_bucket(__u32 pid) {
  * locks and recycles a node). 0: no stamp. */
 static __always_inline void stamp_futex(__u32 pid, __u64 now) {
   __u64 *at = bpf_map_lookup_elem(&futex_since, &pid);
-  if (at && *at) {
+  if (at) {
+    __u64 standing = *at;
     *at = now;
+    if (standing)
+      return; /* already counted in its bucket */
+  } else if (bpf_map_update_elem(&futex_since, &pid, &now, BPF_NOEXIST)) {
     return;
   }
-  if (at)
-    *at = now;
-  else if (bpf_map_update_elem(&futex_since, &pid, &now, BPF_NOEXIST))
-    return;
   __sync_fetch_and_add(futex_bucket(pid), 1);
 }
 
