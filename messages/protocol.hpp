@@ -84,6 +84,8 @@ CAF_ADD_TYPE_ID(ballast, (ballast::gpu_engine_time))
 CAF_ADD_TYPE_ID(ballast, (ballast::gpu_memory))
 CAF_ADD_TYPE_ID(ballast, (ballast::gpu_sample))
 CAF_ADD_TYPE_ID(ballast, (ballast::gpu_batch))
+CAF_ADD_ATOM(ballast, ballast::atom, signals, "signals")
+CAF_ADD_TYPE_ID(ballast, (ballast::sched_signals))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -130,6 +132,8 @@ using cgroup_actor = caf::typed_actor<
     caf::reacts_to<sched_sample>,
     // The GPU source's read of the cgroup's clients (into its series).
     caf::reacts_to<gpu_sample>,
+    // The cgroup's scheduler signals now (for group policies).
+    caf::replies_to<atom::signals>::with<sched_signals>,
     // Snapshot of pids, live policies and standing claims.
     caf::replies_to<atom::status>::with<cgroup_status>,
     // Restore every knob, end every policy, reply, then quit.

@@ -45,6 +45,21 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector &f,
            x.loaded_ns, x.oncpu_ns, x.weighted_ns, x.runq, x.futex, x.io, x.processes);
 }
 
+// A cgroup's scheduler signals as its actor keeps them, for a policy over a
+// group of cgroups (cpu_weight): the last interval of the sched source.
+struct sched_signals {
+  uint64_t cgroup_id = 0;
+  bool fresh = false;    // fed by the source within three of its intervals
+  double cpu_cores = 0;  // on-CPU seconds per second
+  double runq_p99_s = 0; // 0 where nothing waited
+  uint64_t runq_waits = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, sched_signals &x) {
+  return f(caf::meta::type_name("ballast.sched_signals"), x.cgroup_id, x.fresh, x.cpu_cores,
+           x.runq_p99_s, x.runq_waits);
+}
+
 // Every cgroup the maps know of, in one read (a cgroup none of whose tasks
 // ran since the source loaded has none).
 struct sched_batch {

@@ -434,6 +434,17 @@ cgroup_actor::behavior_type cgroup_behavior(cgroup_self self, cgroup_spec spec,
         self->state.owner.knobs->release(owner, knob, restore_reason::released);
       },
       [=](atom::restart, std::string &policy, int32_t pid) { restart_policy(self, policy, pid); },
+      [=](atom::signals) {
+        auto &st = self->state;
+        sched_signals out{st.spec.id};
+        if (auto v = st.probe ? st.probe->sched(self->clock().now()) : std::nullopt) {
+          out.fresh = true;
+          out.cpu_cores = v->cpu_cores.value_or(0);
+          out.runq_p99_s = v->runq.p99.value_or(0);
+          out.runq_waits = v->runq.waits;
+        }
+        return out;
+      },
       [=](atom::status) { return make_status(self); },
       [=](atom::stop) { return shutdown(self); },
   };

@@ -61,9 +61,7 @@ params_result<budget_params> parse(const std::string &text, const std::string &p
   params_reader r(text, path);
   read_rungs(r, out.value);
   r.choice("kill_mode", out.value.kill_mode, {"cgroup", "largest"});
-  double priority = out.value.priority;
-  r.number("priority", priority, -1000, 1000);
-  out.value.priority = int32_t(priority);
+  r.priority(out.value.priority);
   r.text("file", out.value.file);
   out.errors = r.finish();
   return out;
@@ -298,15 +296,10 @@ compiled_params compile(const config::policy &p, const std::string &path) {
   return compiled(std::move(r));
 }
 
-policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
-                   const policy_env &env) {
-  return sys.spawn(budget, cfg, target, env);
-}
-
 } // namespace
 
 extern const policy_type budget_policy = {
     "budget", "a memory budget with a ladder: trace, throttle (memory.high), freeze, kill",
-    policy_scope::cgroup, compile, spawn};
+    policy_scope::cgroup, compile, spawn_policy<budget>};
 
 } // namespace ballast

@@ -222,21 +222,12 @@ policy_actor::behavior_type cpu_backoff(backoff_actor self, config::policy cfg,
   return step_on_interval(self, st.cfg.interval, step);
 }
 
-compiled_params compile(const config::policy &p, const std::string &path) {
-  return compiled(parse(p.params, path));
-}
-
-policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
-                   const policy_env &env) {
-  return sys.spawn(cpu_backoff, cfg, target, env);
-}
-
 } // namespace
 
 extern const policy_type cpu_backoff_policy = {
     "cpu_backoff",
     "cpu.max quota stepped down while the cgroups it protects wait for CPU, or the host or the "
     "cgroup is under memory pressure, above a threshold; given back as it recedes",
-    policy_scope::cgroup, compile, spawn};
+    policy_scope::cgroup, compile_params<parse>, spawn_policy<cpu_backoff>};
 
 } // namespace ballast

@@ -30,9 +30,7 @@ params_result<floor_params> parse(const std::string &text, const std::string &pa
   r.bytes("floor", out.value.floor);
   if (out.value.floor == 0 || out.value.floor == std::numeric_limits<uint64_t>::max())
     r.fail("floor", "is required: a size like \"512M\"");
-  double priority = 0;
-  r.number("priority", priority, -1000, 1000);
-  out.value.priority = int32_t(priority);
+  r.priority(out.value.priority);
   out.errors = r.finish();
   return out;
 }
@@ -101,23 +99,14 @@ group_policy_actor::behavior_type memory_floor(floor_actor self, config::policy 
   };
 }
 
-compiled_params compile(const config::policy &p, const std::string &path) {
-  return compiled(parse(p.params, path));
-}
-
-group_policy_actor spawn_group(caf::actor_system &sys, const config::policy &cfg,
-                               std::shared_ptr<agent_metrics> metrics) {
-  return sys.spawn(memory_floor, cfg, std::move(metrics));
-}
-
 } // namespace
 
 extern const policy_type memory_floor_policy = {
     "memory_floor",
     "a group's protected memory floor, split as memory.min over its cgroups",
     policy_scope::group,
-    compile,
+    compile_params<parse>,
     nullptr,
-    spawn_group};
+    spawn_group_policy<memory_floor>};
 
 } // namespace ballast

@@ -12,9 +12,7 @@ void read_memory_limit_params(params_reader &r, memory_limit_params &out) {
   if (hold != double(int(hold)))
     r.fail("floor_hold", "must be a whole number of intervals");
   out.floor_hold = int(hold);
-  double priority = out.loop.priority;
-  r.number("priority", priority, -1000, 1000);
-  out.loop.priority = int32_t(priority);
+  r.priority(out.loop.priority);
   r.flag("reclaim", out.loop.use_reclaim);
   std::chrono::milliseconds stall{0}, window{1000};
   r.duration("trigger_stall", stall);

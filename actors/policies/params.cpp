@@ -91,6 +91,12 @@ void params_reader::number(const char *key, double &out, double min, double max)
   out = v->get<double>();
 }
 
+void params_reader::priority(int32_t &out) {
+  double value = out;
+  number("priority", value, -1000, 1000);
+  out = int32_t(value);
+}
+
 void params_reader::flag(const char *key, bool &out) {
   const json *v = impl_->find(key);
   if (!v)

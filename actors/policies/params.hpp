@@ -27,6 +27,8 @@ public:
   void optional_bytes(const char *key, std::optional<uint64_t> &out); // null = off
   void duration(const char *key, std::chrono::milliseconds &out);
   void number(const char *key, double &out, double min, double max);
+  // A claim's priority: a number from -1000 to 1000, its whole part kept.
+  void priority(int32_t &out);
   void flag(const char *key, bool &out);
   void choice(const char *key, std::string &out, const std::vector<std::string> &allowed);
   void text(const char *key, std::string &out);

@@ -51,10 +51,6 @@ private:
   pi_controller controller_;
 };
 
-compiled_params compile(const config::policy &p, const std::string &path) {
-  return compiled(parse(p.params, path));
-}
-
 policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
                    const policy_env &env) {
   auto &p = settings_of<pi_params>(cfg);
@@ -67,6 +63,6 @@ policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const poli
 extern const policy_type pi_pressure_policy = {
     "pi_pressure",
     "memory.high steered by a PI controller holding the cgroup's memory pressure at a setpoint",
-    policy_scope::cgroup, compile, spawn};
+    policy_scope::cgroup, compile_params<parse>, spawn};
 
 } // namespace ballast

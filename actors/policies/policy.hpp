@@ -61,6 +61,20 @@ template <class Settings> compiled_params compiled(params_result<Settings> r) {
   return {std::make_shared<const Settings>(std::move(r.value)), {}};
 }
 
+// A type's compile where its params parser (text, path) decides alone.
+template <auto Parse>
+compiled_params compile_params(const config::policy &p, const std::string &path) {
+  return compiled(Parse(p.params, path));
+}
+
+// A type's spawn: its behavior function, as the table calls it.
+template <auto Behavior>
+policy_actor spawn_policy(caf::actor_system &sys, const config::policy &cfg,
+                          const policy_target &target, const policy_env &env);
+template <auto Behavior>
+group_policy_actor spawn_group_policy(caf::actor_system &sys, const config::policy &cfg,
+                                      std::shared_ptr<agent_metrics> metrics);
+
 // The settings its type's compile made of a checked policy's params.
 template <class Settings> const Settings &settings_of(const config::policy &p) {
   return *static_cast<const Settings *>(p.settings.value.get());
@@ -80,6 +94,18 @@ struct policy_type {
   group_policy_actor (*spawn_group)(caf::actor_system &sys, const config::policy &cfg,
                                     std::shared_ptr<agent_metrics> metrics) = nullptr;
 };
+
+template <auto Behavior>
+policy_actor spawn_policy(caf::actor_system &sys, const config::policy &cfg,
+                          const policy_target &target, const policy_env &env) {
+  return sys.spawn(Behavior, cfg, target, env);
+}
+
+template <auto Behavior>
+group_policy_actor spawn_group_policy(caf::actor_system &sys, const config::policy &cfg,
+                                      std::shared_ptr<agent_metrics> metrics) {
+  return sys.spawn(Behavior, cfg, std::move(metrics));
+}
 
 // The first tick time after `now` on a grid of `interval` steps (from the
 // clock's epoch). Policies with the same interval tick together, so the

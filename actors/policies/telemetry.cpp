@@ -200,16 +200,11 @@ compiled_params compile(const config::policy &p, const std::string &path) {
   return compiled(std::move(r));
 }
 
-policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
-                   const policy_env &env) {
-  return sys.spawn(telemetry, cfg, target, env);
-}
-
 } // namespace
 
 extern const policy_type telemetry_policy = {
     "telemetry",
     "per-process CPU time and RSS, and the pressure of its cgroup, exported to Prometheus",
-    policy_scope::process, compile, spawn};
+    policy_scope::process, compile, spawn_policy<telemetry>};
 
 } // namespace ballast

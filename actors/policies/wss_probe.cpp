@@ -43,9 +43,7 @@ params_result<wss_params> parse(const std::string &text, const std::string &path
   r.bytes("floor", p.search.floor);
   r.duration("repeat", p.repeat);
   r.flag("reclaim", p.use_reclaim);
-  double priority = 0;
-  r.number("priority", priority, -1000, 1000);
-  p.priority = int32_t(priority);
+  r.priority(p.priority);
   out.errors = r.finish();
   return out;
 }
@@ -173,21 +171,12 @@ policy_actor::behavior_type wss_probe(wss_actor self, config::policy cfg, policy
   return step_on_interval(self, self->state.cfg.interval, step);
 }
 
-compiled_params compile(const config::policy &p, const std::string &path) {
-  return compiled(parse(p.params, path));
-}
-
-policy_actor spawn(caf::actor_system &sys, const config::policy &cfg, const policy_target &target,
-                   const policy_env &env) {
-  return sys.spawn(wss_probe, cfg, target, env);
-}
-
 } // namespace
 
 extern const policy_type wss_probe_policy = {
     "wss_probe",
     "estimates a process's working set by lowering its cgroup's memory.high until pressure "
     "appears, then releases it",
-    policy_scope::process, compile, spawn};
+    policy_scope::process, compile_params<parse>, spawn_policy<wss_probe>};
 
 } // namespace ballast

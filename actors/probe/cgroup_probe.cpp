@@ -186,9 +186,9 @@ void cgroup_probe::export_waits() {
   }
 }
 
-std::optional<sched_view> cgroup_probe::sched() const {
+std::optional<sched_view> cgroup_probe::sched(std::chrono::steady_clock::time_point now) const {
   std::lock_guard guard{mutex_};
-  if (!sched_)
+  if (!sched_ || !fed_.alive(now))
     return std::nullopt;
   return sched_->view();
 }

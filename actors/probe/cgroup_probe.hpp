@@ -61,8 +61,9 @@ public:
   // The sched source's sample of this cgroup: into the windows, and the
   // on-CPU series. Thread-safe.
   void add_sched_sample(const sched_sample &s, std::chrono::steady_clock::time_point now);
-  // The windows as of the last sample; nullopt before the first.
-  std::optional<sched_view> sched() const;
+  // The windows as of the last sample, if the source fed one within three
+  // of its intervals before `now` (the caller's actor clock).
+  std::optional<sched_view> sched(std::chrono::steady_clock::time_point now) const;
   // What the sched source counts of one process, for telemetry.
   struct process_oncpu {
     uint64_t loaded_ns = 0;           // the source's load: its counts start there

@@ -5,14 +5,17 @@
 //   ballast-schedload pingpong SECONDS  two processes passing a byte over two
 //                                       pipes: a wakeup (and a run-queue
 //                                       wait) per hop; prints round trips/s
+//                                       and the round trip's p50_us, p99_us
 //   ballast-schedload futex SECONDS     four threads contending one mutex:
 //                                       futex waits
 //   ballast-schedload fanout SECONDS    hackbench-like: 8 senders, 8
 //                                       receivers over socketpairs; prints
 //                                       messages/s
 // The last line is "schedload: MODE ops_per_s=N" (N: round trips, lock
-// acquisitions or messages per second; the spin loop's iterations).
+// acquisitions or messages per second; the spin loop's iterations), and for
+// pingpong " p50_us=A p99_us=B".
 // Exit status 0 when the time is up, 2 on a bad command line.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -44,8 +47,23 @@ uint64_t spin(double seconds) {
   return n;
 }
 
-// The parent writes a byte to `ping`, the child echoes it back on `pong`.
-uint64_t pingpong(double seconds) {
+// The round trips' p50 and p99, µs, as " p50_us=A p99_us=B".
+std::string round_trip_quantiles(std::vector<uint32_t> &ns) {
+  if (ns.empty())
+    return "";
+  auto at = [&](double q) {
+    auto nth = ns.begin() + ptrdiff_t(q * double(ns.size() - 1));
+    std::nth_element(ns.begin(), nth, ns.end());
+    return double(*nth) / 1000;
+  };
+  char out[64];
+  std::snprintf(out, sizeof out, " p50_us=%.1f p99_us=%.1f", at(0.5), at(0.99));
+  return out;
+}
+
+// The parent writes a byte to `ping`, the child echoes it back on `pong`;
+// each round trip's time goes to `round_trips_ns`.
+uint64_t pingpong(double seconds, std::vector<uint32_t> &round_trips_ns) {
   int ping[2], pong[2];
   if (pipe(ping) != 0 || pipe(pong) != 0)
     return 0;
@@ -64,9 +82,13 @@ uint64_t pingpong(double seconds) {
   auto t0 = clock_type::now();
   uint64_t n = 0;
   char c = 'x';
-  while (seconds_since(t0) < seconds) {
+  for (auto sent = t0; sent - t0 < std::chrono::duration<double>(seconds);) {
     if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
       break;
+    auto back = clock_type::now();
+    round_trips_ns.push_back(uint32_t(std::min<int64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(back - sent).count(), UINT32_MAX)));
+    sent = back;
     ++n;
   }
   close(ping[1]);
@@ -138,11 +160,12 @@ int main(int argc, char **argv) {
   std::string mode = argv[1];
   double seconds = std::atof(argv[2]);
   uint64_t ops = 0;
+  std::vector<uint32_t> round_trips_ns;
   auto t0 = clock_type::now();
   if (mode == "spin")
     ops = spin(seconds);
   else if (mode == "pingpong")
-    ops = pingpong(seconds);
+    ops = pingpong(seconds, round_trips_ns);
   else if (mode == "futex")
     ops = futex(seconds);
   else if (mode == "fanout")
@@ -151,6 +174,7 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "unknown mode %s\n", argv[1]);
     return 2;
   }
-  std::printf("schedload: %s ops_per_s=%.0f\n", mode.c_str(), double(ops) / seconds_since(t0));
+  std::printf("schedload: %s ops_per_s=%.0f%s\n", mode.c_str(), double(ops) / seconds_since(t0),
+              round_trip_quantiles(round_trips_ns).c_str());
   return 0;
 }

@@ -46,14 +46,14 @@ TEST_F(ProbeSched, OnCpuTimeGrowsByWhatTheCgroupRanAndItsShareIsInTheWindows) {
   EXPECT_DOUBLE_EQ(oncpu(), 2.0);
   add(5, 2'500'000'000);
   EXPECT_DOUBLE_EQ(oncpu(), 2.5);
-  EXPECT_NEAR(probe_->sched()->cpu_cores.value_or(-1), 0.5, 1e-9);
+  EXPECT_NEAR(probe_->sched(now_)->cpu_cores.value_or(-1), 0.5, 1e-9);
 }
 
 TEST_F(ProbeSched, ADipInTheTotalIsHeld) {
   add(5, 2'000'000'000);
   add(5, 1'900'000'000);
   EXPECT_DOUBLE_EQ(oncpu(), 2.0);
-  EXPECT_EQ(probe_->sched()->cpu_cores, 0);
+  EXPECT_EQ(probe_->sched(now_)->cpu_cores, 0);
   add(5, 2'600'000'000);
   EXPECT_DOUBLE_EQ(oncpu(), 2.6);
 }
@@ -64,7 +64,7 @@ TEST_F(ProbeSched, AReloadedSourceIsCountedFromZero) {
   EXPECT_DOUBLE_EQ(oncpu(), 2.3);
   add(9, 800'000'000);
   EXPECT_DOUBLE_EQ(oncpu(), 2.8);
-  EXPECT_NEAR(probe_->sched()->cpu_cores.value_or(-1), 0.5, 1e-9);
+  EXPECT_NEAR(probe_->sched(now_)->cpu_cores.value_or(-1), 0.5, 1e-9);
 }
 
 // A cgroup none of whose tasks ran since the source loaded gets no sample:

@@ -1,0 +1,144 @@
+// cpu_weight on a fixture cgroup root, through a registry: the test plays the
+// sched source, sending a batch each (simulated) second in which two hogs
+// take a CPU each and a ping-pong beside them waits in the run queue, and
+// reads the cpu.weight the policy makes the cgroup actors write, and put
+// back.
+#include "actors/cgroups/registry.hpp"
+#include "actors/policies/policy.hpp"
+#include "tests/actor/actor_fixture.hpp"
+
+namespace ballast::test {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<std::string> hogs = {"/g/hog1", "/g/hog2"};
+
+class CpuWeightTest : public ActorTest {
+protected:
+  CpuWeightTest() {
+    tree.make_cgroup("/");
+    for (auto path : {"/g", "/g/hog1", "/g/hog2", "/g/pp"}) {
+      tree.make_cgroup(path);
+      tree.write(std::string(path) + "/cpu.weight", "100\n");
+    }
+    config::agent cfg;
+    cfg.policies = {policy(R"({"target_ms": 4, "release_ms": 2, "calm": 2, "hold": "3s",
+                               "min": 20})")};
+    reg = spawn_registry(*sys, cfg, ctx);
+    caf::anon_send(reg, atom::scan_v);
+  }
+
+  static config::policy policy(const std::string &params) {
+    config::policy p;
+    p.name = "weights";
+    p.type = "cpu_weight";
+    p.interval = 1s;
+    p.select.cgroups = {"/g/*"};
+    p.params = params;
+    auto errors = compile_policy(p);
+    EXPECT_TRUE(errors.empty()) << errors[0].to_string();
+    return p;
+  }
+
+  // The slot counts of `n` waits of `ns` each.
+  static std::vector<uint64_t> waits(uint64_t n, uint64_t ns, std::vector<uint64_t> slots = {}) {
+    auto slot = log2_histogram::slot_of(ns);
+    slots.resize(std::max(slots.size(), slot + 1));
+    slots[slot] += n;
+    return slots;
+  }
+
+  sched_sample sample(const std::string &path, uint64_t oncpu_ns, std::vector<uint64_t> runq) {
+    sched_sample s;
+    s.cgroup_id = tree.inode(path);
+    s.interval_ns = 1'000'000'000;
+    s.loaded_ns = 1;
+    s.oncpu_ns = s.weighted_ns = oncpu_ns;
+    s.runq = std::move(runq);
+    return s;
+  }
+
+  // One second of the group: each hog ran 0.95 s, the ping-pong 0.15 s with
+  // 4,000 waits of 20 µs, `slow` of them of 8 ms.
+  void second(uint64_t slow) {
+    ++seconds;
+    sched_batch b{1, 1'000'000'000, {}};
+    for (auto &h : hogs)
+      b.samples.push_back(sample(h, seconds * 950'000'000, waits(500, 8'000'000)));
+    b.samples.push_back(
+        sample("/g/pp", seconds * 150'000'000, waits(slow, 8'000'000, waits(4000 - slow, 20'000))));
+    caf::anon_send(reg, std::move(b));
+    pass(1s);
+  }
+
+  std::string weight(const std::string &path) {
+    auto v = tree.read(path + "/cpu.weight");
+    return v.substr(0, v.find('\n'));
+  }
+  bool hogs_at(const std::string &w) { return weight(hogs[0]) == w && weight(hogs[1]) == w; }
+
+  registry_actor reg;
+  uint64_t seconds = 0;
+};
+
+TEST_F(CpuWeightTest, HalvesTheHogsWhileThePingPongWaitsAndGivesItBackWhenItDoesNot) {
+  second(0); // the source's first read: the baseline of on-CPU time
+  second(0);
+  EXPECT_TRUE(hogs_at("100"));
+  second(100); // p99 in the 8 ms slot
+  EXPECT_TRUE(eventually([&] { return hogs_at("50"); })) << weight(hogs[0]);
+  second(100);
+  second(100);
+  second(100);
+  EXPECT_TRUE(hogs_at("20")) << "never under min: " << weight(hogs[0]);
+  EXPECT_EQ(weight("/g/pp"), "100") << "the one that waits is not demoted";
+  EXPECT_EQ(
+      metric("ballast_policy_measured", {{"policy", "weights"}, {"cgroup", "/g/pp"}}),
+      metric("ballast_cgroup_runq_delay_seconds", {{"cgroup", "/g/pp"}, {"quantile", "0.99"}}));
+  // Calm: two intervals to count, the hold (3 s since the last step down)
+  // past, then doubled per interval and let go at 100: the kernel's own.
+  for (int i = 0; i < 6 && !hogs_at("40"); ++i)
+    second(0);
+  EXPECT_TRUE(hogs_at("40")) << weight(hogs[0]);
+  second(0);
+  EXPECT_TRUE(hogs_at("80"));
+  second(0);
+  EXPECT_TRUE(hogs_at("100"));
+  EXPECT_GE(
+      metric("ballast_policy_decisions_total", {{"policy", "weights"}, {"action", "give_back"}}),
+      2);
+}
+
+TEST_F(CpuWeightTest, EveryWeightIsPutBackWhenTheAgentStops) {
+  second(0);
+  second(100);
+  ASSERT_TRUE(eventually([&] { return hogs_at("50"); }));
+  request(reg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) {});
+  EXPECT_TRUE(hogs_at("100"));
+  EXPECT_EQ(open_journal_claims(), 0u);
+}
+
+TEST_F(CpuWeightTest, WithoutTheSchedSourceNothingIsDemoted) {
+  pass(10s);
+  EXPECT_TRUE(hogs_at("100"));
+}
+
+TEST(CpuWeightParams, ErrorsNameTheField) {
+  config::policy p;
+  p.name = "w";
+  p.type = "cpu_weight";
+  p.select.cgroups = {"/g/*"};
+  p.params = R"({"target_ms": 2, "release_ms": 3, "min": 100, "max": 50, "hold": "soon"})";
+  auto errors = compile_policy(p);
+  std::string all;
+  for (auto &e : errors)
+    all += e.to_string() + "\n";
+  EXPECT_NE(all.find("params.release_ms"), std::string::npos) << all;
+  EXPECT_NE(all.find("params.min"), std::string::npos) << all;
+  EXPECT_NE(all.find("params.hold"), std::string::npos) << all;
+}
+
+} // namespace
+} // namespace ballast::test

@@ -1,0 +1,123 @@
+// cpu_weight's law on recorded series of 1 s intervals of a group: two CPU
+// hogs (ids 1, 2) and a ping-pong (id 3) whose run-queue p99 the hogs
+// raise. Heavy and light members, halving down to the floor, the band,
+// the calm count, the hold, the give-back to the ceiling and the doubled
+// hold after a relapse.
+#include "actors/laws/cpu_weight_demotion.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+namespace ballast {
+namespace {
+
+using namespace std::chrono_literals;
+using weights = std::map<uint64_t, uint32_t>;
+
+cpu_weight_settings settings() {
+  cpu_weight_settings s;
+  s.target_s = 0.004;
+  s.release_s = 0.002;
+  s.calm = 2;
+  s.hold = 3s;
+  s.min = 10;
+  s.max = 100;
+  return s;
+}
+
+// The group in one interval where the ping-pong waits `p99_ms`.
+std::vector<weight_reading> group(double p99_ms) {
+  return {{1, 0.95, 0.008, 500}, {2, 0.9, 0.008, 500}, {3, 0.15, p99_ms / 1e3, 4000}};
+}
+
+struct series {
+  cpu_weight_demotion law{settings()};
+  cpu_weight_demotion::clock::time_point t{};
+
+  // The weights after each interval of the ping-pong's p99s (ms).
+  std::vector<weights> run(const std::vector<double> &p99_ms) {
+    std::vector<weights> out;
+    for (double p : p99_ms) {
+      t += 1s;
+      out.push_back(law.step(group(p), t));
+    }
+    return out;
+  }
+};
+
+weights both(uint32_t w) {
+  return {{1, w}, {2, w}};
+}
+
+TEST(CpuWeightDemotion, HalvesTheHeavyMembersWhileALightOneWaitsAndStopsAtTheFloor) {
+  series s;
+  EXPECT_EQ(s.run({1, 8, 8, 8, 8, 8}),
+            (std::vector<weights>{{}, both(50), both(25), both(12), both(10), both(10)}));
+  EXPECT_DOUBLE_EQ(s.law.worst_wait(), 0.008) << "the light member's, not the hogs' own waits";
+}
+
+TEST(CpuWeightDemotion, HoldsInTheBandAndGivesBackAfterTheCalmCountAndTheHold) {
+  series s;
+  // Down twice at t=1,2 s; 3 ms is in the band (held, and it breaks the
+  // calm run); two calm intervals (t=4,5), the hold (3 s since t=2) is
+  // past: doubled each calm interval after, and let go at the ceiling.
+  EXPECT_EQ(s.run({8, 8, 3, 1, 1, 1, 1}),
+            (std::vector<weights>{both(50), both(25), both(25), both(25), both(50), weights{},
+                                  weights{}}));
+}
+
+TEST(CpuWeightDemotion, NoStepUpBeforeTheHoldHasPassedSinceTheLastStepDown) {
+  series s;
+  // Calm from t=2 but demoted at t=1 with a 3 s hold... and again at t=6.
+  auto w = s.run({8, 1, 1, 1, 1, 8, 1, 1, 1, 1});
+  EXPECT_EQ(w[2], both(50)) << "calm count reached, hold not yet";
+  EXPECT_EQ(w[3], weights{}) << "t=4: 3 s after the step down, let go at the ceiling";
+  EXPECT_EQ(w[5], both(50));
+  EXPECT_EQ(w[8], both(50)) << "t=9: only 3 s... the hold was doubled by the relapse at t=6";
+}
+
+TEST(CpuWeightDemotion, ARelapseSoonAfterAStepUpDoublesTheHoldUpToEightTimes) {
+  cpu_weight_settings st = settings();
+  st.calm = 1;
+  st.hold = 2s;
+  cpu_weight_demotion law(st);
+  cpu_weight_demotion::clock::time_point t{};
+  auto at = [&](int s, double p99_ms) {
+    return law.step(group(p99_ms), t + std::chrono::seconds(s));
+  };
+  EXPECT_EQ(at(0, 8), both(50));
+  EXPECT_EQ(at(2, 1), weights{}) << "hold 2 s: given back";
+  EXPECT_EQ(at(3, 8), both(50)) << "the wait came back 1 s after: hold now 4 s";
+  EXPECT_EQ(at(6, 1), both(50));
+  EXPECT_EQ(at(7, 1), weights{});
+  EXPECT_EQ(at(8, 8), both(50)) << "hold now 8 s";
+  EXPECT_EQ(at(15, 1), both(50));
+  EXPECT_EQ(at(16, 1), weights{});
+}
+
+TEST(CpuWeightDemotion, ADemotedMembersOwnWaitAndAFewWaitsDoNotCount) {
+  series s;
+  s.run({8});
+  // Now the hog 2 takes less than its share and waits long: it is demoted,
+  // so its wait is the policy's doing, not a reason to demote the other.
+  std::vector<weight_reading> g = {{1, 1.2, 0.009, 500}, {2, 0.3, 0.05, 500}, {3, 0.2, 0.001, 9}};
+  s.t += 1s;
+  EXPECT_EQ(s.law.step(g, s.t), both(50)) << "held: nothing suffers that counts";
+  g[2] = {3, 0.2, 0.009, 5}; // a p99 of five waits
+  s.t += 1s;
+  EXPECT_EQ(s.law.step(g, s.t), both(50));
+}
+
+TEST(CpuWeightDemotion, AMemberThatLeftIsForgottenAndNothingIsHeavyUnderTheMinimumCores) {
+  series s;
+  s.run({8});
+  s.law.forget(2);
+  std::vector<weight_reading> idle = {{1, 0.05, 0, 0}, {3, 0.01, 0.009, 100}};
+  s.t += 1s;
+  EXPECT_EQ(s.law.step(idle, s.t), (weights{{1, 50}})) << "0.05 cores is not heavy: held";
+}
+
+} // namespace
+} // namespace ballast
