@@ -10,8 +10,8 @@ bool cpu_weight_demotion::demoted(uint64_t id) const {
   return it != held_.end() && it->second.weight < s_.max;
 }
 
-void cpu_weight_demotion::demote(uint64_t id, clock::time_point now) {
-  auto &h = held_.try_emplace(id, held{s_.max, now, std::nullopt}).first->second;
+void cpu_weight_demotion::demote(const weight_reading &m, clock::time_point now) {
+  auto &h = held_.try_emplace(m.id, held{s_.max, m.cores, now, std::nullopt}).first->second;
   if (h.up_at && now - *h.up_at < s_.hold * h.hold_factor)
     h.hold_factor = std::min(8, h.hold_factor * 2); // given back too soon
   uint32_t down = std::max(s_.min, h.weight / 2);
@@ -31,22 +31,24 @@ void cpu_weight_demotion::give_back(clock::time_point now) {
 
 const std::map<uint64_t, uint32_t> &
 cpu_weight_demotion::step(const std::vector<weight_reading> &members, clock::time_point now) {
+  bool named = std::any_of(members.begin(), members.end(), [](auto &m) { return m.protect; });
   double total = 0;
   for (auto &m : members)
-    total += m.cores;
+    total += demoted(m.id) ? std::max(m.cores, held_.at(m.id).demand) : m.cores;
   double share = members.empty() ? 0 : total / double(members.size());
   worst_ = 0;
-  std::vector<uint64_t> heavy;
+  std::vector<const weight_reading *> candidates;
   for (auto &m : members) {
-    if (m.cores > share && m.cores >= s_.min_cores)
-      heavy.push_back(m.id);
-    else if (!demoted(m.id) && m.waits >= s_.min_waits)
-      worst_ = std::max(worst_, m.runq_p99_s); // a demoted member's wait is ours
+    bool candidate = named ? !m.protect : demoted(m.id) || m.cores > share;
+    if (candidate && (demoted(m.id) || m.cores >= s_.min_cores))
+      candidates.push_back(&m);
+    else if (!candidate && m.waits >= s_.min_waits)
+      worst_ = std::max(worst_, m.runq_p99_s);
   }
   if (worst_ > s_.target_s) {
     calm_ = 0;
-    for (auto id : heavy)
-      demote(id, now);
+    for (auto *m : candidates)
+      demote(*m, now);
   } else if (worst_ < s_.release_s) {
     if (++calm_ >= s_.calm)
       give_back(now);

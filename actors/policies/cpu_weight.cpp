@@ -1,13 +1,14 @@
 // cpu_weight policy (group): among the cgroups it selects, halves the
-// cpu.weight of the ones taking more than their share of the group's CPU
-// while another, within its share, waits in the run queue longer than a
-// target at p99, and gives the weight back as the wait recedes (see
-// cpu_weight_demotion.hpp for the law). Each interval it asks every member's
-// cgroup actor for the sched source's view of it; a member the source has
-// not seen run lately is left out of the interval.
-//   params: target_ms, release_ms (run-queue p99), calm (intervals), hold
-//           (least time demoted before a step up), min, max (weights),
-//           min_cores (heavy only above it), priority.
+// cpu.weight of the ones taking CPU while another — one it protects, or
+// without `protect` one within its share of the group's CPU — waits in the
+// run queue longer than a target at p99, and gives the weight back as the
+// wait recedes (see cpu_weight_demotion.hpp for the law). Each interval it
+// asks every member's cgroup actor for the sched source's view of it; a
+// member the source has not seen run lately is left out of the interval.
+//   params: protect (globs of cgroup paths), target_ms, release_ms
+//           (run-queue p99), calm (intervals), hold (least time demoted
+//           before a step up), min, max (weights), min_cores (demoted only
+//           above it), priority.
 #include "actors/laws/cpu_weight_demotion.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy.hpp"
@@ -17,6 +18,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace ballast {
@@ -25,6 +27,7 @@ namespace {
 
 struct weight_params {
   cpu_weight_settings law;
+  std::vector<std::string> protect;
   int32_t priority = 0;
 };
 
@@ -42,6 +45,11 @@ params_result<weight_params> parse(const std::string &text, const std::string &p
   r.number("max", max, 1, 10'000);
   r.number("min_cores", law.min_cores, 0, 1024);
   r.priority(out.value.priority);
+  r.texts("protect", out.value.protect);
+  for (auto &glob : out.value.protect)
+    if (glob.empty() || glob[0] != '/')
+      r.fail("protect",
+             "each must be a cgroup path or glob from the cgroup2 root, like \"/web/*\"");
   if (release_ms >= target_ms)
     r.fail("release_ms", "must be below target_ms");
   if (min >= max)
@@ -59,6 +67,7 @@ struct member {
   group_member who;
   std::unique_ptr<policy_series> series;
   std::optional<uint32_t> held; // the weight this policy's claim holds
+  bool protect = false;         // matched by params.protect
 };
 
 struct weight_state {
@@ -126,7 +135,8 @@ void answered(weight_actor self, uint64_t round, const sched_signals *s) {
   if (round != st.round)
     return; // a late answer of a round that is over
   if (s && s->fresh && st.members.count(s->cgroup_id))
-    st.readings.push_back({s->cgroup_id, s->cpu_cores, s->runq_p99_s, s->runq_waits});
+    st.readings.push_back({s->cgroup_id, s->cpu_cores, s->runq_p99_s, s->runq_waits,
+                           st.members.at(s->cgroup_id).protect});
   if (--st.awaited == 0)
     decide(self);
 }
@@ -164,7 +174,10 @@ group_policy_actor::behavior_type cpu_weight(weight_actor self, config::policy c
         auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
         series->setpoint(st.params.law.target_s);
         series->output(double(st.params.law.max));
-        st.members[m.id] = {std::move(m), std::move(series), std::nullopt};
+        auto &globs = st.params.protect;
+        bool protect = std::any_of(globs.begin(), globs.end(),
+                                   [&](auto &g) { return config::glob_match(g, m.path); });
+        st.members[m.id] = {std::move(m), std::move(series), std::nullopt, protect};
       },
       [=](atom::left, uint64_t id) {
         self->state.law->forget(id);
@@ -177,7 +190,7 @@ group_policy_actor::behavior_type cpu_weight(weight_actor self, config::policy c
 
 extern const policy_type cpu_weight_policy = {
     "cpu_weight",
-    "cpu.weight of a group's CPU-heavy cgroups halved while others in the group wait in the run "
+    "cpu.weight of a group's CPU-taking cgroups halved while the ones it protects wait in the run "
     "queue above a target; given back as the wait recedes",
     policy_scope::group,
     compile_params<parse>,

@@ -24,7 +24,8 @@ protected:
       tree.write(std::string(path) + "/cpu.weight", "100\n");
     }
     config::agent cfg;
-    cfg.policies = {policy(R"({"target_ms": 4, "release_ms": 2, "calm": 2, "hold": "3s",
+    cfg.policies = {
+        policy(R"({"protect": ["/g/pp"], "target_ms": 4, "release_ms": 2, "calm": 2, "hold": "3s",
                                "min": 20})")};
     reg = spawn_registry(*sys, cfg, ctx);
     caf::anon_send(reg, atom::scan_v);
@@ -130,7 +131,8 @@ TEST(CpuWeightParams, ErrorsNameTheField) {
   p.name = "w";
   p.type = "cpu_weight";
   p.select.cgroups = {"/g/*"};
-  p.params = R"({"target_ms": 2, "release_ms": 3, "min": 100, "max": 50, "hold": "soon"})";
+  p.params = R"({"target_ms": 2, "release_ms": 3, "min": 100, "max": 50, "hold": "soon",
+                  "protect": ["web"]})";
   auto errors = compile_policy(p);
   std::string all;
   for (auto &e : errors)
@@ -138,6 +140,7 @@ TEST(CpuWeightParams, ErrorsNameTheField) {
   EXPECT_NE(all.find("params.release_ms"), std::string::npos) << all;
   EXPECT_NE(all.find("params.min"), std::string::npos) << all;
   EXPECT_NE(all.find("params.hold"), std::string::npos) << all;
+  EXPECT_NE(all.find("params.protect"), std::string::npos) << all;
 }
 
 } // namespace

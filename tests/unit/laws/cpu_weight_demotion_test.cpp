@@ -97,26 +97,47 @@ TEST(CpuWeightDemotion, ARelapseSoonAfterAStepUpDoublesTheHoldUpToEightTimes) {
   EXPECT_EQ(at(16, 1), weights{});
 }
 
-TEST(CpuWeightDemotion, ADemotedMembersOwnWaitAndAFewWaitsDoNotCount) {
+TEST(CpuWeightDemotion, ADemotedMemberStaysHeavyAndItsOwnWaitAndAFewWaitsDoNotCount) {
   series s;
   s.run({8});
-  // Now the hog 2 takes less than its share and waits long: it is demoted,
-  // so its wait is the policy's doing, not a reason to demote the other.
-  std::vector<weight_reading> g = {{1, 1.2, 0.009, 500}, {2, 0.3, 0.05, 500}, {3, 0.2, 0.001, 9}};
+  // Demoted, the hogs take less than the ping-pong, and wait long: they are
+  // still the heavy ones (their share counts what they took before), their
+  // wait is the policy's doing, and the ping-pong's p99 of 9 waits says
+  // nothing.
+  std::vector<weight_reading> g = {{1, 0.3, 0.05, 500}, {2, 0.3, 0.05, 500}, {3, 0.6, 0.009, 9}};
   s.t += 1s;
   EXPECT_EQ(s.law.step(g, s.t), both(50)) << "held: nothing suffers that counts";
-  g[2] = {3, 0.2, 0.009, 5}; // a p99 of five waits
+  g[2].waits = 4000; // the ping-pong still waits: the hogs go further down, not it
   s.t += 1s;
-  EXPECT_EQ(s.law.step(g, s.t), both(50));
+  EXPECT_EQ(s.law.step(g, s.t), both(25));
 }
 
-TEST(CpuWeightDemotion, AMemberThatLeftIsForgottenAndNothingIsHeavyUnderTheMinimumCores) {
+TEST(CpuWeightDemotion, AMemberThatLeftIsForgotten) {
   series s;
   s.run({8});
   s.law.forget(2);
-  std::vector<weight_reading> idle = {{1, 0.05, 0, 0}, {3, 0.01, 0.009, 100}};
+  EXPECT_EQ(s.law.weights(), both(50)) << "until the next step";
   s.t += 1s;
-  EXPECT_EQ(s.law.step(idle, s.t), (weights{{1, 50}})) << "0.05 cores is not heavy: held";
+  EXPECT_EQ(s.law.step({{1, 0.9, 0.008, 500}, {3, 0.2, 0.009, 4000}}, s.t), (weights{{1, 25}}));
+}
+
+TEST(CpuWeightDemotion, NothingIsHeavyUnderTheMinimumCores) {
+  cpu_weight_demotion law(settings());
+  EXPECT_EQ(law.step({{1, 0.05, 0, 0}, {3, 0.01, 0.009, 100}}, {}), weights{});
+  EXPECT_DOUBLE_EQ(law.worst_wait(), 0.009);
+}
+
+TEST(CpuWeightDemotion, WithProtectedMembersEveryOtherOneTakingCpuIsACandidate) {
+  cpu_weight_demotion law(settings());
+  // The ping-pong takes as much CPU as a hog (as under an emulator): named
+  // protected, it is never demoted and its wait is what counts; the third,
+  // nearly idle, is left alone.
+  std::vector<weight_reading> g = {{1, 0.7, 0.008, 500, false},
+                                   {2, 0.7, 0.008, 500, false},
+                                   {3, 0.7, 0.009, 4000, true},
+                                   {4, 0.05, 0.009, 100, false}};
+  EXPECT_EQ(law.step(g, {}), both(50));
+  EXPECT_DOUBLE_EQ(law.worst_wait(), 0.009);
 }
 
 } // namespace

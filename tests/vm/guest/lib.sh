@@ -198,6 +198,38 @@ within() {
   [ "$v" != max ] && [ "$v" -ge "$1" ] && [ "$v" -le "$2" ]
 }
 
+# ---- CPU workloads (ballast-schedload) ----
+
+# in_cgroup CGROUP COMMAND...: COMMAND in CGROUP (a path under
+# /sys/fs/cgroup) in place of this shell, so that a background job's $! is
+# COMMAND's pid. Only in a subshell: a background job or a pipeline.
+in_cgroup() {
+  exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"
+}
+
+# spinners CGROUP N SECONDS [OUT]: N spinning processes in CGROUP (a path
+# under /sys/fs/cgroup), pids in $spun; the last line of spinner i in OUT.i.
+spinners() {
+  local i=0
+  spun=
+  while [ $i -lt "$2" ]; do
+    i=$((i + 1))
+    in_cgroup "$1" ballast-schedload spin "$3" >"${4:-/dev/null}${4:+.$i}" &
+    spun="$spun $!"
+  done
+}
+
+# pingpong CGROUP SECONDS: a pipe ping-pong in CGROUP, in the foreground;
+# prints its last line ("schedload: pingpong ops_per_s=N p50_us=A p99_us=B").
+pingpong() {
+  in_cgroup "$1" ballast-schedload pingpong "$2" | tail -n 1
+}
+
+# field NAME LINE: the value of NAME=value in LINE.
+field() {
+  echo "$2" | sed -n "s/.*$1=\([0-9.]*\).*/\1/p"
+}
+
 # one_policy_config WATCH NAME TYPE SELECT_GLOB PARAMS_JSON INTERVAL: writes
 # /run/ballast.json watching WATCH/** with that one policy.
 one_policy_config() {

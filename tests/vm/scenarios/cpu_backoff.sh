@@ -15,19 +15,12 @@ mkdir "$J/batch" "$J/other"
 one_policy_config /jobs backoff cpu_backoff /jobs/batch \
   '{"protect": ["/jobs/other"], "threshold": 20, "release": 5, "calm": 2, "step": 0.5, "min": 0.5, "max": 2}' 1s
 
-spinners() { # spinners CGROUP: two, pids in $spun
-  spun=
-  for i in 1 2; do
-    sh -c "echo \$\$ >$J/$1/cgroup.procs && exec ballast-schedload spin 600 >/dev/null" &
-    spun="$spun $!"
-  done
-}
 cpu_max_is() { [ "$(cat "$J/batch/cpu.max")" = "$1" ]; }
 usage_us() { awk '/^usage_usec/ { print $2 }' "$J/batch/cpu.stat"; }
 
-spinners batch
+spinners $J/batch 2 600
 batch=$spun
-spinners other
+spinners $J/other 2 600
 others=$spun
 agent_ready
 t0=$(now)
@@ -47,7 +40,7 @@ t0=$(now)
 eventually 90 "the quota comes back to no limit once the others stop" cpu_max_is "max 100000"
 figure lifted_s "$(since "$t0")"
 
-spinners other
+spinners $J/other 2 600
 others=$spun
 eventually 90 "the quota goes down again" cpu_max_is "50000 100000"
 agent_stop
