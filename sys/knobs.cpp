@@ -1,5 +1,6 @@
 #include "sys/knobs.hpp"
 
+#include "sys/cpu_topology.hpp"
 #include "sys/text.hpp"
 
 #include <array>
@@ -10,12 +11,24 @@ namespace ballast::knobs {
 
 namespace {
 
-constexpr std::array rows = {memory_high,      memory_max,     memory_low,
-                             memory_min,       memory_reclaim, cgroup_freeze,
-                             cgroup_kill,      kill_member,    cgroup_max_descendants,
-                             cgroup_max_depth, cpu_weight,     cpu_max,
-                             cpuset_cpus,      vm_swappiness,  vm_watermark_scale_factor,
-                             cpufreq_min,      cpufreq_max};
+constexpr std::array rows = {memory_high,
+                             memory_max,
+                             memory_low,
+                             memory_min,
+                             memory_reclaim,
+                             cgroup_freeze,
+                             cgroup_kill,
+                             kill_member,
+                             cgroup_max_descendants,
+                             cgroup_max_depth,
+                             cpu_weight,
+                             cpu_max,
+                             cpuset_cpus,
+                             cpuset_mems,
+                             vm_swappiness,
+                             vm_watermark_scale_factor,
+                             cpufreq_min,
+                             cpufreq_max};
 
 using sys::text::parse_number;
 
@@ -40,29 +53,6 @@ bool is_cpu_max(std::string_view v) {
 }
 
 // "" or comma-separated CPUs and ascending ranges: "0-3,5".
-bool is_cpu_list(std::string_view v) {
-  v = sys::text::trim(v);
-  while (!v.empty()) {
-    auto comma = v.find(',');
-    auto item = v.substr(0, comma);
-    auto dash = item.find('-');
-    auto lo = parse_number<unsigned>(item.substr(0, dash));
-    if (!lo)
-      return false;
-    if (dash != std::string_view::npos) {
-      auto hi = parse_number<unsigned>(item.substr(dash + 1));
-      if (!hi || *hi < *lo)
-        return false;
-    }
-    if (comma == std::string_view::npos)
-      break;
-    v.remove_prefix(comma + 1);
-    if (v.empty())
-      return false; // a trailing comma
-  }
-  return true;
-}
-
 std::string expected(const knob &k) {
   switch (k.value) {
   case value_kind::bytes_or_max:
@@ -103,7 +93,7 @@ bool accepts(const knob &k, std::string_view v) {
   case value_kind::cpu_max:
     return is_cpu_max(v);
   case value_kind::cpu_list:
-    return is_cpu_list(v);
+    return sys::parse_cpu_list(v).has_value();
   case value_kind::range:
     return in_range(v, k.min, k.max);
   case value_kind::khz:

@@ -35,7 +35,7 @@ enum class value_kind {
   bytes,        // a byte count (memory.reclaim)
   weight,       // 1..10000 (cpu.weight)
   cpu_max,      // "QUOTA [PERIOD]": QUOTA "max" or µs, PERIOD 1000..1000000 µs
-  cpu_list,     // "" (inherit) or "0-3,5"
+  cpu_list,     // "" (inherit) or "0-3,5" (CPUs, or NUMA nodes for cpuset.mems)
   range,        // an integer within [min, max] (sysctls)
   khz,          // a frequency in kHz (the hardware's own limits are checked by the owner)
   pid,          // a process id (> 0)
@@ -77,8 +77,9 @@ inline constexpr knob cgroup_max_depth =
     cgroup_setting("cgroup.max.depth", value_kind::count_or_max);
 inline constexpr knob cpu_weight = cgroup_setting("cpu.weight", value_kind::weight);
 inline constexpr knob cpu_max = cgroup_setting("cpu.max", value_kind::cpu_max);
-// "" restores "inherit the parent's CPUs".
+// "" restores "inherit the parent's CPUs" (nodes, for cpuset.mems).
 inline constexpr knob cpuset_cpus = cgroup_setting("cpuset.cpus", value_kind::cpu_list);
+inline constexpr knob cpuset_mems = cgroup_setting("cpuset.mems", value_kind::cpu_list);
 inline constexpr knob vm_swappiness =
     system_setting("vm.swappiness", value_kind::range, "/proc/sys/vm/swappiness", 0, 200);
 inline constexpr knob vm_watermark_scale_factor = system_setting(

@@ -10,6 +10,7 @@
 //           before a step up), min, max (weights), min_cores (demoted only
 //           above it), priority.
 #include "actors/laws/cpu_weight_demotion.hpp"
+#include "actors/policies/group_rounds.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/policies/policy_series.hpp"
@@ -79,11 +80,7 @@ struct weight_state {
   std::unique_ptr<policy_presence> presence;
   std::unique_ptr<cpu_weight_demotion> law;
   std::map<uint64_t, member> members; // cgroup id -> member
-  // The interval's round of questions: its number, the answers still out,
-  // and the readings of the members the sched source saw run.
-  uint64_t round = 0;
-  size_t awaited = 0;
-  std::vector<weight_reading> readings;
+  signal_round round;
 };
 
 using weight_actor = group_policy_actor::stateful_pointer<weight_state>;
@@ -94,64 +91,34 @@ void hold_weight(weight_actor self, member &m, std::optional<uint32_t> weight,
   if (weight == m.held)
     return;
   m.series->output(double(weight.value_or(st.params.law.max)));
-  auto knob = std::string(knobs::cpu_weight.name);
-  if (!weight) {
+  if (!weight)
     log::info(st.cfg.name, m.who.path, ": cpu.weight back to its own (", why, ")");
-    m.series->decision("give_back");
-    self->send(m.who.handle, atom::unclaim_v, knob);
-    m.held.reset();
-    return;
-  }
-  log::info(st.cfg.name, m.who.path, ": cpu.weight ", *weight, " (", why, ")");
-  m.series->decision(!m.held || *weight < *m.held ? "demote" : "raise");
+  else
+    log::info(st.cfg.name, m.who.path, ": cpu.weight ", *weight, " (", why, ")");
+  m.series->decision(!weight ? "give_back" : !m.held || *weight < *m.held ? "demote" : "raise");
   m.held = weight;
-  self->request(m.who.handle, caf::infinite,
-                claim_request{knob, std::to_string(*weight), st.params.priority, why})
-      .then([](claim_reply &) {},
-            [=, path = m.who.path](caf::error &e) {
-              log::warn(self->state.cfg.name, "cpu.weight claim in ", path,
-                        " refused: ", to_string(e));
-            });
+  claim_member_knob(self, m.who, std::string(knobs::cpu_weight.name),
+                    weight ? std::optional(std::to_string(*weight)) : std::nullopt, why);
 }
 
 // Every answer of the round is in: one step of the law, and the claims.
 void decide(weight_actor self) {
   auto &st = self->state;
-  auto &weights = st.law->step(st.readings, self->clock().now());
+  std::vector<weight_reading> readings;
+  for (auto &a : st.round.answers) {
+    readings.push_back(
+        {a.cgroup_id, a.cpu_cores, a.runq_p99_s, a.runq_waits, st.members.at(a.cgroup_id).protect});
+    st.members.at(a.cgroup_id).series->measured(a.runq_p99_s);
+  }
+  auto &weights = st.law->step(readings, self->clock().now());
   char why[96];
   std::snprintf(why, sizeof why, "%s: run-queue p99 %.2f ms in the group", st.cfg.name.c_str(),
                 st.law->worst_wait() * 1e3);
-  for (auto &r : st.readings)
-    st.members.at(r.id).series->measured(r.runq_p99_s);
   for (auto &[id, m] : st.members) {
     auto w = weights.find(id);
     hold_weight(self, m, w == weights.end() ? std::nullopt : std::optional<uint32_t>(w->second),
                 why);
   }
-}
-
-void answered(weight_actor self, uint64_t round, const sched_signals *s) {
-  auto &st = self->state;
-  if (round != st.round)
-    return; // a late answer of a round that is over
-  if (s && s->fresh && st.members.count(s->cgroup_id))
-    st.readings.push_back({s->cgroup_id, s->cpu_cores, s->runq_p99_s, s->runq_waits,
-                           st.members.at(s->cgroup_id).protect});
-  if (--st.awaited == 0)
-    decide(self);
-}
-
-// Asks every member for its signals; the round ends with the last answer,
-// or is dropped at the next tick.
-void ask(weight_actor self) {
-  auto &st = self->state;
-  ++st.round;
-  st.readings.clear();
-  st.awaited = st.members.size();
-  for (auto &[id, m] : st.members)
-    self->request(m.who.handle, st.cfg.interval, atom::signals_v)
-        .then([=, round = st.round](sched_signals &s) { answered(self, round, &s); },
-              [=, round = st.round](caf::error &) { answered(self, round, nullptr); });
 }
 
 group_policy_actor::behavior_type cpu_weight(weight_actor self, config::policy cfg,
@@ -162,28 +129,16 @@ group_policy_actor::behavior_type cpu_weight(weight_actor self, config::policy c
   st.cfg = std::move(cfg);
   st.metrics = metrics;
   st.presence = std::make_unique<policy_presence>(metrics, st.cfg.name);
-  self->send(self, atom::tick_v);
-  return {
-      [=](atom::tick) {
-        ask(self);
-        self->scheduled_send(self, next_aligned_tick(self->clock().now(), self->state.cfg.interval),
-                             atom::tick_v);
-      },
-      [=](group_member &m) {
-        auto &st = self->state;
-        auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
-        series->setpoint(st.params.law.target_s);
-        series->output(double(st.params.law.max));
-        auto &globs = st.params.protect;
-        bool protect = std::any_of(globs.begin(), globs.end(),
-                                   [&](auto &g) { return config::glob_match(g, m.path); });
-        st.members[m.id] = {std::move(m), std::move(series), std::nullopt, protect};
-      },
-      [=](atom::left, uint64_t id) {
-        self->state.law->forget(id);
-        self->state.members.erase(id); // a claim on a cgroup still there ends with its owner's
-      },
-  };
+  return signal_round_behavior(self, decide, [](weight_actor self, group_member &m) {
+    auto &st = self->state;
+    auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
+    series->setpoint(st.params.law.target_s);
+    series->output(double(st.params.law.max));
+    auto &globs = st.params.protect;
+    bool protect = std::any_of(globs.begin(), globs.end(),
+                               [&](auto &g) { return config::glob_match(g, m.path); });
+    st.members[m.id] = {std::move(m), std::move(series), std::nullopt, protect};
+  });
 }
 
 } // namespace

@@ -39,9 +39,12 @@ ActorTest::~ActorTest() {
   }
   if (sched) {
     // Policies tick for ever: without their timers the actors run dry, and
-    // the system ends without waiting for actors that will never quit.
-    sched->clock().cancel_all();
-    sched->run();
+    // the system ends without waiting for actors that will never quit. What
+    // runs may set new timers (a policy's first tick), which the
+    // coordinator's stop would fire for ever: cancelled until none is set.
+    do
+      sched->clock().cancel_all();
+    while (sched->run() > 0);
     sys->await_actors_before_shutdown(false);
   }
 }
@@ -114,11 +117,13 @@ pid_t ActorTest::start_sleeper() {
   if (posix_spawn(&pid, "/bin/sleep", nullptr, nullptr, argv, environ) != 0)
     throw std::runtime_error("posix_spawn sleep");
   children_.push_back(pid);
-  // Wait until the exec is done, so /proc/PID/comm says "sleep": the
-  // kernel's time, not the actors'.
+  // Wait until the exec is done and sleep is asleep (state S), so that
+  // /proc/PID/comm says "sleep" and its pages are in (a process that has
+  // not run since its exec has an RSS of 0): the kernel's time, not the
+  // actors'.
   for (int i = 0; i < 600; ++i) {
-    auto comm = sys::read_small_file("/proc/" + std::to_string(pid) + "/comm");
-    if (comm && *comm == "sleep\n")
+    auto stat = sys::read_small_file("/proc/" + std::to_string(pid) + "/stat");
+    if (stat && stat->find("(sleep) S ") != std::string::npos)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -133,6 +138,31 @@ config::policy ActorTest::telemetry_for_sleep(const std::string &name) {
   p.select.comm = "sleep";
   EXPECT_TRUE(compile_policy(p).empty());
   return p;
+}
+
+config::policy ActorTest::group_policy(const std::string &name, const std::string &type,
+                                       const std::string &glob, const std::string &params) {
+  config::policy p;
+  p.name = name;
+  p.type = type;
+  p.interval = std::chrono::seconds(1);
+  p.select.cgroups = {glob};
+  p.params = params;
+  auto errors = compile_policy(p);
+  EXPECT_TRUE(errors.empty()) << errors[0].to_string();
+  return p;
+}
+
+std::string param_errors(const std::string &type, const std::string &params) {
+  config::policy p;
+  p.name = "p";
+  p.type = type;
+  p.select.cgroups = {"/g/*"};
+  p.params = params;
+  std::string all;
+  for (auto &e : compile_policy(p))
+    all += e.to_string() + "\n";
+  return all;
 }
 
 } // namespace ballast::test

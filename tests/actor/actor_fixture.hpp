@@ -105,6 +105,10 @@ protected:
 
   // A telemetry policy selecting every process whose comm is "sleep".
   static config::policy telemetry_for_sleep(const std::string &name = "telemetry");
+  // A policy `name` of `type` over the cgroups matching `glob` on a 1 s
+  // interval, its params compiled (an error fails the test).
+  static config::policy group_policy(const std::string &name, const std::string &type,
+                                     const std::string &glob, const std::string &params);
 
   temp_tree tree;      // the fixture cgroup2 root
   temp_tree state_dir; // the journal, outside the cgroup tree
@@ -123,5 +127,9 @@ class ThreadedActorTest : public ActorTest {
 protected:
   ThreadedActorTest() : ActorTest(scheduling::threaded) {}
 };
+
+// What compile_policy says of a policy of `type` with these params, an
+// error a line.
+std::string param_errors(const std::string &type, const std::string &params);
 
 } // namespace ballast::test

@@ -6,6 +6,7 @@
 #include "actors/cgroups/registry.hpp"
 #include "actors/policies/policy.hpp"
 #include "tests/actor/actor_fixture.hpp"
+#include "tests/actor/sched_feed.hpp"
 
 namespace ballast::test {
 
@@ -24,41 +25,12 @@ protected:
       tree.write(std::string(path) + "/cpu.weight", "100\n");
     }
     config::agent cfg;
-    cfg.policies = {
-        policy(R"({"protect": ["/g/pp"], "target_ms": 4, "release_ms": 2, "calm": 2, "hold": "3s",
+    cfg.policies = {group_policy(
+        "weights", "cpu_weight", "/g/*",
+        R"({"protect": ["/g/pp"], "target_ms": 4, "release_ms": 2, "calm": 2, "hold": "3s",
                                "min": 20})")};
     reg = spawn_registry(*sys, cfg, ctx);
     caf::anon_send(reg, atom::scan_v);
-  }
-
-  static config::policy policy(const std::string &params) {
-    config::policy p;
-    p.name = "weights";
-    p.type = "cpu_weight";
-    p.interval = 1s;
-    p.select.cgroups = {"/g/*"};
-    p.params = params;
-    auto errors = compile_policy(p);
-    EXPECT_TRUE(errors.empty()) << errors[0].to_string();
-    return p;
-  }
-
-  // The slot counts of `n` waits of `ns` each.
-  static std::vector<uint64_t> waits(uint64_t n, uint64_t ns, std::vector<uint64_t> slots = {}) {
-    auto slot = log2_histogram::slot_of(ns);
-    slots.resize(std::max(slots.size(), slot + 1));
-    slots[slot] += n;
-    return slots;
-  }
-
-  sched_sample sample(const std::string &path, uint64_t oncpu_ns, std::vector<uint64_t> runq) {
-    sched_sample s;
-    s.cgroup_id = tree.inode(path);
-    s.interval_ns = 1'000'000'000;
-    s.loaded_ns = 1;
-    s.oncpu_ns = s.weighted_ns = oncpu_ns;
-    s.runq = std::move(runq);
-    return s;
   }
 
   // One second of the group: each hog ran 0.95 s, the ping-pong 0.15 s with
@@ -67,9 +39,10 @@ protected:
     ++seconds;
     sched_batch b{1, 1'000'000'000, {}};
     for (auto &h : hogs)
-      b.samples.push_back(sample(h, seconds * 950'000'000, waits(500, 8'000'000)));
-    b.samples.push_back(
-        sample("/g/pp", seconds * 150'000'000, waits(slow, 8'000'000, waits(4000 - slow, 20'000))));
+      b.samples.push_back(
+          sched_second(tree.inode(h), seconds * 950'000'000, runq_waits(500, 8'000'000)));
+    b.samples.push_back(sched_second(tree.inode("/g/pp"), seconds * 150'000'000,
+                                     runq_waits(slow, 8'000'000, runq_waits(4000 - slow, 20'000))));
     caf::anon_send(reg, std::move(b));
     pass(1s);
   }
@@ -127,20 +100,11 @@ TEST_F(CpuWeightTest, WithoutTheSchedSourceNothingIsDemoted) {
 }
 
 TEST(CpuWeightParams, ErrorsNameTheField) {
-  config::policy p;
-  p.name = "w";
-  p.type = "cpu_weight";
-  p.select.cgroups = {"/g/*"};
-  p.params = R"({"target_ms": 2, "release_ms": 3, "min": 100, "max": 50, "hold": "soon",
-                  "protect": ["web"]})";
-  auto errors = compile_policy(p);
-  std::string all;
-  for (auto &e : errors)
-    all += e.to_string() + "\n";
-  EXPECT_NE(all.find("params.release_ms"), std::string::npos) << all;
-  EXPECT_NE(all.find("params.min"), std::string::npos) << all;
-  EXPECT_NE(all.find("params.hold"), std::string::npos) << all;
-  EXPECT_NE(all.find("params.protect"), std::string::npos) << all;
+  auto all = param_errors("cpu_weight",
+                          R"({"target_ms": 2, "release_ms": 3, "min": 100, "max": 50,
+                                            "hold": "soon", "protect": ["web"]})");
+  for (auto field : {"params.release_ms", "params.min", "params.hold", "params.protect"})
+    EXPECT_NE(all.find(field), std::string::npos) << field << " in\n" << all;
 }
 
 } // namespace

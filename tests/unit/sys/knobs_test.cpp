@@ -44,6 +44,7 @@ TEST(KnobTable, EachValueKindAcceptsWhatItsFileTakes) {
        {"max", "50000", "max 100000", "20000 100000"},
        {"", "999", "max 999", "1 2 3", "x 100000"}},
       {cpuset_cpus, {"", "0", "0-3", "0-3,5,7-8"}, {"3-1", "0,", ",1", "a", "0-"}},
+      {cpuset_mems, {"", "0", "0-1"}, {"1-0", "x"}},
       {vm_swappiness, {"0", "60", "200"}, {"201", "-1", "x"}},
       {cpufreq_max, {"800000"}, {"0", "fast"}},
   };
