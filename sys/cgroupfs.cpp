@@ -235,12 +235,39 @@ result<std::string> cgroup_dir::read(std::string_view file) {
   return text;
 }
 
+result<std::string> cgroup_dir::read_parent(std::string_view file) const {
+  if (!is_file_name(file))
+    return error{0, "cgroup " + rel_ + ": bad control file name '" + std::string(file) + "'"};
+  const int parent = ::openat(dirfd_, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (parent < 0) {
+    const int code = errno;
+    return errno_error(code, "open", control_path(root_, rel_, ".."));
+  }
+  const int fd = ::openat(parent, std::string(file).c_str(), O_RDONLY | O_CLOEXEC);
+  const int open_code = errno;
+  ::close(parent);
+  const std::string where = control_path(root_, rel_, "../" + std::string(file));
+  if (fd < 0)
+    return errno_error(open_code, "open", where);
+  std::string text;
+  const int code = pread_all(fd, text);
+  ::close(fd);
+  if (code != 0)
+    return errno_error(code, "read", where);
+  return text;
+}
+
 status cgroup_dir::write(std::string_view file, std::string_view value) {
   // Opened per write with O_TRUNC (cgroupfs accepts it, as `echo x > knob`
   // does), so a fixture file holds exactly the last value, like a knob.
   const auto fd = open_file(file, O_WRONLY | O_TRUNC);
   if (!fd)
     return fd.err();
+  // A write(2) of no bytes never reaches the kernel's handler: an empty
+  // value ("" in cpuset.cpus: the parent's CPUs) goes as a newline, as
+  // `echo > cpuset.cpus` sends it.
+  if (value.empty())
+    value = "\n";
   const ssize_t n = ::write(*fd, value.data(), value.size());
   const int code = n < 0 ? errno : 0;
   ::close(*fd);

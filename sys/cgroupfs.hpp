@@ -58,8 +58,13 @@ public:
   // Whole content of a control file (pread at offset 0 on the cached fd).
   result<std::string> read(std::string_view file);
 
+  // Whole content of the parent cgroup's control file (opened for this
+  // read, so safe from any thread).
+  result<std::string> read_parent(std::string_view file) const;
+
   // One write(2) of value to the file (opened O_WRONLY|O_TRUNC for this
-  // write). The error message names the file and the cgroup.
+  // write; "" is written as "\n"). The error message names the file and
+  // the cgroup.
   status write(std::string_view file, std::string_view value);
 
   // Pids listed in cgroup.procs.

@@ -49,6 +49,10 @@ struct knob {
   bool may_block;           // the write can reclaim memory inside write(2)
   std::string_view path;    // system knobs: the file, "{}" for a number
   int64_t min = 0, max = 0; // value_kind::range
+  // Where "" (inherit) cannot be written back: the kernel refuses to empty
+  // the cpuset of a cgroup with tasks (ENOSPC, 6.1), so the parent's file
+  // of this name (what "" would give it) is written instead.
+  std::string_view inherit_from = "";
 };
 
 constexpr knob cgroup_setting(std::string_view name, value_kind v, bool may_block = false) {
@@ -78,8 +82,13 @@ inline constexpr knob cgroup_max_depth =
 inline constexpr knob cpu_weight = cgroup_setting("cpu.weight", value_kind::weight);
 inline constexpr knob cpu_max = cgroup_setting("cpu.max", value_kind::cpu_max);
 // "" restores "inherit the parent's CPUs" (nodes, for cpuset.mems).
-inline constexpr knob cpuset_cpus = cgroup_setting("cpuset.cpus", value_kind::cpu_list);
-inline constexpr knob cpuset_mems = cgroup_setting("cpuset.mems", value_kind::cpu_list);
+constexpr knob cpuset_setting(std::string_view name, std::string_view inherit_from) {
+  knob k = cgroup_setting(name, value_kind::cpu_list);
+  k.inherit_from = inherit_from;
+  return k;
+}
+inline constexpr knob cpuset_cpus = cpuset_setting("cpuset.cpus", "cpuset.cpus.effective");
+inline constexpr knob cpuset_mems = cpuset_setting("cpuset.mems", "cpuset.mems.effective");
 inline constexpr knob vm_swappiness =
     system_setting("vm.swappiness", value_kind::range, "/proc/sys/vm/swappiness", 0, 200);
 inline constexpr knob vm_watermark_scale_factor = system_setting(

@@ -1,10 +1,12 @@
 #include "actors/effector/knob_target.hpp"
 
 #include "sys/knobs.hpp"
+#include "sys/log.hpp"
 #include "sys/procfs.hpp"
 #include "sys/text.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 
 namespace ballast {
@@ -40,7 +42,19 @@ result<std::string> cgroup_target::read(std::string_view knob) {
 status cgroup_target::write(std::string_view knob, std::string_view value) {
   if (knob == knobs::kill_member.name)
     return kill_member(value);
-  return dir_.write(knob, value);
+  auto written = dir_.write(knob, value);
+  auto row = knobs::find(knob);
+  if (written || !value.empty() || written.err().code != ENOSPC || !row ||
+      row->inherit_from.empty())
+    return written;
+  auto parents = dir_.read_parent(row->inherit_from);
+  if (!parents)
+    return written;
+  auto now = std::string(sys::text::trim(*parents));
+  log::warn("knobs", knob, " in ", label(), ": the kernel will not empty it while the cgroup has ",
+            "tasks; written as the parent's ", now, " instead of \"\" (it will not follow the ",
+            "parent's changes)");
+  return dir_.write(knob, now);
 }
 
 status cgroup_target::kill_member(std::string_view value) {

@@ -149,6 +149,15 @@ TEST_F(CgroupFixture, EachWriteReplacesTheWholeValue) {
   EXPECT_EQ(tree_.read(control("/", knobs::cgroup_max_depth.name)), "5");
 }
 
+TEST_F(CgroupFixture, AnEmptyValueIsWrittenAsANewline) {
+  tree_.make_cgroup("/a");
+  tree_.write(control("/a", knobs::cpuset_cpus.name), "0\n");
+  cgroup_dir dir = open_cgroup("/a");
+  ASSERT_TRUE(dir.write(knobs::cpuset_cpus.name, ""));
+  EXPECT_EQ(tree_.read(control("/a", knobs::cpuset_cpus.name)), "\n")
+      << "a write of no bytes would not reach the kernel";
+}
+
 TEST_F(CgroupFixture, WriteToAMissingFileNamesTheFileAndCgroup) {
   tree_.make_cgroup("/a/b");
   cgroup_dir dir = open_cgroup("/a/b");
