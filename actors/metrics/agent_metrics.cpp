@@ -192,8 +192,9 @@ agent_metrics::agent_metrics()
           BuildGauge()
               .Name("ballast_policy_setpoint")
               .Help("What a policy steers toward, in the unit of ballast_policy_measured: "
-                    "senpai and wss_probe stall seconds per interval, pi_pressure the stalled "
-                    "share of time (0..1), budget and memory_floor bytes")
+                    "senpai and wss_probe stall seconds per interval, pi_pressure and "
+                    "cpu_backoff the stalled share of time (0..1), budget and memory_floor "
+                    "bytes, cpu_weight and cpuset_spread a run-queue p99 in seconds")
               .Register(*registry_)),
       policy_measured_(
           BuildGauge()
@@ -204,6 +205,13 @@ agent_metrics::agent_metrics()
           BuildGauge()
               .Name("ballast_policy_output_bytes")
               .Help("The limit or protection a policy holds (memory.high, memory.min), bytes")
+              .Register(*registry_)),
+      policy_cpu_setting_(
+          BuildGauge()
+              .Name("ballast_policy_cpu_setting")
+              .Help("The CPU setting a policy holds: cpu_backoff the cpu.max quota in cores, "
+                    "cpu_weight the cpu.weight, cpuset_spread the CPUs in cpuset.cpus (the "
+                    "pool's when not spread)")
               .Register(*registry_)),
       policy_level_(BuildGauge()
                         .Name("ballast_policy_level")

@@ -119,6 +119,7 @@ public:
   prometheus::Family<prometheus::Gauge> &policy_setpoint() { return policy_setpoint_; }
   prometheus::Family<prometheus::Gauge> &policy_measured() { return policy_measured_; }
   prometheus::Family<prometheus::Gauge> &policy_output() { return policy_output_; }
+  prometheus::Family<prometheus::Gauge> &policy_cpu_setting() { return policy_cpu_setting_; }
   prometheus::Family<prometheus::Gauge> &policy_level() { return policy_level_; }
   prometheus::Family<prometheus::Gauge> &wss_estimate() { return wss_estimate_; }
   prometheus::Family<prometheus::Counter> &system_pressure() { return system_pressure_; }
@@ -165,6 +166,7 @@ private:
   prometheus::Family<prometheus::Gauge> &policy_setpoint_;
   prometheus::Family<prometheus::Gauge> &policy_measured_;
   prometheus::Family<prometheus::Gauge> &policy_output_;
+  prometheus::Family<prometheus::Gauge> &policy_cpu_setting_;
   prometheus::Family<prometheus::Gauge> &policy_level_;
   prometheus::Family<prometheus::Counter> &policy_decisions_;
   prometheus::Family<prometheus::Counter> &policy_refusals_;

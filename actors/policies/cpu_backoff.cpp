@@ -199,7 +199,7 @@ void step(backoff_actor self) {
   double pct = pressure_pct(*totals, *before, elapsed);
   auto quota = st.law->step(pct);
   st.series->measured(pct / 100);
-  st.series->output(quota.value_or(st.law->ceiling()));
+  st.series->cpu_setting(quota.value_or(st.law->ceiling()));
   char why[96];
   std::snprintf(why, sizeof why, "%s: %.1f%% stalled in %.0f ms", st.cfg.name.c_str(), pct,
                 elapsed / 1000);

@@ -90,7 +90,7 @@ void hold_weight(weight_actor self, member &m, std::optional<uint32_t> weight,
   auto &st = self->state;
   if (weight == m.held)
     return;
-  m.series->output(double(weight.value_or(st.params.law.max)));
+  m.series->cpu_setting(double(weight.value_or(st.params.law.max)));
   if (!weight)
     log::info(st.cfg.name, m.who.path, ": cpu.weight back to its own (", why, ")");
   else
@@ -133,7 +133,7 @@ group_policy_actor::behavior_type cpu_weight(weight_actor self, config::policy c
     auto &st = self->state;
     auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
     series->setpoint(st.params.law.target_s);
-    series->output(double(st.params.law.max));
+    series->cpu_setting(double(st.params.law.max));
     auto &globs = st.params.protect;
     bool protect = std::any_of(globs.begin(), globs.end(),
                                [&](auto &g) { return config::glob_match(g, m.path); });

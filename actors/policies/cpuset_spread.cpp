@@ -117,12 +117,13 @@ void hold_cpuset(spread_actor self, member &m, const std::optional<cpuset_assign
   if (!a) {
     log::info(st.cfg.name, m.who.path, ": cpuset back to its own (", why, ")");
     m.series->decision("merge");
-    m.series->output(double(st.pool_size));
+    m.series->cpu_setting(double(st.pool_size));
   } else {
     log::info(st.cfg.name, m.who.path, ": cpuset.cpus ", a->cpus,
               a->mems.empty() ? "" : ", cpuset.mems " + a->mems, " (", why, ")");
     m.series->decision("spread");
-    m.series->output(double(sys::parse_cpu_list(a->cpus).value_or(std::vector<unsigned>{}).size()));
+    m.series->cpu_setting(
+        double(sys::parse_cpu_list(a->cpus).value_or(std::vector<unsigned>{}).size()));
   }
   claim_member_knob(self, m.who, cpus, a ? std::optional(a->cpus) : std::nullopt, why);
   bool mems_held = m.held && !m.held->mems.empty();
@@ -173,7 +174,7 @@ group_policy_actor::behavior_type cpuset_spread(spread_actor self, config::polic
     auto &st = self->state;
     auto series = std::make_unique<policy_series>(st.metrics, st.cfg.name, m.path);
     series->setpoint(st.params.law.target_s);
-    series->output(double(st.pool_size));
+    series->cpu_setting(double(st.pool_size));
     st.members[m.id] = {std::move(m), std::move(series), std::nullopt};
   });
 }

@@ -10,6 +10,7 @@ policy_series::~policy_series() {
   metrics_->remove_series(metrics_->policy_setpoint(), setpoint_);
   metrics_->remove_series(metrics_->policy_measured(), measured_);
   metrics_->remove_series(metrics_->policy_output(), output_);
+  metrics_->remove_series(metrics_->policy_cpu_setting(), cpu_setting_);
   metrics_->remove_series(metrics_->policy_level(), level_);
 }
 

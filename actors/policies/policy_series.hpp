@@ -41,7 +41,8 @@ public:
 
   void setpoint(double v) { set(metrics_->policy_setpoint(), setpoint_, v); }
   void measured(double v) { set(metrics_->policy_measured(), measured_, v); }
-  void output(double v) { set(metrics_->policy_output(), output_, v); }
+  void output(double v) { set(metrics_->policy_output(), output_, v); } // bytes
+  void cpu_setting(double v) { set(metrics_->policy_cpu_setting(), cpu_setting_, v); }
   void level(double v) { set(metrics_->policy_level(), level_, v); }
 
   // ballast_policy_decisions_total{policy, action}.
@@ -61,6 +62,7 @@ private:
   prometheus::Gauge *setpoint_ = nullptr;
   prometheus::Gauge *measured_ = nullptr;
   prometheus::Gauge *output_ = nullptr;
+  prometheus::Gauge *cpu_setting_ = nullptr;
   prometheus::Gauge *level_ = nullptr;
 };
 

@@ -62,8 +62,7 @@ TEST_F(CpusetSpreadTest, GivesContendersDisjointCpusAndMergesThemBackOnceCalmAnd
   EXPECT_TRUE(eventually([&] { return cpus("/g/hog1") == "0"; })) << cpus("/g/hog1");
   EXPECT_EQ(cpus("/g/hog2"), "1");
   EXPECT_EQ(cpus("/g/hog3"), "") << "it did not contend";
-  EXPECT_EQ(metric("ballast_policy_output_bytes", {{"policy", "spread"}, {"cgroup", "/g/hog1"}}),
-            1);
+  EXPECT_EQ(metric("ballast_policy_cpu_setting", {{"policy", "spread"}, {"cgroup", "/g/hog1"}}), 1);
   // Spread, they still take a CPU each: not calm enough to merge.
   for (int i = 0; i < 8; ++i)
     second(two, false);

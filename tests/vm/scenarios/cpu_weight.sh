@@ -37,6 +37,8 @@ t0=$(now)
 eventually 90 "the ping-pong's wait takes the hogs' weights to the floor" hogs_at 10
 figure floor_reached_s "$(since "$t0")"
 weight_is pp 100 || fail "the protected ping-pong's cpu.weight is $(cat "$J/pp/cpu.weight")"
+agent_scrape && metric_is ballast_policy_cpu_setting 'cgroup="/jobs/hog1"' '==' 10 ||
+  fail "ballast_policy_cpu_setting of /jobs/hog1 is '$(metric ballast_policy_cpu_setting 'cgroup="/jobs/hog1"')'"
 kill $pp
 with=$(pingpong "$J/pp" 8) # the calm count (3 s) outlasts the moment between the two
 figure pingpong_p99_us_with_policy "$(field p99_us "$with")"

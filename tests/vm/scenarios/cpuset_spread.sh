@@ -43,6 +43,8 @@ t0=$(now)
 eventually 90 "the contending hogs get disjoint CPUs" spread
 figure spread_s "$(since "$t0")"
 echo "scenario: hog1 on $(cpus_of hog1), hog2 on $(cpus_of hog2)"
+agent_scrape && metric_is ballast_policy_cpu_setting 'cgroup="/jobs/hog1"' '==' 1 ||
+  fail "ballast_policy_cpu_setting of /jobs/hog1 is '$(metric ballast_policy_cpu_setting 'cgroup="/jobs/hog1"')'"
 [ "$(effective hog1)" = "$(cpus_of hog1)" ] || fail "hog1's effective CPUs are $(effective hog1)"
 for pid in $hogs; do
   [ "$(allowed "$pid")" = "$(cpus_of hog1)" ] || [ "$(allowed "$pid")" = "$(cpus_of hog2)" ] ||
