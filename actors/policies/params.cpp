@@ -149,6 +149,11 @@ void params_reader::texts(const char *key, std::vector<std::string> &out) {
   out = v->get<std::vector<std::string>>();
 }
 
+void params_reader::raw(const char *key, std::optional<std::string> &out) {
+  if (const json *v = impl_->find(key))
+    out = v->dump();
+}
+
 std::vector<config::config_error> params_reader::finish() {
   if (impl_->doc.is_object())
     for (auto &item : impl_->doc.items())

@@ -33,6 +33,8 @@ public:
   void choice(const char *key, std::string &out, const std::vector<std::string> &allowed);
   void text(const char *key, std::string &out);
   void texts(const char *key, std::vector<std::string> &out); // an array of strings
+  // The field as JSON text, for a type that reads a nested structure itself.
+  void raw(const char *key, std::optional<std::string> &out);
 
   // An error about the params as a whole or a field of them.
   void fail(const std::string &key, const std::string &rule);

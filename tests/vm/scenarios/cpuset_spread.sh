@@ -31,7 +31,7 @@ hogs_start() {
 }
 hogs_stop() {
   kill $hogs
-  wait $hogs 2>/dev/null
+  wait $hogs 2>/dev/null || true # their status is SIGTERM's
 }
 # allowed PID: the CPUs the kernel lets PID run on.
 allowed() { awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$1/status"; }
