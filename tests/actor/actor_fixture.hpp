@@ -100,6 +100,13 @@ protected:
                     priority);
   }
 
+  // Stops a cgroup actor that may have stopped already: one with policies
+  // would otherwise outlive the test (it and its policies hold each other).
+  void stop_if_running(const cgroup_actor &cg) {
+    if (cg)
+      request(cg, atom::stop_v).receive([](atom::done) {}, [](caf::error &) {});
+  }
+
   // Claims in the journal that no release closed.
   size_t open_journal_claims();
 

@@ -66,6 +66,8 @@ protected:
     return v;
   }
 
+  ~CpuBackoffTest() override { stop_if_running(cg); }
+
   temp_tree proc;
   cgroup_actor cg;
   uint64_t other_us = 0, memory_us = 0, root_us = 0;

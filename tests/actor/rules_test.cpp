@@ -47,6 +47,8 @@ protected:
     return v.substr(0, v.find('\n'));
   }
 
+  ~RulesTest() override { stop_if_running(cg); }
+
   temp_tree proc;
   cgroup_actor cg;
 };
