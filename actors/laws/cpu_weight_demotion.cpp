@@ -37,19 +37,23 @@ cpu_weight_demotion::step(const std::vector<weight_reading> &members, clock::tim
     total += demoted(m.id) ? std::max(m.cores, held_.at(m.id).demand) : m.cores;
   double share = members.empty() ? 0 : total / double(members.size());
   worst_ = 0;
+  bool waiting = false, demoted_busy = false;
   std::vector<const weight_reading *> candidates;
   for (auto &m : members) {
     bool candidate = named ? !m.protect : demoted(m.id) || m.cores > share;
-    if (candidate && (demoted(m.id) || m.cores >= s_.min_cores))
+    if (candidate && (demoted(m.id) || m.cores >= s_.min_cores)) {
       candidates.push_back(&m);
-    else if (!candidate && m.waits >= s_.min_waits)
+      demoted_busy = demoted_busy || (demoted(m.id) && m.cores >= s_.min_cores);
+    } else if (!candidate && m.waits >= s_.min_waits) {
       worst_ = std::max(worst_, m.runq_p99_s);
+      waiting = true;
+    }
   }
   if (worst_ > s_.target_s) {
     calm_ = 0;
     for (auto *m : candidates)
       demote(*m, now);
-  } else if (worst_ < s_.release_s) {
+  } else if (worst_ < s_.release_s && !(waiting && demoted_busy)) {
     if (++calm_ >= s_.calm)
       give_back(now);
   } else {

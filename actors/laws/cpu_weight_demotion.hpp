@@ -9,8 +9,14 @@
 // heavy. While a protected member waits in the run queue longer than
 // `target` at p99, every candidate taking at least `min_cores` has its
 // cpu.weight halved, an interval at a time, down to `min`. While the worst
-// such wait is between `release` and `target`, weights hold. Once it has
-// stayed under `release` for `calm` intervals in a row, a demoted member
+// such wait is between `release` and `target`, weights hold. They hold too
+// while the contention lasts — a protected member still runs (its waits are
+// counted) and a demoted one still takes `min_cores` — however low the wait:
+// the wait is low because of the demotion, and giving the weight back to
+// find out would hurt the protected member once per hold (cpu.weight is
+// work-conserving: a demoted member still gets every idle cycle). Once the
+// contention is gone and the wait has stayed under `release` for `calm`
+// intervals in a row, a demoted member
 // whose last step down is at least its hold old gets its weight doubled per
 // interval and, at `max`, is let go (its own weight back). A wait that comes
 // back over the target within one hold of a member's step up doubles that

@@ -1,8 +1,8 @@
 // cpu_weight policy (group): among the cgroups it selects, halves the
 // cpu.weight of the ones taking CPU while another — one it protects, or
 // without `protect` one within its share of the group's CPU — waits in the
-// run queue longer than a target at p99, and gives the weight back as the
-// wait recedes (see cpu_weight_demotion.hpp for the law). Each interval it
+// run queue longer than a target at p99, and gives the weight back once the
+// contention is gone (see cpu_weight_demotion.hpp for the law). Each interval it
 // asks every member's cgroup actor for the sched source's view of it; a
 // member the source has not seen run lately is left out of the interval.
 //   params: protect (globs of cgroup paths), target_ms, release_ms

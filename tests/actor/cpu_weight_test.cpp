@@ -34,15 +34,18 @@ protected:
   }
 
   // One second of the group: each hog ran 0.95 s, the ping-pong 0.15 s with
-  // 4,000 waits of 20 µs, `slow` of them of 8 ms.
+  // 4,000 waits of 20 µs, `slow` of them of 8 ms (once stopped, nothing).
   void second(uint64_t slow) {
     ++seconds;
     sched_batch b{1, 1'000'000'000, {}};
     for (auto &h : hogs)
       b.samples.push_back(
           sched_second(tree.inode(h), seconds * 950'000'000, runq_waits(500, 8'000'000)));
-    b.samples.push_back(sched_second(tree.inode("/g/pp"), seconds * 150'000'000,
-                                     runq_waits(slow, 8'000'000, runq_waits(4000 - slow, 20'000))));
+    if (!pingpong_stopped)
+      pingpong_ns += 150'000'000;
+    auto waits = pingpong_stopped ? runq_waits(0, 0)
+                                  : runq_waits(slow, 8'000'000, runq_waits(4000 - slow, 20'000));
+    b.samples.push_back(sched_second(tree.inode("/g/pp"), pingpong_ns, waits));
     caf::anon_send(reg, std::move(b));
     pass(1s);
   }
@@ -55,9 +58,11 @@ protected:
 
   registry_actor reg;
   uint64_t seconds = 0;
+  uint64_t pingpong_ns = 0;
+  bool pingpong_stopped = false;
 };
 
-TEST_F(CpuWeightTest, HalvesTheHogsWhileThePingPongWaitsAndGivesItBackWhenItDoesNot) {
+TEST_F(CpuWeightTest, HalvesTheHogsWhileThePingPongWaitsAndGivesItBackWhenItStops) {
   second(0); // the source's first read: the baseline of on-CPU time
   second(0);
   EXPECT_TRUE(hogs_at("100"));
@@ -71,8 +76,14 @@ TEST_F(CpuWeightTest, HalvesTheHogsWhileThePingPongWaitsAndGivesItBackWhenItDoes
   EXPECT_EQ(
       metric("ballast_policy_measured", {{"policy", "weights"}, {"cgroup", "/g/pp"}}),
       metric("ballast_cgroup_runq_delay_seconds", {{"cgroup", "/g/pp"}, {"quantile", "0.99"}}));
-  // Calm: two intervals to count, the hold (3 s since the last step down)
-  // past, then doubled per interval and let go at 100: the kernel's own.
+  // Calm but both still run: the wait is low because of the demotion.
+  for (int i = 0; i < 6; ++i)
+    second(0);
+  EXPECT_TRUE(hogs_at("20")) << "held while the contention lasts: " << weight(hogs[0]);
+  // The ping-pong stops: two intervals to count, the hold (3 s since the
+  // last step down) past, then doubled per interval and let go at 100: the
+  // kernel's own.
+  pingpong_stopped = true;
   for (int i = 0; i < 6 && !hogs_at("40"); ++i)
     second(0);
   EXPECT_TRUE(hogs_at("40")) << weight(hogs[0]);

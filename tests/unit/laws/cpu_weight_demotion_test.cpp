@@ -1,8 +1,8 @@
 // cpu_weight's law on recorded series of 1 s intervals of a group: two CPU
 // hogs (ids 1, 2) and a ping-pong (id 3) whose run-queue p99 the hogs
 // raise. Heavy and light members, halving down to the floor, the band,
-// the calm count, the hold, the give-back to the ceiling and the doubled
-// hold after a relapse.
+// holding while the contention lasts, the calm count, the hold, the
+// give-back to the ceiling and the doubled hold after a relapse.
 #include "actors/laws/cpu_weight_demotion.hpp"
 
 #include <gtest/gtest.h>
@@ -27,9 +27,11 @@ cpu_weight_settings settings() {
   return s;
 }
 
-// The group in one interval where the ping-pong waits `p99_ms`.
+// The group in one interval where the ping-pong waits `p99_ms`; at 0 it
+// has stopped (no waits).
 std::vector<weight_reading> group(double p99_ms) {
-  return {{1, 0.95, 0.008, 500}, {2, 0.9, 0.008, 500}, {3, 0.15, p99_ms / 1e3, 4000}};
+  uint64_t waits = p99_ms > 0 ? 4000 : 0;
+  return {{1, 0.95, 0.008, 500}, {2, 0.9, 0.008, 500}, {3, 0.15, p99_ms / 1e3, waits}};
 }
 
 struct series {
@@ -61,9 +63,10 @@ TEST(CpuWeightDemotion, HalvesTheHeavyMembersWhileALightOneWaitsAndStopsAtTheFlo
 TEST(CpuWeightDemotion, HoldsInTheBandAndGivesBackAfterTheCalmCountAndTheHold) {
   series s;
   // Down twice at t=1,2 s; 3 ms is in the band (held, and it breaks the
-  // calm run); two calm intervals (t=4,5), the hold (3 s since t=2) is
-  // past: doubled each calm interval after, and let go at the ceiling.
-  EXPECT_EQ(s.run({8, 8, 3, 1, 1, 1, 1}),
+  // calm run); the ping-pong stops: two calm intervals (t=4,5), the hold
+  // (3 s since t=2) is past: doubled each calm interval after, and let go
+  // at the ceiling.
+  EXPECT_EQ(s.run({8, 8, 3, 0, 0, 0, 0}),
             (std::vector<weights>{both(50), both(25), both(25), both(25), both(50), weights{},
                                   weights{}}));
 }
@@ -71,7 +74,7 @@ TEST(CpuWeightDemotion, HoldsInTheBandAndGivesBackAfterTheCalmCountAndTheHold) {
 TEST(CpuWeightDemotion, NoStepUpBeforeTheHoldHasPassedSinceTheLastStepDown) {
   series s;
   // Calm from t=2 but demoted at t=1 with a 3 s hold... and again at t=6.
-  auto w = s.run({8, 1, 1, 1, 1, 8, 1, 1, 1, 1});
+  auto w = s.run({8, 0, 0, 0, 0, 8, 0, 0, 0, 0});
   EXPECT_EQ(w[2], both(50)) << "calm count reached, hold not yet";
   EXPECT_EQ(w[3], weights{}) << "t=4: 3 s after the step down, let go at the ceiling";
   EXPECT_EQ(w[5], both(50));
@@ -88,13 +91,29 @@ TEST(CpuWeightDemotion, ARelapseSoonAfterAStepUpDoublesTheHoldUpToEightTimes) {
     return law.step(group(p99_ms), t + std::chrono::seconds(s));
   };
   EXPECT_EQ(at(0, 8), both(50));
-  EXPECT_EQ(at(2, 1), weights{}) << "hold 2 s: given back";
+  EXPECT_EQ(at(2, 0), weights{}) << "hold 2 s: given back";
   EXPECT_EQ(at(3, 8), both(50)) << "the wait came back 1 s after: hold now 4 s";
-  EXPECT_EQ(at(6, 1), both(50));
-  EXPECT_EQ(at(7, 1), weights{});
+  EXPECT_EQ(at(6, 0), both(50));
+  EXPECT_EQ(at(7, 0), weights{});
   EXPECT_EQ(at(8, 8), both(50)) << "hold now 8 s";
-  EXPECT_EQ(at(15, 1), both(50));
-  EXPECT_EQ(at(16, 1), weights{});
+  EXPECT_EQ(at(15, 0), both(50));
+  EXPECT_EQ(at(16, 0), weights{});
+}
+
+TEST(CpuWeightDemotion, HoldsWhileBothSidesStillRunHoweverLowTheWait) {
+  series s;
+  // The demotion works: the ping-pong's wait falls to 1 ms while the hogs
+  // still spin. Nothing is given back until one side stops: here the hogs.
+  auto w = s.run({8, 1, 1, 1, 1, 1, 1, 1, 1});
+  EXPECT_EQ(w.back(), both(50)) << "8 s calm, hold 3 s: the contention still lasts";
+  std::vector<weight_reading> quiet = {{1, 0.02, 0, 0}, {2, 0.02, 0, 0}, {3, 0.6, 0.001, 4000}};
+  std::vector<weights> after;
+  for (int i = 0; i < 3; ++i) {
+    s.t += 1s;
+    after.push_back(s.law.step(quiet, s.t));
+  }
+  EXPECT_EQ(after, (std::vector<weights>{both(50), weights{}, weights{}}))
+      << "the hogs stopped: given back after the calm count";
 }
 
 TEST(CpuWeightDemotion, ADemotedMemberStaysHeavyAndItsOwnWaitAndAFewWaitsDoNotCount) {
