@@ -3,6 +3,7 @@
 #include "sys/cpu_topology.hpp"
 #include "sys/text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <vector>
@@ -25,6 +26,8 @@ constexpr std::array rows = {memory_high,
                              cpu_max,
                              cpuset_cpus,
                              cpuset_mems,
+                             io_max,
+                             io_weight,
                              vm_swappiness,
                              vm_watermark_scale_factor,
                              cpufreq_min,
@@ -52,7 +55,33 @@ bool is_cpu_max(std::string_view v) {
   return words.size() == 1 || in_range(words[1], 1000, 1000000);
 }
 
-// "" or comma-separated CPUs and ascending ranges: "0-3,5".
+// "rbps=N wbps=N riops=N wiops=N" as io.max takes it: each at most once.
+bool is_io_max(std::string_view v) {
+  std::vector<std::string_view> words;
+  sys::text::split_words(v, words);
+  std::vector<std::string_view> seen;
+  for (auto w : words) {
+    auto eq = w.find('=');
+    auto key = w.substr(0, eq);
+    bool known = key == "rbps" || key == "wbps" || key == "riops" || key == "wiops";
+    if (eq == std::string_view::npos || !known ||
+        std::find(seen.begin(), seen.end(), key) != seen.end())
+      return false;
+    auto n = w.substr(eq + 1);
+    if (n != "max" && !in_range(n, 1, INT64_MAX))
+      return false;
+    seen.push_back(key);
+  }
+  return !words.empty();
+}
+
+// A block device "MAJ:MIN".
+bool is_device(std::string_view key) {
+  auto colon = key.find(':');
+  return colon != std::string_view::npos && is_count(key.substr(0, colon)) &&
+         is_count(key.substr(colon + 1));
+}
+
 std::string expected(const knob &k) {
   switch (k.value) {
   case value_kind::bytes_or_max:
@@ -75,6 +104,10 @@ std::string expected(const knob &k) {
     return "a frequency in kHz";
   case value_kind::pid:
     return "a process id";
+  case value_kind::io_max:
+    return "\"rbps=N wbps=N riops=N wiops=N\" (any of them, N a count or max)";
+  case value_kind::io_weight:
+    return "a weight 1..10000 or \"default\"";
   }
   return "?";
 }
@@ -100,6 +133,10 @@ bool accepts(const knob &k, std::string_view v) {
     return in_range(v, 1, INT64_MAX);
   case value_kind::pid:
     return in_range(v, 1, INT32_MAX);
+  case value_kind::io_max:
+    return is_io_max(v);
+  case value_kind::io_weight:
+    return v == "default" || in_range(v, 1, 10000);
   }
   return false;
 }
@@ -125,15 +162,25 @@ status check_value(const knob &k, std::string_view value) {
 }
 
 result<instance> find_instance(std::string_view name) {
-  auto colon = name.rfind(':');
-  instance in{find(name.substr(0, colon)), std::nullopt};
+  auto colon = name.find(':'); // a device key has one of its own
+  instance in{find(name.substr(0, colon)), std::nullopt, ""};
+  if (!in.row)
+    return error{EINVAL, "not a knob ballast writes: " + std::string(name)};
+  auto suffix = colon == std::string_view::npos ? "" : name.substr(colon + 1);
+  if (in.row->per_device) {
+    bool named_default = suffix == "default" && in.row->value == value_kind::io_weight;
+    if (!is_device(suffix) && !named_default)
+      return error{EINVAL, std::string(in.row->name) + " is claimed per block device, as \"" +
+                               std::string(in.row->name) + ":MAJ:MIN\": not '" +
+                               std::string(name) + "'"};
+    in.key = suffix;
+    return in;
+  }
   if (colon != std::string_view::npos) {
-    in.n = parse_number<unsigned>(name.substr(colon + 1));
+    in.n = parse_number<unsigned>(suffix);
     if (!in.n)
       return error{EINVAL, "bad knob number in '" + std::string(name) + "'"};
   }
-  if (!in.row)
-    return error{EINVAL, "not a knob ballast writes: " + std::string(name)};
   if (in.row->scope == scope::system) {
     if (auto p = system_path(*in.row, in.n); !p)
       return p.err();
@@ -171,6 +218,17 @@ result<std::string> system_path(std::string_view name) {
   if (!in)
     return in.err();
   return system_path(*in->row, in->n);
+}
+
+std::string device_value(const knob &k, std::string_view file, std::string_view key) {
+  while (!file.empty()) {
+    auto end = file.find('\n');
+    auto line = file.substr(0, end);
+    file = end == std::string_view::npos ? "" : file.substr(end + 1);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
+      return std::string(sys::text::trim(line.substr(key.size() + 1)));
+  }
+  return std::string(k.unset);
 }
 
 bool write_may_block(std::string_view name) {

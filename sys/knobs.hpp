@@ -3,8 +3,9 @@
 // one system-wide procfs/sysfs path, with "{}" for a CPU or cpufreq policy
 // number), what a value must look like, whether a write may block in the
 // kernel, and what putting it back means. A claim or an action naming a file
-// not in this table is refused, as is a value its row does not accept. One
-// row is no file: "kill", SIGKILL to one member process of a cgroup, so that
+// not in this table is refused, as is a value its row does not accept. A
+// per-device file (io.max, io.weight) holds a line per block device and is
+// claimed a device at a time: "io.max:8:0". One row is no file: "kill", SIGKILL to one member process of a cgroup, so that
 // it goes the way of every other action (checked, logged, dry-run).
 #pragma once
 
@@ -39,6 +40,8 @@ enum class value_kind {
   range,        // an integer within [min, max] (sysctls)
   khz,          // a frequency in kHz (the hardware's own limits are checked by the owner)
   pid,          // a process id (> 0)
+  io_max,       // "rbps=N wbps=N riops=N wiops=N", any of them, N a count or "max"
+  io_weight,    // 1..10000, or "default" (a device's line: the cgroup's default weight)
 };
 
 struct knob {
@@ -53,6 +56,11 @@ struct knob {
   // the cpuset of a cgroup with tasks (ENOSPC, 6.1), so the parent's file
   // of this name (what "" would give it) is written instead.
   std::string_view inherit_from = "";
+  // A file of "KEY VALUE" lines, KEY a block device "MAJ:MIN" (or
+  // "default" for io.weight), claimed per key; a key without a line reads
+  // as `unset`, which written back removes the line.
+  bool per_device = false;
+  std::string_view unset = "";
 };
 
 constexpr knob cgroup_setting(std::string_view name, value_kind v, bool may_block = false) {
@@ -89,6 +97,15 @@ constexpr knob cpuset_setting(std::string_view name, std::string_view inherit_fr
 }
 inline constexpr knob cpuset_cpus = cpuset_setting("cpuset.cpus", "cpuset.cpus.effective");
 inline constexpr knob cpuset_mems = cpuset_setting("cpuset.mems", "cpuset.mems.effective");
+constexpr knob device_setting(std::string_view name, value_kind v, std::string_view unset) {
+  knob k = cgroup_setting(name, v);
+  k.per_device = true;
+  k.unset = unset;
+  return k;
+}
+inline constexpr knob io_max =
+    device_setting("io.max", value_kind::io_max, "rbps=max wbps=max riops=max wiops=max");
+inline constexpr knob io_weight = device_setting("io.weight", value_kind::io_weight, "default");
 inline constexpr knob vm_swappiness =
     system_setting("vm.swappiness", value_kind::range, "/proc/sys/vm/swappiness", 0, 200);
 inline constexpr knob vm_watermark_scale_factor = system_setting(
@@ -110,11 +127,13 @@ const knob *find(std::string_view name);
 // what it takes ("cpu.weight: '0' is not a weight 1..10000").
 status check_value(const knob &k, std::string_view value);
 
-// One knob as claimed: a row, and for a system path with "{}" the number in
-// it. Spelled "vm.swappiness" or, with a number, "cpufreq.scaling_max_freq:0".
+// One knob as claimed: a row, for a system path with "{}" the number in it,
+// for a per-device file the key. Spelled "vm.swappiness", with a number
+// "cpufreq.scaling_max_freq:0", with a key "io.max:8:0".
 struct instance {
   const knob *row = nullptr;
   std::optional<unsigned> n;
+  std::string key;
 };
 
 // The instance a name spells; an error names what is wrong with it.
@@ -132,6 +151,11 @@ result<std::string> system_path(const knob &k, std::optional<unsigned> n = std::
 
 // The file of a system knob instance ("cpufreq.scaling_max_freq:0").
 result<std::string> system_path(std::string_view name);
+
+// A per-device file's value for key: the rest of its line, or the row's
+// `unset` where there is none ("8:0 rbps=1048576 wbps=max riops=max
+// wiops=max" gives "rbps=1048576 wbps=max riops=max wiops=max").
+std::string device_value(const knob &k, std::string_view file, std::string_view key);
 
 // Whether a write of this file may block in the kernel (unknown: no).
 bool write_may_block(std::string_view name);

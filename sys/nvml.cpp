@@ -123,10 +123,12 @@ result<nvml> nvml::open(const std::string &library) {
 result<std::vector<nvml_process>> nvml::processes(size_t device) const {
   auto handle = handles_.at(device);
   std::vector<nvml_process> out;
-  for (auto [name, call] : {std::pair{"nvmlDeviceGetComputeRunningProcesses", api_->compute},
-                            std::pair{"nvmlDeviceGetGraphicsRunningProcesses", api_->graphics}}) {
-    auto infos = api_->list<process_info>(
-        name, [&](process_info *items, unsigned *count) { return call(handle, count, items); });
+  for (auto list : {std::pair{"nvmlDeviceGetComputeRunningProcesses", api_->compute},
+                    std::pair{"nvmlDeviceGetGraphicsRunningProcesses", api_->graphics}}) {
+    auto call = list.second; // clang 14 cannot capture a structured binding
+    auto infos = api_->list<process_info>(list.first, [&](process_info *items, unsigned *count) {
+      return call(handle, count, items);
+    });
     if (!infos)
       return infos.err();
     for (auto &info : *infos) {

@@ -33,15 +33,21 @@ cgroup_target::cgroup_target(sys::cgroup_dir dir)
     : knob_target(dir.id(), dir.path(), dir.path()), dir_(std::move(dir)) {}
 
 result<std::string> cgroup_target::read(std::string_view knob) {
-  auto text = dir_.read(knob);
+  auto device = knobs::find_instance(knob);
+  bool per_device = device && device->row->per_device;
+  auto text = dir_.read(per_device ? device->row->name : knob);
   if (!text)
     return text.err();
+  if (per_device)
+    return knobs::device_value(*device->row, *text, device->key);
   return without_newline(std::move(*text));
 }
 
 status cgroup_target::write(std::string_view knob, std::string_view value) {
   if (knob == knobs::kill_member.name)
     return kill_member(value);
+  if (auto device = knobs::find_instance(knob); device && device->row->per_device)
+    return dir_.write(device->row->name, device->key + " " + std::string(value));
   auto written = dir_.write(knob, value);
   auto row = knobs::find(knob);
   if (written || !value.empty() || written.err().code != ENOSPC || !row ||

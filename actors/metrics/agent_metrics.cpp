@@ -213,6 +213,11 @@ agent_metrics::agent_metrics()
                     "cpu_weight the cpu.weight, cpuset_spread the CPUs in cpuset.cpus (the "
                     "pool's when not spread)")
               .Register(*registry_)),
+      policy_io_share_(BuildGauge()
+                           .Name("ballast_policy_io_share")
+                           .Help("The share of its IO io_limit lets a cgroup have: of the rates "
+                                 "it had (io.max) or of its io.weight; 1 when not cut")
+                           .Register(*registry_)),
       policy_level_(BuildGauge()
                         .Name("ballast_policy_level")
                         .Help("Budget ladder level: 0 ok, 1 trace, 2 throttle, 3 freeze, 4 kill")

@@ -120,6 +120,7 @@ public:
   prometheus::Family<prometheus::Gauge> &policy_measured() { return policy_measured_; }
   prometheus::Family<prometheus::Gauge> &policy_output() { return policy_output_; }
   prometheus::Family<prometheus::Gauge> &policy_cpu_setting() { return policy_cpu_setting_; }
+  prometheus::Family<prometheus::Gauge> &policy_io_share() { return policy_io_share_; }
   prometheus::Family<prometheus::Gauge> &policy_level() { return policy_level_; }
   prometheus::Family<prometheus::Gauge> &wss_estimate() { return wss_estimate_; }
   prometheus::Family<prometheus::Counter> &system_pressure() { return system_pressure_; }
@@ -167,6 +168,7 @@ private:
   prometheus::Family<prometheus::Gauge> &policy_measured_;
   prometheus::Family<prometheus::Gauge> &policy_output_;
   prometheus::Family<prometheus::Gauge> &policy_cpu_setting_;
+  prometheus::Family<prometheus::Gauge> &policy_io_share_;
   prometheus::Family<prometheus::Gauge> &policy_level_;
   prometheus::Family<prometheus::Counter> &policy_decisions_;
   prometheus::Family<prometheus::Counter> &policy_refusals_;

@@ -1,7 +1,7 @@
 // cpu_backoff policy (per cgroup): the cgroup's cpu.max quota taken down a
 // step at a time while the cgroups it protects wait for CPU, or the host or
 // the cgroup is under memory pressure, and given back as the pressure recedes
-// (see cpu_quota_backoff.hpp for the law). The pressure of an interval is the
+// (see pressure_backoff.hpp for the law). The pressure of an interval is the
 // largest share of it stalled of: each protected cgroup's CPU ("some"), the
 // host's memory, the cgroup's memory.
 // The host's CPU pressure is not read: the kernel counts a throttled cgroup's
@@ -14,17 +14,17 @@
 //   params: protect (cgroup paths), threshold, release (% of an interval
 //           stalled), calm (intervals), step, min, max (cores; max 0 = the
 //           host's CPUs), period (µs of cpu.max's period).
-#include "actors/laws/cpu_quota_backoff.hpp"
+#include "actors/laws/pressure_backoff.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/policies/policy_series.hpp"
+#include "actors/policies/protected_stall.hpp"
 #include "actors/probe/cgroup_probe.hpp"
 #include "messages/protocol.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
-#include "sys/psi.hpp"
 
 #include <caf/all.hpp>
 
@@ -37,7 +37,7 @@ namespace ballast {
 namespace {
 
 struct cpu_backoff_params {
-  cpu_backoff_settings law;
+  backoff_settings law;
   double period_us = 100'000;
   std::vector<std::string> protect;
 };
@@ -50,9 +50,9 @@ params_result<cpu_backoff_params> parse(const std::string &text, const std::stri
   r.number("threshold", law.threshold_pct, 0.1, 100);
   r.number("release", law.release_pct, 0, 100);
   r.number("calm", calm, 1, 1000);
-  r.number("step", law.step_cores, 0.01, 1024);
-  r.number("min", law.min_cores, 0.01, 1024);
-  r.number("max", law.max_cores, 0, 1024);
+  r.number("step", law.step, 0.01, 1024);
+  r.number("min", law.min, 0.01, 1024);
+  r.number("max", law.max, 0, 1024);
   r.number("period", out.value.period_us, 1000, 1'000'000);
   r.texts("protect", out.value.protect);
   for (auto &path : out.value.protect)
@@ -61,9 +61,9 @@ params_result<cpu_backoff_params> parse(const std::string &text, const std::stri
   law.calm = int(calm);
   if (law.release_pct >= law.threshold_pct)
     r.fail("release", "must be below threshold");
-  if (law.max_cores > 0 && law.max_cores <= law.min_cores)
+  if (law.max > 0 && law.max <= law.min)
     r.fail("max", "must be above min");
-  if (law.min_cores * out.value.period_us < 1000)
+  if (law.min * out.value.period_us < 1000)
     r.fail("min", "min x period must be at least 1000 us (the kernel's smallest quota)");
   out.errors = r.finish();
   return out;
@@ -76,15 +76,6 @@ struct stall_totals {
   uint64_t cgroup_memory = 0;
 };
 
-result<uint64_t> some_total(const result<std::string> &text) {
-  if (!text)
-    return text.err();
-  auto psi = sys::parse_psi(*text);
-  if (!psi)
-    return psi.err();
-  return psi->some.total_us;
-}
-
 // The host's memory PSI must be there; a protected cgroup that is not (yet)
 // and the cgroup's memory.pressure count 0.
 result<stall_totals> read_totals(const policy_env &env, const std::vector<std::string> &protect) {
@@ -95,41 +86,16 @@ result<stall_totals> read_totals(const policy_env &env, const std::vector<std::s
   t.host_memory = *memory;
   if (auto m = some_total(env.probe->read(sys::files::memory_pressure)))
     t.cgroup_memory = *m;
-  for (auto &path : protect) {
-    auto file =
-        sys::join_cgroup_path(env.cgroup_root, path) + "/" + std::string(sys::files::cpu_pressure);
-    auto stall = some_total(sys::read_small_file(file));
-    t.protected_cpu.push_back(stall ? *stall : 0);
-  }
+  t.protected_cpu = some_totals(env.cgroup_root, protect, sys::files::cpu_pressure);
   return t;
-}
-
-uint64_t grown(uint64_t now, uint64_t before) {
-  return now > before ? now - before : 0;
 }
 
 // The interval's pressure, % of it stalled (see the top of the file).
 double pressure_pct(const stall_totals &now, const stall_totals &before, double elapsed_us) {
-  auto worst = std::max(grown(now.host_memory, before.host_memory),
-                        grown(now.cgroup_memory, before.cgroup_memory));
-  for (size_t i = 0; i < now.protected_cpu.size() && i < before.protected_cpu.size(); ++i)
-    worst = std::max(worst, grown(now.protected_cpu[i], before.protected_cpu[i]));
+  auto worst = std::max({grown(now.host_memory, before.host_memory),
+                         grown(now.cgroup_memory, before.cgroup_memory),
+                         worst_growth(now.protected_cpu, before.protected_cpu)});
   return 100.0 * double(worst) / std::max(elapsed_us, 1.0);
-}
-
-// The protected paths less this cgroup and its ancestors (said once).
-std::vector<std::string> others(const std::vector<std::string> &protect, const std::string &self,
-                                const std::string &policy) {
-  std::vector<std::string> out;
-  for (auto &path : protect) {
-    bool holds = path == "/" || self == path || self.rfind(path + "/", 0) == 0;
-    if (holds)
-      log::warn(policy, self, ": not protecting ", path,
-                ": it holds this cgroup, whose throttling would read as its pressure");
-    else
-      out.push_back(path);
-  }
-  return out;
 }
 
 struct backoff_state {
@@ -140,7 +106,7 @@ struct backoff_state {
   policy_env env;
   double period_us = 0;
   std::vector<std::string> protect;
-  std::unique_ptr<cpu_quota_backoff> law;
+  std::unique_ptr<pressure_backoff> law;
   std::unique_ptr<policy_series> series;
   std::unique_ptr<policy_presence> presence;
   std::optional<stall_totals> last;
@@ -214,8 +180,8 @@ policy_actor::behavior_type cpu_backoff(backoff_actor self, config::policy cfg,
   st.presence = std::make_unique<policy_presence>(env.metrics, cfg.name);
   st.series->setpoint(p.law.threshold_pct / 100);
   st.period_us = p.period_us;
-  st.protect = others(p.protect, target.cgroup_path, cfg.name);
-  st.law = std::make_unique<cpu_quota_backoff>(p.law, double(sysconf(_SC_NPROCESSORS_ONLN)));
+  st.protect = protected_others(p.protect, target.cgroup_path, cfg.name);
+  st.law = std::make_unique<pressure_backoff>(p.law, double(sysconf(_SC_NPROCESSORS_ONLN)));
   st.cfg = std::move(cfg);
   st.target = std::move(target);
   st.env = std::move(env);

@@ -11,6 +11,7 @@ policy_series::~policy_series() {
   metrics_->remove_series(metrics_->policy_measured(), measured_);
   metrics_->remove_series(metrics_->policy_output(), output_);
   metrics_->remove_series(metrics_->policy_cpu_setting(), cpu_setting_);
+  metrics_->remove_series(metrics_->policy_io_share(), io_share_);
   metrics_->remove_series(metrics_->policy_level(), level_);
 }
 

@@ -43,6 +43,7 @@ public:
   void measured(double v) { set(metrics_->policy_measured(), measured_, v); }
   void output(double v) { set(metrics_->policy_output(), output_, v); } // bytes
   void cpu_setting(double v) { set(metrics_->policy_cpu_setting(), cpu_setting_, v); }
+  void io_share(double v) { set(metrics_->policy_io_share(), io_share_, v); }
   void level(double v) { set(metrics_->policy_level(), level_, v); }
 
   // ballast_policy_decisions_total{policy, action}.
@@ -63,6 +64,7 @@ private:
   prometheus::Gauge *measured_ = nullptr;
   prometheus::Gauge *output_ = nullptr;
   prometheus::Gauge *cpu_setting_ = nullptr;
+  prometheus::Gauge *io_share_ = nullptr;
   prometheus::Gauge *level_ = nullptr;
 };
 

@@ -361,6 +361,7 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
     optional["ballast_policy_refusals_total"] = "nothing was refused"
     optional["ballast_wss_estimate_bytes"] = "no wss_probe runs in this test"
     optional["ballast_policy_cpu_setting"] = "no CPU policy runs in this test (see the vm tests)"
+    optional["ballast_policy_io_share"] = "no io_limit runs in this test (see the vm tests)"
     for m in ("ballast_cgroup_gpu_engine_seconds_total", "ballast_cgroup_gpu_memory_bytes"):
         optional[m] = "the test opens no GPU client (and this host may have no DRM device)"
     documented = documented_metrics(os.path.join(src, "README.md"))

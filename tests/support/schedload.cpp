@@ -11,9 +11,14 @@
 //   ballast-schedload fanout SECONDS    hackbench-like: 8 senders, 8
 //                                       receivers over socketpairs; prints
 //                                       messages/s
+//   ballast-schedload read SECONDS DEVICE THREADS THINK_MS
+//                                       THREADS threads reading 4 KiB with
+//                                       O_DIRECT at random offsets of the
+//                                       device's first 64 MiB, each sleeping
+//                                       THINK_MS between reads
 // The last line is "schedload: MODE ops_per_s=N" (N: round trips, lock
-// acquisitions or messages per second; the spin loop's iterations), and for
-// pingpong " p50_us=A p99_us=B".
+// acquisitions, messages or reads per second; the spin loop's iterations),
+// and for pingpong and read " p50_us=A p99_us=B" (round trips, reads).
 // Exit status 0 when the time is up, 2 on a bad command line.
 #include <algorithm>
 #include <atomic>
@@ -21,7 +26,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <mutex>
+#include <random>
 #include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -150,11 +157,50 @@ uint64_t fanout(double seconds) {
   return received;
 }
 
+// Each thread's reads, timed into `read_ns` (all threads, under a lock).
+uint64_t read_device(double seconds, const char *device, int threads, double think_ms,
+                     std::vector<uint32_t> &read_ns) {
+  std::mutex m;
+  std::vector<std::thread> readers;
+  auto t0 = clock_type::now();
+  for (int t = 0; t < threads; ++t)
+    readers.emplace_back([&, t] {
+      int fd = open(device, O_RDONLY | O_DIRECT);
+      void *buf = nullptr;
+      if (fd < 0 || posix_memalign(&buf, 4096, 4096) != 0)
+        return;
+      std::mt19937_64 rng(uint64_t(t) + 1);
+      std::vector<uint32_t> mine;
+      while (seconds_since(t0) < seconds) {
+        auto sent = clock_type::now();
+        if (pread(fd, buf, 4096, off_t(rng() % (64 * 256)) * 4096) != 4096)
+          break;
+        mine.push_back(uint32_t(std::min<int64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - sent)
+                .count(),
+            UINT32_MAX)));
+        if (think_ms > 0)
+          std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(think_ms));
+      }
+      free(buf);
+      close(fd);
+      std::lock_guard g{m};
+      read_ns.insert(read_ns.end(), mine.begin(), mine.end());
+    });
+  for (auto &r : readers)
+    r.join();
+  return read_ns.size();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s spin|pingpong|futex|fanout SECONDS\n", argv[0]);
+  bool read_mode = argc == 6 && std::string(argv[1]) == "read";
+  if (argc != 3 && !read_mode) {
+    std::fprintf(stderr,
+                 "usage: %s spin|pingpong|futex|fanout SECONDS\n"
+                 "       %s read SECONDS DEVICE THREADS THINK_MS\n",
+                 argv[0], argv[0]);
     return 2;
   }
   std::string mode = argv[1];
@@ -170,6 +216,8 @@ int main(int argc, char **argv) {
     ops = futex(seconds);
   else if (mode == "fanout")
     ops = fanout(seconds);
+  else if (read_mode)
+    ops = read_device(seconds, argv[3], std::atoi(argv[4]), std::atof(argv[5]), round_trips_ns);
   else {
     std::fprintf(stderr, "unknown mode %s\n", argv[1]);
     return 2;

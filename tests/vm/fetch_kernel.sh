@@ -2,7 +2,9 @@
 # Fetches the newest Debian linux-image-6.1.0-*-amd64 once into a cache directory
 # (apt-get download + dpkg -x), keeps its vmlinuz, config and the modules the
 # guest loads itself (modules/zsmalloc.ko, modules/zram.ko: zram swap, see
-# swap_on in guest/lib.sh), and prints the vmlinuz path. Later calls reuse the
+# swap_on in guest/lib.sh; configfs.ko, null_blk.ko: a block device with a
+# set latency and queue depth, see null_blk_on), and prints the vmlinuz path.
+# Later calls reuse the
 # cache without asking apt anything; a cache without the modules (made before
 # they were kept) is fetched again, kernel included, so all come from one .deb.
 #   fetch_kernel.sh CACHE_DIR
@@ -14,7 +16,7 @@ exec 9>"$cache/.lock"
 flock 9
 
 # Kept uncompressed whatever the .deb holds: busybox insmod may not read .ko.xz.
-modules="zsmalloc zram"
+modules="zsmalloc zram configfs null_blk"
 
 complete() {
   local m
@@ -43,7 +45,7 @@ if ! complete; then
   for m in $modules; do
     ko=$(find "$tmp/root" -path '*/lib/modules/*' \( -name "$m.ko" -o -name "$m.ko.*" \) | head -n 1)
     case $ko in
-      "") echo "fetch_kernel: $pkg has no $m.ko (built in? the guest's swap_on needs it)" >&2
+      "") echo "fetch_kernel: $pkg has no $m.ko (built in? guest/lib.sh loads it)" >&2
           exit 1 ;;
       *.ko) cp "$ko" "$tmp/modules/$m.ko" ;;
       *.ko.xz) xz -dc "$ko" >"$tmp/modules/$m.ko" ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one VM test scenario: fetches the Debian 6.1 kernel (cached), builds an
-# initramfs with the scenario, the binaries it names and the kernel's zram
-# modules (for swap_on in guest/lib.sh), boots it under qemu TCG,
+# initramfs with the scenario, the binaries it names and the kernel modules
+# guest/lib.sh loads (zram for swap_on, null_blk for null_blk_on), boots it
+# under qemu TCG,
 # kills the guest at a time limit, prints the figures and exits 0 only if the
 # guest reports "BALLAST-VM-RESULT: PASS". On failure the console output is shown.
 #   run_vm.sh CACHE_DIR WORK_DIR TIME_LIMIT_S SCENARIO.sh BINARY...

@@ -47,6 +47,10 @@ TEST(KnobTable, EachValueKindAcceptsWhatItsFileTakes) {
       {cpuset_mems, {"", "0", "0-1"}, {"1-0", "x"}},
       {vm_swappiness, {"0", "60", "200"}, {"201", "-1", "x"}},
       {cpufreq_max, {"800000"}, {"0", "fast"}},
+      {io_max,
+       {"rbps=1048576", "wbps=max riops=100", "rbps=max wbps=max riops=max wiops=max"},
+       {"", "rbps=0", "rbps=1 rbps=2", "dbps=1", "rbps", "rbps=x", "8:0 rbps=1"}},
+      {io_weight, {"1", "100", "10000", "default"}, {"0", "10001", "", "8:0 100"}},
   };
   for (auto &c : cases) {
     for (auto v : c.good)
@@ -99,6 +103,29 @@ TEST(KnobTable, AnInstanceNamesItsNumberWhereThePathHasOne) {
   EXPECT_EQ(find_instance("cpufreq.scaling_min_freq:x").err().message,
             "bad knob number in 'cpufreq.scaling_min_freq:x'");
   EXPECT_EQ(find_instance("no.such").err().message, "not a knob ballast writes: no.such");
+}
+
+TEST(KnobTable, APerDeviceFileIsClaimedByDeviceAndReadByItsLine) {
+  auto in = find_instance("io.max:253:16");
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->row->name, io_max.name);
+  EXPECT_EQ(in->key, "253:16");
+  EXPECT_EQ(find_instance("io.weight:default")->key, "default");
+  EXPECT_EQ(find_instance("io.max").err().message,
+            "io.max is claimed per block device, as \"io.max:MAJ:MIN\": not 'io.max'");
+  EXPECT_FALSE(find_instance("io.max:default").ok()) << "only io.weight has a default line";
+  EXPECT_FALSE(find_instance("io.max:8").ok());
+  EXPECT_TRUE(check_write(scope::cgroup, "io.max:8:0", effect::setting, "wbps=1048576").ok());
+  EXPECT_FALSE(check_write(scope::cgroup, "io.max:8:0", effect::setting, "wbps=0").ok());
+
+  auto file = "8:0 rbps=1048576 wbps=max riops=max wiops=max\n8:16 rbps=max wbps=2 riops=max "
+              "wiops=max\n";
+  EXPECT_EQ(device_value(io_max, file, "8:16"), "rbps=max wbps=2 riops=max wiops=max");
+  EXPECT_EQ(device_value(io_max, file, "8:1"), "rbps=max wbps=max riops=max wiops=max")
+      << "no line: what removes one";
+  EXPECT_EQ(device_value(io_weight, "default 100\n8:0 50\n", "default"), "100");
+  EXPECT_EQ(device_value(io_weight, "default 100\n8:0 50\n", "8:0"), "50");
+  EXPECT_EQ(device_value(io_weight, "default 100\n", "8:0"), "default");
 }
 
 TEST(KnobTable, SystemPathsFillTheirNumber) {

@@ -66,6 +66,29 @@ swap_on() {
   echo "swap_on: $dev of $(cat "$sys/disksize") bytes, $(cat "$sys/comp_algorithm")"
 }
 
+# null_blk_on COMPLETION_NS DEPTH: /dev/nullb0, a 1 GiB block device (no
+# data kept) whose every request completes COMPLETION_NS after it is issued
+# (a timer), DEPTH requests at a time: a disk that queues, for IO policies.
+# Its MAJ:MIN in $nullb. Once per boot.
+null_blk_on() {
+  local m
+  for m in configfs null_blk; do
+    [ -d "/sys/module/$m" ] && continue
+    [ -f "/lib/ballast-modules/$m.ko" ] ||
+      fail "null_blk_on: /lib/ballast-modules/$m.ko is not in the image (fetch_kernel.sh keeps it)"
+    if [ $m = null_blk ]; then
+      insmod "/lib/ballast-modules/$m.ko" queue_mode=2 irqmode=2 completion_nsec="$1" \
+        hw_queue_depth="$2" submit_queues=1 nr_devices=1 gb=1 bs=4096 ||
+        fail "null_blk_on: insmod null_blk.ko failed"
+    else
+      insmod "/lib/ballast-modules/$m.ko" || fail "null_blk_on: insmod $m.ko failed"
+    fi
+  done
+  nullb=$(cat /sys/block/nullb0/dev) || fail "null_blk_on: no /sys/block/nullb0"
+  [ -b /dev/nullb0 ] || mknod /dev/nullb0 b "${nullb%:*}" "${nullb#*:}" ||
+    fail "null_blk_on: no /dev/nullb0 and cannot mknod it"
+}
+
 # scrape URL: stores the metrics page in /tmp/metrics; false if it cannot be read
 # within 20 s. (busybox 1.35 wget -T crashes with a segfault; timeout does it.)
 scrape() {
