@@ -20,8 +20,8 @@ std::map<std::string, io_counters> parse_io_stat(std::string_view text) {
     io_counters c;
     for (size_t i = 1; i < words.size(); ++i) {
       auto eq = words[i].find('=');
-      auto n = text::parse_number<uint64_t>(
-          eq == std::string_view::npos ? std::string_view() : words[i].substr(eq + 1));
+      auto n = text::parse_number<uint64_t>(eq == std::string_view::npos ? std::string_view()
+                                                                         : words[i].substr(eq + 1));
       if (!n)
         continue;
       auto key = words[i].substr(0, eq);

@@ -12,26 +12,13 @@ namespace ballast::knobs {
 
 namespace {
 
-constexpr std::array rows = {memory_high,
-                             memory_max,
-                             memory_low,
-                             memory_min,
-                             memory_reclaim,
-                             cgroup_freeze,
-                             cgroup_kill,
-                             kill_member,
-                             cgroup_max_descendants,
-                             cgroup_max_depth,
-                             cpu_weight,
-                             cpu_max,
-                             cpuset_cpus,
-                             cpuset_mems,
-                             io_max,
-                             io_weight,
-                             vm_swappiness,
-                             vm_watermark_scale_factor,
-                             cpufreq_min,
-                             cpufreq_max};
+constexpr std::array rows = {memory_high,      memory_max,     memory_low,
+                             memory_min,       memory_reclaim, cgroup_freeze,
+                             cgroup_kill,      kill_member,    cgroup_max_descendants,
+                             cgroup_max_depth, cpu_weight,     cpu_max,
+                             cpuset_cpus,      cpuset_mems,    io_max,
+                             io_weight,        vm_swappiness,  vm_watermark_scale_factor,
+                             cpufreq_min,      cpufreq_max};
 
 using sys::text::parse_number;
 
@@ -171,8 +158,8 @@ result<instance> find_instance(std::string_view name) {
     bool named_default = suffix == "default" && in.row->value == value_kind::io_weight;
     if (!is_device(suffix) && !named_default)
       return error{EINVAL, std::string(in.row->name) + " is claimed per block device, as \"" +
-                               std::string(in.row->name) + ":MAJ:MIN\": not '" +
-                               std::string(name) + "'"};
+                               std::string(in.row->name) + ":MAJ:MIN\": not '" + std::string(name) +
+                               "'"};
     in.key = suffix;
     return in;
   }

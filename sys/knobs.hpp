@@ -5,8 +5,8 @@
 // kernel, and what putting it back means. A claim or an action naming a file
 // not in this table is refused, as is a value its row does not accept. A
 // per-device file (io.max, io.weight) holds a line per block device and is
-// claimed a device at a time: "io.max:8:0". One row is no file: "kill", SIGKILL to one member process of a cgroup, so that
-// it goes the way of every other action (checked, logged, dry-run).
+// claimed a device at a time: "io.max:8:0". One row is no file: "kill", SIGKILL to one member
+// process of a cgroup, so that it goes the way of every other action (checked, logged, dry-run).
 #pragma once
 
 #include "sys/result.hpp"

@@ -77,8 +77,8 @@ params_result<io_limit_params> parse(const std::string &text, const std::string 
   law.calm = int(calm);
   for (auto &d : p.devices)
     if (!is_device(d))
-      r.fail("devices", "each must be a block device as \"MAJ:MIN\" (lsblk shows it), not '" + d +
-                            "'");
+      r.fail("devices",
+             "each must be a block device as \"MAJ:MIN\" (lsblk shows it), not '" + d + "'");
   if (p.protect.empty())
     r.fail("protect", "io_limit needs the cgroups whose IO stall it answers, like [\"/web\"]");
   for (auto &path : p.protect)
@@ -169,8 +169,8 @@ std::map<std::string, double> current_weights(io_limit_state &st) {
   if (!text)
     return out;
   auto keys = st.params.devices.empty() ? std::vector<std::string>{"default"} : st.params.devices;
-  auto fallback = sys::text::parse_number<double>(
-      knobs::device_value(knobs::io_weight, *text, "default"));
+  auto fallback =
+      sys::text::parse_number<double>(knobs::device_value(knobs::io_weight, *text, "default"));
   for (auto &key : keys) {
     auto own = sys::text::parse_number<double>(knobs::device_value(knobs::io_weight, *text, key));
     if (auto w = own ? own : fallback)
@@ -196,16 +196,14 @@ std::map<std::string, std::string> wanted(io_limit_state &st, double share) {
                           st.params.devices.end()))
         st.demand[dev] = r;
   for (auto &[dev, r] : st.demand)
-    out[instance(st, dev)] =
-        io_max_value(r, share, double(st.params.min_bps), st.params.min_iops);
+    out[instance(st, dev)] = io_max_value(r, share, double(st.params.min_bps), st.params.min_iops);
   return out;
 }
 
 void claim(io_limit_actor self, const std::string &knob, const std::string &value,
            const std::string &why) {
   auto &st = self->state;
-  self->request(st.env.cgroup, caf::infinite,
-                claim_request{knob, value, st.params.priority, why})
+  self->request(st.env.cgroup, caf::infinite, claim_request{knob, value, st.params.priority, why})
       .then([=](claim_reply &) { self->state.held[knob] = value; },
             [=](caf::error &e) {
               log::warn(self->state.cfg.name, knob, " claim in ", self->state.target.cgroup_path,
@@ -234,8 +232,8 @@ void apply(io_limit_actor self, std::optional<double> share, const std::string &
   st.series->decision(!share ? "lift" : st.held.empty() ? "lower" : "step");
   for (auto it = st.held.begin(); it != st.held.end();)
     if (!want.count(it->first)) {
-      log::info(st.cfg.name, st.target.cgroup_path, ": ", it->first, " back to its original (",
-                why, ")");
+      log::info(st.cfg.name, st.target.cgroup_path, ": ", it->first, " back to its original (", why,
+                ")");
       self->send(st.env.cgroup, atom::unclaim_v, it->first);
       it = st.held.erase(it);
     } else {
@@ -280,8 +278,8 @@ void step(io_limit_actor self) {
   st.series->measured(pct / 100);
   st.series->io_share(share.value_or(1));
   char why[96];
-  std::snprintf(why, sizeof why, "%s: protected IO %.1f%% stalled in %.0f ms",
-                st.cfg.name.c_str(), pct, elapsed * 1000);
+  std::snprintf(why, sizeof why, "%s: protected IO %.1f%% stalled in %.0f ms", st.cfg.name.c_str(),
+                pct, elapsed * 1000);
   apply(self, share, why);
 }
 

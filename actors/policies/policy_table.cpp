@@ -12,7 +12,7 @@ const std::vector<const policy_type *> &policy_table() {
   static const std::vector<const policy_type *> table = {
       &telemetry_policy,     &senpai_policy,       &pi_pressure_policy, &wss_probe_policy,
       &budget_policy,        &memory_floor_policy, &cpu_backoff_policy, &cpu_weight_policy,
-      &cpuset_spread_policy, &rules_policy,         &io_limit_policy,
+      &cpuset_spread_policy, &rules_policy,        &io_limit_policy,
   };
   return table;
 }

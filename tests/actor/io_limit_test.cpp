@@ -44,12 +44,11 @@ protected:
     rbytes += 100'000'000;
     rios += 1000;
     web_us += web_stall_us;
-    tree.write("/batch/io.stat", "8:0 rbytes=" + std::to_string(rbytes) +
-                                     " wbytes=0 rios=" + std::to_string(rios) +
-                                     " wios=0 dbytes=0 dios=0\n");
-    tree.write("/web/io.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=" +
-                                       std::to_string(web_us) +
-                                       "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+    tree.write("/batch/io.stat", "8:0 rbytes=" + std::to_string(rbytes) + " wbytes=0 rios=" +
+                                     std::to_string(rios) + " wios=0 dbytes=0 dios=0\n");
+    tree.write("/web/io.pressure",
+               "some avg10=0.00 avg60=0.00 avg300=0.00 total=" + std::to_string(web_us) +
+                   "\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
     if (cg)
       pass(1s);
   }

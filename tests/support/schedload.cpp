@@ -176,8 +176,7 @@ uint64_t read_device(double seconds, const char *device, int threads, double thi
         if (pread(fd, buf, 4096, off_t(rng() % (64 * 256)) * 4096) != 4096)
           break;
         mine.push_back(uint32_t(std::min<int64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - sent)
-                .count(),
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - sent).count(),
             UINT32_MAX)));
         if (think_ms > 0)
           std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(think_ms));
