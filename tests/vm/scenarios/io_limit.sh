@@ -76,3 +76,20 @@ kill $hog $w
 agent_ready
 unlimited || fail "io.max is '$(cat "$J/hog/io.max")' after kill -9 and a start"
 agent_stop
+
+echo "$nullb enable=1" >/sys/fs/cgroup/io.cost.qos || fail "cannot enable iocost on $nullb"
+one_policy_config /jobs io io_limit /jobs/hog \
+  '{"protect": ["/jobs/web"], "mode": "weight", "threshold": 25, "release": 15, "calm": 3, "min_share": 0.05}' 1s
+default_weight() { sed -n 's/^default //p' "$J/hog/io.weight"; }
+weight_cut() { [ "$(default_weight)" -lt 100 ]; }
+hog_start
+sleep 1
+behind=$(web 5)
+figure web_io_stall_behind_hog_iocost "$(field stall "$behind")"
+web_start
+agent_ready
+eventually 90 "web's IO stall lowers the hog's io.weight" weight_cut
+figure hog_io_weight_cut_to "$(default_weight)"
+agent_stop
+[ "$(default_weight)" = 100 ] || fail "io.weight is '$(cat "$J/hog/io.weight")' after SIGTERM"
+kill $hog $w
