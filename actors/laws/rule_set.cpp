@@ -12,7 +12,10 @@ const std::vector<std::string> &rule_signals() {
       for (auto resource : {"cpu", "memory", "io"})
         for (auto kind : {"some", "full"})
           out.push_back(std::string(scope) + "." + resource + "." + kind + ".avg10");
-    out.insert(out.end(), {"cgroup.runq.p99_ms", "cgroup.cpu.cores", "cgroup.memory.current"});
+    for (auto wait : {"runq", "futex", "io"})
+      for (auto window : {"p50_ms", "p99_ms", "p99_median_ms", "burst"})
+        out.push_back(std::string("cgroup.") + wait + "." + window);
+    out.insert(out.end(), {"cgroup.cpu.cores", "cgroup.cpu.cores_ewma", "cgroup.memory.current"});
     return out;
   }();
   return names;

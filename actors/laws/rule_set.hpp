@@ -34,9 +34,11 @@ struct rule {
 };
 
 // The signals a condition may name: host.R.K.avg10 and cgroup.R.K.avg10 (R
-// cpu, memory or io; K some or full; % of time stalled), cgroup.runq.p99_ms
-// and cgroup.cpu.cores (the sched source, while fresh), and
-// cgroup.memory.current (bytes).
+// cpu, memory or io; K some or full; % of time stalled); from the sched
+// source's windows, while fresh, cgroup.W.p50_ms, .p99_ms (the last
+// interval), .p99_median_ms (over the window) and .burst (1 in a burst, else
+// 0) for W runq, futex and io, cgroup.cpu.cores and cgroup.cpu.cores_ewma;
+// and cgroup.memory.current (bytes).
 const std::vector<std::string> &rule_signals();
 
 // "host.cpu.some.avg10 31.2 > 20": a condition with the value it was read at.

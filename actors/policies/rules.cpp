@@ -171,6 +171,14 @@ std::optional<double> psi_avg10(const result<std::string> &text, const std::stri
   return psi->full ? std::optional(psi->full->avg10) : std::nullopt;
 }
 
+// A sched window's signal (p50_ms, p99_ms, p99_median_ms, burst).
+std::optional<double> wait_signal(const wait_view &w, const std::string &window) {
+  auto ms = [](std::optional<double> s) { return s ? std::optional(*s * 1e3) : std::nullopt; };
+  if (window == "burst")
+    return w.burst ? 1.0 : 0.0;
+  return ms(window == "p50_ms" ? w.p50 : window == "p99_ms" ? w.p99 : w.p99_median);
+}
+
 // The value of each signal the rules name that can be read now.
 std::map<std::string, double> read_signals(rules_actor self) {
   auto &st = self->state;
@@ -184,10 +192,13 @@ std::map<std::string, double> read_signals(rules_actor self) {
       v = psi_avg10(sys::read_small_file(st.env.proc_root + "/pressure/" + resource), kind);
     else if (s.ends_with(".avg10"))
       v = psi_avg10(st.env.probe->read(resource + ".pressure"), kind);
-    else if (s == "cgroup.runq.p99_ms" && sched && sched->runq.p99)
-      v = *sched->runq.p99 * 1e3;
-    else if (s == "cgroup.cpu.cores" && sched)
-      v = sched->cpu_cores;
+    else if (s.starts_with("cgroup.cpu.") && sched)
+      v = s == "cgroup.cpu.cores" ? sched->cpu_cores : sched->cpu_cores_ewma;
+    else if (sched && (resource == "runq" || resource == "futex" || resource == "io"))
+      v = wait_signal(resource == "runq"    ? sched->runq
+                      : resource == "futex" ? sched->futex
+                                            : sched->io,
+                      kind);
     else if (s == "cgroup.memory.current")
       if (auto text = st.env.probe->read(sys::files::memory_current))
         if (auto n = sys::text::parse_number<uint64_t>(sys::text::trim(*text)))

@@ -7,6 +7,7 @@
 #include "actors/policies/policy.hpp"
 #include "sys/procfs.hpp"
 #include "tests/actor/actor_fixture.hpp"
+#include "tests/actor/sched_feed.hpp"
 
 namespace ballast::test {
 
@@ -78,6 +79,35 @@ TEST_F(RulesTest, DryRunWritesNothing) {
   EXPECT_EQ(knob("cpu.weight"), "100");
   EXPECT_EQ(knob("memory.high"), "max");
   EXPECT_EQ(metric("ballast_policy_decisions_total", {{"policy", "rules"}, {"action", "fire"}}), 2);
+}
+
+// A rule on a window of the sched source: the cgroup's block IO p99 over
+// 10 ms in the last interval caps its reads on 8:0 until it is not.
+TEST_F(RulesTest, ARuleOnTheIoLatencyWindowFiresFromTheSchedSource) {
+  ctx->proc = sys::procfs(proc.root());
+  tree.make_cgroup("/batch");
+  tree.write("/batch/io.max", "");
+  auto p = group_policy("rules", "rules", "/batch", R"({"rules": [{"name": "slow-io",
+      "all": [{"signal": "cgroup.io.p99_ms", "op": ">", "value": 10}],
+      "set": {"io.max:8:0": "rbps=1048576"}}]})");
+  cg = spawn_cgroup_actor(*sys, {"/batch", tree.inode("/batch"), {p}, false}, ctx);
+  uint64_t second = 0;
+  auto io_second = [&](uint64_t ns) {
+    ++second;
+    auto s = sched_second(tree.inode("/batch"), second * 100'000'000, {});
+    s.io = runq_waits(100, ns);
+    caf::anon_send(cg, std::move(s));
+    pass(1s);
+  };
+  io_second(1'000'000);
+  io_second(1'000'000);
+  EXPECT_EQ(knob("io.max"), "") << "1 ms";
+  io_second(40'000'000);
+  EXPECT_EQ(knob("io.max"), "8:0 rbps=1048576");
+  io_second(1'000'000);
+  EXPECT_TRUE(eventually([&] {
+    return knob("io.max") == "8:0 rbps=max wbps=max riops=max wiops=max";
+  })) << knob("io.max");
 }
 
 TEST(RulesParams, ErrorsNameTheRuleAndTheField) {
