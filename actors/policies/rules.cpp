@@ -2,7 +2,10 @@
 // conditions on named signals (see rule_set.hpp) combined with all or any,
 // a `for` duration, and the knob values it sets on the cgroup while it is
 // active; the effect ends when the rule stops holding (the claim is given
-// back, and the knob's owner restores it). Evaluated every interval. With
+// back, and the knob's owner restores it). A rule without `set` notifies:
+// its fire and end log lines reach `ballastctl watch`. Evaluated every
+// interval (not on PSI triggers: the avg10 a condition reads moves every
+// 2 s, so an earlier look would read the value the interval reads). With
 // dry_run, what would fire and why is logged and nothing is claimed.
 //   params: rules [{name, all | any: [{signal, op (> >= < <=), value}],
 //           for, set: {knob: value}}], dry_run, priority.
@@ -42,7 +45,7 @@ std::optional<rule> parse_rule(const json &j, const std::string &at,
     errors.push_back({at + (field.empty() ? "" : "." + field), why});
   };
   if (!j.is_object()) {
-    fail("", "must be an object with name, all or any, and set");
+    fail("", "must be an object with name, all or any, for and set");
     return std::nullopt;
   }
   rule r;
@@ -101,7 +104,9 @@ std::optional<rule> parse_rule(const json &j, const std::string &at,
     else
       r.hold_for = *d;
   }
-  if (!j.contains("set") || !j["set"].is_object() || j["set"].empty()) {
+  if (!j.contains("set")) {
+    // A notification: its fire and end are logged (so streamed to watchers) and counted.
+  } else if (!j["set"].is_object() || j["set"].empty()) {
     fail("set", R"(must be an object of knob values, like {"cpu.weight": "10"})");
   } else {
     for (auto &[knob, v] : j["set"].items()) {

@@ -116,12 +116,14 @@ TEST(RulesParams, ErrorsNameTheRuleAndTheField) {
        "set": {"cpu.weight": 0}},
       {"name": "a", "any": [{"signal": "cgroup.cpu.cores", "op": "=", "value": "x"}],
        "set": {"no.such": "1"}},
-      {"name": "b", "all": [], "any": [], "set": {}}]})");
+      {"name": "b", "all": [], "any": [], "set": {}},
+      {"name": "notify", "all": [{"signal": "cgroup.io.burst", "op": ">=", "value": 1}]}]})");
   for (auto field :
        {"params.rules[0].for", "params.rules[0].all[0].signal", "params.rules[0].set.cpu.weight",
         "params.rules[1].any[0].op", "params.rules[1].any[0].value", "params.rules[1].set.no.such",
         "params.rules[2].all", "params.rules[2].set"})
     EXPECT_NE(all.find(field), std::string::npos) << field << " in\n" << all;
+  EXPECT_EQ(all.find("params.rules[3]"), std::string::npos) << "a rule without set notifies";
   EXPECT_NE(param_errors("rules", "{}").find("params.rules: must be a non-empty array"),
             std::string::npos);
 }
