@@ -1,5 +1,6 @@
 #include "actors/laws/rule_set.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -72,7 +73,8 @@ std::string describe(const rule_condition &c, std::optional<double> value) {
 
 rule_set::rule_set(std::vector<rule> rules) : rules_(std::move(rules)), state_(rules_.size()) {}
 
-void rule_set::step(const std::map<std::string, double> &values, clock::time_point now) {
+void rule_set::step(const std::map<std::string, double> &values, clock::time_point now,
+                    const std::map<std::string, double> &knob_values) {
   for (size_t i = 0; i < rules_.size(); ++i) {
     auto &r = rules_[i];
     auto &st = state_[i];
@@ -95,14 +97,33 @@ void rule_set::step(const std::map<std::string, double> &values, clock::time_poi
       st.holding_since = now;
     st.active = now - *st.holding_since >= r.hold_for;
   }
+  // Each stepped knob moves once, by the first active rule that steps it.
+  std::map<std::string, double> moved;
+  for (size_t i = 0; i < rules_.size(); ++i)
+    for (auto &[knob, by] : rules_[i].steps) {
+      if (!state_[i].active || moved.count(knob))
+        continue;
+      auto from = stepped_.find(knob);
+      auto start = knob_values.find(knob);
+      if (from == stepped_.end() && start == knob_values.end())
+        continue;
+      double v = (from != stepped_.end() ? from->second : start->second) + by.by;
+      moved[knob] = by.by < 0 ? std::max(v, by.to) : std::min(v, by.to);
+    }
+  stepped_ = std::move(moved);
 }
 
 std::map<std::string, rule_set::effect> rule_set::effects() const {
   std::map<std::string, effect> out;
-  for (size_t i = 0; i < rules_.size(); ++i)
-    if (state_[i].active)
-      for (auto &[knob, value] : rules_[i].sets)
-        out.try_emplace(knob, effect{value, rules_[i].name});
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (!state_[i].active)
+      continue;
+    for (auto &[knob, value] : rules_[i].sets)
+      out.try_emplace(knob, effect{value, rules_[i].name});
+    for (auto &[knob, by] : rules_[i].steps)
+      if (auto v = stepped_.find(knob); v != stepped_.end())
+        out.try_emplace(knob, effect{number(std::round(v->second)), rules_[i].name});
+  }
   return out;
 }
 

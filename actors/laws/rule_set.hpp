@@ -4,8 +4,9 @@
 // on a signal with no value this interval does not hold. A rule becomes
 // active once it has held for its `for` without a break, and stops being
 // active at the first interval it does not hold. The effects in force are
-// the knob values of the active rules, the first rule in order winning a
-// knob two of them set. Pure logic: the policy reads the signals and makes
+// the knob values of the active rules, set or stepped (a step a interval
+// from the knob's value when the rule fired, to its bound), the first rule
+// in order winning a knob two of them name. Pure logic: the policy reads the signals and makes
 // the claims.
 #pragma once
 
@@ -25,12 +26,20 @@ struct rule_condition {
   double value = 0;
 };
 
+// A knob moved by `by` each interval its rule is active, from the value it
+// had when the rule fired, never past `to`.
+struct knob_step {
+  double by = 0;
+  double to = 0;
+};
+
 struct rule {
   std::string name;
   bool any = false; // conditions combined with any instead of all
   std::vector<rule_condition> conditions;
   std::chrono::milliseconds hold_for{0};   // `for`
   std::map<std::string, std::string> sets; // knob -> value
+  std::map<std::string, knob_step> steps;  // knob -> step
 };
 
 // The signals a condition may name: host.R.K.avg10 and cgroup.R.K.avg10 (R
@@ -54,8 +63,11 @@ public:
 
   explicit rule_set(std::vector<rule> rules);
 
-  // One interval: the signals' values (an absent one has none).
-  void step(const std::map<std::string, double> &values, clock::time_point now);
+  // One interval: the signals' values (an absent one has none), and the
+  // values the stepped knobs have now (used where a step starts: a knob
+  // without one, "max" say, is not stepped).
+  void step(const std::map<std::string, double> &values, clock::time_point now,
+            const std::map<std::string, double> &knob_values = {});
 
   const std::vector<rule> &rules() const { return rules_; }
   bool active(size_t i) const { return state_[i].active; }
@@ -72,6 +84,7 @@ private:
   };
   std::vector<rule> rules_;
   std::vector<rule_state> state_;
+  std::map<std::string, double> stepped_; // knob -> its stepped value
 };
 
 } // namespace ballast

@@ -2,13 +2,16 @@
 // conditions on named signals (see rule_set.hpp) combined with all or any,
 // a `for` duration, and the knob values it sets on the cgroup while it is
 // active; the effect ends when the rule stops holding (the claim is given
-// back, and the knob's owner restores it). A rule without `set` notifies:
+// back, and the knob's owner restores it). `step` moves a knob by `by` each
+// interval from the value it had when the rule fired, to `to`. A rule
+// without `set` or `step` notifies:
 // its fire and end log lines reach `ballastctl watch`. Evaluated every
 // interval (not on PSI triggers: the avg10 a condition reads moves every
 // 2 s, so an earlier look would read the value the interval reads). With
 // dry_run, what would fire and why is logged and nothing is claimed.
 //   params: rules [{name, all | any: [{signal, op (> >= < <=), value}],
-//           for, set: {knob: value}}], dry_run, priority.
+//           for, set: {knob: value}, step: {knob: {by, to}}}], dry_run,
+//           priority.
 #include "actors/laws/rule_set.hpp"
 #include "actors/policies/params.hpp"
 #include "actors/policies/policy.hpp"
@@ -24,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace ballast {
@@ -38,6 +42,29 @@ struct rules_params {
   int32_t priority = 0;
 };
 
+// Whether a knob holds a plain number a rule may step.
+bool steppable(const knobs::knob &k) {
+  using v = knobs::value_kind;
+  bool number = k.value == v::weight || k.value == v::range || k.value == v::bytes_or_max ||
+                k.value == v::count_or_max || k.value == v::khz;
+  return number && k.scope == knobs::scope::cgroup && k.effect == knobs::effect::setting &&
+         !k.per_device;
+}
+
+// One knob's step ({"by": -10, "to": 10}); what is wrong with it, or "".
+std::string parse_step(const std::string &knob, const json &j, knob_step &out) {
+  auto *row = knobs::find(knob);
+  if (!row || !steppable(*row))
+    return "not a cgroup knob of one number a rule may step (cpu.weight, memory.high, ...)";
+  if (!j.is_object() || !j.contains("by") || !j["by"].is_number() || j["by"] == 0 ||
+      !j.contains("to") || !j["to"].is_number() || j.size() != 2)
+    return R"(must be {"by": N, "to": BOUND}, N a number other than 0)";
+  out = {j["by"].get<double>(), j["to"].get<double>()};
+  if (auto ok = knobs::check_value(*row, std::to_string(std::llround(out.to))); !ok)
+    return "to: " + ok.err().message;
+  return "";
+}
+
 // One rule's JSON; errors go to `errors` under `at` ("...params.rules[0]").
 std::optional<rule> parse_rule(const json &j, const std::string &at,
                                std::vector<config::config_error> &errors) {
@@ -51,8 +78,9 @@ std::optional<rule> parse_rule(const json &j, const std::string &at,
   rule r;
   size_t before = errors.size();
   for (auto &[key, v] : j.items())
-    if (key != "name" && key != "all" && key != "any" && key != "for" && key != "set")
-      fail(key, "unknown field (a rule has name, all or any, for, set)");
+    if (key != "name" && key != "all" && key != "any" && key != "for" && key != "set" &&
+        key != "step")
+      fail(key, "unknown field (a rule has name, all or any, for, set, step)");
   if (!j.contains("name") || !j["name"].is_string() || j["name"].get<std::string>().empty())
     fail("name", "must be a non-empty string");
   else
@@ -119,6 +147,16 @@ std::optional<rule> parse_rule(const json &j, const std::string &at,
       else
         r.sets[knob] = value;
     }
+  }
+  if (j.contains("step")) {
+    auto &steps = j["step"];
+    if (!steps.is_object() || steps.empty())
+      fail("step",
+           R"(must be an object of knob steps, like {"cpu.weight": {"by": -10, "to": 10}})");
+    else
+      for (auto &[knob, v] : steps.items())
+        if (auto why = parse_step(knob, v, r.steps[knob]); !why.empty())
+          fail("step." + knob, why);
   }
   if (errors.size() != before)
     return std::nullopt;
@@ -231,9 +269,20 @@ void claim(rules_actor self, const std::string &knob, const std::optional<std::s
             });
 }
 
+// The value each knob a rule steps has now, where it is a number.
+std::map<std::string, double> read_stepped_knobs(rules_actor self) {
+  std::map<std::string, double> out;
+  for (auto &r : self->state.params.rules)
+    for (auto &[knob, by] : r.steps)
+      if (auto text = self->state.env.probe->read(knob))
+        if (auto n = sys::text::parse_number<double>(sys::text::trim(*text)))
+          out[knob] = *n;
+  return out;
+}
+
 void step(rules_actor self) {
   auto &st = self->state;
-  st.law->step(read_signals(self), self->clock().now());
+  st.law->step(read_signals(self), self->clock().now(), read_stepped_knobs(self));
   auto &rules = st.law->rules();
   for (size_t i = 0; i < rules.size(); ++i) {
     if (st.law->active(i) == st.was_active[i])

@@ -110,6 +110,28 @@ TEST_F(RulesTest, ARuleOnTheIoLatencyWindowFiresFromTheSchedSource) {
   })) << knob("io.max");
 }
 
+TEST_F(RulesTest, AStepLowersTheKnobEachIntervalAndGivesItBackWhenTheRuleEnds) {
+  ctx->proc = sys::procfs(proc.root());
+  tree.make_cgroup("/batch");
+  tree.write("/batch/cpu.weight", "100\n");
+  host_cpu(0);
+  auto p = group_policy("rules", "rules", "/batch", R"({"rules": [{"name": "squeeze",
+      "all": [{"signal": "host.cpu.some.avg10", "op": ">", "value": 20}],
+      "step": {"cpu.weight": {"by": -40, "to": 10}}}]})");
+  cg = spawn_cgroup_actor(*sys, {"/batch", tree.inode("/batch"), {p}, false}, ctx);
+  pass(1s);
+  host_cpu(31);
+  pass(1s);
+  EXPECT_EQ(knob("cpu.weight"), "60");
+  pass(1s);
+  EXPECT_EQ(knob("cpu.weight"), "20");
+  pass(1s);
+  EXPECT_EQ(knob("cpu.weight"), "10");
+  host_cpu(0);
+  pass(1s);
+  EXPECT_TRUE(eventually([&] { return knob("cpu.weight") == "100"; })) << knob("cpu.weight");
+}
+
 TEST(RulesParams, ErrorsNameTheRuleAndTheField) {
   auto all = param_errors("rules", R"({"rules": [
       {"name": "a", "for": "soon", "all": [{"signal": "host.cpu.avg10", "op": ">", "value": 1}],
@@ -117,11 +139,15 @@ TEST(RulesParams, ErrorsNameTheRuleAndTheField) {
       {"name": "a", "any": [{"signal": "cgroup.cpu.cores", "op": "=", "value": "x"}],
        "set": {"no.such": "1"}},
       {"name": "b", "all": [], "any": [], "set": {}},
-      {"name": "notify", "all": [{"signal": "cgroup.io.burst", "op": ">=", "value": 1}]}]})");
+      {"name": "notify", "all": [{"signal": "cgroup.io.burst", "op": ">=", "value": 1}]},
+      {"name": "c", "all": [{"signal": "cgroup.cpu.cores", "op": ">", "value": 1}],
+       "step": {"cpu.max": {"by": 1, "to": 2}, "cpu.weight": {"by": 0, "to": 10},
+                "memory.high": {"by": -1048576, "to": -1}}}]})");
   for (auto field :
        {"params.rules[0].for", "params.rules[0].all[0].signal", "params.rules[0].set.cpu.weight",
         "params.rules[1].any[0].op", "params.rules[1].any[0].value", "params.rules[1].set.no.such",
-        "params.rules[2].all", "params.rules[2].set"})
+        "params.rules[2].all", "params.rules[2].set", "params.rules[4].step.cpu.max",
+        "params.rules[4].step.cpu.weight", "params.rules[4].step.memory.high"})
     EXPECT_NE(all.find(field), std::string::npos) << field << " in\n" << all;
   EXPECT_EQ(all.find("params.rules[3]"), std::string::npos) << "a rule without set notifies";
   EXPECT_NE(param_errors("rules", "{}").find("params.rules: must be a non-empty array"),

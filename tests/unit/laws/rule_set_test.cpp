@@ -1,7 +1,7 @@
 // The rules policy's law on recorded series of 1 s intervals: all and any,
 // the `for` duration and a break in it, a signal without a value, the end
-// at the first interval a rule does not hold, and the first rule winning a
-// knob two of them set.
+// at the first interval a rule does not hold, the first rule winning a
+// knob two of them set, and steps from the knob's value to their bound.
 #include "actors/laws/rule_set.hpp"
 
 #include <gtest/gtest.h>
@@ -81,6 +81,28 @@ TEST(RuleSet, AnyConditionIsEnoughAndTheFirstRuleWinsAKnob) {
   EXPECT_EQ(e.at("cpu.weight").value, "10") << "busy comes first";
   EXPECT_EQ(e.at("cpu.weight").rule, "busy");
   EXPECT_EQ(e.at("memory.high").rule, "big");
+}
+
+TEST(RuleSet, AStepMovesTheKnobEachActiveIntervalFromItsValueToItsBoundAndEndsWithTheRule) {
+  rule r{"squeeze", false, {{"host.cpu.some.avg10", rule_op::gt, 20}}, 0s, {}};
+  r.steps["cpu.weight"] = {-30, 10};
+  rule_set law({r});
+  rule_set::clock::time_point t{};
+  const values knob = {{"cpu.weight", 100}};
+  auto at = [&](double avg10, const values &knobs) {
+    t += 1s;
+    law.step({{"host.cpu.some.avg10", avg10}}, t, knobs);
+    auto e = law.effects();
+    return e.count("cpu.weight") ? e["cpu.weight"].value : "-";
+  };
+  EXPECT_EQ(at(5, knob), "-");
+  EXPECT_EQ(at(30, knob), "70");
+  EXPECT_EQ(at(30, {{"cpu.weight", 70}}), "40") << "from the stepped value, not the file";
+  EXPECT_EQ(at(30, {}), "10");
+  EXPECT_EQ(at(30, {}), "10") << "never past the bound";
+  EXPECT_EQ(at(5, knob), "-") << "the rule ended: given back";
+  EXPECT_EQ(at(30, {}), "-") << "no value to start from (a knob at max)";
+  EXPECT_EQ(at(30, {{"cpu.weight", 50}}), "20");
 }
 
 } // namespace
