@@ -34,8 +34,9 @@ measure() {
   local line hog_ops=0 f
   if [ "${2:-}" = hogs ]; then
     spinners "$B/hog1" 2 "$D" /tmp/spin1
-    spinners "$B/hog2" 2 "$D" /tmp/spin2
     pids=$spun
+    spinners "$B/hog2" 2 "$D" /tmp/spin2
+    pids="$pids $spun"
   fi
   line=$(pingpong "$B/pp" "$D")
   if [ "${2:-}" = hogs ]; then
