@@ -23,6 +23,7 @@ inline constexpr std::string_view cpu_pressure = "cpu.pressure";
 inline constexpr std::string_view memory_pressure = "memory.pressure";
 inline constexpr std::string_view io_pressure = "io.pressure";
 inline constexpr std::string_view cpu_stat = "cpu.stat";
+inline constexpr std::string_view io_stat = "io.stat";
 inline constexpr std::string_view memory_current = "memory.current";
 inline constexpr std::string_view memory_events = "memory.events";
 } // namespace files

@@ -62,13 +62,6 @@ bool is_io_max(std::string_view v) {
   return !words.empty();
 }
 
-// A block device "MAJ:MIN".
-bool is_device(std::string_view key) {
-  auto colon = key.find(':');
-  return colon != std::string_view::npos && is_count(key.substr(0, colon)) &&
-         is_count(key.substr(colon + 1));
-}
-
 std::string expected(const knob &k) {
   switch (k.value) {
   case value_kind::bytes_or_max:
@@ -205,6 +198,12 @@ result<std::string> system_path(std::string_view name) {
   if (!in)
     return in.err();
   return system_path(*in->row, in->n);
+}
+
+bool is_device(std::string_view key) {
+  auto colon = key.find(':');
+  return colon != std::string_view::npos && is_count(key.substr(0, colon)) &&
+         is_count(key.substr(colon + 1));
 }
 
 std::string device_value(const knob &k, std::string_view file, std::string_view key) {

@@ -152,6 +152,9 @@ result<std::string> system_path(const knob &k, std::optional<unsigned> n = std::
 // The file of a system knob instance ("cpufreq.scaling_max_freq:0").
 result<std::string> system_path(std::string_view name);
 
+// Whether key names a block device as a per-device file does: "MAJ:MIN".
+bool is_device(std::string_view key);
+
 // A per-device file's value for key: the rest of its line, or the row's
 // `unset` where there is none ("8:0 rbps=1048576 wbps=max riops=max
 // wiops=max" gives "rbps=1048576 wbps=max riops=max wiops=max").

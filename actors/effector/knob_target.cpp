@@ -46,14 +46,14 @@ result<std::string> cgroup_target::read(std::string_view knob) {
 status cgroup_target::write(std::string_view knob, std::string_view value) {
   if (knob == knobs::kill_member.name)
     return kill_member(value);
-  if (auto device = knobs::find_instance(knob); device && device->row->per_device)
-    return dir_.write(device->row->name, device->key + " " + std::string(value));
+  auto in = knobs::find_instance(knob);
+  if (in && in->row->per_device)
+    return dir_.write(in->row->name, in->key + " " + std::string(value));
   auto written = dir_.write(knob, value);
-  auto row = knobs::find(knob);
-  if (written || !value.empty() || written.err().code != ENOSPC || !row ||
-      row->inherit_from.empty())
+  if (written || !value.empty() || written.err().code != ENOSPC || !in ||
+      in->row->inherit_from.empty())
     return written;
-  auto parents = dir_.read_parent(row->inherit_from);
+  auto parents = dir_.read_parent(in->row->inherit_from);
   if (!parents)
     return written;
   auto now = std::string(sys::text::trim(*parents));

@@ -51,10 +51,6 @@ struct io_limit_params {
   int32_t priority = 0;
 };
 
-bool is_device(const std::string &key) {
-  return knobs::find_instance(std::string(knobs::io_max.name) + ":" + key).ok();
-}
-
 params_result<io_limit_params> parse(const std::string &text, const std::string &path) {
   params_result<io_limit_params> out;
   params_reader r(text, path);
@@ -76,7 +72,7 @@ params_result<io_limit_params> parse(const std::string &text, const std::string 
   r.texts("protect", p.protect);
   law.calm = int(calm);
   for (auto &d : p.devices)
-    if (!is_device(d))
+    if (!knobs::is_device(d))
       r.fail("devices",
              "each must be a block device as \"MAJ:MIN\" (lsblk shows it), not '" + d + "'");
   if (p.protect.empty())
@@ -252,7 +248,7 @@ void apply(io_limit_actor self, std::optional<double> share, const std::string &
 
 void step(io_limit_actor self) {
   auto &st = self->state;
-  auto text = st.env.probe->read("io.stat");
+  auto text = st.env.probe->read(sys::files::io_stat);
   if (!text) {
     if (!st.unreadable)
       log::warn(st.cfg.name, st.target.cgroup_path,
