@@ -1,7 +1,8 @@
 // ballastctl: talks to an agent's (or a coordinator's) control interface over
 // CAF's remote actors. Human-readable tables by default, JSON with -o json.
 // Exit codes: 0 done, 1 refused, 2 usage, 3 unreachable (or no answer in time).
-#include "actors/control/remote.hpp"
+#include "apps/ballastctl.hpp"
+
 #include "config/config.hpp"
 #include "messages/protocol.hpp"
 #include "sys/cookie.hpp"
@@ -22,7 +23,7 @@
 namespace {
 
 using namespace ballast;
-using json = nlohmann::json;
+using namespace ballast::ctl;
 
 constexpr const char *usage = R"(usage: ballastctl [options] COMMAND [ARGS]
 
@@ -33,12 +34,31 @@ commands (an agent, or a coordinator for its fleet):
   dry-run [on|off]       show, or switch, dry-run
   apply FILE             apply a config (JSON file, - for stdin); refused with
                          every error if invalid, the running config kept
-  freeze PATH            freeze a cgroup (held until thaw or the agent stops);
-                         in dry-run: "dry-run: not written", exit 0
-  thaw PATH              thaw it
+  freeze PATH|ID         freeze a cgroup (held until thaw or the agent stops),
+                         or a job; in dry-run: "dry-run: not written", exit 0
+  thaw PATH|ID           thaw it
   release PATH           release every claim on a cgroup (knobs back)
   watch                  stream events (writes, restores, decisions, lost
                          events) until interrupted
+jobs (an agent; IDs are [A-Za-z0-9_.-]{1,64}):
+  run --id ID [limits] [--priority 0..100] [--cwd DIR] [--env K=V]...
+      [--require-path PATH]... [--service CMD] [--user USER] [--queue
+      [--queue-timeout DURATION]] -- COMMAND [ARGS...]
+                         start COMMAND in a new cgroup under the job root, as
+                         you (root: as --user); limits: --memory-max SZ
+                         --memory-high SZ --memory-low SZ --memory-min SZ
+                         --memory-swap-max SZ --cpu-max "QUOTA PERIOD"|Q/P
+                         --cpu-weight N --io-weight N|"MAJ:MIN N" --io-max
+                         "MAJ:MIN rbps=N ..." --pids-max N --cpuset-cpus CPUS
+                         --cpuset-mems MEMS (SZ: bytes, K, M, G, T, or max)
+  jobs                   every job: state, pid, memory, CPU, age
+  inspect ID             one job: state, exit code or signal, memory current
+                         and peak, CPU, OOM kills, PSI some avg10
+  wait ID                until the job ends; exits with its code (128+signal
+                         when killed)
+  logs ID [--follow]     its stdout and stderr (--follow: until it ends)
+  kill ID [--signal N]   signal its main process (default 15)
+  remove ID              delete an ended job's cgroup and directory
 coordinator only:
   fleet                  every agent: up or down, its status, the rollout
   rollout FILE [--canaries N] [--window DURATION] [--agents A,B]
@@ -57,39 +77,8 @@ options:
 exit codes: 0 done, 1 refused, 2 usage, 3 unreachable or timed out
 )";
 
-enum exit_code { done = 0, refused = 1, usage_error = 2, unreachable = 3 };
-
-struct options {
-  std::string host = "127.0.0.1:" + std::to_string(default_control_port);
-  tls_files tls;
-  std::string cookie = "/run/ballast/control.cookie";
-  bool json_out = false;
-  std::chrono::milliseconds timeout{5000};
-  std::vector<std::string> args;
-  uint32_t canaries = 0;
-  std::chrono::milliseconds window{30000};
-  std::vector<std::string> agents;
-};
-
-int fail_usage(const std::string &why) {
-  std::fprintf(stderr, "ballastctl: %s\n%s", why.c_str(), usage);
-  return usage_error;
-}
-
 std::optional<std::chrono::milliseconds> duration(const std::string &s) {
   return config::parse_duration(s);
-}
-
-bool is_unreachable(const caf::error &e) {
-  return e == caf::sec::request_timeout || e == caf::sec::remote_linking_failed ||
-         e == caf::sec::request_receiver_down || e == caf::sec::cannot_connect_to_node;
-}
-
-void print(const options &o, const json &j, const std::string &table) {
-  if (o.json_out)
-    std::cout << j.dump(2) << "\n";
-  else
-    std::cout << table;
 }
 
 json to_json(const agent_status &s) {
@@ -130,69 +119,6 @@ std::string policy_summary(const std::vector<std::string> &live) {
     out += name + (n > 1 ? " \u00d7" + std::to_string(n) : "") + " ";
   return out;
 }
-
-// Runs one request and prints its reply; returns the exit code.
-class session {
-public:
-  session(caf::actor_system &sys, const options &o, control_actor remote)
-      : sys_(sys), o_(o), remote_(std::move(remote)), self_(sys) {
-    if (auto secret = sys::read_cookie(o.cookie))
-      cred_.cookie = std::move(*secret);
-    else
-      cookie_problem_ = secret.err().message;
-  }
-
-  // One request; on_reply(Reply&) returns the exit code.
-  template <class Reply, class OnReply, class... Request>
-  int ask(OnReply on_reply, Request... request) {
-    int code = done;
-    self_->request(remote_, o_.timeout, cred_, request...)
-        .receive([&](Reply &reply) { code = on_reply(reply); },
-                 [&](caf::error &e) {
-                   auto why = error_text(sys_, e);
-                   std::fprintf(stderr, "ballastctl: %s\n", why.c_str());
-                   if (why.find("not authorized") != std::string::npos && !cookie_problem_.empty())
-                     std::fprintf(stderr, "ballastctl: (%s)\n", cookie_problem_.c_str());
-                   code = is_unreachable(e) ? unreachable : refused;
-                 });
-    return code;
-  }
-
-  int watch() {
-    int code = ask<bool>([](bool) { return done; }, atom::watch_v);
-    if (code != done)
-      return code;
-    self_->monitor(remote_);
-    bool running = true;
-    self_->receive_while(running)(
-        [&](control_event &ev) {
-          if (o_.json_out)
-            std::cout << json{{"agent", ev.agent},
-                              {"unix_ms", ev.unix_ms},
-                              {"level", ev.level},
-                              {"source", ev.source},
-                              {"text", ev.text}}
-                             .dump()
-                      << std::endl;
-          else
-            std::cout << (ev.agent.empty() ? "" : ev.agent + " ") << ev.level << " " << ev.source
-                      << ": " << ev.text << std::endl;
-        },
-        [&](caf::down_msg &) {
-          std::fprintf(stderr, "ballastctl: the connection is gone\n");
-          running = false;
-        });
-    return unreachable;
-  }
-
-private:
-  caf::actor_system &sys_;
-  const options &o_;
-  control_actor remote_;
-  caf::scoped_actor self_;
-  credential cred_;
-  std::string cookie_problem_; // why the cookie could not be read
-};
 
 // --- commands: one function each, one row each in the table below ---------
 
@@ -322,11 +248,12 @@ template <class Atom> int freeze_or_thaw(session &s, const options &o, Atom what
       what, o.args[1]);
 }
 
+// A path is a cgroup; anything else names a job.
 int freeze(session &s, const options &o) {
-  return freeze_or_thaw(s, o, atom::freeze_v);
+  return o.args[1].starts_with('/') ? freeze_or_thaw(s, o, atom::freeze_v) : job_command_of(s, o);
 }
 int thaw(session &s, const options &o) {
-  return freeze_or_thaw(s, o, atom::thaw_v);
+  return o.args[1].starts_with('/') ? freeze_or_thaw(s, o, atom::thaw_v) : job_command_of(s, o);
 }
 
 int release(session &s, const options &o) {
@@ -384,6 +311,13 @@ constexpr command commands[] = {
     {"thaw", 1, 1, thaw},
     {"release", 1, 1, release},
     {"watch", 0, 0, watch},
+    {"run", 1, 1000, run_job},
+    {"jobs", 0, 0, print_jobs},
+    {"inspect", 1, 1, job_command_of},
+    {"wait", 1, 1, job_command_of},
+    {"logs", 1, 2, job_logs},
+    {"kill", 1, 3, job_command_of},
+    {"remove", 1, 1, job_command_of},
     {"fleet", 0, 0, print_fleet},
     {"rollout", 1, 1, rollout},
 };
@@ -397,6 +331,11 @@ const command *find_command(std::string_view name) {
 
 } // namespace
 
+int ballast::ctl::fail_usage(const std::string &why) {
+  std::fprintf(stderr, "ballastctl: %s\n%s", why.c_str(), usage);
+  return usage_error;
+}
+
 int main(int argc, char **argv) {
   options o;
   for (int i = 1; i < argc; ++i) {
@@ -407,6 +346,14 @@ int main(int argc, char **argv) {
       return std::string(argv[++i]);
     };
     std::optional<std::string> v;
+    // A command's own options (run's, logs --follow, kill --signal) and,
+    // after "--", a job's command line are the command's to read.
+    bool commands_own =
+        !o.args.empty() && (o.args[0] == "run" || o.args[0] == "logs" || o.args[0] == "kill");
+    if (commands_own && a == "--") {
+      o.args.insert(o.args.end(), argv + i, argv + argc);
+      break;
+    }
     if (a == "--help" || a == "-h") {
       std::fputs(usage, stdout);
       return done;
@@ -449,7 +396,7 @@ int main(int argc, char **argv) {
           o.agents.push_back(s.substr(p, c - p));
         p = c + 1;
       }
-    } else if (!a.empty() && a[0] == '-' && a != "-") {
+    } else if (!a.empty() && a[0] == '-' && a != "-" && !commands_own) {
       return fail_usage("unknown option or missing value: " + a);
     } else {
       o.args.push_back(a);

@@ -20,6 +20,10 @@ namespace {
 
 using namespace ballast;
 
+caf::error no_jobs() {
+  return caf::make_error(caf::sec::invalid_argument, "fleet_load agents run no jobs");
+}
+
 control_actor::behavior_type stub_agent(control_actor::pointer) {
   auto applied = [] { return apply_result{true, {}, "fleet-load"}; };
   return {
@@ -48,6 +52,11 @@ control_actor::behavior_type stub_agent(control_actor::pointer) {
       [](const credential &, fleet_apply &) -> caf::result<fleet_apply_result> {
         return caf::make_error(caf::sec::invalid_argument, "this is an agent, not a coordinator");
       },
+      [](const credential &, atom::challenge) { return std::string(); },
+      [](const credential &, job_request &) -> caf::result<job_info> { return no_jobs(); },
+      [](const credential &, atom::jobs) { return std::vector<job_info>{}; },
+      [](const credential &, job_command &) -> caf::result<job_info> { return no_jobs(); },
+      [](const credential &, job_log_cursor &) -> caf::result<job_log_chunk> { return no_jobs(); },
   };
 }
 

@@ -38,6 +38,13 @@ json canonical(const agent &a) {
   json host_settings = json::object();
   for (const auto &h : a.host_settings)
     host_settings[h.knob] = h.value;
+  json admission = json::array();
+  for (const auto &b : a.jobs_admission) {
+    json limits = json::object();
+    for (const auto &l : b.limits)
+      limits[l.resource] = l.avg10;
+    admission.push_back({{"max_priority", b.max_priority}, {"limits", limits}});
+  }
   return {{"metrics_address", a.metrics_address},
           {"metrics_port", a.metrics_port},
           {"metrics_cgroups", a.metrics_cgroups},
@@ -60,7 +67,11 @@ json canonical(const agent &a) {
           {"control_cookie", a.control_cookie},
           {"control_group", a.control_group},
           {"control_open_reads", a.control_open_reads},
-          {"host_settings", host_settings}};
+          {"host_settings", host_settings},
+          {"jobs_root", a.jobs_root},
+          {"jobs_dir", a.jobs_dir},
+          {"jobs_log_max", a.jobs_log_max},
+          {"jobs_admission", std::move(admission)}};
 }
 
 // 64-bit FNV-1a: tiny, and the same on every build and run (std::hash is not).

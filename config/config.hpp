@@ -56,6 +56,22 @@ struct host_setting {
   bool operator==(const host_setting &) const = default;
 };
 
+// Admission of jobs by host pressure (/proc/pressure): a job whose priority
+// is at most max_priority is refused while one of the limits is exceeded
+// (avg10 above it). A job takes the first band (by max_priority) that
+// holds its priority; none: admitted.
+struct pressure_limit {
+  std::string resource; // "memory.some", "memory.full", "cpu.some", "io.some", "io.full"
+  double avg10 = 0;     // %
+  bool operator==(const pressure_limit &) const = default;
+};
+
+struct admission_band {
+  int32_t max_priority = 100;
+  std::vector<pressure_limit> limits;
+  bool operator==(const admission_band &) const = default;
+};
+
 struct agent {
   std::string metrics_address = "127.0.0.1";
   uint16_t metrics_port = 9464;
@@ -96,6 +112,13 @@ struct agent {
   std::string control_cookie = "/run/ballast/control.cookie";
   std::string control_group = "ballast";
   bool control_open_reads = true;
+  // Jobs (ballastctl run): their cgroups go under jobs_root (a cgroup path),
+  // their state and logs under jobs_dir; each log keeps at most 2 x
+  // jobs_log_max bytes (rotated once).
+  std::string jobs_root = "/ballast-jobs";
+  std::string jobs_dir = "/var/lib/ballast/jobs";
+  uint64_t jobs_log_max = 8u << 20;
+  std::vector<admission_band> jobs_admission; // sorted by max_priority
   bool operator==(const agent &) const = default;
 };
 

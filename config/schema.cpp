@@ -14,6 +14,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <regex>
 
@@ -67,6 +68,21 @@ problem absolute_path_problem(const std::string &s) {
   if (s.empty() || s.front() != '/')
     return "must be an absolute path";
   return std::nullopt;
+}
+
+// A cgroup path for the job root: clean, absolute, not the root itself.
+problem job_root_problem(const std::string &s) {
+  static const std::regex clean("(/[A-Za-z0-9_.@:-]+)+");
+  if (!std::regex_match(s, clean) || s.find("/.") != std::string::npos)
+    return "must be a cgroup path below the root, like \"/ballast-jobs\"";
+  return std::nullopt;
+}
+
+bool is_pressure_resource(const std::string &s) {
+  for (auto r : {"memory.some", "memory.full", "cpu.some", "io.some", "io.full"})
+    if (s == r)
+      return true;
+  return false;
 }
 
 problem name_problem(const std::string &s) {
@@ -126,6 +142,7 @@ public:
             {"dry_run", assign(a.dry_run, &agent_reader::boolean)},
             {"gpu", [&](const json &n, const std::string &p) { read_gpu(n, p, a); }},
             {"host", [&](const json &n, const std::string &p) { read_host(n, p, a); }},
+            {"jobs", [&](const json &n, const std::string &p) { read_jobs(n, p, a); }},
             {"journal", assign(a.journal_path, &agent_reader::checked<absolute_path_problem>)},
             {"control", [&](const json &n, const std::string &p) { read_control(n, p, a); }},
             {"metrics", [&](const json &n, const std::string &p) { read_metrics(n, p, a); }},
@@ -290,6 +307,63 @@ private:
             {"interval", assign(a.gpu_interval, &agent_reader::duration, gpu_interval_range)},
             {"rescan", assign(a.gpu_rescan, &agent_reader::duration, gpu_rescan_range)},
         });
+  }
+
+  // "jobs": {"root": CGROUP, "dir": DIR, "log_max": BYTES, "admission":
+  // [{"max_priority": N, "memory.some": AVG10, ...}]}.
+  void read_jobs(const json &n, const std::string &path, agent &a) {
+    read_object(n, path,
+                {
+                    {"admission", assign(a.jobs_admission, &agent_reader::admission)},
+                    {"dir", assign(a.jobs_dir, &agent_reader::checked<absolute_path_problem>)},
+                    {"log_max", assign(a.jobs_log_max, &agent_reader::log_size)},
+                    {"root", assign(a.jobs_root, &agent_reader::checked<job_root_problem>)},
+                });
+  }
+
+  std::optional<uint64_t> log_size(const json &n, const std::string &path) {
+    auto b = n.is_string() ? parse_bytes(n.get<std::string>()) : std::nullopt;
+    if (!b || *b == std::numeric_limits<uint64_t>::max() || *b > (uint64_t{1} << 40)) {
+      fail(path, R"(must be a size like "8M" (0 keeps no log))");
+      return std::nullopt;
+    }
+    return b;
+  }
+
+  std::optional<std::vector<admission_band>> admission(const json &n, const std::string &path) {
+    if (!expect(n, array_kind, path))
+      return std::nullopt;
+    std::vector<admission_band> out;
+    for (size_t i = 0; i < n.size(); ++i) {
+      auto p = element(path, i);
+      if (!expect(n[i], object_kind, p))
+        continue;
+      admission_band band;
+      for (const auto &item : n[i].items()) {
+        auto at = child(p, item.key());
+        if (item.key() == "//")
+          continue;
+        if (item.key() == "max_priority") {
+          auto v = as_unsigned(item.value());
+          if (!v || *v > 100)
+            fail(at, "must be an integer 0..100");
+          else
+            band.max_priority = static_cast<int32_t>(*v);
+        } else if (!is_pressure_resource(item.key())) {
+          fail(at, "is not max_priority or a pressure: memory.some, memory.full, cpu.some, "
+                   "io.some, io.full");
+        } else if (!item.value().is_number() || item.value().get<double>() < 0 ||
+                   item.value().get<double>() > 100) {
+          fail(at, "must be an avg10 percentage 0..100");
+        } else {
+          band.limits.push_back({item.key(), item.value().get<double>()});
+        }
+      }
+      out.push_back(std::move(band));
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](auto &x, auto &y) { return x.max_priority < y.max_priority; });
+    return out;
   }
 
   // "control": {"listen": "host:port", "tls": {"certificate", "key", "ca"},

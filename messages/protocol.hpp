@@ -6,6 +6,7 @@
 #include "messages/config_inspect.hpp"
 #include "messages/control.hpp"
 #include "messages/events.hpp"
+#include "messages/jobs.hpp"
 #include "messages/samples.hpp"
 
 #include <caf/type_id.hpp>
@@ -86,6 +87,22 @@ CAF_ADD_TYPE_ID(ballast, (ballast::gpu_sample))
 CAF_ADD_TYPE_ID(ballast, (ballast::gpu_batch))
 CAF_ADD_ATOM(ballast, ballast::atom, signals, "signals")
 CAF_ADD_TYPE_ID(ballast, (ballast::sched_signals))
+CAF_ADD_ATOM(ballast, ballast::atom, jobs, "jobs")
+CAF_ADD_ATOM(ballast, ballast::atom, challenge, "challenge")
+CAF_ADD_ATOM(ballast, ballast::atom, exited, "exited")
+CAF_ADD_TYPE_ID(ballast, (ballast::identity_proof))
+CAF_ADD_TYPE_ID(ballast, (ballast::job_limit))
+CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::job_limit>))
+CAF_ADD_TYPE_ID(ballast, (ballast::job_request))
+CAF_ADD_TYPE_ID(ballast, (ballast::job_info))
+CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::job_info>))
+CAF_ADD_TYPE_ID(ballast, (ballast::job_command))
+CAF_ADD_TYPE_ID(ballast, (ballast::job_log_cursor))
+CAF_ADD_TYPE_ID(ballast, (ballast::job_log_chunk))
+CAF_ADD_TYPE_ID(ballast, (ballast::config::pressure_limit))
+CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::pressure_limit>))
+CAF_ADD_TYPE_ID(ballast, (ballast::config::admission_band))
+CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::admission_band>))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -217,6 +234,32 @@ using source_actor = caf::typed_actor<
 // source (reads its clients' fdinfo, sends a gpu_batch).
 using sense_actor = caf::typed_actor<caf::reacts_to<atom::tick>>;
 
+// One job (a command the agent started in a cgroup it created): the only
+// actor that touches the job's processes, directory and cgroup (its claims
+// go to the job cgroup's actor like everyone's).
+using job_actor = caf::typed_actor<
+    // A command (messages/jobs.hpp): the job after it.
+    caf::replies_to<job_command>::with<job_info>,
+    // Its log from a cursor.
+    caf::replies_to<job_log_cursor>::with<job_log_chunk>,
+    // From the exit watch's thread: the job's shim has ended.
+    caf::reacts_to<atom::exited>>;
+
+// The job supervisor: starts jobs (checks, admission, cgroup, shim), takes
+// back the jobs a previous agent left, and finds a job by its ID.
+using job_supervisor_actor = caf::typed_actor<
+    // Delayed self-message: look again at the queued jobs.
+    caf::reacts_to<atom::tick>,
+    // Start a job for a client proven to be uid; refused with every reason.
+    caf::replies_to<job_request, uint32_t>::with<job_info>,
+    // Every job.
+    caf::replies_to<atom::jobs>::with<std::vector<job_info>>,
+    // A command or a log read for the job it names ("no job ID" if none).
+    caf::replies_to<job_command>::with<job_info>,
+    caf::replies_to<job_log_cursor>::with<job_log_chunk>,
+    // Stop the job actors (the jobs go on), reply, then quit.
+    caf::replies_to<atom::stop>::with<atom::done>>;
+
 // The control interface of an agent, and of a coordinator for its fleet:
 // ballastctl speaks it to both. Paths are cgroup paths relative to the
 // agent's cgroup2 root; anything leading outside it is refused. Every
@@ -243,6 +286,16 @@ using control_actor =
                      caf::replies_to<credential, atom::release, std::string>::with<uint64_t>,
                      // The sender gets control_event messages until it goes away.
                      caf::replies_to<credential, atom::watch>::with<bool>,
+                     // A nonce for an identity proof (sys/identity.hpp), good for one
+                     // request within a few seconds.
+                     caf::replies_to<credential, atom::challenge>::with<std::string>,
+                     // Jobs: start one (the proof names the client's uid), list them,
+                     // a command on one (inspect and wait are reads), its log (a change:
+                     // a log can hold secrets).
+                     caf::replies_to<credential, job_request>::with<job_info>,
+                     caf::replies_to<credential, atom::jobs>::with<std::vector<job_info>>,
+                     caf::replies_to<credential, job_command>::with<job_info>,
+                     caf::replies_to<credential, job_log_cursor>::with<job_log_chunk>,
                      // The coordinator's own timers (heartbeats; the end of a rollout's
                      // window); ignored unless the actor sent them to itself.
                      caf::reacts_to<atom::tick>, caf::reacts_to<atom::tick, uint64_t>,

@@ -17,6 +17,8 @@ namespace {
 
 constexpr size_t secret_bytes = 32;
 
+} // namespace
+
 result<std::string> random_hex() {
   unsigned char raw[secret_bytes];
   size_t got = 0;
@@ -34,6 +36,8 @@ result<std::string> random_hex() {
   }
   return hex;
 }
+
+namespace {
 
 std::string parent_of(const std::string &path) {
   auto slash = path.rfind('/');

@@ -24,6 +24,9 @@ result<written_cookie> write_cookie(const std::string &path, const std::string &
 // The secret in `path`, trimmed; an error says why it cannot be read.
 result<std::string> read_cookie(const std::string &path);
 
+// 64 hex digits from getrandom: a fresh secret.
+result<std::string> random_hex();
+
 // Compares in time independent of where the two differ.
 bool same_secret(std::string_view a, std::string_view b);
 

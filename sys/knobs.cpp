@@ -12,13 +12,28 @@ namespace ballast::knobs {
 
 namespace {
 
-constexpr std::array rows = {memory_high,      memory_max,     memory_low,
-                             memory_min,       memory_reclaim, cgroup_freeze,
-                             cgroup_kill,      kill_member,    cgroup_max_descendants,
-                             cgroup_max_depth, cpu_weight,     cpu_max,
-                             cpuset_cpus,      cpuset_mems,    io_max,
-                             io_weight,        vm_swappiness,  vm_watermark_scale_factor,
-                             cpufreq_min,      cpufreq_max};
+constexpr std::array rows = {memory_high,
+                             memory_max,
+                             memory_low,
+                             memory_min,
+                             memory_swap_max,
+                             pids_max,
+                             memory_reclaim,
+                             cgroup_freeze,
+                             cgroup_kill,
+                             kill_member,
+                             cgroup_max_descendants,
+                             cgroup_max_depth,
+                             cpu_weight,
+                             cpu_max,
+                             cpuset_cpus,
+                             cpuset_mems,
+                             io_max,
+                             io_weight,
+                             vm_swappiness,
+                             vm_watermark_scale_factor,
+                             cpufreq_min,
+                             cpufreq_max};
 
 using sys::text::parse_number;
 

@@ -5,6 +5,8 @@
 #include "actors/policies/policy.hpp"
 #include "ballast_version.hpp"
 #include "sys/cgroupfs.hpp"
+#include "sys/cookie.hpp"
+#include "sys/identity.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
@@ -12,6 +14,7 @@
 
 #include <caf/all.hpp>
 
+#include <map>
 #include <mutex>
 #include <tuple>
 
@@ -22,6 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto internal_timeout = 5s;
 constexpr int32_t control_priority = 1000; // a freeze from an operator wins
+constexpr auto challenge_lifetime = 10s;
 
 struct control_state {
   static constexpr const char *name = "control";
@@ -29,6 +33,8 @@ struct control_state {
   supervisor_actor supervisor;
   control_env env;
   std::shared_ptr<watchers> watching = std::make_shared<watchers>();
+  // Nonces handed out for identity proofs, each good once until it expires.
+  std::map<std::string, std::chrono::steady_clock::time_point> challenges;
 
   // Not an aggregate: CAF would try to build the state from its actor pointer.
   control_state() = default;
@@ -104,6 +110,35 @@ apply_result apply(control_self self, config::agent running, config::agent next)
             next.dry_run ? ", dry-run" : "", ")");
   self->send(self->state.supervisor, atom::reload_v, std::move(next));
   return {true, {}, hash};
+}
+
+caf::result<std::string> challenge(control_self self) {
+  auto &c = self->state.challenges;
+  auto now = std::chrono::steady_clock::now();
+  std::erase_if(c, [&](auto &n) { return n.second < now; });
+  auto nonce = sys::random_hex();
+  if (!nonce)
+    return caf::make_error(caf::sec::runtime_error, nonce.err().message);
+  c.emplace(*nonce, now + challenge_lifetime);
+  return *nonce;
+}
+
+// The uid a job request proves (sys/identity.hpp). A TLS peer proved
+// itself with its certificate and names the user to run as (--user).
+result<uint32_t> client_uid(control_self self, const job_request &r) {
+  if (self->state.env.gate.tls) {
+    if (r.user.empty())
+      return error{EINVAL, "--user: a job over TLS names the user it runs as"};
+    return 0u;
+  }
+  auto &c = self->state.challenges;
+  auto it = c.find(r.proof.nonce);
+  if (it == c.end() || it->second < std::chrono::steady_clock::now())
+    return error{EACCES, "the identity proof's nonce is unknown or expired: ask again"};
+  c.erase(it);
+  if (auto ok = sys::verify_identity(r.proof.uid, r.proof.path, r.proof.nonce); !ok)
+    return ok.err();
+  return r.proof.uid;
 }
 
 void status(control_self self, caf::typed_response_promise<agent_status> rp) {
@@ -289,6 +324,41 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
         if (auto refusal = self->state.env.gate.check(who, access::read, "watch"))
           return refusal;
         return self->state.watching->add_sender(self);
+      },
+      [=](const credential &who, atom::challenge) -> caf::result<std::string> {
+        if (auto refusal = self->state.env.gate.check(who, access::change, "run"))
+          return refusal;
+        return challenge(self);
+      },
+      [=](const credential &who, job_request &r) {
+        auto rp = self->make_response_promise<job_info>();
+        if (self->state.env.gate.refuse(rp, who, access::change, "run"))
+          return rp;
+        auto uid = client_uid(self, r);
+        if (!uid)
+          rp.deliver(caf::make_error(caf::sec::invalid_argument, "refused: " + uid.err().message));
+        else
+          rp.delegate(self->state.env.jobs, std::move(r), *uid);
+        return rp;
+      },
+      [=](const credential &who, atom::jobs) {
+        auto rp = self->make_response_promise<std::vector<job_info>>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "jobs"))
+          rp.delegate(self->state.env.jobs, atom::jobs_v);
+        return rp;
+      },
+      [=](const credential &who, job_command &c) {
+        auto rp = self->make_response_promise<job_info>();
+        auto what = c.verb == "inspect" || c.verb == "wait" ? access::read : access::change;
+        if (!self->state.env.gate.refuse(rp, who, what, c.verb))
+          rp.delegate(self->state.env.jobs, std::move(c));
+        return rp;
+      },
+      [=](const credential &who, job_log_cursor &at) {
+        auto rp = self->make_response_promise<job_log_chunk>();
+        if (!self->state.env.gate.refuse(rp, who, access::change, "logs"))
+          rp.delegate(self->state.env.jobs, std::move(at));
+        return rp;
       },
       [=](atom::tick) {}, // the coordinator's timer; nothing to do here
       [=](atom::tick, uint64_t) {},

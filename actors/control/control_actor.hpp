@@ -20,6 +20,7 @@ struct control_env {
   std::string proc_root;   // for /proc/pressure
   std::chrono::steady_clock::time_point started;
   control_gate gate; // who may read and change
+  job_supervisor_actor jobs;
 };
 
 control_actor spawn_control(caf::actor_system &sys, supervisor_actor supervisor, control_env env);

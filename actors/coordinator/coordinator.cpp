@@ -12,6 +12,11 @@ namespace {
 
 using namespace coordinator_internal;
 
+caf::error agent_only() {
+  return caf::make_error(caf::sec::invalid_argument,
+                         "jobs run on an agent: give its --host, not the coordinator's");
+}
+
 // Timers are our own: a client that sends a tick neither beats nor ends a
 // rollout's window early.
 bool from_self(coordinator_self self) {
@@ -216,6 +221,16 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
         if (auto refusal = self->state.env.gate.check(who, access::read, "watch"))
           return refusal;
         return self->state.watching->add_sender(self);
+      },
+      // Jobs run on an agent: ballastctl --host names it.
+      [=](const credential &, atom::challenge) -> caf::result<std::string> { return agent_only(); },
+      [=](const credential &, job_request &) -> caf::result<job_info> { return agent_only(); },
+      [=](const credential &, atom::jobs) -> caf::result<std::vector<job_info>> {
+        return agent_only();
+      },
+      [=](const credential &, job_command &) -> caf::result<job_info> { return agent_only(); },
+      [=](const credential &, job_log_cursor &) -> caf::result<job_log_chunk> {
+        return agent_only();
       },
   };
 }

@@ -1,32 +1,30 @@
 // PSI triggers: the kernel wakes a poller when a pressure file sees more than
 // a threshold of stall within a window (write "some 150000 1000000" to the
-// file, poll for POLLPRI). One thread with an epoll set serves every
-// trigger and turns each wake-up into a tick of the policy actor that asked
-// for it, so a policy reacts within a window instead of an interval.
+// file, poll for POLLPRI). One fd_watch thread serves every trigger and
+// turns each wake-up into a tick of the policy actor that asked for it, so a
+// policy reacts within a window instead of an interval.
 //
 // Without CAP_SYS_RESOURCE the kernel accepts only windows that are
 // multiples of 2 s: a refused window is rounded up (the threshold scaled with
 // it) and a log line says what was chosen.
 #pragma once
 
+#include "actors/sources/fd_watch.hpp"
 #include "messages/protocol.hpp"
 #include "sys/result.hpp"
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <unordered_map>
 
 namespace ballast {
 
-class psi_triggers : public std::enable_shared_from_this<psi_triggers> {
+class psi_triggers {
 public:
   // A registered trigger; closing it (destruction) unregisters it.
   class watch {
   public:
-    watch(std::shared_ptr<psi_triggers> owner, int fd) : owner_(std::move(owner)), fd_(fd) {}
+    watch(int fd, std::chrono::microseconds window) : fd_(fd), window_(window) {}
     ~watch();
     watch(const watch &) = delete;
     watch &operator=(const watch &) = delete;
@@ -34,13 +32,12 @@ public:
 
   private:
     friend class psi_triggers;
-    std::shared_ptr<psi_triggers> owner_;
     int fd_;
-    std::chrono::microseconds window_{};
+    std::chrono::microseconds window_;
+    std::unique_ptr<fd_watch::handle> registered;
   };
 
   static result<std::shared_ptr<psi_triggers>> start();
-  ~psi_triggers();
 
   // Ticks `target` whenever `kind` ("some" or "full") stall in `file` (a
   // pressure file, absolute path) exceeds `stall` within `window`.
@@ -49,15 +46,8 @@ public:
                                      std::chrono::microseconds window, policy_actor target);
 
 private:
-  psi_triggers(int epoll_fd, int stop_fd);
-  void run();
-  void remove(int fd);
-
-  int epoll_fd_;
-  int stop_fd_;
-  std::mutex mutex_;
-  std::unordered_map<int, policy_actor> targets_;
-  std::thread thread_;
+  explicit psi_triggers(std::shared_ptr<fd_watch> w) : fds_(std::move(w)) {}
+  std::shared_ptr<fd_watch> fds_;
 };
 
 // The window and stall to ask for when the kernel refused `window`: the next

@@ -4,6 +4,7 @@
 #include "actors/control/control_actor.hpp"
 #include "actors/control/remote.hpp"
 #include "actors/effector/journal_replay.hpp"
+#include "actors/jobs/job_supervisor.hpp"
 #include "actors/policies/policy.hpp"
 #include "actors/sources/cgroup_source.hpp"
 #include "actors/sources/gpu_source.hpp"
@@ -134,9 +135,20 @@ bool shutdown(caf::actor_system &sys, const supervisor_actor &sup,
   auto sup = spawn_supervisor(sys, cfg, env);
   control_gate gate{secret, cfg.control_cookie, cfg.control_group, tls.enabled(),
                     cfg.control_open_reads};
-  auto control = spawn_control(
-      sys, sup,
-      {ctx->cgroup_root, ctx->proc.root(), std::chrono::steady_clock::now(), std::move(gate)});
+  auto exits = fd_watch::start("ballast-exits");
+  if (!exits) {
+    log::error("agent", "jobs: ", exits.err().message);
+    std::_Exit(1);
+  }
+  auto jobs =
+      spawn_job_supervisor(sys,
+                           {std::make_shared<jobs_context>(jobs_context{
+                                ctx->cgroup_root, ctx->proc.root(), std::move(*exits), sup}),
+                            default_job_shim()},
+                           cfg);
+  auto control = spawn_control(sys, sup,
+                               {ctx->cgroup_root, ctx->proc.root(),
+                                std::chrono::steady_clock::now(), std::move(gate), jobs});
   if (auto port =
           publish_control(sys, control, cfg.control_address, cfg.control_port, tls.enabled())) {
     log::info("agent", "control on ", cfg.control_address, ":", *port,

@@ -49,14 +49,16 @@ shopt -s nullglob
 dashboards=("$src"/dashboards/*.json)
 for f in "${dashboards[@]}"; do same "usr/share/ballast/dashboards/$(basename "$f")" "$f"; done
 echo "dashboards: ${#dashboards[@]}"
-[ -x "$root/usr/sbin/ballastd" ] || fail "/usr/sbin/ballastd missing or not executable"
+for daemon in usr/sbin/ballastd usr/sbin/ballast-job-shim; do
+  [ -x "$root/$daemon" ] || fail "/$daemon missing or not executable"
+done
 for tool in usr/bin/ballastctl usr/bin/ballast-coordinator; do
   [ -x "$root/$tool" ] || fail "/$tool missing or not executable"
   "$root/$tool" --help >/dev/null || fail "packaged /$tool --help exited $?"
 done
 # Nothing else: no tests, benchmarks or static libraries.
 unexpected=$(cd "$root" && find . -type f | sed 's#^\./##' | grep -vxE \
-  'usr/sbin/ballastd|usr/bin/ballastctl|usr/bin/ballast-coordinator|lib/systemd/system/ballastd\.service|etc/ballast/ballastd\.json|usr/share/ballast/ballast\.schema\.json|usr/share/ballast/(examples|dashboards)/[^/]+\.json' || true)
+  'usr/sbin/ballastd|usr/sbin/ballast-job-shim|usr/bin/ballastctl|usr/bin/ballast-coordinator|lib/systemd/system/ballastd\.service|etc/ballast/ballastd\.json|usr/share/ballast/ballast\.schema\.json|usr/share/ballast/(examples|dashboards)/[^/]+\.json' || true)
 [ -z "$unexpected" ] || fail "unexpected files in the package: $unexpected"
 
 out=$("$root/usr/sbin/ballastd" --version) || fail "packaged ballastd --version exited $?"

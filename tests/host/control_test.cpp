@@ -17,25 +17,7 @@ namespace {
 
 class ControlTest : public AgentHostTest {
 protected:
-  // ballastctl as root, with the agent's cookie.
-  command_result ctl(const std::string &args, const std::string &tls = "") {
-    return ctl_as("", "--cookie " + agent_->cookie_path() + " " + tls + " " + args);
-  }
-  // ballastctl as another user (runuser -u USER), or as root without the
-  // cookie when user is "".
-  command_result ctl_as(const std::string &user, const std::string &args) {
-    return run_command((user.empty() ? "" : "runuser -u " + user + " -- ") + ballastctl_path() +
-                       " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
-                       " " + args);
-  }
   static std::string read(const std::string &file) { return read_trimmed(file); }
-  std::string field(const std::string &json_text, const std::string &key) {
-    auto at = json_text.find("\"" + key + "\": ");
-    if (at == std::string::npos)
-      return "";
-    auto start = at + key.size() + 4;
-    return json_text.substr(start, json_text.find_first_of(",\n}", start) - start);
-  }
 };
 
 TEST_F(ControlTest, StatusAndPoliciesAnswerInTablesAndJson) {

@@ -50,6 +50,26 @@ protected:
 
   agent_process &start() { return start(config_json(port_, subtree_, journal_)); }
 
+  // ballastctl as root, with the agent's cookie.
+  command_result ctl(const std::string &args, const std::string &tls = "") {
+    return ctl_as("", "--cookie " + agent_->cookie_path() + " " + tls + " " + args);
+  }
+  // ballastctl as another user (runuser -u USER), or as root without the
+  // cookie when user is "".
+  command_result ctl_as(const std::string &user, const std::string &args) {
+    return run_command((user.empty() ? "" : "runuser -u " + user + " -- ") + ballastctl_path() +
+                       " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
+                       " " + args);
+  }
+  // A top-level field of ballastctl's -o json output, as text.
+  static std::string field(const std::string &json_text, const std::string &key) {
+    auto at = json_text.find("\"" + key + "\": ");
+    if (at == std::string::npos)
+      return "";
+    auto start = at + key.size() + 4;
+    return json_text.substr(start, json_text.find_first_of(",\n}", start) - start);
+  }
+
   // Polls the agent's /metrics until pred holds or `limit` passes.
   bool metrics_eventually(const std::function<bool(const scrape &)> &pred,
                           std::chrono::seconds limit = 5s) {

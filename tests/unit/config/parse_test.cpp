@@ -408,6 +408,33 @@ TEST(Parse, GpuSource) {
                                       "gpu.rescan: must be at most 60m"}));
 }
 
+TEST(Parse, Jobs) {
+  const agent d = parse_ok("{}");
+  EXPECT_EQ(d.jobs_root, "/ballast-jobs");
+  EXPECT_EQ(d.jobs_dir, "/var/lib/ballast/jobs");
+  EXPECT_EQ(d.jobs_log_max, 8u << 20);
+  EXPECT_TRUE(d.jobs_admission.empty());
+  const agent a = parse_ok(R"({"jobs": {"root": "/batch/jobs", "dir": "/srv/jobs", "log_max": "1M",
+      "admission": [{"memory.some": 40, "io.full": 10.5}, {"max_priority": 20, "cpu.some": 5}]}})");
+  EXPECT_EQ(a.jobs_root, "/batch/jobs");
+  EXPECT_EQ(a.jobs_dir, "/srv/jobs");
+  EXPECT_EQ(a.jobs_log_max, 1u << 20);
+  ASSERT_EQ(a.jobs_admission.size(), 2u); // sorted by max_priority
+  EXPECT_EQ(a.jobs_admission[0], (admission_band{20, {{"cpu.some", 5}}}));
+  EXPECT_EQ(a.jobs_admission[1], (admission_band{100, {{"io.full", 10.5}, {"memory.some", 40}}}));
+  EXPECT_NE(config_hash(a), config_hash(d));
+  EXPECT_EQ(errors_of(R"({"jobs": {"root": "/", "dir": "rel", "log_max": "lots",
+      "admission": [{"max_priority": 101, "memory.half": 1, "cpu.some": 200}]}})"),
+            (std::vector<std::string>{
+                "jobs.admission[0].cpu.some: must be an avg10 percentage 0..100",
+                "jobs.admission[0].max_priority: must be an integer 0..100",
+                "jobs.admission[0].memory.half: is not max_priority or a pressure: memory.some, "
+                "memory.full, cpu.some, io.some, io.full",
+                "jobs.dir: must be an absolute path",
+                "jobs.log_max: must be a size like \"8M\" (0 keeps no log)",
+                "jobs.root: must be a cgroup path below the root, like \"/ballast-jobs\""}));
+}
+
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
   const agent a = parse_ok(R"({"metrics": {"listen": "localhost:9465"}})");
   EXPECT_EQ(a.metrics_address, "127.0.0.1");
@@ -481,8 +508,8 @@ TEST(ConfigHash, IsPinned) {
   // Pinned so a change of hash function or canonical form is deliberate:
   // status displays compare hashes across agent versions.
   // Changed deliberately when the control settings (listener, then access), then the host
-  // settings, then the GPU source's settings joined the canonical form.
-  EXPECT_EQ(config_hash(agent{}), "f334691f422b7329");
+  // settings, then the GPU source's settings, then the jobs' settings joined the canonical form.
+  EXPECT_EQ(config_hash(agent{}), "ee89e7d4d3e01943");
 }
 
 TEST(ConfigHash, SameForEquivalentDocuments) {

@@ -1,0 +1,304 @@
+// See job_actor.hpp.
+#include "actors/jobs/job_actor.hpp"
+
+#include "sys/cgroupfs.hpp"
+#include "sys/knobs.hpp"
+#include "sys/log.hpp"
+#include "sys/procfs.hpp"
+#include "sys/psi.hpp"
+
+#include <caf/all.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ballast {
+
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto internal_timeout = 5s;
+constexpr int32_t job_freeze_priority = 1000; // an operator's, like the control's freeze
+constexpr uint64_t log_chunk_max = 1u << 20;
+
+struct job_state {
+  static constexpr const char *name = "job";
+
+  std::shared_ptr<const jobs_context> ctx;
+  std::string dir;
+  jobs::job_record record;
+  int pidfd = -1;
+  bool child = false;
+  std::unique_ptr<fd_watch::handle> watch;
+  bool ended = false;
+  jobs::job_end end;
+  std::vector<caf::typed_response_promise<job_info>> waiters;
+
+  job_state() = default;
+  ~job_state() {
+    watch.reset(); // before the fd closes: its number could be reused
+    if (pidfd >= 0)
+      ::close(pidfd);
+  }
+
+  std::string cgroup_file(std::string_view f) const {
+    return sys::join_cgroup_path(ctx->cgroup_root, record.cgroup) + "/" + std::string(f);
+  }
+};
+
+using job_self = job_actor::stateful_pointer<job_state>;
+
+uint64_t flat_value(const std::string &text, std::string_view key) {
+  for (auto &[k, v] : sys::parse_flat_keyed(text))
+    if (k == key)
+      return v;
+  return 0;
+}
+
+double psi_some(const job_state &s, std::string_view file) {
+  auto text = sys::read_small_file(s.cgroup_file(file));
+  auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
+  return psi ? psi->some.avg10 : 0;
+}
+
+uint64_t number_in(const job_state &s, std::string_view file) {
+  auto text = sys::read_small_file(s.cgroup_file(file));
+  uint64_t n = 0;
+  if (text)
+    std::from_chars(text->data(), text->data() + text->size(), n);
+  return n;
+}
+
+job_info describe(const job_state &s) {
+  job_info i;
+  auto &r = s.record;
+  i.id = r.request.id;
+  i.cgroup = r.cgroup;
+  i.argv = r.request.argv;
+  i.uid = r.uid;
+  i.priority = r.request.priority;
+  i.pid = jobs::read_main_pid(s.dir);
+  i.into_cgroup = r.into_cgroup;
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  i.age_s = double(now_ms - r.created_unix_ms) / 1000;
+  if (!s.ended)
+    i.state = "running";
+  else if (!s.end.error.empty())
+    i.state = "failed";
+  else if (s.end.signal > 0)
+    i.state = "killed";
+  else if (s.end.exit_code >= 0)
+    i.state = "exited";
+  else
+    i.state = "lost";
+  i.exit_code = s.end.exit_code;
+  i.signal = s.end.signal;
+  i.error = s.end.error;
+  auto events = sys::read_small_file(s.cgroup_file(sys::files::events));
+  i.frozen = events && flat_value(*events, "frozen") == 1;
+  if (auto stat = sys::read_small_file(s.cgroup_file(sys::files::cpu_stat)))
+    i.cpu_s = double(flat_value(*stat, "usage_usec")) / 1e6;
+  i.memory_current = number_in(s, sys::files::memory_current);
+  i.memory_peak = number_in(s, "memory.peak");
+  if (auto mev = sys::read_small_file(s.cgroup_file(sys::files::memory_events)))
+    i.oom_kills = flat_value(*mev, "oom_kill");
+  i.cpu_some = psi_some(s, sys::files::cpu_pressure);
+  i.memory_some = psi_some(s, sys::files::memory_pressure);
+  i.io_some = psi_some(s, sys::files::io_pressure);
+  return i;
+}
+
+// The shim is gone: how the job ended, from its status file; without one,
+// from how the shim itself died where this agent is its parent.
+void on_exit(job_self self) {
+  auto &s = self->state;
+  if (s.ended)
+    return;
+  siginfo_t info{};
+  bool reaped = s.child && ::waitid(P_PIDFD, s.pidfd, &info, WEXITED | WNOHANG) == 0;
+  if (auto end = jobs::read_end(s.dir)) {
+    s.end = *end;
+  } else if (reaped && info.si_code != CLD_EXITED) {
+    s.end.signal = info.si_status; // the whole cgroup was killed (cgroup.kill, OOM group)
+  } else {
+    s.end.exit_code = -1; // lost: nobody saw how it ended
+  }
+  s.ended = true;
+  s.watch.reset();
+  auto i = describe(s);
+  log::info("jobs", "job ", i.id, " ", i.state,
+            i.state == "exited"   ? " with " + std::to_string(i.exit_code)
+            : i.state == "killed" ? " by signal " + std::to_string(i.signal)
+            : i.state == "failed" ? ": " + i.error
+                                  : ": its shim ended without a status",
+            i.oom_kills ? " (" + std::to_string(i.oom_kills) + " OOM kills)" : "");
+  for (auto &w : s.waiters)
+    w.deliver(i);
+  s.waiters.clear();
+}
+
+// Runs then(cgroup_actor) with the actor of the job's cgroup.
+template <class Promise, class F> void with_cgroup_actor(job_self self, Promise rp, F then) {
+  self->request(self->state.ctx->supervisor, internal_timeout, atom::config_v)
+      .then(
+          [=](caf::actor &reg, config::agent &) mutable {
+            self->request(caf::actor_cast<registry_actor>(reg), internal_timeout, atom::find_v,
+                          self->state.record.cgroup)
+                .then([=](caf::actor &cg) mutable { then(caf::actor_cast<cgroup_actor>(cg)); },
+                      [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+          },
+          [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+}
+
+caf::error refusal(std::string why) {
+  return caf::make_error(caf::sec::invalid_argument, std::move(why));
+}
+
+// Whether pid is a process of the job's cgroup now (not a reused pid).
+bool in_job(const job_state &s, int pid) {
+  auto text = sys::read_small_file(s.ctx->proc_root + "/" + std::to_string(pid) + "/cgroup");
+  auto cg = text ? sys::parse_proc_cgroup_v2(*text) : result<std::string>(text.err());
+  return cg && *cg == s.record.cgroup;
+}
+
+caf::result<job_info> send_signal(job_self self, int32_t sig) {
+  auto &s = self->state;
+  if (sig < 1 || sig > 64)
+    return refusal("--signal: " + std::to_string(sig) + " is not a signal 1..64");
+  if (s.ended) {
+    if (sig != SIGKILL)
+      return refusal("job " + s.record.request.id + " has ended");
+    // What it left behind.
+    auto w = sys::write_small_file(s.cgroup_file(knobs::cgroup_kill.name), "1");
+    if (!w)
+      return refusal(w.err().message);
+    return describe(s);
+  }
+  int pid = jobs::read_main_pid(s.dir);
+  if (pid <= 0 || !in_job(s, pid))
+    return refusal("job " + s.record.request.id + " has no main process yet");
+  if (::kill(-pid, sig) < 0 && ::kill(pid, sig) < 0)
+    return refusal("kill " + std::to_string(pid) + ": " + std::strerror(errno));
+  log::info("jobs", "job ", s.record.request.id, ": signal ", sig, " sent to ", pid);
+  return describe(s);
+}
+
+caf::result<job_info> remove(job_self self) {
+  auto &s = self->state;
+  auto &id = s.record.request.id;
+  if (!s.ended)
+    return refusal("job " + id + " is running: kill it first");
+  auto last = describe(s);
+  if (last.frozen)
+    return refusal("job " + id + " is frozen: thaw it first");
+  auto cg = sys::join_cgroup_path(s.ctx->cgroup_root, s.record.cgroup);
+  if (::rmdir(cg.c_str()) < 0 && errno != ENOENT) {
+    if (errno == EBUSY)
+      return refusal("job " + id + " left processes behind: ballastctl kill " + id +
+                     " --signal 9 first");
+    return refusal("rmdir " + cg + ": " + std::strerror(errno));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(s.dir, ec);
+  if (ec)
+    log::warn("jobs", "job ", id, ": its directory ", s.dir, " stays: ", ec.message());
+  log::info("jobs", "job ", id, " removed");
+  self->quit();
+  last.state = "removed";
+  return last;
+}
+
+caf::result<job_info> wait(job_self self) {
+  auto rp = self->make_response_promise<job_info>();
+  if (self->state.ended)
+    rp.deliver(describe(self->state));
+  else
+    self->state.waiters.push_back(rp);
+  return rp;
+}
+
+caf::result<job_info> freeze(job_self self) {
+  auto rp = self->make_response_promise<job_info>();
+  with_cgroup_actor(self, rp, [=](cgroup_actor cg) mutable {
+    self->request(cg, internal_timeout,
+                  claim_request{std::string(knobs::cgroup_freeze.name), "1", job_freeze_priority,
+                                "job " + self->state.record.request.id + ": freeze"})
+        .then([=](claim_reply &) mutable { rp.deliver(describe(self->state)); },
+              [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+  });
+  return rp;
+}
+
+caf::result<job_info> thaw(job_self self) {
+  auto rp = self->make_response_promise<job_info>();
+  with_cgroup_actor(self, rp, [=](cgroup_actor cg) mutable {
+    // A message to the cgroup actor, then a read of cgroup.events: a request
+    // would say when the claim is gone, an unclaim has no reply.
+    self->send(cg, atom::unclaim_v, std::string(knobs::cgroup_freeze.name));
+    self->request(cg, internal_timeout, atom::status_v)
+        .then([=](cgroup_status &) mutable { rp.deliver(describe(self->state)); },
+              [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+  });
+  return rp;
+}
+
+job_actor::behavior_type job(job_self self, std::shared_ptr<const jobs_context> ctx,
+                             std::string dir, jobs::job_record record, int pidfd, bool child) {
+  auto &s = self->state;
+  s.ctx = std::move(ctx);
+  s.dir = std::move(dir);
+  s.record = std::move(record);
+  s.pidfd = pidfd;
+  s.child = child;
+  if (pidfd < 0) {
+    on_exit(self); // ended while no agent was looking
+  } else if (auto w = s.ctx->exits->add(pidfd, EPOLLIN | EPOLLONESHOT,
+                                        [self = caf::actor_cast<job_actor>(self)] {
+                                          caf::anon_send(self, atom::exited_v);
+                                        })) {
+    s.watch = std::move(*w);
+  } else {
+    log::error("jobs", "job ", s.record.request.id, ": ", w.err().message,
+               ": its end will not be seen");
+  }
+  return {
+      [=](job_command &c) -> caf::result<job_info> {
+        if (c.verb == "inspect")
+          return describe(self->state);
+        if (c.verb == "wait")
+          return wait(self);
+        if (c.verb == "kill")
+          return send_signal(self, c.signal);
+        if (c.verb == "freeze")
+          return freeze(self);
+        if (c.verb == "thaw")
+          return thaw(self);
+        if (c.verb == "remove")
+          return remove(self);
+        return refusal("'" + c.verb + "' is not a job command");
+      },
+      [=](job_log_cursor &at) {
+        auto chunk = jobs::read_log(self->state.dir, at, log_chunk_max);
+        chunk.ended = self->state.ended;
+        return chunk;
+      },
+      [=](atom::exited) { on_exit(self); },
+  };
+}
+
+} // namespace
+
+job_actor spawn_job(caf::actor_system &sys, std::shared_ptr<const jobs_context> ctx,
+                    std::string dir, jobs::job_record record, int pidfd, bool child) {
+  return sys.spawn(job, std::move(ctx), std::move(dir), std::move(record), pidfd, child);
+}
+
+} // namespace ballast
