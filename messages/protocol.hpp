@@ -243,7 +243,9 @@ using job_actor = caf::typed_actor<
     // Its log from a cursor.
     caf::replies_to<job_log_cursor>::with<job_log_chunk>,
     // From the exit watch's thread: the job's shim has ended.
-    caf::reacts_to<atom::exited>>;
+    caf::reacts_to<atom::exited>,
+    // Delayed self-message: its memory and CPU into the metrics.
+    caf::reacts_to<atom::tick>>;
 
 // The job supervisor: starts jobs (checks, admission, cgroup, shim), takes
 // back the jobs a previous agent left, and finds a job by its ID.

@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 constexpr auto internal_timeout = 5s;
 constexpr int32_t job_freeze_priority = 1000; // an operator's, like the control's freeze
 constexpr uint64_t log_chunk_max = 1u << 20;
+constexpr auto metrics_interval = 5s;
 
 struct job_state {
   static constexpr const char *name = "job";
@@ -39,6 +40,9 @@ struct job_state {
   bool ended = false;
   jobs::job_end end;
   std::vector<caf::typed_response_promise<job_info>> waiters;
+  std::string counted_state; // in ballast_jobs{state}
+  prometheus::Gauge *memory = nullptr;
+  prometheus::Counter *cpu = nullptr;
 
   job_state() = default;
   ~job_state() {
@@ -75,6 +79,38 @@ uint64_t number_in(const job_state &s, std::string_view file) {
   return n;
 }
 
+double cpu_seconds(const job_state &s) {
+  auto stat = sys::read_small_file(s.cgroup_file(sys::files::cpu_stat));
+  return stat ? double(flat_value(*stat, "usage_usec")) / 1e6 : 0;
+}
+
+std::string state_name(const job_state &s) {
+  if (!s.ended)
+    return "running";
+  if (!s.end.error.empty())
+    return "failed";
+  if (s.end.signal > 0)
+    return "killed";
+  return s.end.exit_code >= 0 ? "exited" : "lost";
+}
+
+// ballast_jobs{state} and the job's own series, as the job is now.
+void update_metrics(job_state &s) {
+  auto &m = s.ctx->metrics->jobs();
+  auto now = state_name(s);
+  if (now != s.counted_state)
+    m.state_changed(s.counted_state, now);
+  s.counted_state = now;
+  if (!s.memory) {
+    prometheus::Labels job{{"job", s.record.request.id}};
+    s.memory = &s.ctx->metrics->add_series(m.memory, job);
+    s.cpu = &s.ctx->metrics->add_series(m.cpu, job);
+  }
+  s.memory->Set(double(number_in(s, sys::files::memory_current)));
+  if (auto d = cpu_seconds(s) - s.cpu->Value(); d > 0)
+    s.cpu->Increment(d);
+}
+
 job_info describe(const job_state &s) {
   job_info i;
   auto &r = s.record;
@@ -89,23 +125,13 @@ job_info describe(const job_state &s) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   i.age_s = double(now_ms - r.created_unix_ms) / 1000;
-  if (!s.ended)
-    i.state = "running";
-  else if (!s.end.error.empty())
-    i.state = "failed";
-  else if (s.end.signal > 0)
-    i.state = "killed";
-  else if (s.end.exit_code >= 0)
-    i.state = "exited";
-  else
-    i.state = "lost";
+  i.state = state_name(s);
   i.exit_code = s.end.exit_code;
   i.signal = s.end.signal;
   i.error = s.end.error;
   auto events = sys::read_small_file(s.cgroup_file(sys::files::events));
   i.frozen = events && flat_value(*events, "frozen") == 1;
-  if (auto stat = sys::read_small_file(s.cgroup_file(sys::files::cpu_stat)))
-    i.cpu_s = double(flat_value(*stat, "usage_usec")) / 1e6;
+  i.cpu_s = cpu_seconds(s);
   i.memory_current = number_in(s, sys::files::memory_current);
   i.memory_peak = number_in(s, "memory.peak");
   if (auto mev = sys::read_small_file(s.cgroup_file(sys::files::memory_events)))
@@ -133,6 +159,7 @@ void on_exit(job_self self) {
   }
   s.ended = true;
   s.watch.reset();
+  update_metrics(s);
   auto i = describe(s);
   log::info("jobs", "job ", i.id, " ", i.state,
             i.state == "exited"   ? " with " + std::to_string(i.exit_code)
@@ -188,6 +215,7 @@ caf::result<job_info> send_signal(job_self self, int32_t sig) {
   if (::kill(-pid, sig) < 0 && ::kill(pid, sig) < 0)
     return refusal("kill " + std::to_string(pid) + ": " + std::strerror(errno));
   log::info("jobs", "job ", s.record.request.id, ": signal ", sig, " sent to ", pid);
+  s.ctx->metrics->jobs().action("kill");
   return describe(s);
 }
 
@@ -211,6 +239,11 @@ caf::result<job_info> remove(job_self self) {
   if (ec)
     log::warn("jobs", "job ", id, ": its directory ", s.dir, " stays: ", ec.message());
   log::info("jobs", "job ", id, " removed");
+  auto &m = s.ctx->metrics->jobs();
+  m.action("remove");
+  m.state_changed(s.counted_state, "");
+  s.ctx->metrics->remove_series(m.memory, s.memory);
+  s.ctx->metrics->remove_series(m.cpu, s.cpu);
   self->quit();
   last.state = "removed";
   return last;
@@ -231,8 +264,12 @@ caf::result<job_info> freeze(job_self self) {
     self->request(cg, internal_timeout,
                   claim_request{std::string(knobs::cgroup_freeze.name), "1", job_freeze_priority,
                                 "job " + self->state.record.request.id + ": freeze"})
-        .then([=](claim_reply &) mutable { rp.deliver(describe(self->state)); },
-              [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+        .then(
+            [=](claim_reply &) mutable {
+              self->state.ctx->metrics->jobs().action("freeze");
+              rp.deliver(describe(self->state));
+            },
+            [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
   });
   return rp;
 }
@@ -244,8 +281,12 @@ caf::result<job_info> thaw(job_self self) {
     // would say when the claim is gone, an unclaim has no reply.
     self->send(cg, atom::unclaim_v, std::string(knobs::cgroup_freeze.name));
     self->request(cg, internal_timeout, atom::status_v)
-        .then([=](cgroup_status &) mutable { rp.deliver(describe(self->state)); },
-              [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+        .then(
+            [=](cgroup_status &) mutable {
+              self->state.ctx->metrics->jobs().action("thaw");
+              rp.deliver(describe(self->state));
+            },
+            [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
   });
   return rp;
 }
@@ -258,6 +299,7 @@ job_actor::behavior_type job(job_self self, std::shared_ptr<const jobs_context> 
   s.record = std::move(record);
   s.pidfd = pidfd;
   s.child = child;
+  update_metrics(s);
   if (pidfd < 0) {
     on_exit(self); // ended while no agent was looking
   } else if (auto w = s.ctx->exits->add(pidfd, EPOLLIN | EPOLLONESHOT,
@@ -269,6 +311,8 @@ job_actor::behavior_type job(job_self self, std::shared_ptr<const jobs_context> 
     log::error("jobs", "job ", s.record.request.id, ": ", w.err().message,
                ": its end will not be seen");
   }
+  if (!s.ended)
+    self->delayed_send(self, metrics_interval, atom::tick_v);
   return {
       [=](job_command &c) -> caf::result<job_info> {
         if (c.verb == "inspect")
@@ -291,6 +335,11 @@ job_actor::behavior_type job(job_self self, std::shared_ptr<const jobs_context> 
         return chunk;
       },
       [=](atom::exited) { on_exit(self); },
+      [=](atom::tick) {
+        update_metrics(self->state);
+        if (!self->state.ended)
+          self->delayed_send(self, metrics_interval, atom::tick_v);
+      },
   };
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "actors/jobs/job_dir.hpp"
+#include "actors/metrics/agent_metrics.hpp"
 #include "actors/sources/fd_watch.hpp"
 #include "messages/protocol.hpp"
 
@@ -18,6 +19,7 @@ struct jobs_context {
   std::string proc_root;
   std::shared_ptr<fd_watch> exits; // each job's shim pidfd
   supervisor_actor supervisor;     // the registry, for claims on the job's cgroup
+  std::shared_ptr<agent_metrics> metrics;
 };
 
 // A job whose shim runs (pidfd >= 0, the actor owns it) or has ended.

@@ -192,15 +192,20 @@ bool try_start(supervisor_self self, const job_request &r, uint32_t uid,
                            jobs::read_host_pressure(self->state.env.ctx->proc_root));
   if (why && may_queue)
     return false;
+  auto &m = self->state.env.ctx->metrics->jobs();
   if (why) {
     log::warn("jobs", "job ", r.id, " refused: ", *why);
+    m.refused(why->substr(0, why->find(' '))); // the pressure: "memory.some"
     rp.deliver(refused(*why));
     return true;
   }
-  if (auto i = start(self, r, uid))
+  if (auto i = start(self, r, uid)) {
+    m.started();
     rp.deliver(std::move(*i));
-  else
+  } else {
+    m.refused("request");
     rp.deliver(refused(i.err().message));
+  }
   return true;
 }
 
@@ -225,6 +230,7 @@ void submit(supervisor_self self, job_request r, uint32_t uid,
     std::string all;
     for (auto &p : problems)
       all += (all.empty() ? "" : "; ") + p;
+    self->state.env.ctx->metrics->jobs().refused("request");
     rp.deliver(refused(all));
     return;
   }

@@ -246,7 +246,8 @@ agent_metrics::agent_metrics()
                     "rate() is the share of time stalled")
               .Register(*registry_)),
       sched_(std::make_unique<sched_metrics>(*registry_)),
-      gpu_(std::make_unique<gpu_metrics>(*registry_)) {
+      gpu_(std::make_unique<gpu_metrics>(*registry_)),
+      jobs_(std::make_unique<job_metrics>(*registry_)) {
   for (auto k : {event_kind::cgroup_mkdir, event_kind::cgroup_rmdir, event_kind::attach,
                  event_kind::exec, event_kind::exit})
     events_by_kind_[size_t(k)] = &events_.Add({{"kind", to_string(k)}});

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "actors/metrics/gpu_metrics.hpp"
+#include "actors/metrics/job_metrics.hpp"
 #include "actors/metrics/sched_metrics.hpp"
 #include "messages/events.hpp"
 
@@ -126,6 +127,7 @@ public:
   prometheus::Family<prometheus::Counter> &system_pressure() { return system_pressure_; }
   sched_metrics &sched() { return *sched_; }
   gpu_metrics &gpu() { return *gpu_; }
+  job_metrics &jobs() { return *jobs_; }
 
 private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -176,6 +178,7 @@ private:
   prometheus::Family<prometheus::Counter> &system_pressure_;
   std::unique_ptr<sched_metrics> sched_;
   std::unique_ptr<gpu_metrics> gpu_;
+  std::unique_ptr<job_metrics> jobs_;
 };
 
 // Seconds between a CLOCK_MONOTONIC nanosecond timestamp and now.

@@ -81,8 +81,17 @@ TEST_F(JobsTest, AJobRunsInItsCgroupAndItsExitAndOutputComeBack) {
   EXPECT_GT(i["pid"].get<int>(), 0);
   EXPECT_EQ(i["uid"], 0);
   EXPECT_EQ(json::parse(ctl("-o json jobs").output, nullptr, false).size(), 1u);
+  auto m = agent_->metrics();
+  EXPECT_EQ(m.value("ballast_jobs", {{"state", "exited"}}), 1);
+  EXPECT_EQ(m.value("ballast_jobs", {{"state", "running"}}), 0);
+  EXPECT_EQ(m.value("ballast_job_starts_total"), 1);
+  EXPECT_GE(m.value("ballast_job_cpu_seconds_total", {{"job", "j1"}}), 0);
 
   EXPECT_EQ(ctl("remove j1").code, 0);
+  m = agent_->metrics();
+  EXPECT_EQ(m.value("ballast_jobs", {{"state", "exited"}}), 0);
+  EXPECT_EQ(m.value("ballast_job_cpu_seconds_total", {{"job", "j1"}}), -1) << "series left";
+  EXPECT_EQ(m.value("ballast_job_actions_total", {{"action", "remove"}}), 1);
   EXPECT_FALSE(std::filesystem::exists(cgroup_of("j1")));
   EXPECT_FALSE(std::filesystem::exists(jobs_dir_ + "/j1"));
   EXPECT_NE(ctl("inspect j1").output.find("no job j1"), std::string::npos);
@@ -129,6 +138,7 @@ TEST_F(JobsTest, BadRequestsAreRefusedBeforeAnythingExists) {
   ASSERT_EQ(ctl("run --id dup -- /bin/true").code, 0);
   auto dup = ctl("run --id dup -- /bin/true");
   EXPECT_NE(dup.output.find("--id: dup is in use"), std::string::npos) << dup.output;
+  EXPECT_EQ(agent_->metrics().value("ballast_job_refusals_total", {{"reason", "request"}}), 4);
 }
 
 TEST_F(JobsTest, AJobRunsAsTheClientItProvesToBeOrAsTheUserRootNames) {

@@ -362,6 +362,9 @@ def run(src, ballastd, tmp, procs, root, cg, scrape_file, rules_file,
     optional["ballast_wss_estimate_bytes"] = "no wss_probe runs in this test"
     optional["ballast_policy_cpu_setting"] = "no CPU policy runs in this test (see the vm tests)"
     optional["ballast_policy_io_share"] = "no io_limit runs in this test (see the vm tests)"
+    for m in ("ballast_job_refusals_total", "ballast_job_actions_total", "ballast_job_memory_bytes",
+              "ballast_job_cpu_seconds_total"):
+        optional[m] = "this test runs no job (see the host and vm jobs tests)"
     for m in ("ballast_cgroup_gpu_engine_seconds_total", "ballast_cgroup_gpu_memory_bytes"):
         optional[m] = "the test opens no GPU client (and this host may have no DRM device)"
     documented = documented_metrics(os.path.join(src, "README.md"))
