@@ -49,6 +49,21 @@ inline void print(const options &o, const json &j, const std::string &table) {
     std::cout << table;
 }
 
+// The version of watch -o json's objects: a new field keeps it, a changed
+// or removed one raises it.
+constexpr int event_schema = 1;
+
+// One event as watch -o json prints it: the fields of an event (a job's
+// "job", "exit_code", ...) beside the common ones.
+inline json event_json(const control_event &ev) {
+  json j{{"schema", event_schema}, {"agent", ev.agent},   {"unix_ms", ev.unix_ms},
+         {"level", ev.level},      {"source", ev.source}, {"kind", ev.kind},
+         {"text", ev.text}};
+  for (auto &[k, v] : ev.fields)
+    j[k] = v;
+  return j;
+}
+
 // Runs one request and prints its reply; returns the exit code.
 class session {
 public:
@@ -91,13 +106,7 @@ public:
     self_->receive_while(running)(
         [&](control_event &ev) {
           if (o_.json_out)
-            std::cout << json{{"agent", ev.agent},
-                              {"unix_ms", ev.unix_ms},
-                              {"level", ev.level},
-                              {"source", ev.source},
-                              {"text", ev.text}}
-                             .dump()
-                      << std::endl;
+            std::cout << event_json(ev).dump() << std::endl;
           else
             std::cout << (ev.agent.empty() ? "" : ev.agent + " ") << ev.level << " " << ev.source
                       << ": " << ev.text << std::endl;

@@ -77,11 +77,13 @@ struct control_event {
   std::string level;  // info, warn, error
   std::string source; // cgroup, budget, registry, ...
   std::string text;
+  std::string kind = "log"; // or an event's: "job.start", "job.exit", ... (README)
+  std::vector<std::pair<std::string, std::string>> fields;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, control_event &x) {
   return f(caf::meta::type_name("ballast.control_event"), x.agent, x.unix_ms, x.level, x.source,
-           x.text);
+           x.text, x.kind, x.fields);
 }
 
 // A coordinator's view of one agent.

@@ -41,6 +41,10 @@ void set_listener(listener f) {
 }
 
 void write(level l, std::string_view component, std::string_view message) {
+  event(l, component, {}, message);
+}
+
+void event(level l, std::string_view component, const event_data &e, std::string_view message) {
   if (l < min_level.load(std::memory_order_relaxed))
     return;
   auto now = std::chrono::system_clock::now();
@@ -57,7 +61,7 @@ void write(level l, std::string_view component, std::string_view message) {
   if (l >= level::info) {
     std::lock_guard guard{listener_mutex};
     if (current_listener)
-      current_listener(l, component, message);
+      current_listener(l, component, message, e);
   }
 }
 

@@ -191,17 +191,17 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
                                      control_env env) {
   self->state.supervisor = std::move(supervisor);
   self->state.env = std::move(env);
-  log::set_listener(
-      [w = self->state.watching](log::level l, std::string_view source, std::string_view text) {
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-        w->send({"", ms,
-                 l == log::level::info   ? "info"
-                 : l == log::level::warn ? "warn"
-                                         : "error",
-                 std::string(source), std::string(text)});
-      });
+  log::set_listener([w = self->state.watching](log::level l, std::string_view source,
+                                               std::string_view text, const log::event_data &e) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    w->send({"", ms,
+             l == log::level::info   ? "info"
+             : l == log::level::warn ? "warn"
+                                     : "error",
+             std::string(source), std::string(text), std::string(e.kind), e.fields});
+  });
   self->set_down_handler([=](caf::down_msg &dm) { self->state.watching->drop(dm.source); });
 
   return {

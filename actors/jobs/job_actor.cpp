@@ -1,6 +1,7 @@
 // See job_actor.hpp.
 #include "actors/jobs/job_actor.hpp"
 
+#include "actors/jobs/job_events.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
@@ -161,12 +162,20 @@ void on_exit(job_self self) {
   s.watch.reset();
   update_metrics(s);
   auto i = describe(s);
-  log::info("jobs", "job ", i.id, " ", i.state,
-            i.state == "exited"   ? " with " + std::to_string(i.exit_code)
-            : i.state == "killed" ? " by signal " + std::to_string(i.signal)
-            : i.state == "failed" ? ": " + i.error
-                                  : ": its shim ended without a status",
-            i.oom_kills ? " (" + std::to_string(i.oom_kills) + " OOM kills)" : "");
+  jobs::event(log::level::info, "job.exit", i.id,
+              {{"state", i.state},
+               {"exit_code", std::to_string(i.exit_code)},
+               {"signal", std::to_string(i.signal)},
+               {"oom_kills", std::to_string(i.oom_kills)}},
+              "job ", i.id, " ", i.state,
+              i.state == "exited"   ? " with " + std::to_string(i.exit_code)
+              : i.state == "killed" ? " by signal " + std::to_string(i.signal)
+              : i.state == "failed" ? ": " + i.error
+                                    : ": its shim ended without a status",
+              i.oom_kills ? " (" + std::to_string(i.oom_kills) + " OOM kills)" : "");
+  if (i.oom_kills)
+    jobs::event(log::level::warn, "job.oom", i.id, {{"oom_kills", std::to_string(i.oom_kills)}},
+                "job ", i.id, ": the OOM killer killed ", i.oom_kills, " of its processes");
   for (auto &w : s.waiters)
     w.deliver(i);
   s.waiters.clear();
@@ -214,7 +223,9 @@ caf::result<job_info> send_signal(job_self self, int32_t sig) {
     return refusal("job " + s.record.request.id + " has no main process yet");
   if (::kill(-pid, sig) < 0 && ::kill(pid, sig) < 0)
     return refusal("kill " + std::to_string(pid) + ": " + std::strerror(errno));
-  log::info("jobs", "job ", s.record.request.id, ": signal ", sig, " sent to ", pid);
+  jobs::event(log::level::info, "job.kill", s.record.request.id,
+              {{"signal", std::to_string(sig)}, {"pid", std::to_string(pid)}}, "job ",
+              s.record.request.id, ": signal ", sig, " sent to ", pid);
   s.ctx->metrics->jobs().action("kill");
   return describe(s);
 }
@@ -238,7 +249,7 @@ caf::result<job_info> remove(job_self self) {
   std::filesystem::remove_all(s.dir, ec);
   if (ec)
     log::warn("jobs", "job ", id, ": its directory ", s.dir, " stays: ", ec.message());
-  log::info("jobs", "job ", id, " removed");
+  jobs::event(log::level::info, "job.remove", id, {}, "job ", id, " removed");
   auto &m = s.ctx->metrics->jobs();
   m.action("remove");
   m.state_changed(s.counted_state, "");
@@ -267,6 +278,8 @@ caf::result<job_info> freeze(job_self self) {
         .then(
             [=](claim_reply &) mutable {
               self->state.ctx->metrics->jobs().action("freeze");
+              jobs::event(log::level::info, "job.freeze", self->state.record.request.id, {}, "job ",
+                          self->state.record.request.id, " frozen");
               rp.deliver(describe(self->state));
             },
             [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
@@ -284,6 +297,8 @@ caf::result<job_info> thaw(job_self self) {
         .then(
             [=](cgroup_status &) mutable {
               self->state.ctx->metrics->jobs().action("thaw");
+              jobs::event(log::level::info, "job.thaw", self->state.record.request.id, {}, "job ",
+                          self->state.record.request.id, " thawed");
               rp.deliver(describe(self->state));
             },
             [=](caf::error &e) mutable { rp.deliver(std::move(e)); });

@@ -4,6 +4,7 @@
 #include "actors/jobs/admission.hpp"
 #include "actors/jobs/job_cgroup.hpp"
 #include "actors/jobs/job_checks.hpp"
+#include "actors/jobs/job_events.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
@@ -169,8 +170,13 @@ result<job_info> start(supervisor_self self, const job_request &r, uint32_t clie
     rec.shim_start_ticks = stat->starttime_ticks;
   if (auto w = jobs::write_record(dir, rec); !w)
     log::error("jobs", "job ", r.id, ": ", w.err().message, ": a restarted agent will not find it");
-  log::info("jobs", "job ", r.id, " started in ", *cgroup, " as uid ", who->uid,
-            spawned->into_cgroup ? "" : " (fork + cgroup.procs: no clone3 into a cgroup here)");
+  jobs::event(log::level::info, "job.start", r.id,
+              {{"cgroup", *cgroup},
+               {"uid", std::to_string(who->uid)},
+               {"priority", std::to_string(r.priority)},
+               {"shim_pid", std::to_string(spawned->pid)}},
+              "job ", r.id, " started in ", *cgroup, " as uid ", who->uid,
+              spawned->into_cgroup ? "" : " (fork + cgroup.procs: no clone3 into a cgroup here)");
   auto job = spawn_job(self->system(), st.env.ctx, dir, std::move(rec), spawned->pidfd, true);
   self->monitor(job);
   st.jobs.emplace(r.id, job);
@@ -185,6 +191,15 @@ result<job_info> start(supervisor_self self, const job_request &r, uint32_t clie
   return i;
 }
 
+// A bad request: counted, told to watchers, answered.
+void refuse_request(supervisor_self self, const job_request &r, const std::string &why,
+                    caf::typed_response_promise<job_info> &rp) {
+  self->state.env.ctx->metrics->jobs().refused("request");
+  jobs::event(log::level::warn, "job.refused", r.id, {{"reason", "request"}, {"why", why}}, "job ",
+              r.id, " refused: ", why);
+  rp.deliver(refused(why));
+}
+
 // Admits, queues or refuses; true when the request is settled (rp delivered).
 bool try_start(supervisor_self self, const job_request &r, uint32_t uid,
                caf::typed_response_promise<job_info> &rp, bool may_queue) {
@@ -194,8 +209,10 @@ bool try_start(supervisor_self self, const job_request &r, uint32_t uid,
     return false;
   auto &m = self->state.env.ctx->metrics->jobs();
   if (why) {
-    log::warn("jobs", "job ", r.id, " refused: ", *why);
-    m.refused(why->substr(0, why->find(' '))); // the pressure: "memory.some"
+    auto pressure = why->substr(0, why->find(' ')); // "memory.some"
+    jobs::event(log::level::warn, "job.refused", r.id, {{"reason", pressure}, {"why", *why}},
+                "job ", r.id, " refused: ", *why);
+    m.refused(pressure);
     rp.deliver(refused(*why));
     return true;
   }
@@ -203,8 +220,7 @@ bool try_start(supervisor_self self, const job_request &r, uint32_t uid,
     m.started();
     rp.deliver(std::move(*i));
   } else {
-    m.refused("request");
-    rp.deliver(refused(i.err().message));
+    refuse_request(self, r, i.err().message, rp);
   }
   return true;
 }
@@ -230,8 +246,7 @@ void submit(supervisor_self self, job_request r, uint32_t uid,
     std::string all;
     for (auto &p : problems)
       all += (all.empty() ? "" : "; ") + p;
-    self->state.env.ctx->metrics->jobs().refused("request");
-    rp.deliver(refused(all));
+    refuse_request(self, r, all, rp);
     return;
   }
   if (try_start(self, r, uid, rp, r.queue))

@@ -57,9 +57,12 @@ protected:
   // ballastctl as another user (runuser -u USER), or as root without the
   // cookie when user is "".
   command_result ctl_as(const std::string &user, const std::string &args) {
-    return run_command((user.empty() ? "" : "runuser -u " + user + " -- ") + ballastctl_path() +
-                       " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) +
-                       " " + args);
+    return run_command((user.empty() ? "" : "runuser -u " + user + " -- ") + ctl_line(args));
+  }
+  // The shell line of ballastctl (as root, no cookie) against the agent.
+  std::string ctl_line(const std::string &args) {
+    return ballastctl_path() +
+           " --timeout 3s --host 127.0.0.1:" + std::to_string(agent_->control_port()) + " " + args;
   }
   // A top-level field of ballastctl's -o json output, as text.
   static std::string field(const std::string &json_text, const std::string &key) {

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sys/stat.h>
 
 namespace ballast::test {
@@ -95,6 +96,32 @@ TEST_F(JobsTest, AJobRunsInItsCgroupAndItsExitAndOutputComeBack) {
   EXPECT_FALSE(std::filesystem::exists(cgroup_of("j1")));
   EXPECT_FALSE(std::filesystem::exists(jobs_dir_ + "/j1"));
   EXPECT_NE(ctl("inspect j1").output.find("no job j1"), std::string::npos);
+}
+
+TEST_F(JobsTest, WatchStreamsJobEventsAsData) {
+  start_agent();
+  auto out = jobs_dir_ + "-watch.json";
+  run_command("(timeout 5 " + ctl_line("-o json watch") + " >" + out + " 2>&1 &)");
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(out); }));
+  std::this_thread::sleep_for(300ms); // the watch request on its way
+  ASSERT_EQ(ctl("run --id w -- /bin/sh -c 'exit 4'").code, 0);
+  EXPECT_EQ(ctl("wait w").code, 4);
+  EXPECT_EQ(ctl("run --id 'w w' -- /bin/true").code, 1);
+  std::map<std::string, json> seen;
+  ASSERT_TRUE(eventually([&] {
+    std::ifstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (auto j = json::parse(line, nullptr, false); j.is_object())
+        seen[j["kind"]] = j;
+    return seen.count("job.start") && seen.count("job.exit") && seen.count("job.refused");
+  })) << read_trimmed(out);
+  EXPECT_EQ(seen["job.start"]["schema"], 1);
+  EXPECT_EQ(seen["job.start"]["job"], "w");
+  EXPECT_EQ(seen["job.start"]["cgroup"], jobs_root_ + "/w");
+  EXPECT_EQ(seen["job.exit"]["state"], "exited");
+  EXPECT_EQ(seen["job.exit"]["exit_code"], "4");
+  EXPECT_EQ(seen["job.refused"]["reason"], "request");
+  std::filesystem::remove(out);
 }
 
 TEST_F(JobsTest, KillSignalsTheJobAndWaitSaysSo) {
