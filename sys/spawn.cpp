@@ -32,6 +32,46 @@ struct prepared {
   ::_exit(127);
 }
 
+void exec_child_entry(const prepared *p) {
+  exec_child(*p);
+}
+
+// clone3 that shares the parent's memory until the child execs (CLONE_VM |
+// CLONE_VFORK, as posix_spawn does): nothing of the agent's address space
+// is copied for a child that only execs, which a plain fork of the agent
+// spends milliseconds on (its page tables), and its exec again tearing the
+// copy down. The child starts on `stack` with nothing to return to, so it
+// is sent straight into exec_child_entry; syscall keeps r12 and r13.
+long clone3_vfork(clone_args &args, const prepared &p) {
+#if defined(__x86_64__)
+  long ret;
+  register auto entry asm("r12") = &exec_child_entry;
+  register auto arg asm("r13") = &p;
+  asm volatile("syscall\n\t"
+               "test %%rax, %%rax\n\t"
+               "jnz 1f\n\t"
+               "mov %%r13, %%rdi\n\t"
+               "call *%%r12\n\t"
+               "ud2\n"
+               "1:"
+               : "=a"(ret)
+               : "0"(long(SYS_clone3)), "D"(&args), "S"(sizeof args), "r"(entry), "r"(arg)
+               : "rcx", "r11", "memory");
+  if (ret < 0) {
+    errno = int(-ret);
+    return -1;
+  }
+  return ret;
+#else
+  args.flags &= ~uint64_t(CLONE_VM | CLONE_VFORK); // a plain fork elsewhere
+  args.stack = args.stack_size = 0;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0)
+    exec_child(p);
+  return pid;
+#endif
+}
+
 std::vector<char *> c_strings(const std::vector<std::string> &v) {
   std::vector<char *> out;
   for (auto &s : v)
@@ -64,13 +104,15 @@ result<spawned> spawn_in_cgroup(const spawn_request &req) {
 
   int pidfd = -1;
   clone_args args{};
-  args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD;
+  args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_VM | CLONE_VFORK;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   args.cgroup = static_cast<uint64_t>(req.cgroup_dirfd);
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0)
-    exec_child(p);
+  // The child's stack until it execs (the parent waits meanwhile).
+  std::vector<char> stack(64 * 1024);
+  args.stack = reinterpret_cast<uint64_t>(stack.data());
+  args.stack_size = stack.size() & ~size_t(15);
+  long pid = clone3_vfork(args, p);
   spawned out;
   if (pid > 0) {
     out = {static_cast<int>(pid), pidfd, true};
