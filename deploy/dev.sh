@@ -72,7 +72,7 @@ case "${1:-}" in
   sanitize)
     install_missing
     BUILD_DIR=build-asan
-    build -DBALLAST_SANITIZE=address,undefined
+    build -DBALLAST_SANITIZE=address,undefined -DBALLAST_BENCH=OFF
     cd "$BUILD_DIR"
     ctest --output-on-failure --timeout 600 -L 'unit|actor|host'
     ;;

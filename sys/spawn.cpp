@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace ballast::sys {
@@ -17,6 +18,8 @@ struct prepared {
   int devnull = -1;
   int procs_fd = -1; // the fallback's cgroup.procs
   sigset_t blocked;
+  // Set by a child that shares the parent's memory when its exec failed.
+  mutable int exec_errno = 0;
 };
 
 // The child's side: async-signal-safe calls only (the parent has threads).
@@ -29,6 +32,7 @@ struct prepared {
   ::syscall(SYS_close_range, 3u, ~0u, 0u);
   ::sigprocmask(SIG_SETMASK, &p.blocked, nullptr); // not the agent's own mask
   ::execve(p.argv[0], p.argv.data(), p.env.data());
+  p.exec_errno = errno;
   ::_exit(127);
 }
 
@@ -114,6 +118,13 @@ result<spawned> spawn_in_cgroup(const spawn_request &req) {
   args.stack_size = stack.size() & ~size_t(15);
   long pid = clone3_vfork(args, p);
   spawned out;
+  if (pid > 0 && p.exec_errno != 0) {
+    siginfo_t gone{};
+    ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &gone, WEXITED); // reap it
+    ::close(pidfd);
+    ::close(p.devnull);
+    return errno_error(p.exec_errno, "exec", req.argv[0]);
+  }
   if (pid > 0) {
     out = {static_cast<int>(pid), pidfd, true};
   } else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) {

@@ -6,13 +6,18 @@
 // exists, and jobs outlive a kill -9 of the agent.
 #include "tests/host/host_fixture.hpp"
 
+#include "sys/procfs.hpp"
+#include "sys/spawn.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 namespace ballast::test {
 
@@ -209,6 +214,35 @@ TEST_F(JobsTest, JobsOutliveAKilledAgentAndAreTakenBack) {
   EXPECT_EQ(ctl("kill long").code, 0);
   EXPECT_EQ(ctl("wait long").code, 128 + SIGTERM);
   EXPECT_EQ(ctl("logs long").output, "started\n");
+}
+
+// sys::spawn_in_cgroup on its own: the child is in the cgroup from its
+// start, and a program that cannot run is an error that says why.
+TEST(Spawn, IntoACgroupOrAnErrorSayingWhy) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "creating a cgroup needs root";
+  auto rel = "/ballast-spawn-" + std::to_string(::getpid());
+  auto dir = cgroup2_root() + rel;
+  make_cgroup_dir(dir);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto missing = sys::spawn_in_cgroup({{"/no/such/program"}, {}, fd, {}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.err().message, "exec /no/such/program: No such file or directory");
+  auto sleeper = sys::spawn_in_cgroup({{"/bin/sleep", "5"}, {}, fd, {}});
+  ::close(fd);
+  ASSERT_TRUE(sleeper) << sleeper.err().message;
+  EXPECT_TRUE(sleeper->into_cgroup);
+  auto in =
+      sys::parse_proc_cgroup_v2(read_trimmed("/proc/" + std::to_string(sleeper->pid) + "/cgroup"));
+  ASSERT_TRUE(in);
+  EXPECT_EQ(*in, rel);
+  ::kill(sleeper->pid, SIGKILL);
+  siginfo_t info{};
+  EXPECT_EQ(::waitid(P_PIDFD, static_cast<id_t>(sleeper->pidfd), &info, WEXITED), 0);
+  EXPECT_EQ(info.si_status, SIGKILL);
+  ::close(sleeper->pidfd);
+  remove_cgroup_dir(dir);
 }
 
 } // namespace
