@@ -353,8 +353,11 @@ private:
           fail(at, "is not max_priority or a pressure: memory.some, memory.full, cpu.some, "
                    "io.some, io.full");
         } else if (!item.value().is_number() || item.value().get<double>() < 0 ||
-                   item.value().get<double>() > 100) {
-          fail(at, "must be an avg10 percentage 0..100");
+                   item.value().get<double>() > 100 ||
+                   (item.value().get<double>() > 0 && item.value().get<double>() < 0.01)) {
+          // Not below 0.01 (but 0): PSI reports hundredths, and CAF 0.17 garbles a
+          // subnormal double on the wire to a coordinator's agents.
+          fail(at, "must be an avg10 percentage 0..100 (0, or at least 0.01)");
         } else {
           band.limits.push_back({item.key(), item.value().get<double>()});
         }
