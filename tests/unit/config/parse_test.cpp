@@ -423,17 +423,18 @@ TEST(Parse, Jobs) {
   EXPECT_EQ(a.jobs_admission[0], (admission_band{20, {{"cpu.some", 5}}}));
   EXPECT_EQ(a.jobs_admission[1], (admission_band{100, {{"io.full", 10.5}, {"memory.some", 40}}}));
   EXPECT_NE(config_hash(a), config_hash(d));
-  EXPECT_EQ(errors_of(R"({"jobs": {"root": "/", "dir": "rel", "log_max": "lots",
+  EXPECT_EQ(
+      errors_of(R"({"jobs": {"root": "/", "dir": "rel", "log_max": "lots",
       "admission": [{"max_priority": 101, "memory.half": 1, "cpu.some": 200, "io.some": 1e-310}]}})"),
-            (std::vector<std::string>{
-                "jobs.admission[0].cpu.some: must be an avg10 percentage 0..100 (0, or at least 0.01)",
-                "jobs.admission[0].io.some: must be an avg10 percentage 0..100 (0, or at least 0.01)",
-                "jobs.admission[0].max_priority: must be an integer 0..100",
-                "jobs.admission[0].memory.half: is not max_priority or a pressure: memory.some, "
-                "memory.full, cpu.some, io.some, io.full",
-                "jobs.dir: must be an absolute path",
-                "jobs.log_max: must be a size like \"8M\" (0 keeps no log)",
-                "jobs.root: must be a cgroup path below the root, like \"/ballast-jobs\""}));
+      (std::vector<std::string>{
+          "jobs.admission[0].cpu.some: must be an avg10 percentage 0..100 (0, or at least 0.01)",
+          "jobs.admission[0].io.some: must be an avg10 percentage 0..100 (0, or at least 0.01)",
+          "jobs.admission[0].max_priority: must be an integer 0..100",
+          "jobs.admission[0].memory.half: is not max_priority or a pressure: memory.some, "
+          "memory.full, cpu.some, io.some, io.full",
+          "jobs.dir: must be an absolute path",
+          "jobs.log_max: must be a size like \"8M\" (0 keeps no log)",
+          "jobs.root: must be a cgroup path below the root, like \"/ballast-jobs\""}));
 }
 
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
