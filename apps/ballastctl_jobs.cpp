@@ -2,13 +2,15 @@
 // inspect, wait, kill, freeze, thaw, remove, logs.
 #include "apps/ballastctl.hpp"
 
+#include "actors/jobs/job_checks.hpp"
 #include "config/config.hpp"
 #include "sys/identity.hpp"
+#include "sys/knobs.hpp"
 #include "sys/text.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
-#include <map>
 #include <thread>
 #include <unistd.h>
 
@@ -16,30 +18,24 @@ namespace ballast::ctl {
 
 namespace {
 
-// The limits' options: --memory-max is memory.max. A size option takes
-// "512M" as the config does and sends bytes.
-const std::map<std::string, std::string> limit_options = {{"--memory-max", "memory.max"},
-                                                          {"--memory-high", "memory.high"},
-                                                          {"--memory-low", "memory.low"},
-                                                          {"--memory-min", "memory.min"},
-                                                          {"--memory-swap-max", "memory.swap.max"},
-                                                          {"--cpu-max", "cpu.max"},
-                                                          {"--cpu-weight", "cpu.weight"},
-                                                          {"--io-weight", "io.weight"},
-                                                          {"--io-max", "io.max"},
-                                                          {"--pids-max", "pids.max"},
-                                                          {"--cpuset-cpus", "cpuset.cpus"},
-                                                          {"--cpuset-mems", "cpuset.mems"}};
+// The knob a limit option sets (the job checks' table: --memory-max is
+// memory.max), or nullptr for another option.
+std::optional<std::string> limit_knob(const std::string &option) {
+  for (auto knob : jobs::limit_knobs())
+    if (jobs::option_of(knob) == option)
+      return std::string(knob);
+  return std::nullopt;
+}
 
 // The value as the cgroup file takes it: sizes in bytes, "Q/P" as "Q P".
 std::optional<std::string> limit_value(const std::string &knob, const std::string &v) {
-  if (knob.starts_with("memory.")) {
+  if (jobs::controller_of(knob) == "memory") {
     auto b = config::parse_bytes(v);
     if (!b)
       return std::nullopt;
     return *b == UINT64_MAX ? "max" : std::to_string(*b);
   }
-  if (knob == "cpu.max") {
+  if (knob == knobs::cpu_max.name) {
     auto out = v;
     std::replace(out.begin(), out.end(), '/', ' ');
     return out;
@@ -69,13 +65,13 @@ std::optional<job_request> parse_run(const options &o, std::string &problem) {
       problem = opt.starts_with("-") ? opt + " needs a value" : "unexpected '" + opt + "'";
       return std::nullopt;
     }
-    if (auto l = limit_options.find(opt); l != limit_options.end()) {
-      auto value = limit_value(l->second, *v);
+    if (auto knob = limit_knob(opt)) {
+      auto value = limit_value(*knob, *v);
       if (!value) {
         problem = opt + ": '" + *v + "' is not a size (bytes, K, M, G, T, or max)";
         return std::nullopt;
       }
-      r.limits.push_back({l->second, *value});
+      r.limits.push_back({*knob, *value});
     } else if (opt == "--id") {
       r.id = *v;
     } else if (opt == "--priority") {

@@ -26,6 +26,12 @@ inline constexpr std::string_view cpu_stat = "cpu.stat";
 inline constexpr std::string_view io_stat = "io.stat";
 inline constexpr std::string_view memory_current = "memory.current";
 inline constexpr std::string_view memory_events = "memory.events";
+inline constexpr std::string_view memory_peak = "memory.peak";
+inline constexpr std::string_view controllers = "cgroup.controllers";
+// Read, and written by the job supervisor alone to enable the controllers a
+// job's limits need ("+memory"): not a claim (other jobs need them too), so
+// not in the knob table.
+inline constexpr std::string_view subtree_control = "cgroup.subtree_control";
 } // namespace files
 
 // Joins the cgroup2 root and a cgroup path relative to it ("/" or "/a/b").

@@ -2,6 +2,7 @@
 #include "actors/cgroups/registry.hpp"
 
 #include "actors/cgroups/cgroup_actor.hpp"
+#include "actors/fan_out.hpp"
 #include "actors/laws/restart_backoff.hpp"
 #include "actors/policies/policy.hpp"
 #include "sys/cgroupfs.hpp"
@@ -320,28 +321,12 @@ void apply_config(registry_self self, config::agent cfg) {
     reconcile(self);
 }
 
-// Asks every cgroup actor the same request and delivers the collected
-// replies once all have answered (an actor that died counts as answered).
-template <class Reply, class Request, class Collect, class Finish>
-void fan_out(registry_self self, Request request, Collect collect, Finish finish) {
-  auto pending = std::make_shared<size_t>(self->state.cgroups.size());
-  auto fin = std::make_shared<Finish>(std::move(finish));
-  if (*pending == 0) {
-    (*fin)();
-    return;
-  }
-  auto one_done = [=] {
-    if (--*pending == 0)
-      (*fin)();
-  };
+// The actor of every watched cgroup, for fan_out.
+std::vector<cgroup_actor> cgroup_actors(registry_self self) {
+  std::vector<cgroup_actor> out;
   for (auto &[id, cg] : self->state.cgroups)
-    self->request(cg.handle, caf::infinite, request)
-        .then(
-            [=](Reply &r) {
-              collect(r);
-              one_done();
-            },
-            [=](caf::error &) { one_done(); });
+    out.push_back(cg.handle);
+  return out;
 }
 
 registry_actor::behavior_type registry_behavior(registry_self self, config::agent cfg,
@@ -408,7 +393,8 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
         auto rp = self->make_response_promise<std::vector<cgroup_status>>();
         auto all = std::make_shared<std::vector<cgroup_status>>();
         fan_out<cgroup_status>(
-            self, atom::status_v, [=](cgroup_status &s) { all->push_back(std::move(s)); },
+            self, cgroup_actors(self), atom::status_v,
+            [=](cgroup_status &s) { all->push_back(std::move(s)); },
             [=]() mutable { rp.deliver(std::move(*all)); });
         return rp;
       },
@@ -418,7 +404,7 @@ registry_actor::behavior_type registry_behavior(registry_self self, config::agen
           self->send_exit(g.second, caf::exit_reason::user_shutdown);
         self->state.groups.clear();
         fan_out<atom::done>(
-            self, atom::stop_v, [](atom::done &) {},
+            self, cgroup_actors(self), atom::stop_v, [](atom::done &) {},
             [=]() mutable {
               rp.deliver(atom::done_v);
               self->quit();

@@ -134,7 +134,7 @@ job_info describe(const job_state &s) {
   i.frozen = events && flat_value(*events, "frozen") == 1;
   i.cpu_s = cpu_seconds(s);
   i.memory_current = number_in(s, sys::files::memory_current);
-  i.memory_peak = number_in(s, "memory.peak");
+  i.memory_peak = number_in(s, sys::files::memory_peak);
   if (auto mev = sys::read_small_file(s.cgroup_file(sys::files::memory_events)))
     i.oom_kills = flat_value(*mev, "oom_kill");
   i.cpu_some = psi_some(s, sys::files::cpu_pressure);
@@ -194,6 +194,16 @@ template <class Promise, class F> void with_cgroup_actor(job_self self, Promise 
           [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
 }
 
+// An operator's command carried out: counted (ballast_job_actions_total)
+// and told to watchers as the event "job.ACTION", its text "job ID ...".
+template <class... Ts>
+void carried_out(const job_state &s, const std::string &action,
+                 std::vector<std::pair<std::string, std::string>> fields, const Ts &...what) {
+  s.ctx->metrics->jobs().action(action);
+  jobs::event(log::level::info, "job." + action, s.record.request.id, std::move(fields), "job ",
+              s.record.request.id, what...);
+}
+
 caf::error refusal(std::string why) {
   return caf::make_error(caf::sec::invalid_argument, std::move(why));
 }
@@ -223,10 +233,8 @@ caf::result<job_info> send_signal(job_self self, int32_t sig) {
     return refusal("job " + s.record.request.id + " has no main process yet");
   if (::kill(-pid, sig) < 0 && ::kill(pid, sig) < 0)
     return refusal("kill " + std::to_string(pid) + ": " + std::strerror(errno));
-  jobs::event(log::level::info, "job.kill", s.record.request.id,
-              {{"signal", std::to_string(sig)}, {"pid", std::to_string(pid)}}, "job ",
-              s.record.request.id, ": signal ", sig, " sent to ", pid);
-  s.ctx->metrics->jobs().action("kill");
+  carried_out(s, "kill", {{"signal", std::to_string(sig)}, {"pid", std::to_string(pid)}},
+              ": signal ", sig, " sent to ", pid);
   return describe(s);
 }
 
@@ -249,9 +257,8 @@ caf::result<job_info> remove(job_self self) {
   std::filesystem::remove_all(s.dir, ec);
   if (ec)
     log::warn("jobs", "job ", id, ": its directory ", s.dir, " stays: ", ec.message());
-  jobs::event(log::level::info, "job.remove", id, {}, "job ", id, " removed");
+  carried_out(s, "remove", {}, " removed");
   auto &m = s.ctx->metrics->jobs();
-  m.action("remove");
   m.state_changed(s.counted_state, "");
   s.ctx->metrics->remove_series(m.memory, s.memory);
   s.ctx->metrics->remove_series(m.cpu, s.cpu);
@@ -277,9 +284,7 @@ caf::result<job_info> freeze(job_self self) {
                                 "job " + self->state.record.request.id + ": freeze"})
         .then(
             [=](claim_reply &) mutable {
-              self->state.ctx->metrics->jobs().action("freeze");
-              jobs::event(log::level::info, "job.freeze", self->state.record.request.id, {}, "job ",
-                          self->state.record.request.id, " frozen");
+              carried_out(self->state, "freeze", {}, " frozen");
               rp.deliver(describe(self->state));
             },
             [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
@@ -296,9 +301,7 @@ caf::result<job_info> thaw(job_self self) {
     self->request(cg, internal_timeout, atom::status_v)
         .then(
             [=](cgroup_status &) mutable {
-              self->state.ctx->metrics->jobs().action("thaw");
-              jobs::event(log::level::info, "job.thaw", self->state.record.request.id, {}, "job ",
-                          self->state.record.request.id, " thawed");
+              carried_out(self->state, "thaw", {}, " thawed");
               rp.deliver(describe(self->state));
             },
             [=](caf::error &e) mutable { rp.deliver(std::move(e)); });

@@ -25,6 +25,21 @@ bool lists(const std::string &file, const std::string &word) {
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
+std::string file(const std::string &dir, std::string_view name) {
+  return dir + "/" + std::string(name);
+}
+
+// The controllers in the cgroup directory's subtree_control, each written
+// only where it is not there yet.
+status enable(const std::string &dir, const std::set<std::string> &controllers) {
+  auto control = file(dir, sys::files::subtree_control);
+  for (auto &c : controllers)
+    if (!lists(control, c))
+      if (auto w = sys::write_small_file(control, "+" + c); !w)
+        return w.err();
+  return success();
+}
+
 // The limits' controllers, enabled on every level above the job's cgroup.
 status enable_controllers(const std::string &cgroup_root, const std::string &jobs_root,
                           const std::vector<job_limit> &limits) {
@@ -32,7 +47,7 @@ status enable_controllers(const std::string &cgroup_root, const std::string &job
   for (auto &l : limits)
     needed.insert(controller_of(l.knob));
   for (auto &c : needed)
-    if (!lists(cgroup_root + "/cgroup.controllers", c)) {
+    if (!lists(file(cgroup_root, sys::files::controllers), c)) {
       std::string options;
       for (auto &l : limits)
         if (controller_of(l.knob) == c)
@@ -45,20 +60,14 @@ status enable_controllers(const std::string &cgroup_root, const std::string &job
     end = jobs_root.find('/', end + 1);
     auto level = end == std::string::npos ? jobs_root : jobs_root.substr(0, end);
     auto parent = sys::join_cgroup_path(cgroup_root, level.substr(0, level.rfind('/')));
-    for (auto &c : needed)
-      if (!lists(parent + "/cgroup.subtree_control", c))
-        if (auto w = sys::write_small_file(parent + "/cgroup.subtree_control", "+" + c); !w)
-          return w.err();
+    if (auto on = enable(parent, needed); !on)
+      return on;
     auto dir = sys::join_cgroup_path(cgroup_root, level);
     if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
       return errno_error(errno, "mkdir", dir);
   }
   auto top = sys::join_cgroup_path(cgroup_root, jobs_root);
-  for (auto &c : needed)
-    if (!lists(top + "/cgroup.subtree_control", c))
-      if (auto w = sys::write_small_file(top + "/cgroup.subtree_control", "+" + c); !w)
-        return w.err();
-  return success();
+  return enable(top, needed);
 }
 
 } // namespace

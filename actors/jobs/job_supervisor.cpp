@@ -1,6 +1,7 @@
 // See job_supervisor.hpp.
 #include "actors/jobs/job_supervisor.hpp"
 
+#include "actors/fan_out.hpp"
 #include "actors/jobs/admission.hpp"
 #include "actors/jobs/job_cgroup.hpp"
 #include "actors/jobs/job_checks.hpp"
@@ -332,21 +333,13 @@ job_supervisor_actor::behavior_type job_supervisor(supervisor_self self, job_sup
       [=](atom::jobs) {
         auto rp = self->make_response_promise<std::vector<job_info>>();
         auto all = std::make_shared<std::vector<job_info>>();
-        auto left = std::make_shared<size_t>(self->state.jobs.size());
-        if (*left == 0)
-          rp.deliver(std::vector<job_info>{});
+        std::vector<job_actor> jobs;
         for (auto &[id, j] : self->state.jobs)
-          self->request(j, 5s, job_command{id, "inspect"})
-              .then(
-                  [=](job_info &i) mutable {
-                    all->push_back(std::move(i));
-                    if (--*left == 0)
-                      rp.deliver(std::move(*all));
-                  },
-                  [=](caf::error &) mutable {
-                    if (--*left == 0)
-                      rp.deliver(std::move(*all));
-                  });
+          jobs.push_back(j);
+        fan_out<job_info>(
+            self, jobs, job_command{"", "inspect"},
+            [=](job_info &i) { all->push_back(std::move(i)); },
+            [=]() mutable { rp.deliver(std::move(*all)); });
         return rp;
       },
       [=](job_command &c) { return by_id(self->make_response_promise<job_info>(), c.id, c); },

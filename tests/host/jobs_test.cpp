@@ -129,6 +129,29 @@ TEST_F(JobsTest, WatchStreamsJobEventsAsData) {
   std::filesystem::remove(out);
 }
 
+TEST_F(JobsTest, EveryJobChangeIsRefusedToAUserWithoutTheCookie) {
+  start_agent();
+  ASSERT_EQ(
+      ctl("run --id mine -- /bin/sh -c 'echo marker-in-the-log; while :; do sleep 0.05; done'")
+          .code,
+      0);
+  for (auto command : {"kill mine --signal 9", "freeze mine", "thaw mine", "remove mine",
+                       "logs mine", "run --id theirs -- /bin/true"}) {
+    auto r = ctl_as("nobody", command);
+    EXPECT_EQ(r.code, 1) << command << ": " << r.output;
+    EXPECT_NE(r.output.find("not authorized"), std::string::npos) << command << ": " << r.output;
+    EXPECT_EQ(r.output.find("marker-in-the-log"), std::string::npos) << command;
+  }
+  // Reads are open, as for cgroups; nothing changed.
+  auto i = ctl_as("nobody", "-o json inspect mine");
+  EXPECT_EQ(i.code, 0) << i.output;
+  EXPECT_EQ(inspect("mine")["state"], "running");
+  EXPECT_EQ(inspect("mine")["frozen"], false);
+  EXPECT_FALSE(std::filesystem::exists(cgroup_of("theirs")));
+  EXPECT_EQ(ctl("kill mine --signal 9").code, 0);
+  EXPECT_EQ(ctl("wait mine").code, 128 + SIGKILL);
+}
+
 TEST_F(JobsTest, KillSignalsTheJobAndWaitSaysSo) {
   start_agent();
   ASSERT_EQ(ctl("run --id k -- /bin/sh -c 'while :; do sleep 0.05; done'").code, 0);
