@@ -124,6 +124,9 @@ json to_json(const job_info &i) {
           {"signal", i.signal},
           {"error", i.error},
           {"frozen", i.frozen},
+          {"frozen_by", i.frozen_by},
+          {"demoted", i.demoted},
+          {"io_bytes", i.io_bytes},
           {"into_cgroup", i.into_cgroup},
           {"age_s", i.age_s},
           {"cpu_s", i.cpu_s},
@@ -134,7 +137,13 @@ json to_json(const job_info &i) {
 }
 
 std::string state_of(const job_info &i) {
-  std::string s = i.state + (i.frozen ? " (frozen)" : "");
+  std::string s = i.state;
+  if (i.frozen)
+    s += i.frozen_by.empty() || i.frozen_by == "operator"
+             ? " (frozen)"
+             : " (frozen by the response's " + i.frozen_by + " rule)";
+  if (i.demoted)
+    s += " (cpu.weight demoted)";
   if (i.state == "exited")
     s += " " + std::to_string(i.exit_code);
   else if (i.state == "killed")
@@ -239,7 +248,7 @@ int job_command_of(session &s, const options &o) {
                  : std::nullopt;
     if (!n)
       return fail_usage("kill ID [--signal N]");
-    c.signal = *n;
+    c.value = *n;
   }
   auto on_reply = [&](job_info &i) {
     if (c.verb == "inspect" || c.verb == "wait")

@@ -45,6 +45,25 @@ json canonical(const agent &a) {
       limits[l.resource] = l.avg10;
     admission.push_back({{"max_priority", b.max_priority}, {"limits", limits}});
   }
+  auto rule = [](const response_rule &r) -> json {
+    if (!r.enabled)
+      return false;
+    return {{"pressure", r.pressure},
+            {"above", r.above},
+            {"below", r.below},
+            {"cooldown_ms", r.cooldown.count()}};
+  };
+  const auto &r = a.jobs_response;
+  json response = {{"max_priority", r.max_priority},
+                   {"interval_ms", r.interval.count()},
+                   {"hold_ms", r.hold.count()},
+                   {"freeze", rule(r.freeze)},
+                   {"kill", rule(r.kill)},
+                   {"kill_hook", r.kill_hook},
+                   {"kill_hook_time_ms", r.kill_hook_time.count()},
+                   {"demote", rule(r.demote)},
+                   {"demote_weight", r.demote_weight},
+                   {"io_freeze", rule(r.io_freeze)}};
   return {{"metrics_address", a.metrics_address},
           {"metrics_port", a.metrics_port},
           {"metrics_cgroups", a.metrics_cgroups},
@@ -71,7 +90,8 @@ json canonical(const agent &a) {
           {"jobs_root", a.jobs_root},
           {"jobs_dir", a.jobs_dir},
           {"jobs_log_max", a.jobs_log_max},
-          {"jobs_admission", std::move(admission)}};
+          {"jobs_admission", std::move(admission)},
+          {"jobs_response", std::move(response)}};
 }
 
 // 64-bit FNV-1a: tiny, and the same on every build and run (std::hash is not).

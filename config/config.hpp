@@ -72,6 +72,40 @@ struct admission_band {
   bool operator==(const admission_band &) const = default;
 };
 
+// One rule of the jobs' response to host pressure: it acts while its
+// pressure (the share of the last interval stalled, %, from /proc/pressure;
+// or the job root's PSI trigger at `above` firing) is above `above`, at most
+// once per cooldown, and is undone once the pressure has stayed below
+// `below` for the response's hold. enabled false: the rule never acts.
+struct response_rule {
+  bool enabled = true;
+  std::string pressure; // "memory.some", "memory.full", "cpu.some", "io.some", "io.full"
+  double above = 0;     // %
+  double below = 0;     // %, at most above
+  milliseconds cooldown{5000};
+  bool operator==(const response_rule &) const = default;
+};
+
+// The host-wide response over the jobs of priority <= max_priority (the
+// others are never touched): freeze the lowest priority (ties: the largest
+// memory.current) and thaw one at a time, highest priority first; kill the
+// lowest priority, after kill_hook (a shell command) has had kill_hook_time;
+// set the cpu.weight of every such job to demote_weight and put it back;
+// freeze the one with the most IO in the last interval.
+struct job_response {
+  int32_t max_priority = 50;
+  milliseconds interval{1000}; // 100ms..1min
+  milliseconds hold{10000};    // 0..1h
+  response_rule freeze{true, "memory.some", 40, 10, milliseconds{5000}};
+  response_rule kill{true, "memory.full", 60, 0, milliseconds{10000}};
+  std::string kill_hook;
+  milliseconds kill_hook_time{5000}; // 0..10min
+  response_rule demote{true, "cpu.some", 60, 20, milliseconds{5000}};
+  uint32_t demote_weight = 10; // 1..10000
+  response_rule io_freeze{true, "io.full", 40, 10, milliseconds{5000}};
+  bool operator==(const job_response &) const = default;
+};
+
 struct agent {
   std::string metrics_address = "127.0.0.1";
   uint16_t metrics_port = 9464;
@@ -119,6 +153,7 @@ struct agent {
   std::string jobs_dir = "/var/lib/ballast/jobs";
   uint64_t jobs_log_max = 8u << 20;
   std::vector<admission_band> jobs_admission; // sorted by max_priority
+  job_response jobs_response;
   bool operator==(const agent &) const = default;
 };
 

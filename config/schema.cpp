@@ -31,6 +31,10 @@ constexpr duration_range interval_range{10ms, 1h};
 constexpr duration_range sched_interval_range{100ms, 60s};
 constexpr duration_range gpu_interval_range{1s, 10min};
 constexpr duration_range gpu_rescan_range{1s, 1h};
+constexpr duration_range response_interval_range{100ms, 1min};
+constexpr duration_range response_hold_range{0ms, 1h};
+constexpr duration_range cooldown_range{0ms, 1h};
+constexpr duration_range kill_hook_range{0ms, 10min};
 constexpr uint64_t max_series_cgroups = 100'000;
 
 constexpr uint64_t ring_min = 4096, ring_max = uint64_t{1} << 30;
@@ -83,6 +87,17 @@ bool is_pressure_resource(const std::string &s) {
     if (s == r)
       return true;
   return false;
+}
+
+problem pressure_problem(const std::string &s) {
+  if (is_pressure_resource(s))
+    return std::nullopt;
+  return "must be a pressure: memory.some, memory.full, cpu.some, io.some, io.full";
+}
+
+// A shell command: any text ("" is none).
+problem any_text(const std::string &) {
+  return std::nullopt;
 }
 
 problem name_problem(const std::string &s) {
@@ -312,13 +327,89 @@ private:
   // "jobs": {"root": CGROUP, "dir": DIR, "log_max": BYTES, "admission":
   // [{"max_priority": N, "memory.some": AVG10, ...}]}.
   void read_jobs(const json &n, const std::string &path, agent &a) {
-    read_object(n, path,
-                {
-                    {"admission", assign(a.jobs_admission, &agent_reader::admission)},
-                    {"dir", assign(a.jobs_dir, &agent_reader::checked<absolute_path_problem>)},
-                    {"log_max", assign(a.jobs_log_max, &agent_reader::log_size)},
-                    {"root", assign(a.jobs_root, &agent_reader::checked<job_root_problem>)},
-                });
+    read_object(
+        n, path,
+        {
+            {"admission", assign(a.jobs_admission, &agent_reader::admission)},
+            {"dir", assign(a.jobs_dir, &agent_reader::checked<absolute_path_problem>)},
+            {"log_max", assign(a.jobs_log_max, &agent_reader::log_size)},
+            {"response",
+             [&](const json &v, const std::string &p) { read_response(v, p, a.jobs_response); }},
+            {"root", assign(a.jobs_root, &agent_reader::checked<job_root_problem>)},
+        });
+  }
+
+  // "response": {"max_priority": N, "interval": D, "hold": D, "freeze": RULE,
+  // "kill": RULE, "kill_hook": CMD, "kill_hook_time": D, "demote": RULE,
+  // "demote_weight": N, "io_freeze": RULE}.
+  void read_response(const json &n, const std::string &path, job_response &r) {
+    auto rule = [&](response_rule &to) {
+      return [&](const json &v, const std::string &p) { read_response_rule(v, p, to); };
+    };
+    read_object(
+        n, path,
+        {
+            {"demote", rule(r.demote)},
+            {"demote_weight", assign(r.demote_weight, &agent_reader::weight)},
+            {"freeze", rule(r.freeze)},
+            {"hold", assign(r.hold, &agent_reader::duration, response_hold_range)},
+            {"interval", assign(r.interval, &agent_reader::duration, response_interval_range)},
+            {"io_freeze", rule(r.io_freeze)},
+            {"kill", rule(r.kill)},
+            {"kill_hook", assign(r.kill_hook, &agent_reader::checked<any_text>)},
+            {"kill_hook_time", assign(r.kill_hook_time, &agent_reader::duration, kill_hook_range)},
+            {"max_priority", assign(r.max_priority, &agent_reader::priority)},
+        });
+  }
+
+  // RULE: false (off), or {"pressure": P, "above": %, "below": %, "cooldown": D}.
+  void read_response_rule(const json &n, const std::string &path, response_rule &r) {
+    if (n.is_boolean()) {
+      r.enabled = n.get<bool>();
+      return;
+    }
+    if (!read_object(n, path,
+                     {
+                         {"above", assign(r.above, &agent_reader::percentage)},
+                         {"below", assign(r.below, &agent_reader::percentage)},
+                         {"cooldown", assign(r.cooldown, &agent_reader::duration, cooldown_range)},
+                         {"pressure", assign(r.pressure, &agent_reader::checked<pressure_problem>)},
+                     }))
+      return;
+    r.enabled = true;
+    if (r.above <= 0)
+      fail(child(path, "above"), "must be above 0 (false switches the rule off)");
+    if (r.below > r.above)
+      fail(child(path, "below"), "must be at most above");
+  }
+
+  std::optional<int32_t> priority(const json &n, const std::string &path) {
+    auto v = as_unsigned(n);
+    if (!v || *v > 100) {
+      fail(path, "must be an integer 0..100");
+      return std::nullopt;
+    }
+    return static_cast<int32_t>(*v);
+  }
+
+  std::optional<uint32_t> weight(const json &n, const std::string &path) {
+    auto v = as_unsigned(n);
+    if (!v || *v < 1 || *v > 10000) {
+      fail(path, "must be a cpu.weight 1..10000");
+      return std::nullopt;
+    }
+    return static_cast<uint32_t>(*v);
+  }
+
+  // 0..100; not below 0.01 (but 0): PSI reports hundredths, and CAF 0.17
+  // garbles a subnormal double on the wire to a coordinator's agents.
+  std::optional<double> percentage(const json &n, const std::string &path) {
+    if (!n.is_number() || n.get<double>() < 0 || n.get<double>() > 100 ||
+        (n.get<double>() > 0 && n.get<double>() < 0.01)) {
+      fail(path, "must be a percentage 0..100 (0, or at least 0.01)");
+      return std::nullopt;
+    }
+    return n.get<double>();
   }
 
   std::optional<uint64_t> log_size(const json &n, const std::string &path) {
@@ -344,22 +435,13 @@ private:
         if (item.key() == "//")
           continue;
         if (item.key() == "max_priority") {
-          auto v = as_unsigned(item.value());
-          if (!v || *v > 100)
-            fail(at, "must be an integer 0..100");
-          else
-            band.max_priority = static_cast<int32_t>(*v);
+          if (auto v = priority(item.value(), at))
+            band.max_priority = *v;
         } else if (!is_pressure_resource(item.key())) {
           fail(at, "is not max_priority or a pressure: memory.some, memory.full, cpu.some, "
                    "io.some, io.full");
-        } else if (!item.value().is_number() || item.value().get<double>() < 0 ||
-                   item.value().get<double>() > 100 ||
-                   (item.value().get<double>() > 0 && item.value().get<double>() < 0.01)) {
-          // Not below 0.01 (but 0): PSI reports hundredths, and CAF 0.17 garbles a
-          // subnormal double on the wire to a coordinator's agents.
-          fail(at, "must be an avg10 percentage 0..100 (0, or at least 0.01)");
-        } else {
-          band.limits.push_back({item.key(), item.value().get<double>()});
+        } else if (auto v = percentage(item.value(), at)) {
+          band.limits.push_back({item.key(), *v});
         }
       }
       out.push_back(std::move(band));

@@ -71,6 +71,9 @@ struct job_info {
   int32_t signal = 0;
   std::string error;
   bool frozen = false;
+  std::string frozen_by;    // "operator", or the response's rule: "freeze", "io_freeze"
+  bool demoted = false;     // its cpu.weight lowered by the response
+  uint64_t io_bytes = 0;    // read and written (io.stat), 0 where the io controller is off
   bool into_cgroup = false; // started by clone3(CLONE_INTO_CGROUP)
   double age_s = 0;
   double cpu_s = 0;
@@ -82,27 +85,35 @@ struct job_info {
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, job_info &x) {
   return f(caf::meta::type_name("ballast.job_info"), x.id, x.state, x.cgroup, x.argv, x.uid,
-           x.priority, x.pid, x.exit_code, x.signal, x.error, x.frozen, x.into_cgroup, x.age_s,
-           x.cpu_s, x.memory_current, x.memory_peak, x.oom_kills, x.cpu_some, x.memory_some,
-           x.io_some);
+           x.priority, x.pid, x.exit_code, x.signal, x.error, x.frozen, x.frozen_by, x.demoted,
+           x.io_bytes, x.into_cgroup, x.age_s, x.cpu_s, x.memory_current, x.memory_peak,
+           x.oom_kills, x.cpu_some, x.memory_some, x.io_some);
 }
 
 // A command on one job, answered with the job as it is after it:
 //   inspect   nothing else
 //   wait      answered once the job has ended (at once if it has)
-//   kill      `signal` to the main process's process group; SIGKILL after
-//             the end kills what the job left behind (cgroup.kill)
+//   kill      signal `value` to the main process's process group; SIGKILL
+//             after the end kills what the job left behind (cgroup.kill);
+//             SIGKILL to a frozen job thaws it, so that it can die
 //   freeze    a claim on the job cgroup's cgroup.freeze, held until thaw
 //   thaw      that claim given back
 //   remove    an ended, thawed job's cgroup and directory deleted
+// and, from the agent's own response to pressure only (`rule` says which
+// rule asks, `reason` why; an operator's command has neither):
+//   demote    a claim on the job's cpu.weight at `value`
+//   restore   that claim given back
+// The response neither freezes a job an operator froze nor thaws one.
 struct job_command {
   std::string id;
   std::string verb;
-  int32_t signal = 15;
+  int32_t value = 15;
+  std::string rule;
+  std::string reason;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector &f, job_command &x) {
-  return f(caf::meta::type_name("ballast.job_command"), x.id, x.verb, x.signal);
+  return f(caf::meta::type_name("ballast.job_command"), x.id, x.verb, x.value, x.rule, x.reason);
 }
 
 // Where a reader of a job's log is: the log file (by inode) and the offset

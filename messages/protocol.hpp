@@ -103,6 +103,8 @@ CAF_ADD_TYPE_ID(ballast, (ballast::config::pressure_limit))
 CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::pressure_limit>))
 CAF_ADD_TYPE_ID(ballast, (ballast::config::admission_band))
 CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::config::admission_band>))
+CAF_ADD_TYPE_ID(ballast, (ballast::config::response_rule))
+CAF_ADD_TYPE_ID(ballast, (ballast::config::job_response))
 CAF_END_TYPE_ID_BLOCK(ballast)
 
 namespace ballast {
@@ -246,6 +248,16 @@ using job_actor = caf::typed_actor<
     caf::reacts_to<atom::exited>,
     // Delayed self-message: its memory and CPU into the metrics.
     caf::reacts_to<atom::tick>>;
+
+// The jobs' response to host pressure (actors/jobs/job_response.hpp):
+// freezes, kills, demotes and brings back jobs through the job supervisor.
+using job_response_actor = caf::typed_actor<
+    // Delayed self-message: read the config and the pressure, step.
+    caf::reacts_to<atom::tick>,
+    // From the trigger thread: the PSI trigger of that rule fired; step now.
+    caf::reacts_to<atom::tick, std::string>,
+    // The pre-kill hook for that job has ended or had its time: kill it.
+    caf::reacts_to<atom::done, std::string>>;
 
 // The job supervisor: starts jobs (checks, admission, cgroup, shim), takes
 // back the jobs a previous agent left, and finds a job by its ID.

@@ -108,10 +108,11 @@ result<spawned> spawn_in_cgroup(const spawn_request &req) {
 
   int pidfd = -1;
   clone_args args{};
-  args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_VM | CLONE_VFORK;
+  bool into = req.cgroup_dirfd >= 0;
+  args.flags = CLONE_PIDFD | CLONE_VM | CLONE_VFORK | (into ? CLONE_INTO_CGROUP : 0);
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
-  args.cgroup = static_cast<uint64_t>(req.cgroup_dirfd);
+  args.cgroup = into ? static_cast<uint64_t>(req.cgroup_dirfd) : 0;
   // The child's stack until it execs (the parent waits meanwhile).
   std::vector<char> stack(64 * 1024);
   args.stack = reinterpret_cast<uint64_t>(stack.data());
@@ -126,11 +127,11 @@ result<spawned> spawn_in_cgroup(const spawn_request &req) {
     return errno_error(p.exec_errno, "exec", req.argv[0]);
   }
   if (pid > 0) {
-    out = {static_cast<int>(pid), pidfd, true};
+    out = {static_cast<int>(pid), pidfd, into};
   } else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) {
     // No clone3 or no CLONE_INTO_CGROUP here: the child joins by itself.
-    p.procs_fd = ::openat(req.cgroup_dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-    if (p.procs_fd < 0) {
+    p.procs_fd = into ? ::openat(req.cgroup_dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC) : -1;
+    if (into && p.procs_fd < 0) {
       int e = errno;
       ::close(p.devnull);
       return errno_error(e, "open", "cgroup.procs");
@@ -139,7 +140,8 @@ result<spawned> spawn_in_cgroup(const spawn_request &req) {
     if (pid == 0)
       exec_child(p);
     int e = errno;
-    ::close(p.procs_fd);
+    if (into)
+      ::close(p.procs_fd);
     if (pid < 0) {
       ::close(p.devnull);
       return errno_error(e, "fork", req.argv[0]);

@@ -21,7 +21,7 @@ struct spawned {
 struct spawn_request {
   std::vector<std::string> argv; // argv[0] is the program's path (no PATH search)
   std::vector<std::string> env;  // "K=V", the whole environment
-  int cgroup_dirfd = -1;         // an O_RDONLY|O_DIRECTORY fd of the cgroup
+  int cgroup_dirfd = -1;         // an O_RDONLY|O_DIRECTORY fd of the cgroup; -1: the caller's
   // Blocked when the program starts (the rest unblocked), so a signal that
   // comes before it has set up its handling waits instead of killing it.
   std::vector<int> blocked_signals;

@@ -350,7 +350,11 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
       [=](const credential &who, job_command &c) {
         auto rp = self->make_response_promise<job_info>();
         auto what = c.verb == "inspect" || c.verb == "wait" ? access::read : access::change;
-        if (!self->state.env.gate.refuse(rp, who, what, c.verb))
+        if (!c.rule.empty() || !c.reason.empty() || c.verb == "demote" || c.verb == "restore")
+          rp.deliver(caf::make_error(caf::sec::invalid_argument,
+                                     "refused: a rule, a reason, demote and restore are the "
+                                     "agent's own response's"));
+        else if (!self->state.env.gate.refuse(rp, who, what, c.verb))
           rp.delegate(self->state.env.jobs, std::move(c));
         return rp;
       },

@@ -2,23 +2,29 @@
 #include "actors/jobs/admission.hpp"
 
 #include "sys/procfs.hpp"
-#include "sys/psi.hpp"
 
 #include <cstdio>
 
 namespace ballast::jobs {
 
-host_pressure read_host_pressure(const std::string &proc_root) {
-  host_pressure out;
+std::map<std::string, sys::psi_line> read_host_psi(const std::string &proc_root) {
+  std::map<std::string, sys::psi_line> out;
   for (std::string r : {"cpu", "memory", "io"}) {
     auto text = sys::read_small_file(proc_root + "/pressure/" + r);
     auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
     if (!psi)
       continue;
-    out[r + ".some"] = psi->some.avg10;
+    out[r + ".some"] = psi->some;
     if (psi->full)
-      out[r + ".full"] = psi->full->avg10;
+      out[r + ".full"] = *psi->full;
   }
+  return out;
+}
+
+host_pressure read_host_pressure(const std::string &proc_root) {
+  host_pressure out;
+  for (auto &[resource, line] : read_host_psi(proc_root))
+    out[resource] = line.avg10;
   return out;
 }
 

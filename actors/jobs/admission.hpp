@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "sys/psi.hpp"
 
 #include <map>
 #include <optional>
@@ -10,11 +11,14 @@
 
 namespace ballast::jobs {
 
-// avg10 (%) by resource: "memory.some", "memory.full", "cpu.some", ...
+// /proc/pressure/{cpu,memory,io} read now, by resource: "memory.some",
+// "memory.full", "cpu.some", ...; a file that cannot be read is left out.
+std::map<std::string, sys::psi_line> read_host_psi(const std::string &proc_root);
+
+// avg10 (%) by resource.
 using host_pressure = std::map<std::string, double>;
 
-// /proc/pressure/{cpu,memory,io} read now; a file that cannot be read is
-// left out (a host without PSI admits every job).
+// The avg10s of read_host_psi (a host without PSI admits every job).
 host_pressure read_host_pressure(const std::string &proc_root);
 
 // Why a job of this priority is refused now ("memory.some avg10 31.20 %

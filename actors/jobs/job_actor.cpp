@@ -3,6 +3,7 @@
 
 #include "actors/jobs/job_events.hpp"
 #include "sys/cgroupfs.hpp"
+#include "sys/io_stat.hpp"
 #include "sys/knobs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto internal_timeout = 5s;
-constexpr int32_t job_freeze_priority = 1000; // an operator's, like the control's freeze
+constexpr int32_t job_claim_priority = 1000; // an operator's, like the control's freeze
 constexpr uint64_t log_chunk_max = 1u << 20;
 constexpr auto metrics_interval = 5s;
 
@@ -41,6 +43,8 @@ struct job_state {
   bool ended = false;
   jobs::job_end end;
   std::vector<caf::typed_response_promise<job_info>> waiters;
+  std::string frozen_by;     // who holds the freeze claim: "operator" or a response rule
+  bool demoted = false;      // a claim on cpu.weight (the response's demote)
   std::string counted_state; // in ballast_jobs{state}
   prometheus::Gauge *memory = nullptr;
   prometheus::Counter *cpu = nullptr;
@@ -132,6 +136,11 @@ job_info describe(const job_state &s) {
   i.error = s.end.error;
   auto events = sys::read_small_file(s.cgroup_file(sys::files::events));
   i.frozen = events && flat_value(*events, "frozen") == 1;
+  i.frozen_by = s.frozen_by;
+  i.demoted = s.demoted;
+  if (auto io = sys::read_small_file(s.cgroup_file(sys::files::io_stat)))
+    for (auto &[dev, c] : sys::parse_io_stat(*io))
+      i.io_bytes += c.rbytes + c.wbytes;
   i.cpu_s = cpu_seconds(s);
   i.memory_current = number_in(s, sys::files::memory_current);
   i.memory_peak = number_in(s, sys::files::memory_peak);
@@ -194,14 +203,23 @@ template <class Promise, class F> void with_cgroup_actor(job_self self, Promise 
           [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
 }
 
-// An operator's command carried out: counted (ballast_job_actions_total)
-// and told to watchers as the event "job.ACTION", its text "job ID ...".
+// A command carried out: counted (ballast_job_actions_total{action, by})
+// and told to watchers as the event "job.ACTION", its text "job ID ...",
+// with who asked (by: operator or response) and, for the response, its
+// rule and reason.
 template <class... Ts>
-void carried_out(const job_state &s, const std::string &action,
+void carried_out(const job_state &s, const job_command &c,
                  std::vector<std::pair<std::string, std::string>> fields, const Ts &...what) {
-  s.ctx->metrics->jobs().action(action);
-  jobs::event(log::level::info, "job." + action, s.record.request.id, std::move(fields), "job ",
-              s.record.request.id, what...);
+  bool ours = !c.rule.empty();
+  s.ctx->metrics->jobs().action(c.verb, ours ? "response" : "operator");
+  fields.push_back({"by", ours ? "response" : "operator"});
+  if (ours) {
+    fields.push_back({"rule", c.rule});
+    fields.push_back({"reason", c.reason});
+  }
+  jobs::event(ours ? log::level::warn : log::level::info, "job." + c.verb, s.record.request.id,
+              std::move(fields), "job ", s.record.request.id, what...,
+              ours ? " by the response (" + c.rule + "): " + c.reason : "");
 }
 
 caf::error refusal(std::string why) {
@@ -215,8 +233,84 @@ bool in_job(const job_state &s, int pid) {
   return cg && *cg == s.record.cgroup;
 }
 
-caf::result<job_info> send_signal(job_self self, int32_t sig) {
+// A claim on one of the job cgroup's knobs ("" value: the claim given
+// back), then the job as it is, or the error.
+caf::result<job_info> claim(job_self self, const job_command &c, std::string_view knob,
+                            std::string value, std::function<void()> done) {
+  auto rp = self->make_response_promise<job_info>();
+  with_cgroup_actor(self, rp, [=, knob = std::string(knob)](cgroup_actor cg) mutable {
+    auto answer = [=]() mutable {
+      done();
+      rp.deliver(describe(self->state));
+    };
+    if (!value.empty()) {
+      self->request(cg, internal_timeout,
+                    claim_request{knob, value, job_claim_priority,
+                                  "job " + self->state.record.request.id + ": " + c.verb +
+                                      (c.reason.empty() ? "" : " (" + c.reason + ")")})
+          .then([=](claim_reply &) mutable { answer(); },
+                [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+      return;
+    }
+    // A message to the cgroup actor, then a status request: a request
+    // would say when the claim is gone, an unclaim has no reply.
+    self->send(cg, atom::unclaim_v, knob);
+    self->request(cg, internal_timeout, atom::status_v)
+        .then([=](cgroup_status &) mutable { answer(); },
+              [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
+  });
+  return rp;
+}
+
+caf::result<job_info> freeze(job_self self, const job_command &c) {
   auto &s = self->state;
+  // The response does not take over an operator's freeze.
+  if (!c.rule.empty() && !s.frozen_by.empty())
+    return describe(s);
+  auto by = c.rule.empty() ? std::string("operator") : c.rule;
+  return claim(self, c, knobs::cgroup_freeze.name, "1", [=] {
+    self->state.frozen_by = by;
+    carried_out(self->state, c, {}, " frozen");
+  });
+}
+
+caf::result<job_info> thaw(job_self self, const job_command &c) {
+  auto &s = self->state;
+  // The response thaws only what it froze.
+  if (!c.rule.empty() && s.frozen_by != c.rule)
+    return describe(s);
+  return claim(self, c, knobs::cgroup_freeze.name, "", [=] {
+    self->state.frozen_by.clear();
+    carried_out(self->state, c, {}, " thawed");
+  });
+}
+
+caf::result<job_info> demote(job_self self, const job_command &c) {
+  if (c.rule.empty())
+    return refusal("demote is the response's own");
+  if (c.value < 1 || c.value > 10000)
+    return refusal("demote: " + std::to_string(c.value) + " is not a cpu.weight 1..10000");
+  return claim(self, c, knobs::cpu_weight.name, std::to_string(c.value), [=] {
+    self->state.demoted = true;
+    carried_out(self->state, c, {{"weight", std::to_string(c.value)}}, " demoted to cpu.weight ",
+                c.value);
+  });
+}
+
+caf::result<job_info> restore(job_self self, const job_command &c) {
+  if (c.rule.empty())
+    return refusal("restore is the response's own");
+  if (!self->state.demoted)
+    return describe(self->state);
+  return claim(self, c, knobs::cpu_weight.name, "", [=] {
+    self->state.demoted = false;
+    carried_out(self->state, c, {}, " has its cpu.weight back");
+  });
+}
+
+caf::result<job_info> send_signal(job_self self, const job_command &c) {
+  auto &s = self->state;
+  int32_t sig = c.value;
   if (sig < 1 || sig > 64)
     return refusal("--signal: " + std::to_string(sig) + " is not a signal 1..64");
   if (s.ended) {
@@ -233,12 +327,15 @@ caf::result<job_info> send_signal(job_self self, int32_t sig) {
     return refusal("job " + s.record.request.id + " has no main process yet");
   if (::kill(-pid, sig) < 0 && ::kill(pid, sig) < 0)
     return refusal("kill " + std::to_string(pid) + ": " + std::strerror(errno));
-  carried_out(s, "kill", {{"signal", std::to_string(sig)}, {"pid", std::to_string(pid)}},
-              ": signal ", sig, " sent to ", pid);
+  carried_out(s, c, {{"signal", std::to_string(sig)}, {"pid", std::to_string(pid)}}, ": signal ",
+              sig, " sent to ", pid);
+  // A frozen job dies of SIGKILL, but its shim cannot tell until thawed.
+  if (sig == SIGKILL && !s.frozen_by.empty())
+    return claim(self, c, knobs::cgroup_freeze.name, "", [=] { self->state.frozen_by.clear(); });
   return describe(s);
 }
 
-caf::result<job_info> remove(job_self self) {
+caf::result<job_info> remove(job_self self, const job_command &c) {
   auto &s = self->state;
   auto &id = s.record.request.id;
   if (!s.ended)
@@ -257,7 +354,7 @@ caf::result<job_info> remove(job_self self) {
   std::filesystem::remove_all(s.dir, ec);
   if (ec)
     log::warn("jobs", "job ", id, ": its directory ", s.dir, " stays: ", ec.message());
-  carried_out(s, "remove", {}, " removed");
+  carried_out(s, c, {}, " removed");
   auto &m = s.ctx->metrics->jobs();
   m.state_changed(s.counted_state, "");
   s.ctx->metrics->remove_series(m.memory, s.memory);
@@ -273,39 +370,6 @@ caf::result<job_info> wait(job_self self) {
     rp.deliver(describe(self->state));
   else
     self->state.waiters.push_back(rp);
-  return rp;
-}
-
-caf::result<job_info> freeze(job_self self) {
-  auto rp = self->make_response_promise<job_info>();
-  with_cgroup_actor(self, rp, [=](cgroup_actor cg) mutable {
-    self->request(cg, internal_timeout,
-                  claim_request{std::string(knobs::cgroup_freeze.name), "1", job_freeze_priority,
-                                "job " + self->state.record.request.id + ": freeze"})
-        .then(
-            [=](claim_reply &) mutable {
-              carried_out(self->state, "freeze", {}, " frozen");
-              rp.deliver(describe(self->state));
-            },
-            [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
-  });
-  return rp;
-}
-
-caf::result<job_info> thaw(job_self self) {
-  auto rp = self->make_response_promise<job_info>();
-  with_cgroup_actor(self, rp, [=](cgroup_actor cg) mutable {
-    // A message to the cgroup actor, then a read of cgroup.events: a request
-    // would say when the claim is gone, an unclaim has no reply.
-    self->send(cg, atom::unclaim_v, std::string(knobs::cgroup_freeze.name));
-    self->request(cg, internal_timeout, atom::status_v)
-        .then(
-            [=](cgroup_status &) mutable {
-              carried_out(self->state, "thaw", {}, " thawed");
-              rp.deliver(describe(self->state));
-            },
-            [=](caf::error &e) mutable { rp.deliver(std::move(e)); });
-  });
   return rp;
 }
 
@@ -338,13 +402,17 @@ job_actor::behavior_type job(job_self self, std::shared_ptr<const jobs_context> 
         if (c.verb == "wait")
           return wait(self);
         if (c.verb == "kill")
-          return send_signal(self, c.signal);
+          return send_signal(self, c);
         if (c.verb == "freeze")
-          return freeze(self);
+          return freeze(self, c);
         if (c.verb == "thaw")
-          return thaw(self);
+          return thaw(self, c);
+        if (c.verb == "demote")
+          return demote(self, c);
+        if (c.verb == "restore")
+          return restore(self, c);
         if (c.verb == "remove")
-          return remove(self);
+          return remove(self, c);
         return refusal("'" + c.verb + "' is not a job command");
       },
       [=](job_log_cursor &at) {

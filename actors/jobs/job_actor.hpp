@@ -6,6 +6,7 @@
 #include "actors/jobs/job_dir.hpp"
 #include "actors/metrics/agent_metrics.hpp"
 #include "actors/sources/fd_watch.hpp"
+#include "actors/sources/psi_triggers.hpp"
 #include "messages/protocol.hpp"
 
 #include <memory>
@@ -17,8 +18,9 @@ namespace ballast {
 struct jobs_context {
   std::string cgroup_root;
   std::string proc_root;
-  std::shared_ptr<fd_watch> exits; // each job's shim pidfd
-  supervisor_actor supervisor;     // the registry, for claims on the job's cgroup
+  std::shared_ptr<fd_watch> exits;        // each job's shim pidfd, each pre-kill hook's
+  std::shared_ptr<psi_triggers> triggers; // for the response; null where none run
+  supervisor_actor supervisor;            // the registry, for claims on the job's cgroup
   std::shared_ptr<agent_metrics> metrics;
 };
 

@@ -6,6 +6,7 @@
 #include "actors/jobs/job_cgroup.hpp"
 #include "actors/jobs/job_checks.hpp"
 #include "actors/jobs/job_events.hpp"
+#include "actors/jobs/job_response.hpp"
 #include "sys/cgroupfs.hpp"
 #include "sys/log.hpp"
 #include "sys/procfs.hpp"
@@ -311,6 +312,8 @@ job_supervisor_actor::behavior_type job_supervisor(supervisor_self self, job_sup
       }
   });
   adopt(self);
+  self->link_to(spawn_job_response(self->system(), self->state.env.ctx,
+                                   caf::actor_cast<job_supervisor_actor>(self), self->state.cfg));
   // One promise type per command: each delegates to the job's actor.
   auto by_id = [=](auto rp, const std::string &id, auto... msg) {
     with_job(self, rp, id, [&](job_actor j) { rp.delegate(j, msg...); });

@@ -28,10 +28,11 @@ job_metrics::job_metrics(Registry &r)
                     .Help("Job requests refused: by the pressure that refused them, or "
                           "\"request\" for a bad request")
                     .Register(r)),
-      actions_(BuildCounter()
-                   .Name("ballast_job_actions_total")
-                   .Help("Commands carried out on jobs, by kind")
-                   .Register(r)) {
+      actions_(
+          BuildCounter()
+              .Name("ballast_job_actions_total")
+              .Help("Commands carried out on jobs, by kind and by who asked: operator or response")
+              .Register(r)) {
   for (auto s : {"running", "exited", "killed", "failed", "lost"})
     jobs_.Add({{"state", s}});
 }

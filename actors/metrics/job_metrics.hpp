@@ -1,5 +1,5 @@
 // The jobs' metrics: how many jobs in each state, starts, refusals by
-// reason, operator actions by kind, and each job's memory and CPU (labelled
+// reason, actions by kind and by who asked, and each job's memory and CPU (labelled
 // by job ID only while the job exists: remove takes its series away).
 #pragma once
 
@@ -22,8 +22,11 @@ public:
   // ballast_job_refusals_total{reason}: a pressure ("memory.some"), or
   // "request" (checks, IDs, paths, controllers, users).
   void refused(const std::string &reason) { refusals_.Add({{"reason", reason}}).Increment(); }
-  // ballast_job_actions_total{action}: kill, freeze, thaw, remove.
-  void action(const std::string &what) { actions_.Add({{"action", what}}).Increment(); }
+  // ballast_job_actions_total{action, by}: kill, freeze, thaw, remove,
+  // demote, restore; by operator or response.
+  void action(const std::string &what, const std::string &by) {
+    actions_.Add({{"action", what}, {"by", by}}).Increment();
+  }
 
   prometheus::Family<prometheus::Gauge> &memory; // {job}
   prometheus::Family<prometheus::Counter> &cpu;  // {job}

@@ -46,8 +46,9 @@ void arm_trigger(loop_actor self) {
     return;
   auto file = sys::join_cgroup_path(st.env.cgroup_root, st.target.cgroup_path) + "/" +
               std::string(sys::files::memory_pressure);
-  auto w = st.env.triggers->add(file, "some", st.opts.trigger_stall, st.opts.trigger_window,
-                                caf::actor_cast<policy_actor>(self));
+  auto w = st.env.triggers->add(
+      file, "some", st.opts.trigger_stall, st.opts.trigger_window,
+      [target = caf::actor_cast<policy_actor>(self)] { caf::anon_send(target, atom::tick_v); });
   if (!w) {
     log::warn(st.cfg.name, "no PSI trigger on ", st.target.cgroup_path, ": ", w.err().message,
               "; stepping every ", st.cfg.interval.count(), " ms only");

@@ -2,8 +2,6 @@
 
 #include "sys/log.hpp"
 
-#include <caf/all.hpp>
-
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -35,7 +33,7 @@ psi_triggers::watch::~watch() {
 result<std::unique_ptr<psi_triggers::watch>> psi_triggers::add(const std::string &file,
                                                                const char *kind, microseconds stall,
                                                                microseconds window,
-                                                               policy_actor target) {
+                                                               std::function<void()> fire) {
   int fd = ::open(file.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return errno_error(errno, "open", file);
@@ -58,8 +56,7 @@ result<std::unique_ptr<psi_triggers::watch>> psi_triggers::add(const std::string
     window = w2;
   }
   auto w = std::make_unique<watch>(fd, window);
-  auto registered = fds_->add(
-      fd, EPOLLPRI, [target = std::move(target)] { caf::anon_send(target, atom::tick_v); });
+  auto registered = fds_->add(fd, EPOLLPRI, std::move(fire));
   if (!registered)
     return registered.err(); // w closes the fd
   w->registered = std::move(*registered);

@@ -1,7 +1,7 @@
 // PSI triggers: the kernel wakes a poller when a pressure file sees more than
 // a threshold of stall within a window (write "some 150000 1000000" to the
 // file, poll for POLLPRI). One fd_watch thread serves every trigger and
-// turns each wake-up into a tick of the policy actor that asked for it, so a
+// turns each wake-up into a message to the actor that asked for it, so a
 // policy reacts within a window instead of an interval.
 //
 // Without CAP_SYS_RESOURCE the kernel accepts only windows that are
@@ -10,10 +10,10 @@
 #pragma once
 
 #include "actors/sources/fd_watch.hpp"
-#include "messages/protocol.hpp"
 #include "sys/result.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,11 +39,12 @@ public:
 
   static result<std::shared_ptr<psi_triggers>> start();
 
-  // Ticks `target` whenever `kind` ("some" or "full") stall in `file` (a
-  // pressure file, absolute path) exceeds `stall` within `window`.
+  // Calls `fire` (on the trigger thread: send a message, no more) whenever
+  // `kind` ("some" or "full") stall in `file` (a pressure file, absolute
+  // path) exceeds `stall` within `window`.
   result<std::unique_ptr<watch>> add(const std::string &file, const char *kind,
                                      std::chrono::microseconds stall,
-                                     std::chrono::microseconds window, policy_actor target);
+                                     std::chrono::microseconds window, std::function<void()> fire);
 
 private:
   explicit psi_triggers(std::shared_ptr<fd_watch> w) : fds_(std::move(w)) {}

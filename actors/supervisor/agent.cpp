@@ -140,12 +140,12 @@ bool shutdown(caf::actor_system &sys, const supervisor_actor &sup,
     log::error("agent", "jobs: ", exits.err().message);
     std::_Exit(1);
   }
-  auto jobs = spawn_job_supervisor(
-      sys,
-      {std::make_shared<jobs_context>(
-           jobs_context{ctx->cgroup_root, ctx->proc.root(), std::move(*exits), sup, ctx->metrics}),
-       default_job_shim()},
-      cfg);
+  auto jobs = spawn_job_supervisor(sys,
+                                   {std::make_shared<jobs_context>(jobs_context{
+                                        ctx->cgroup_root, ctx->proc.root(), std::move(*exits),
+                                        ctx->triggers, sup, ctx->metrics}),
+                                    default_job_shim()},
+                                   cfg);
   auto control = spawn_control(sys, sup,
                                {ctx->cgroup_root, ctx->proc.root(),
                                 std::chrono::steady_clock::now(), std::move(gate), jobs});

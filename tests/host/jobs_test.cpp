@@ -97,7 +97,7 @@ TEST_F(JobsTest, AJobRunsInItsCgroupAndItsExitAndOutputComeBack) {
   m = agent_->metrics();
   EXPECT_EQ(m.value("ballast_jobs", {{"state", "exited"}}), 0);
   EXPECT_EQ(m.value("ballast_job_cpu_seconds_total", {{"job", "j1"}}), -1) << "series left";
-  EXPECT_EQ(m.value("ballast_job_actions_total", {{"action", "remove"}}), 1);
+  EXPECT_EQ(m.value("ballast_job_actions_total", {{"action", "remove"}, {"by", "operator"}}), 1);
   EXPECT_FALSE(std::filesystem::exists(cgroup_of("j1")));
   EXPECT_FALSE(std::filesystem::exists(jobs_dir_ + "/j1"));
   EXPECT_NE(ctl("inspect j1").output.find("no job j1"), std::string::npos);

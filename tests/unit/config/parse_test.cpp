@@ -423,18 +423,50 @@ TEST(Parse, Jobs) {
   EXPECT_EQ(a.jobs_admission[0], (admission_band{20, {{"cpu.some", 5}}}));
   EXPECT_EQ(a.jobs_admission[1], (admission_band{100, {{"io.full", 10.5}, {"memory.some", 40}}}));
   EXPECT_NE(config_hash(a), config_hash(d));
-  EXPECT_EQ(
-      errors_of(R"({"jobs": {"root": "/", "dir": "rel", "log_max": "lots",
+  EXPECT_EQ(errors_of(R"({"jobs": {"root": "/", "dir": "rel", "log_max": "lots",
       "admission": [{"max_priority": 101, "memory.half": 1, "cpu.some": 200, "io.some": 1e-310}]}})"),
-      (std::vector<std::string>{
-          "jobs.admission[0].cpu.some: must be an avg10 percentage 0..100 (0, or at least 0.01)",
-          "jobs.admission[0].io.some: must be an avg10 percentage 0..100 (0, or at least 0.01)",
-          "jobs.admission[0].max_priority: must be an integer 0..100",
-          "jobs.admission[0].memory.half: is not max_priority or a pressure: memory.some, "
-          "memory.full, cpu.some, io.some, io.full",
-          "jobs.dir: must be an absolute path",
-          "jobs.log_max: must be a size like \"8M\" (0 keeps no log)",
-          "jobs.root: must be a cgroup path below the root, like \"/ballast-jobs\""}));
+            (std::vector<std::string>{
+                "jobs.admission[0].cpu.some: must be a percentage 0..100 (0, or at least 0.01)",
+                "jobs.admission[0].io.some: must be a percentage 0..100 (0, or at least 0.01)",
+                "jobs.admission[0].max_priority: must be an integer 0..100",
+                "jobs.admission[0].memory.half: is not max_priority or a pressure: memory.some, "
+                "memory.full, cpu.some, io.some, io.full",
+                "jobs.dir: must be an absolute path",
+                "jobs.log_max: must be a size like \"8M\" (0 keeps no log)",
+                "jobs.root: must be a cgroup path below the root, like \"/ballast-jobs\""}));
+}
+
+TEST(Parse, JobsResponseRulesAndTheirErrors) {
+  auto a = parse_ok(R"({"jobs": {"response": {"max_priority": 30, "interval": "500ms",
+      "hold": "20s", "freeze": {"pressure": "memory.full", "above": 25, "below": 5},
+      "kill": false, "kill_hook": "/usr/local/bin/checkpoint", "kill_hook_time": "2s",
+      "demote_weight": 5, "io_freeze": {"cooldown": "30s"}}}})");
+  const auto &r = a.jobs_response;
+  EXPECT_EQ(r.max_priority, 30);
+  EXPECT_EQ(r.interval.count(), 500);
+  EXPECT_EQ(r.hold.count(), 20000);
+  EXPECT_EQ(r.freeze, (response_rule{true, "memory.full", 25, 5, std::chrono::milliseconds(5000)}));
+  EXPECT_FALSE(r.kill.enabled);
+  EXPECT_EQ(r.kill_hook, "/usr/local/bin/checkpoint");
+  EXPECT_EQ(r.kill_hook_time.count(), 2000);
+  EXPECT_EQ(r.demote_weight, 5u);
+  EXPECT_EQ(r.io_freeze.cooldown.count(), 30000);
+  EXPECT_EQ(r.io_freeze.pressure, "io.full") << "what is not given keeps its default";
+  EXPECT_NE(config_hash(a), config_hash(agent{}));
+  EXPECT_EQ(errors_of(R"({"jobs": {"response": {"max_priority": 101, "interval": "1ms",
+      "freeze": {"pressure": "memory.half", "above": 0, "below": 3}, "demote": 7,
+      "demote_weight": 0, "io_freeze": {"above": 10, "below": 20}, "kill": {"speed": 1}}}})"),
+            (std::vector<std::string>{
+                "jobs.response.demote: must be an object",
+                "jobs.response.demote_weight: must be a cpu.weight 1..10000",
+                "jobs.response.freeze.pressure: must be a pressure: memory.some, memory.full, "
+                "cpu.some, io.some, io.full",
+                "jobs.response.freeze.above: must be above 0 (false switches the rule off)",
+                "jobs.response.freeze.below: must be at most above",
+                "jobs.response.interval: must be at least 100ms",
+                "jobs.response.io_freeze.below: must be at most above",
+                "jobs.response.kill.speed: unknown key",
+                "jobs.response.max_priority: must be an integer 0..100"}));
 }
 
 TEST(Parse, LocalhostIsStoredAsLoopbackAddress) {
@@ -511,7 +543,7 @@ TEST(ConfigHash, IsPinned) {
   // status displays compare hashes across agent versions.
   // Changed deliberately when the control settings (listener, then access), then the host
   // settings, then the GPU source's settings, then the jobs' settings joined the canonical form.
-  EXPECT_EQ(config_hash(agent{}), "ee89e7d4d3e01943");
+  EXPECT_EQ(config_hash(agent{}), "58bfb656f54ea66a");
 }
 
 TEST(ConfigHash, SameForEquivalentDocuments) {
