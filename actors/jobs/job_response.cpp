@@ -10,7 +10,9 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <set>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -121,6 +123,12 @@ void arm(response_self self) {
   }
 }
 
+std::string share_text(double percent) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%.1f %%", percent);
+  return s;
+}
+
 void send_command(response_self self, job_command c) {
   self->request(self->state.jobs, internal_timeout, c)
       .then([](job_info &) {},
@@ -199,19 +207,21 @@ void act(response_self self, const laws::response_reading &reading,
     jobs.push_back(
         {j.id, j.priority, running, j.memory_current, j.io_bytes, j.frozen_by, j.demoted});
   }
-  for (auto it = s.killing.begin(); it != s.killing.end();)
-    it = by_id.count(*it) || s.hooks.count(*it) ? std::next(it) : s.killing.erase(it);
+  // A job removed meanwhile is no longer being killed.
+  for (auto it = s.killing.begin(); it != s.killing.end();) {
+    bool listed = std::any_of(all.begin(), all.end(), [&](auto &j) { return j.id == *it; });
+    it = listed || s.hooks.count(*it) ? std::next(it) : s.killing.erase(it);
+  }
   auto actions = s.law.step(clock::now(), reading, jobs);
   for (auto &name : s.law.rose()) {
     for (auto &[rule_name, rule] : rules_of(s.cfg.jobs_response))
       if (rule_name == name) {
         auto share = reading.share.count(rule->pressure) ? reading.share.at(rule->pressure) : 0;
-        log::event(
-            log::level::warn, "jobs",
-            {"jobs.pressure",
-             {{"rule", name}, {"pressure", rule->pressure}, {"share", std::to_string(share)}}},
-            "response: " + rule->pressure + " is above the " + name + " rule's " +
-                std::to_string(rule->above) + " %");
+        log::event(log::level::warn, "jobs",
+                   {"jobs.pressure",
+                    {{"rule", name}, {"pressure", rule->pressure}, {"share", share_text(share)}}},
+                   "response: " + rule->pressure + " is above the " + name + " rule's " +
+                       share_text(rule->above));
       }
   }
   for (auto &a : actions) {

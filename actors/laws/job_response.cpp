@@ -42,6 +42,17 @@ bool job_response_law::may(clock::time_point now, clock::time_point last,
   return last == clock::time_point{} || now - last >= cooldown;
 }
 
+std::chrono::milliseconds job_response_law::hold_of(const rule_clock &c) const {
+  return cfg_.hold * (1 << std::min(c.relapses, 4));
+}
+
+void job_response_law::acted(clock::time_point now, const std::string &name) {
+  auto &c = clocks_[name];
+  bool relapse = c.undone != clock::time_point{} && now - c.undone < hold_of(c);
+  c.relapses = relapse ? c.relapses + 1 : 0;
+  c.acted = now;
+}
+
 void job_response_law::watch(clock::time_point now, const std::string &name,
                              const config::response_rule &rule, const response_reading &r) {
   auto &c = clocks_[name];
@@ -64,12 +75,13 @@ std::string job_response_law::over_reason(const config::response_rule &rule,
   return rule.pressure + " trigger: above " + percent(rule.above) + " of its window";
 }
 
-std::string job_response_law::calm_reason(const config::response_rule &rule,
-                                          const response_reading &r) const {
+std::string job_response_law::calm_reason(const std::string &name,
+                                          const config::response_rule &rule,
+                                          const response_reading &r) {
   if (!rule.enabled)
     return "the rule is off";
   return rule.pressure + " " + percent(share_of(r, rule.pressure)) + " has stayed below " +
-         percent(rule.below) + " for " + std::to_string(cfg_.hold.count()) + " ms";
+         percent(rule.below) + " for " + std::to_string(hold_of(clocks_[name]).count()) + " ms";
 }
 
 std::vector<response_action> job_response_law::step(clock::time_point now,
@@ -122,7 +134,7 @@ std::vector<response_action> job_response_law::step(clock::time_point now,
   auto undo = [&](const std::string &name, const config::response_rule &rule) {
     auto &c = clocks_[name];
     return !rule.enabled || (c.calm_since != clock::time_point{} &&
-                             now - c.calm_since >= cfg_.hold && may(now, c.undone, rule.cooldown));
+                             now - c.calm_since >= hold_of(c) && may(now, c.undone, rule.cooldown));
   };
 
   // Kill first: a job that is killed needs no freeze, nor another one this step.
@@ -130,14 +142,14 @@ std::vector<response_action> job_response_law::step(clock::time_point now,
   if (act("kill", cfg_.kill))
     if (auto *j = first(eligible, give_up_first)) {
       out.push_back({"kill", j->id, "kill", over_reason(cfg_.kill, r)});
-      clocks_["kill"].acted = now;
+      acted(now, "kill");
       killed = true;
     }
   std::string frozen_now;
   if (!killed && act("freeze", cfg_.freeze))
     if (auto *j = first(thawed, give_up_first)) {
       out.push_back({"freeze", j->id, "freeze", over_reason(cfg_.freeze, r)});
-      clocks_["freeze"].acted = now;
+      acted(now, "freeze");
       frozen_now = j->id;
     }
   if (!killed && act("io_freeze", cfg_.io_freeze)) {
@@ -153,7 +165,7 @@ std::vector<response_action> job_response_law::step(clock::time_point now,
       out.push_back({"freeze", j->id, "io_freeze",
                      over_reason(cfg_.io_freeze, r) + "; " + std::to_string(io_delta[j->id]) +
                          " bytes of IO in the last interval"});
-      clocks_["io_freeze"].acted = now;
+      acted(now, "io_freeze");
     }
   }
   for (auto [name, rule] : {rules[0], rules[3]}) {
@@ -164,21 +176,24 @@ std::vector<response_action> job_response_law::step(clock::time_point now,
       if (j->frozen_by == name)
         ours.push_back(j);
     if (auto *j = first(ours, bring_back_first)) {
-      out.push_back({"thaw", j->id, name, calm_reason(*rule, r)});
+      out.push_back({"thaw", j->id, name, calm_reason(name, *rule, r)});
       clocks_[name].undone = now;
     }
   }
 
+  auto before = out.size();
   if (act("demote", cfg_.demote)) {
     for (auto *j : eligible)
       if (!j->demoted)
         out.push_back({"demote", j->id, "demote", over_reason(cfg_.demote, r)});
-    clocks_["demote"].acted = now;
+    if (out.size() > before)
+      acted(now, "demote");
   } else if (undo("demote", cfg_.demote)) {
     for (auto *j : running)
       if (j->demoted)
-        out.push_back({"restore", j->id, "demote", calm_reason(cfg_.demote, r)});
-    clocks_["demote"].undone = now;
+        out.push_back({"restore", j->id, "demote", calm_reason("demote", cfg_.demote, r)});
+    if (out.size() > before)
+      clocks_["demote"].undone = now;
   }
   return out;
 }

@@ -7,6 +7,9 @@
 // The jobs carry their own state (who froze them, whether they are
 // demoted): the law keeps only its clocks (each action's last time, when
 // each rule last went calm) and each job's IO bytes at the last step.
+// A rule that has to act again within a hold of its undo (the thawed job
+// brought the pressure back) doubles its hold, up to 16 times, so a hog
+// is not thawed every few seconds; an act after a full hold resets it.
 #pragma once
 
 #include "config/config.hpp"
@@ -66,13 +69,17 @@ private:
     clock::time_point undone{};     // its last undo (thaw, restore)
     clock::time_point calm_since{}; // below `below` since; epoch: not calm
     bool over = false;
+    int relapses = 0; // acts within a hold of an undo, in a row: each doubles the hold
   };
 
   bool may(clock::time_point now, clock::time_point last, std::chrono::milliseconds cooldown) const;
+  std::chrono::milliseconds hold_of(const rule_clock &c) const;
+  void acted(clock::time_point now, const std::string &name);
   void watch(clock::time_point now, const std::string &name, const config::response_rule &rule,
              const response_reading &r);
   std::string over_reason(const config::response_rule &rule, const response_reading &r) const;
-  std::string calm_reason(const config::response_rule &rule, const response_reading &r) const;
+  std::string calm_reason(const std::string &name, const config::response_rule &rule,
+                          const response_reading &r);
 
   config::job_response cfg_;
   std::map<std::string, rule_clock> clocks_;

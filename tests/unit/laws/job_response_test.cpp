@@ -110,6 +110,30 @@ TEST(JobResponse, PressureBackDuringTheHoldStartsItAgain) {
   EXPECT_EQ(verbs(s.step({{"memory.some", 1}})), "thaw:b") << "equal priority: the smaller first";
 }
 
+TEST(JobResponse, AFreezeSoonAfterAThawDoublesTheHold) {
+  series s;
+  s.jobs = {{"hog", 10, true, 100}};
+  auto calm_until_thaw = [&] {
+    int steps = 0;
+    for (; steps < 100; ++steps)
+      if (auto out = s.step({{"memory.some", 0}}); !out.empty())
+        return std::pair{steps + 1, out[0].reason};
+    return std::pair{-1, std::string()};
+  };
+  EXPECT_EQ(verbs(s.step({{"memory.some", 50}})), "freeze:hog");
+  EXPECT_EQ(calm_until_thaw().first, 4) << "calm since the first calm step, thawed 3 s later";
+  EXPECT_EQ(verbs(s.step({{"memory.some", 50}})), "freeze:hog") << "the hog is back at once";
+  auto [steps, reason] = calm_until_thaw();
+  EXPECT_EQ(steps, 7);
+  EXPECT_EQ(reason, "memory.some 0.0 % has stayed below 5.0 % for 6000 ms");
+  EXPECT_EQ(verbs(s.step({{"memory.some", 50}})), "freeze:hog");
+  EXPECT_EQ(calm_until_thaw().first, 13);
+  for (int i = 0; i < 30; ++i)
+    s.step({{"memory.some", 0}});
+  EXPECT_EQ(verbs(s.step({{"memory.some", 50}})), "freeze:hog");
+  EXPECT_EQ(calm_until_thaw().first, 4) << "a freeze after a long calm starts from the hold again";
+}
+
 TEST(JobResponse, AFiredTriggerIsPressureAboveTheRule) {
   series s;
   s.jobs = {{"a", 10, true, 100}};

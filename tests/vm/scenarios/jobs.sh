@@ -16,7 +16,8 @@ ctl() { ballastctl --timeout 20s "$@"; }
 cat >/run/ballast.json <<'JSON'
 {"metrics": {"listen": "127.0.0.1:9464"}, "journal": "/run/ballast/journal",
  "watch": {"include": ["/ballast-jobs/**"]},
- "jobs": {"dir": "/run/jobs", "admission": [{"max_priority": 49, "memory.some": 5}]}}
+ "jobs": {"dir": "/run/jobs", "admission": [{"max_priority": 49, "memory.some": 5}],
+          "response": {"max_priority": 0}}}
 JSON
 swap_on 256M
 agent_ready
