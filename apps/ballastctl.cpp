@@ -52,6 +52,8 @@ jobs (an agent; IDs are [A-Za-z0-9_.-]{1,64}):
                          "MAJ:MIN rbps=N ..." --pids-max N --cpuset-cpus CPUS
                          --cpuset-mems MEMS (SZ: bytes, K, M, G, T, or max)
   jobs                   every job: state, pid, memory, CPU, age
+  stats                  the host's pressure: some and full avg10, avg60,
+                         avg300 (%) and total stall of cpu, memory and io
   inspect ID             one job: state, exit code or signal, memory current
                          and peak, CPU, OOM kills, PSI some avg10
   wait ID                until the job ends; exits with its code (128+signal
@@ -313,6 +315,7 @@ constexpr command commands[] = {
     {"watch", 0, 0, watch},
     {"run", 1, 1000, run_job},
     {"jobs", 0, 0, print_jobs},
+    {"stats", 0, 0, print_stats},
     {"inspect", 1, 1, job_command_of},
     {"wait", 1, 1, job_command_of},
     {"logs", 1, 2, job_logs},

@@ -130,6 +130,7 @@ private:
 // The job commands (ballastctl_jobs.cpp).
 int run_job(session &s, const options &o);
 int print_jobs(session &s, const options &o);
+int print_stats(session &s, const options &o);
 int job_command_of(session &s, const options &o);
 int job_logs(session &s, const options &o);
 

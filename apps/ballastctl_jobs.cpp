@@ -239,6 +239,27 @@ int print_jobs(session &s, const options &o) {
       atom::jobs_v);
 }
 
+int print_stats(session &s, const options &o) {
+  return s.ask<std::vector<pressure_line>>(
+      [&](std::vector<pressure_line> &lines) {
+        json j = json::object();
+        std::string t = "PRESSURE         AVG10    AVG60   AVG300      TOTAL\n";
+        for (auto &l : lines) {
+          j[l.resource] = {{"avg10", l.avg10},
+                           {"avg60", l.avg60},
+                           {"avg300", l.avg300},
+                           {"total_us", l.total_us}};
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "%-12s %7.2f %% %6.2f %% %6.2f %% %9.1f s\n",
+                        l.resource.c_str(), l.avg10, l.avg60, l.avg300, double(l.total_us) / 1e6);
+          t += buf;
+        }
+        print(o, j, t);
+        return done;
+      },
+      atom::stats_v);
+}
+
 // inspect, wait, kill, freeze, thaw, remove: a job_command each.
 int job_command_of(session &s, const options &o) {
   job_command c{o.args[1], o.args[0]};

@@ -56,6 +56,7 @@ control_actor::behavior_type stub_agent(control_actor::pointer) {
       [](const credential &, job_request &) -> caf::result<job_info> { return no_jobs(); },
       [](const credential &, atom::jobs) { return std::vector<job_info>{}; },
       [](const credential &, job_command &) -> caf::result<job_info> { return no_jobs(); },
+      [](const credential &, atom::stats) { return std::vector<pressure_line>{}; },
       [](const credential &, job_log_cursor &) -> caf::result<job_log_chunk> { return no_jobs(); },
   };
 }

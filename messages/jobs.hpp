@@ -141,4 +141,16 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector &f,
   return f(caf::meta::type_name("ballast.job_log_chunk"), x.text, x.next, x.ended);
 }
 
+// One line of the host's pressure (/proc/pressure), as `stats` shows it.
+struct pressure_line {
+  std::string resource;                    // "memory.some", "memory.full", "cpu.some", ...
+  double avg10 = 0, avg60 = 0, avg300 = 0; // %
+  uint64_t total_us = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector &f, pressure_line &x) {
+  return f(caf::meta::type_name("ballast.pressure_line"), x.resource, x.avg10, x.avg60, x.avg300,
+           x.total_us);
+}
+
 } // namespace ballast

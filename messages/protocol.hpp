@@ -90,6 +90,7 @@ CAF_ADD_TYPE_ID(ballast, (ballast::sched_signals))
 CAF_ADD_ATOM(ballast, ballast::atom, jobs, "jobs")
 CAF_ADD_ATOM(ballast, ballast::atom, challenge, "challenge")
 CAF_ADD_ATOM(ballast, ballast::atom, exited, "exited")
+CAF_ADD_ATOM(ballast, ballast::atom, stats, "stats")
 CAF_ADD_TYPE_ID(ballast, (ballast::identity_proof))
 CAF_ADD_TYPE_ID(ballast, (ballast::job_limit))
 CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::job_limit>))
@@ -97,6 +98,8 @@ CAF_ADD_TYPE_ID(ballast, (ballast::job_request))
 CAF_ADD_TYPE_ID(ballast, (ballast::job_info))
 CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::job_info>))
 CAF_ADD_TYPE_ID(ballast, (ballast::job_command))
+CAF_ADD_TYPE_ID(ballast, (ballast::pressure_line))
+CAF_ADD_TYPE_ID(ballast, (std::vector<ballast::pressure_line>))
 CAF_ADD_TYPE_ID(ballast, (ballast::job_log_cursor))
 CAF_ADD_TYPE_ID(ballast, (ballast::job_log_chunk))
 CAF_ADD_TYPE_ID(ballast, (ballast::config::pressure_limit))
@@ -310,6 +313,8 @@ using control_actor =
                      caf::replies_to<credential, atom::jobs>::with<std::vector<job_info>>,
                      caf::replies_to<credential, job_command>::with<job_info>,
                      caf::replies_to<credential, job_log_cursor>::with<job_log_chunk>,
+                     // The host's pressure (/proc/pressure; a read).
+                     caf::replies_to<credential, atom::stats>::with<std::vector<pressure_line>>,
                      // The coordinator's own timers (heartbeats; the end of a rollout's
                      // window); ignored unless the actor sent them to itself.
                      caf::reacts_to<atom::tick>, caf::reacts_to<atom::tick, uint64_t>,

@@ -1,6 +1,7 @@
 #include "actors/control/control_actor.hpp"
 
 #include "actors/control/watchers.hpp"
+#include "actors/jobs/admission.hpp"
 
 #include "actors/policies/policy.hpp"
 #include "ballast_version.hpp"
@@ -356,6 +357,16 @@ control_actor::behavior_type control(control_self self, supervisor_actor supervi
                                      "agent's own response's"));
         else if (!self->state.env.gate.refuse(rp, who, what, c.verb))
           rp.delegate(self->state.env.jobs, std::move(c));
+        return rp;
+      },
+      [=](const credential &who, atom::stats) {
+        auto rp = self->make_response_promise<std::vector<pressure_line>>();
+        if (!self->state.env.gate.refuse(rp, who, access::read, "stats")) {
+          std::vector<pressure_line> lines;
+          for (auto &[resource, l] : jobs::read_host_psi(self->state.env.proc_root))
+            lines.push_back({resource, l.avg10, l.avg60, l.avg300, l.total_us});
+          rp.deliver(std::move(lines));
+        }
         return rp;
       },
       [=](const credential &who, job_log_cursor &at) {

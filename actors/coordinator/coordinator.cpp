@@ -229,6 +229,9 @@ control_actor::behavior_type coordinator(coordinator_self self, coordinator_env 
         return agent_only();
       },
       [=](const credential &, job_command &) -> caf::result<job_info> { return agent_only(); },
+      [=](const credential &, atom::stats) -> caf::result<std::vector<pressure_line>> {
+        return agent_only();
+      },
       [=](const credential &, job_log_cursor &) -> caf::result<job_log_chunk> {
         return agent_only();
       },

@@ -152,6 +152,45 @@ TEST_F(JobsTest, EveryJobChangeIsRefusedToAUserWithoutTheCookie) {
   EXPECT_EQ(ctl("wait mine").code, 128 + SIGKILL);
 }
 
+// The host's memory "some" stall total, in µs, from /proc/pressure/memory.
+uint64_t memory_stall_us() {
+  std::ifstream f("/proc/pressure/memory");
+  std::string line;
+  std::getline(f, line);
+  auto at = line.find("total=");
+  return at == std::string::npos ? 0 : std::stoull(line.substr(at + 6));
+}
+
+TEST_F(JobsTest, StatsShowTheHostPressureToEveryone) {
+  if (!std::filesystem::exists("/proc/pressure/memory"))
+    GTEST_SKIP() << "no PSI on this kernel (/proc/pressure/memory)";
+  start_agent();
+  auto before = memory_stall_us();
+  auto r = ctl_as("nobody", "-o json stats");
+  auto after = memory_stall_us();
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto j = json::parse(r.output, nullptr, false);
+  ASSERT_TRUE(j.contains("memory.some")) << r.output;
+  EXPECT_GE(j["memory.some"]["total_us"].get<uint64_t>(), before);
+  EXPECT_LE(j["memory.some"]["total_us"].get<uint64_t>(), after);
+  for (auto key : {"cpu.some", "io.some", "io.full", "memory.full"})
+    EXPECT_TRUE(j.contains(key)) << key << ": " << r.output;
+  EXPECT_NE(ctl("stats").output.find("memory.some"), std::string::npos);
+}
+
+TEST_F(JobsTest, AnOperatorsFreezeIsTheOperatorsAndASigkillThawsIt) {
+  start_agent();
+  ASSERT_EQ(ctl("run --id f -- /bin/sh -c 'while :; do sleep 0.05; done'").code, 0);
+  ASSERT_EQ(ctl("freeze f").code, 0);
+  EXPECT_EQ(inspect("f")["frozen_by"], "operator");
+  EXPECT_NE(ctl("inspect f").output.find("running (frozen)"), std::string::npos);
+  // A SIGKILL to a frozen job thaws it, so that its shim sees the end.
+  EXPECT_EQ(ctl("kill f --signal 9").code, 0);
+  EXPECT_EQ(ctl("wait f").code, 128 + SIGKILL);
+  EXPECT_EQ(inspect("f")["frozen_by"], "");
+  EXPECT_EQ(ctl("remove f").code, 0);
+}
+
 TEST_F(JobsTest, KillSignalsTheJobAndWaitSaysSo) {
   start_agent();
   ASSERT_EQ(ctl("run --id k -- /bin/sh -c 'while :; do sleep 0.05; done'").code, 0);
