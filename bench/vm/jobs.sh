@@ -14,7 +14,7 @@ ctl() { ballastctl --timeout 20s "$@"; }
 cat >/run/ballast.json <<'JSON'
 {"metrics": {"listen": "127.0.0.1:9464"}, "journal": "/run/ballast/journal",
  "watch": {"include": ["/ballast-jobs/**"]},
- "jobs": {"dir": "/run/jobs", "response": {"hold": "10min", "kill": false, "demote": false,
+ "jobs": {"dir": "/run/jobs", "response": {"hold": "10m", "kill": false, "demote": false,
    "io_freeze": false,
    "freeze": {"pressure": "memory.some", "above": 10, "below": 2, "cooldown": "1s"}}}}
 JSON
