@@ -22,6 +22,13 @@ inline constexpr std::string_view events = "cgroup.events";
 inline constexpr std::string_view cpu_pressure = "cpu.pressure";
 inline constexpr std::string_view memory_pressure = "memory.pressure";
 inline constexpr std::string_view io_pressure = "io.pressure";
+// The pressure file of a PSI resource ("cpu", "memory", "io"); "" for another.
+constexpr std::string_view pressure(std::string_view resource) {
+  return resource == "cpu"      ? cpu_pressure
+         : resource == "memory" ? memory_pressure
+         : resource == "io"     ? io_pressure
+                                : std::string_view{};
+}
 inline constexpr std::string_view cpu_stat = "cpu.stat";
 inline constexpr std::string_view io_stat = "io.stat";
 inline constexpr std::string_view memory_current = "memory.current";

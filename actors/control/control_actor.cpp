@@ -54,7 +54,8 @@ double watched_pressure(const control_env &env, const config::agent &cfg) {
     top = top.substr(0, top.rfind('/'));
     for (auto r : {"cpu", "memory", "io"}) {
       auto file = top.empty() ? env.proc_root + "/pressure/" + r
-                              : sys::join_cgroup_path(env.cgroup_root, top) + "/" + r + ".pressure";
+                              : sys::join_cgroup_path(env.cgroup_root, top) + "/" +
+                                    std::string(sys::files::pressure(r));
       auto text = sys::read_small_file(file);
       auto psi = text ? sys::parse_psi(*text) : result<sys::psi_reading>(text.err());
       if (psi)

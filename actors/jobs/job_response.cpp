@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <set>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -62,12 +61,6 @@ struct response_state {
 
 using response_self = job_response_actor::stateful_pointer<response_state>;
 
-std::vector<std::pair<std::string, const config::response_rule *>>
-rules_of(const config::job_response &r) {
-  return {
-      {"freeze", &r.freeze}, {"kill", &r.kill}, {"demote", &r.demote}, {"io_freeze", &r.io_freeze}};
-}
-
 // The host's stall since the last read, as a share of the time (%).
 laws::response_reading read_pressure(response_state &s) {
   laws::response_reading out;
@@ -93,7 +86,7 @@ void arm(response_self self) {
   auto &s = self->state;
   auto &r = s.cfg.jobs_response;
   std::string want = s.cfg.jobs_root;
-  for (auto &[name, rule] : rules_of(r))
+  for (auto &[name, rule] : laws::response_rules(r))
     if (rule->enabled)
       want += " " + name + ":" + rule->pressure + ">" + std::to_string(rule->above);
   if (want == s.armed || !s.ctx->triggers)
@@ -103,11 +96,11 @@ void arm(response_self self) {
     return; // no job yet: the next tick looks again
   s.watches.clear();
   s.armed = want;
-  for (auto &[name, rule] : rules_of(r)) {
+  for (auto &[name, rule] : laws::response_rules(r)) {
     if (!rule->enabled)
       continue;
     auto dot = rule->pressure.find('.');
-    auto file = root + "/" + rule->pressure.substr(0, dot) + ".pressure";
+    auto file = root + "/" + std::string(sys::files::pressure(rule->pressure.substr(0, dot)));
     auto kind = rule->pressure.substr(dot + 1);
     auto stall =
         std::chrono::microseconds(int64_t(rule->above / 100 * double(trigger_window.count())));
@@ -121,12 +114,6 @@ void arm(response_self self) {
       log::warn("jobs", "response: no PSI trigger for the ", name, " rule (", w.err().message,
                 "): it acts on the interval only");
   }
-}
-
-std::string share_text(double percent) {
-  char s[32];
-  std::snprintf(s, sizeof s, "%.1f %%", percent);
-  return s;
 }
 
 void send_command(response_self self, job_command c) {
@@ -214,14 +201,15 @@ void act(response_self self, const laws::response_reading &reading,
   }
   auto actions = s.law.step(clock::now(), reading, jobs);
   for (auto &name : s.law.rose()) {
-    for (auto &[rule_name, rule] : rules_of(s.cfg.jobs_response))
+    for (auto &[rule_name, rule] : laws::response_rules(s.cfg.jobs_response))
       if (rule_name == name) {
         auto share = reading.share.count(rule->pressure) ? reading.share.at(rule->pressure) : 0;
-        log::event(log::level::warn, "jobs",
-                   {"jobs.pressure",
-                    {{"rule", name}, {"pressure", rule->pressure}, {"share", share_text(share)}}},
-                   "response: " + rule->pressure + " is above the " + name + " rule's " +
-                       share_text(rule->above));
+        log::event(
+            log::level::warn, "jobs",
+            {"jobs.pressure",
+             {{"rule", name}, {"pressure", rule->pressure}, {"share", laws::percent_text(share)}}},
+            "response: " + rule->pressure + " is above the " + name + " rule's " +
+                laws::percent_text(rule->above));
       }
   }
   for (auto &a : actions) {

@@ -29,13 +29,19 @@ double share_of(const response_reading &r, const std::string &pressure) {
   return it == r.share.end() ? 0 : it->second;
 }
 
-std::string percent(double v) {
+} // namespace
+
+std::vector<std::pair<std::string, const config::response_rule *>>
+response_rules(const config::job_response &r) {
+  return {
+      {"freeze", &r.freeze}, {"kill", &r.kill}, {"demote", &r.demote}, {"io_freeze", &r.io_freeze}};
+}
+
+std::string percent_text(double v) {
   char s[32];
   std::snprintf(s, sizeof s, "%.1f %%", v);
   return s;
 }
-
-} // namespace
 
 bool job_response_law::may(clock::time_point now, clock::time_point last,
                            std::chrono::milliseconds cooldown) const {
@@ -71,8 +77,8 @@ std::string job_response_law::over_reason(const config::response_rule &rule,
                                           const response_reading &r) const {
   double share = share_of(r, rule.pressure);
   if (share >= rule.above)
-    return rule.pressure + " " + percent(share) + " is above " + percent(rule.above);
-  return rule.pressure + " trigger: above " + percent(rule.above) + " of its window";
+    return rule.pressure + " " + percent_text(share) + " is above " + percent_text(rule.above);
+  return rule.pressure + " trigger: above " + percent_text(rule.above) + " of its window";
 }
 
 std::string job_response_law::calm_reason(const std::string &name,
@@ -80,8 +86,9 @@ std::string job_response_law::calm_reason(const std::string &name,
                                           const response_reading &r) {
   if (!rule.enabled)
     return "the rule is off";
-  return rule.pressure + " " + percent(share_of(r, rule.pressure)) + " has stayed below " +
-         percent(rule.below) + " for " + std::to_string(hold_of(clocks_[name]).count()) + " ms";
+  return rule.pressure + " " + percent_text(share_of(r, rule.pressure)) + " has stayed below " +
+         percent_text(rule.below) + " for " + std::to_string(hold_of(clocks_[name]).count()) +
+         " ms";
 }
 
 std::vector<response_action> job_response_law::step(clock::time_point now,
@@ -89,12 +96,7 @@ std::vector<response_action> job_response_law::step(clock::time_point now,
                                                     const std::vector<response_job> &jobs) {
   rose_.clear();
   std::vector<response_action> out;
-  const std::pair<const char *, const config::response_rule *> rules[] = {
-      {"freeze", &cfg_.freeze},
-      {"kill", &cfg_.kill},
-      {"demote", &cfg_.demote},
-      {"io_freeze", &cfg_.io_freeze}};
-  for (auto [name, rule] : rules)
+  for (auto &[name, rule] : response_rules(cfg_))
     watch(now, name, *rule, r);
 
   // IO in the last interval, by job.
@@ -168,7 +170,9 @@ std::vector<response_action> job_response_law::step(clock::time_point now,
       acted(now, "io_freeze");
     }
   }
-  for (auto [name, rule] : {rules[0], rules[3]}) {
+  const std::pair<std::string, const config::response_rule *> freezes[] = {
+      {"freeze", &cfg_.freeze}, {"io_freeze", &cfg_.io_freeze}};
+  for (auto &[name, rule] : freezes) {
     if (!undo(name, *rule))
       continue;
     std::vector<const response_job *> ours;

@@ -19,6 +19,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ballast::laws {
@@ -47,6 +48,13 @@ struct response_reading {
   std::map<std::string, double> share;
   std::set<std::string> triggered;
 };
+
+// The four rules by name: freeze, kill, demote, io_freeze.
+std::vector<std::pair<std::string, const config::response_rule *>>
+response_rules(const config::job_response &r);
+
+// A percentage as reasons and events write it: "31.2 %".
+std::string percent_text(double percent);
 
 class job_response_law {
 public:

@@ -9,8 +9,6 @@
 # Its JSON goes to the host as the figure "jobs_json". Not a CTest test.
 . /usr/lib/ballast-vm.sh
 
-JOBS=/sys/fs/cgroup/ballast-jobs
-ctl() { ballastctl --timeout 20s "$@"; }
 cat >/run/ballast.json <<'JSON'
 {"metrics": {"listen": "127.0.0.1:9464"}, "journal": "/run/ballast/journal",
  "watch": {"include": ["/ballast-jobs/**"]},
@@ -46,17 +44,7 @@ done
 grep -q '^frozen 1' "$JOBS/high/cgroup.events" && fail "the priority-90 job is frozen"
 agent_stop
 
-json=$(awk -v s="$from_stall" -v t="$from_start" '
-  function med(list,   n, v, i, j, x) {
-    n = split(list, v, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { x = v[i]; v[i] = v[j]; v[j] = x }
-    return v[int((n + 1) / 2)]
-  }
-  function arr(list,   n, v, i, out) {
-    n = split(list, v, " "); out = ""
-    for (i = 1; i <= n; i++) out = out (i > 1 ? "," : "") v[i]
-    return "[" out "]"
-  }
+json=$(awk -v s="$from_stall" -v t="$from_start" "$STATS_AWK"'
   BEGIN {
     printf "{\"freeze_from_first_stall_ms\":%s,\"freeze_from_first_stall_ms_median\":%s,", arr(s), med(s)
     printf "\"freeze_from_start_ms\":%s,\"freeze_from_start_ms_median\":%s,", arr(t), med(t)

@@ -90,17 +90,7 @@ agent_stop
 kill "$hog"
 wait "$hog" 2>/dev/null
 
-json=$(awk -v w="$with" -v ws="$with_start" -v wo="$without" -v p="$peak" -v f="$final" -v a="$alone_rate" -v s="$senpai_rate" -v st="$stalled" '
-  function med(list,   n, v, i, j, t) {
-    n = split(list, v, " ")
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
-    return v[int((n + 1) / 2)]
-  }
-  function arr(list,   n, v, i, out) {
-    n = split(list, v, " "); out = ""
-    for (i = 1; i <= n; i++) out = out (i > 1 ? "," : "") v[i]
-    return "[" out "]"
-  }
+json=$(awk -v w="$with" -v ws="$with_start" -v wo="$without" -v p="$peak" -v f="$final" -v a="$alone_rate" -v s="$senpai_rate" -v st="$stalled" "$STATS_AWK"'
   BEGIN {
     printf "{\"reaction_trigger_ms\":%s,\"reaction_trigger_ms_median\":%s,", arr(w), med(w)
     printf "\"reaction_trigger_from_workload_start_ms\":%s,", arr(ws)

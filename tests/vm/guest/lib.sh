@@ -176,6 +176,30 @@ agent_stop() {
   [ "$rc" -eq 0 ] || fail "ballastd exited with status $rc after SIGTERM"
 }
 
+# ---- jobs ----
+
+# The job root of the default config; ballastctl with a timeout that a TCG
+# guest under load still meets.
+JOBS=/sys/fs/cgroup/ballast-jobs
+ctl() { ballastctl --timeout 20s "$@"; }
+
+# ---- benchmark JSON ----
+
+# Awk functions for a benchmark's JSON, to put before its program:
+# med(LIST) the median of a space-separated list, arr(LIST) the list as a
+# JSON array.
+STATS_AWK='
+  function med(list,   n, v, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return v[int((n + 1) / 2)]
+  }
+  function arr(list,   n, v, i, out) {
+    n = split(list, v, " "); out = ""
+    for (i = 1; i <= n; i++) out = out (i > 1 ? "," : "") v[i]
+    return "[" out "]"
+  }'
+
 # ---- memory workloads and policies ----
 
 # hog_start CGROUP LOG ARGS...: memhog in CGROUP, its output in LOG; pid in $hog.

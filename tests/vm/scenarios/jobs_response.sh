@@ -12,8 +12,6 @@
 #    restart after kill -9 with the rule off (the journal), and SIGTERM.
 . /usr/lib/ballast-vm.sh
 
-JOBS=/sys/fs/cgroup/ballast-jobs
-ctl() { ballastctl --timeout 20s "$@"; }
 # config FREEZE KILL DEMOTE: /run/ballast.json with those rules (JSON or false).
 config() {
   cat >/run/ballast.json <<JSON
