@@ -11,13 +11,11 @@
 #    SIGTERM nothing is left frozen.
 . /usr/lib/ballast-vm.sh
 
-JOBS=/sys/fs/cgroup/ballast-jobs
-ctl() { ballastctl --timeout 20s "$@"; }
 cat >/run/ballast.json <<'JSON'
 {"metrics": {"listen": "127.0.0.1:9464"}, "journal": "/run/ballast/journal",
  "watch": {"include": ["/ballast-jobs/**"]},
  "jobs": {"dir": "/run/jobs", "admission": [{"max_priority": 49, "memory.some": 5}],
-          "response": {"max_priority": 0}}}
+          "response": {"freeze": false, "kill": false, "demote": false, "io_freeze": false}}}
 JSON
 swap_on 256M
 agent_ready
